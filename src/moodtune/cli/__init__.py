@@ -1,0 +1,38 @@
+"""The ``moodtune`` command: a thin Typer layer that parses, calls the library and renders.
+
+Each command group lives in its own module and imports heavy libraries inside its commands,
+so ``moodtune --help`` and simple commands start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from moodtune.cli import bench, catalog, data, listener, playlist, survey, tracks
+from moodtune.cli._common import handle_errors
+
+app = typer.Typer(
+    name="moodtune",
+    help=(
+        "moodtune: a mood-aware music-therapy recommender. "
+        "Not a medical device; it does not diagnose or treat anything."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data.app, name="data")
+app.add_typer(survey.app, name="survey")
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(tracks.app, name="tracks")
+app.add_typer(playlist.app, name="playlist")
+app.add_typer(listener.app, name="listener")
+app.add_typer(bench.app, name="bench")
+survey.register_top_level(app)
+listener.register_top_level(app)
+
+
+def main() -> None:
+    """Console entry point: moodtune errors become a one-line message and exit code 2."""
+    sys.exit(handle_errors(app))

@@ -1,0 +1,11 @@
+"""`moodtune tracks` commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="tracks commands", no_args_is_help=True)
+
+
+def register_top_level(root: typer.Typer) -> None:
+    """Add this group's top-level commands (if any) to the root app."""

@@ -1,0 +1,118 @@
+"""The exception tree: every error moodtune raises on purpose derives from ``MoodtuneError``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ConnectorError",
+    "DataIntegrityError",
+    "InputError",
+    "MoodtuneError",
+    "NotFittedError",
+    "ValidationReport",
+]
+
+
+class MoodtuneError(Exception):
+    """Base of all moodtune errors."""
+
+
+class InputError(MoodtuneError, ValueError):
+    """Bad input, with where it came from (file, row, field) and what would be valid.
+
+    ``row`` is 1-based and counts data rows as a spreadsheet shows them (the header is row 1,
+    so the first data row is row 2) when ``file`` is a CSV; for other sources it is the
+    1-based record number.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        value: Any = None,
+        allowed: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.row = row
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(f"file {self.file}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        text = self.message
+        if where:
+            text = f"{', '.join(where)}: {text}"
+        if self.allowed:
+            text = f"{text} (allowed: {self.allowed})"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly view, for APIs and ``--json`` output."""
+        return {
+            "message": self.message,
+            "file": self.file,
+            "row": self.row,
+            "field": self.field,
+            "value": None if self.value is None else str(self.value),
+            "allowed": self.allowed,
+        }
+
+
+class ValidationReport(InputError):
+    """Several input problems found at once; ``problems`` holds each as an ``InputError``."""
+
+    def __init__(self, problems: list[InputError], *, file: str | None = None) -> None:
+        self.problems = problems
+        shown = "\n".join(f"  - {p}" for p in problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} problem(s) found:\n{shown}{more}", file=file)
+
+    def _render(self) -> str:
+        return self.message if self.file is None else f"file {self.file}: {self.message}"
+
+
+class DataIntegrityError(MoodtuneError):
+    """A dataset file failed a checksum or content check; it was not used."""
+
+
+class NotFittedError(MoodtuneError, AttributeError):
+    """A model was used before ``fit``."""
+
+
+class ConnectorError(MoodtuneError):
+    """An external service (e.g. Spotify) failed; keeps the HTTP status, message and headers."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.status = status
+        self.headers = headers or {}
+        self.url = url
+        prefix = f"HTTP {status}: " if status is not None else ""
+        super().__init__(f"{prefix}{message}" + (f" ({url})" if url else ""))
+
+
+def check_is_fitted(estimator: object, attribute: str) -> None:
+    """Raise ``NotFittedError`` unless ``estimator`` has the learned ``attribute``."""
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(
+            f"{type(estimator).__name__} is not fitted yet: call fit() before using it"
+        )

@@ -1,0 +1,69 @@
+"""Shared fixtures: no network beyond loopback, an isolated data directory, seeded randomness."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from moodtune.config import Settings, default_mirror_dir, get_settings
+
+_real_connect = socket.socket.connect
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None and host not in _LOOPBACK:
+        raise RuntimeError(f"tests may not use the network: connection to {address!r} refused")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any non-loopback connection fails, so a test can never reach the internet."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture(scope="session")
+def mirror_dir() -> Path:
+    """The local dataset mirror (``../shared/data``); tests need it and never download."""
+    mirror = default_mirror_dir()
+    if mirror is None:
+        pytest.fail("the dataset mirror ../shared/data beside the checkout is missing")
+    return mirror
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir(tmp_path_factory: pytest.TempPathFactory, mirror_dir: Path) -> Path:
+    """One data directory per test worker, so the real datasets are converted once per run."""
+    return tmp_path_factory.mktemp("moodtune-data")
+
+
+@pytest.fixture(scope="session")
+def real_settings(shared_data_dir: Path, mirror_dir: Path) -> Settings:
+    """Settings over the real mirror, offline, with a worker-wide cache."""
+    return Settings(data_dir=shared_data_dir, mirror_dir=mirror_dir, offline=True)
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, mirror_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Fresh, isolated settings (own data dir, offline) also seen by ``get_settings()``."""
+    monkeypatch.setenv("MOODTUNE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MOODTUNE_MIRROR_DIR", str(mirror_dir))
+    monkeypatch.setenv("MOODTUNE_OFFLINE", "true")
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator: tests are reproducible."""
+    return np.random.default_rng(20221127)
