@@ -295,7 +295,7 @@ def _download(dataset: Dataset, *, cache_dir: Path, where: str) -> Path:
                 known_hash=f"sha256:{dataset.url_sha256}" if dataset.url_sha256 else None,
                 fname=fname,
                 path=cache_dir / "downloads",
-                progressbar=_RichPoochBar(f"downloading {fname}"),  # type: ignore[arg-type]
+                progressbar=_RichPoochBar(f"downloading {fname}"),
             )
         )
     except ValueError as exc:  # pooch raises ValueError on a hash mismatch
