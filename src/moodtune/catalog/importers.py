@@ -1,0 +1,546 @@
+"""Turn a track table in any common layout into the catalog's one-row-per-track schema.
+
+Recognised layouts (by their header): the TidyTuesday ``spotify_songs`` table (the default
+catalog), Exportify playlist CSVs, the Kaggle "Spotify tracks dataset", and moodtune's own
+column names. Anything else can be mapped with ``src=dst`` pairs. Every problem is reported
+with the file, the row (as a spreadsheet shows it: header is row 1), the column and the value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from moodtune.catalog.schema import (
+    AUDIO_FEATURES,
+    BASE_COLUMNS,
+    FEATURE_RANGES,
+    MIN_DURATION_MS,
+    exclusion_reasons,
+    parse_release_dates,
+)
+from moodtune.errors import InputError, ValidationReport
+
+__all__ = [
+    "CANONICAL_FIELDS",
+    "LAYOUTS",
+    "REQUIRED_FIELDS",
+    "ImportReport",
+    "Layout",
+    "NormalisedCatalog",
+    "detect_layout",
+    "normalise_tracks",
+    "parse_mapping",
+    "read_track_file",
+]
+
+TEXT_FIELDS: tuple[str, ...] = ("name", "artists", "album", "album_id")
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "track_id",
+    *TEXT_FIELDS,
+    "popularity",
+    "duration_ms",
+    "release_date",
+    "genres",
+    "subgenres",
+    "explicit",
+    *AUDIO_FEATURES,
+)
+REQUIRED_FIELDS: tuple[str, ...] = ("track_id", "name", "artists", "duration_ms", *AUDIO_FEATURES)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A known export format: the headers that identify it and how its columns map.
+
+    ``signature`` holds normalised header names (lower case, letters and digits only) that
+    must all be present; ``columns`` maps canonical fields to the file's exact headers.
+    """
+
+    name: str
+    signature: tuple[str, ...]
+    columns: dict[str, str]
+    artist_separator: str | None = None
+    genre_separator: str | None = None
+
+
+_FEATURE_COLUMNS = {f: f for f in AUDIO_FEATURES}
+LAYOUTS: tuple[Layout, ...] = (
+    Layout(
+        name="tidytuesday-spotify-songs",
+        signature=("trackid", "trackartist", "trackalbumreleasedate", "playlistgenre"),
+        columns={
+            "track_id": "track_id",
+            "name": "track_name",
+            "artists": "track_artist",
+            "album": "track_album_name",
+            "album_id": "track_album_id",
+            "popularity": "track_popularity",
+            "duration_ms": "duration_ms",
+            "release_date": "track_album_release_date",
+            "genres": "playlist_genre",
+            "subgenres": "playlist_subgenre",
+            **_FEATURE_COLUMNS,
+        },
+    ),
+    Layout(
+        name="exportify",
+        signature=("trackname", "artistnames", "durationms"),
+        columns={
+            "track_id": "Track URI",
+            "name": "Track Name",
+            "artists": "Artist Name(s)",
+            "album": "Album Name",
+            "album_id": "Album URI",
+            "popularity": "Popularity",
+            "duration_ms": "Duration (ms)",
+            "release_date": "Release Date",
+            "genres": "Genres",
+            "explicit": "Explicit",
+            **{f: f.capitalize() for f in AUDIO_FEATURES},
+        },
+        artist_separator=",",
+        genre_separator=",",
+    ),
+    Layout(
+        name="kaggle-spotify-tracks",
+        signature=("trackid", "artists", "albumname", "trackgenre"),
+        columns={
+            "track_id": "track_id",
+            "name": "track_name",
+            "artists": "artists",
+            "album": "album_name",
+            "popularity": "popularity",
+            "duration_ms": "duration_ms",
+            "genres": "track_genre",
+            "explicit": "explicit",
+            **_FEATURE_COLUMNS,
+        },
+        artist_separator=";",
+    ),
+    Layout(
+        name="moodtune",
+        signature=("trackid", "name", "artists", "durationms"),
+        columns={f: f for f in CANONICAL_FIELDS},
+    ),
+)
+
+# Header aliases (normalised) tried for fields a layout or the user's mapping left open.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "track_id": ("trackid", "spotifyid", "id", "trackuri", "uri", "spotifyuri"),
+    "name": ("trackname", "name", "title", "songname", "song", "tracktitle"),
+    "artists": ("artists", "artist", "artistnames", "artistname", "trackartist"),
+    "album": ("album", "albumname", "trackalbumname"),
+    "album_id": ("albumid", "albumuri", "trackalbumid"),
+    "popularity": ("popularity", "trackpopularity"),
+    "duration_ms": ("durationms", "duration"),
+    "release_date": ("releasedate", "albumreleasedate", "trackalbumreleasedate"),
+    "genres": ("genres", "genre", "trackgenre", "playlistgenre"),
+    "subgenres": ("subgenres", "subgenre", "playlistsubgenre"),
+    "explicit": ("explicit", "isexplicit"),
+    **{f: (f,) for f in AUDIO_FEATURES},
+}
+
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+_SPOTIFY_ID = re.compile(r"(?:spotify:track:|open\.spotify\.com/track/)([A-Za-z0-9]+)")
+
+
+def _normalise_header(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(header).lower())
+
+
+@dataclass
+class ImportReport:
+    """What an import did: the layout and mapping used, and every row it skipped or flagged."""
+
+    file: str
+    layout: str
+    mapping: dict[str, str]
+    unmapped_columns: list[str]
+    rows_read: int
+    tracks: int = 0
+    usable_tracks: int = 0
+    duplicate_rows_merged: int = 0
+    duplicates_with_differing_values: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
+    release_date_coverage: float = 0.0
+    explicit_available: bool = False
+    problems: list[InputError] = field(default_factory=list)
+
+    def as_dict(self, *, max_problems: int = 50) -> dict[str, Any]:
+        """JSON-friendly summary (at most ``max_problems`` problems listed)."""
+        return {
+            "file": self.file,
+            "layout": self.layout,
+            "mapping": self.mapping,
+            "unmapped_columns": self.unmapped_columns,
+            "rows_read": self.rows_read,
+            "tracks": self.tracks,
+            "usable_tracks": self.usable_tracks,
+            "duplicate_rows_merged": self.duplicate_rows_merged,
+            "duplicates_with_differing_values": self.duplicates_with_differing_values,
+            "skipped": self.skipped,
+            "excluded": self.excluded,
+            "release_date_coverage": self.release_date_coverage,
+            "explicit_available": self.explicit_available,
+            "problem_count": len(self.problems),
+            "problems": [p.as_dict() for p in self.problems[:max_problems]],
+        }
+
+
+@dataclass
+class NormalisedCatalog:
+    """The one-row-per-track table (schema ``BASE_COLUMNS``) and the report of how it was made."""
+
+    tracks: pd.DataFrame
+    report: ImportReport
+
+
+def read_track_file(path: Path) -> tuple[pd.DataFrame, int]:
+    """Read a CSV or Parquet file of tracks; returns the frame and the number of its first row.
+
+    CSV cells are read as text so that every value can be checked and reported as written.
+    """
+    if not path.exists():
+        raise InputError("file not found", file=str(path))
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path), 1
+        if suffixes.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+            sep = "\t" if ".tsv" in suffixes else ","
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig"
+            )
+            return frame, 2
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"could not be read: {exc}", file=str(path)) from exc
+    except (OSError, ValueError) as exc:  # pyarrow raises these for damaged Parquet
+        raise InputError(f"could not be read: {exc}", file=str(path)) from exc
+    raise InputError(
+        "unsupported file type",
+        file=str(path),
+        value=path.suffix,
+        allowed=".csv, .csv.gz, .tsv, .parquet",
+    )
+
+
+def parse_mapping(items: list[str] | None) -> dict[str, str]:
+    """Parse ``--map src=dst`` options into ``{dst: src}`` (canonical field -> file header)."""
+    mapping: dict[str, str] = {}
+    for item in items or []:
+        source, sep, target = item.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise InputError(
+                "a column mapping must look like SOURCE=FIELD",
+                field="--map",
+                value=item,
+                allowed="e.g. 'Song Title=name'",
+            )
+        target = target.strip()
+        if target not in CANONICAL_FIELDS:
+            raise InputError(
+                f"unknown catalog field {target!r} in mapping {item!r}",
+                field="--map",
+                value=target,
+                allowed=", ".join(CANONICAL_FIELDS),
+            )
+        mapping[target] = source.strip()
+    return mapping
+
+
+def detect_layout(columns: list[str]) -> Layout | None:
+    """The first known layout whose signature headers are all present, else ``None``."""
+    present = {_normalise_header(c) for c in columns}
+    for layout in LAYOUTS:
+        if all(s in present for s in layout.signature):
+            return layout
+    return None
+
+
+def _resolve_mapping(
+    columns: list[str], layout: Layout | None, overrides: dict[str, str], *, file: str
+) -> dict[str, str]:
+    missing_sources = [src for src in overrides.values() if src not in columns]
+    if missing_sources:
+        raise InputError(
+            f"mapped column(s) {missing_sources} not in the file",
+            file=file,
+            field="--map",
+            value=", ".join(missing_sources),
+            allowed=", ".join(columns),
+        )
+    by_normal = {_normalise_header(c): c for c in reversed(columns)}
+    mapping = dict(overrides)
+    used = set(overrides.values())
+    if layout is not None:
+        for target, source in layout.columns.items():
+            if target not in mapping and source in columns and source not in used:
+                mapping[target] = source
+                used.add(source)
+    for target, aliases in _ALIASES.items():
+        if target in mapping:
+            continue
+        for alias in aliases:
+            found = by_normal.get(alias)
+            if found is not None and found not in used:
+                mapping[target] = found
+                used.add(found)
+                break
+    missing = [f for f in REQUIRED_FIELDS if f not in mapping]
+    if missing:
+        raise InputError(
+            f"required catalog field(s) {missing} not found in the columns {columns}; "
+            "map them with --map 'FILE COLUMN=FIELD'",
+            file=file,
+            field=", ".join(missing),
+            allowed="required: " + ", ".join(REQUIRED_FIELDS),
+        )
+    return mapping
+
+
+def _text(values: pd.Series) -> pd.Series:
+    text = values.astype("string").str.strip()
+    return text.where(text.notna() & (text != ""), None).astype(object)
+
+
+def _track_ids(values: pd.Series) -> pd.Series:
+    text = _text(values)
+    return text.map(
+        lambda v: (m.group(1) if (m := _SPOTIFY_ID.search(v)) else v) if v is not None else None
+    )
+
+
+def _split_list(values: pd.Series, separator: str | None) -> list[list[str]]:
+    out: list[list[str]] = []
+    for value in values.tolist():
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            out.append([])
+        elif isinstance(value, list | tuple | np.ndarray):
+            out.append([str(v).strip() for v in value if str(v).strip()])
+        elif separator is None:
+            text = str(value).strip()
+            out.append([text] if text else [])
+        else:
+            out.append([p.strip() for p in str(value).split(separator) if p.strip()])
+    return out
+
+
+class _Problems:
+    """Collects one ``InputError`` per bad cell, with the file's own row numbers and headers."""
+
+    def __init__(self, *, file: str, row_numbers: np.ndarray, mapping: dict[str, str]) -> None:
+        self.file = file
+        self.row_numbers = row_numbers
+        self.mapping = mapping
+        self.items: list[tuple[int, InputError]] = []
+
+    def add(
+        self, mask: np.ndarray, target: str, message: str, values: pd.Series, allowed: str
+    ) -> None:
+        for position in np.flatnonzero(mask):
+            row = int(self.row_numbers[position])
+            error = InputError(
+                message,
+                file=self.file,
+                row=row,
+                field=self.mapping.get(target, target),
+                value=values.iloc[position],
+                allowed=allowed,
+            )
+            self.items.append((row, error))
+
+    def sorted(self) -> list[InputError]:
+        return [e for _, e in sorted(self.items, key=lambda item: item[0])]
+
+
+def _numeric(raw: pd.Series, target: str, problems: _Problems, *, required: bool) -> pd.Series:
+    if pd.api.types.is_bool_dtype(raw):
+        raw = raw.astype(float)
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    blank = raw.isna().to_numpy() | (raw.astype("string").str.strip() == "").fillna(True).to_numpy()
+    not_number = ~blank & values.isna().to_numpy()
+    problems.add(not_number, target, "not a number", raw, "a number")
+    if required:
+        problems.add(blank, target, "missing value", raw, "a number")
+    rng = FEATURE_RANGES.get(target)
+    if rng is not None:
+        present = values.notna().to_numpy()
+        bad = present & ~rng.valid(values).to_numpy()
+        if target == "tempo":
+            zero = present & (values.to_numpy() == 0)
+            problems.add(zero, target, "tempo is 0 (no beat detected)", raw, rng.describe())
+            bad &= ~zero
+        problems.add(bad, target, "out of range", raw, rng.describe())
+    if target == "duration_ms":
+        short = values.notna().to_numpy() & (values.to_numpy() < MIN_DURATION_MS)
+        problems.add(short, target, "duration under 30 s", raw, f">= {MIN_DURATION_MS} ms")
+    return values
+
+
+def _boolean(raw: pd.Series, target: str, problems: _Problems) -> pd.Series:
+    if pd.api.types.is_bool_dtype(raw):
+        return raw.astype("boolean")
+    text = raw.astype("string").str.strip().str.lower()
+    result = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    result[text.isin(_TRUE).fillna(False)] = True
+    result[text.isin(_FALSE).fillna(False)] = False
+    bad = (text.notna() & (text != "") & result.isna()).to_numpy(dtype=bool)
+    problems.add(bad, target, "not a true/false value", raw, "true/false, yes/no, 1/0")
+    return result
+
+
+def _integer(values: pd.Series) -> pd.Series:
+    rounded = values.round()
+    return rounded.astype("int64") if rounded.notna().all() else rounded.astype("Int64")
+
+
+def normalise_tracks(
+    raw: pd.DataFrame,
+    *,
+    file: str,
+    mapping: dict[str, str] | None = None,
+    first_row: int = 2,
+) -> NormalisedCatalog:
+    """Map, parse, check and deduplicate ``raw`` into one row per track.
+
+    Rows without a track id are skipped (they cannot be identified); rows repeating a track id
+    are merged, keeping the first row's values and the union of all genres and subgenres. Bad
+    values never abort: they are reported, and the track is kept with ``usable=False``.
+    """
+    columns = [str(c) for c in raw.columns]
+    raw = raw.set_axis(columns, axis=1).reset_index(drop=True)
+    if raw.empty:
+        raise InputError("the file has no data rows", file=file)
+    layout = detect_layout(columns)
+    resolved = _resolve_mapping(columns, layout, mapping or {}, file=file)
+    row_numbers = np.arange(len(raw)) + first_row
+    problems = _Problems(file=file, row_numbers=row_numbers, mapping=resolved)
+
+    def column(target: str) -> pd.Series:
+        source = resolved.get(target)
+        if source is None:
+            return pd.Series([None] * len(raw), index=raw.index, dtype=object)
+        return raw[source]
+
+    parsed = pd.DataFrame(index=raw.index)
+    parsed["track_id"] = _track_ids(column("track_id"))
+    missing_id = parsed["track_id"].isna().to_numpy()
+    problems.add(
+        missing_id, "track_id", "missing track id: row skipped", column("track_id"), "an id"
+    )
+    for target in TEXT_FIELDS:
+        parsed[target] = _text(column(target))
+    for target in ("name", "artists"):
+        problems.add(
+            parsed[target].isna().to_numpy() & ~missing_id,
+            target,
+            "missing value",
+            column(target),
+            "a non-empty text",
+        )
+    artist_sep = layout.artist_separator if layout else None
+    if artist_sep == ";":
+        parsed["artists"] = parsed["artists"].map(
+            lambda v: ", ".join(a.strip() for a in v.split(";")) if v is not None else None
+        )
+    for target in ("popularity", "duration_ms", *AUDIO_FEATURES):
+        if target == "popularity" and target not in resolved:
+            parsed[target] = np.nan
+            continue
+        parsed[target] = _numeric(
+            column(target), target, problems, required=target in REQUIRED_FIELDS
+        )
+    dates = parse_release_dates(column("release_date"))
+    problems.add(
+        ~dates["release_valid"].to_numpy(),
+        "release_date",
+        "not a date: release date dropped",
+        column("release_date"),
+        "YYYY-MM-DD, YYYY-MM or YYYY",
+    )
+    parsed = parsed.join(dates.drop(columns="release_valid"))
+    genre_sep = layout.genre_separator if layout else None
+    parsed["genres"] = _split_list(column("genres"), genre_sep)
+    parsed["subgenres"] = _split_list(column("subgenres"), genre_sep)
+    explicit_known = "explicit" in resolved
+    parsed["explicit"] = (
+        _boolean(column("explicit"), "explicit", problems)
+        if explicit_known
+        else pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    )
+
+    report = ImportReport(
+        file=file,
+        layout=layout.name if layout else "mapped",
+        mapping={k: resolved[k] for k in CANONICAL_FIELDS if k in resolved},
+        unmapped_columns=[c for c in columns if c not in set(resolved.values())],
+        rows_read=len(raw),
+    )
+    if missing_id.any():
+        report.skipped["missing track id"] = int(missing_id.sum())
+    kept = parsed.loc[~missing_id]
+    tracks = _deduplicate(kept, report)
+    if tracks.empty:
+        raise ValidationReport(problems.sorted() or [InputError("no tracks", file=file)], file=file)
+
+    tracks["popularity"] = _integer(tracks["popularity"])
+    tracks["duration_ms"] = _integer(tracks["duration_ms"])
+    reasons = exclusion_reasons(tracks)
+    tracks["usable"] = reasons.isna().to_numpy()
+    tracks["exclusion_reason"] = reasons.to_numpy()
+    tracks["synthetic"] = False
+    tracks = tracks[list(BASE_COLUMNS)]
+
+    report.tracks = len(tracks)
+    report.usable_tracks = int(tracks["usable"].sum())
+    report.excluded = count_reasons(tracks["exclusion_reason"])
+    report.release_date_coverage = float(tracks["release_date"].notna().mean())
+    report.explicit_available = bool(explicit_known and tracks["explicit"].notna().any())
+    report.problems = problems.sorted()
+    return NormalisedCatalog(tracks=tracks, report=report)
+
+
+def count_reasons(reasons: pd.Series) -> dict[str, int]:
+    """How many rows carry each exclusion reason (a row may carry several)."""
+    counts: dict[str, int] = {}
+    for text in reasons.dropna().tolist():
+        for reason in str(text).split("; "):
+            counts[reason] = counts.get(reason, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _deduplicate(parsed: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+    duplicated = parsed["track_id"].duplicated(keep=False).to_numpy()
+    if not duplicated.any():
+        return parsed.reset_index(drop=True)
+    first = parsed.drop_duplicates("track_id", keep="first").reset_index(drop=True)
+    report.duplicate_rows_merged = int(len(parsed) - len(first))
+    genres: dict[str, list[str]] = {}
+    subgenres: dict[str, list[str]] = {}
+    dup_rows = parsed.loc[duplicated, ["track_id", "genres", "subgenres"]]
+    for track_id, gs, ss in dup_rows.itertuples(index=False, name=None):
+        bucket = genres.setdefault(track_id, [])
+        bucket.extend(g for g in gs if g not in bucket)
+        sub_bucket = subgenres.setdefault(track_id, [])
+        sub_bucket.extend(s for s in ss if s not in sub_bucket)
+    first["genres"] = [
+        genres.get(t, g) for t, g in zip(first["track_id"], first["genres"], strict=True)
+    ]
+    first["subgenres"] = [
+        subgenres.get(t, s) for t, s in zip(first["track_id"], first["subgenres"], strict=True)
+    ]
+    compare = ["name", "artists", "album", "popularity", "duration_ms", *AUDIO_FEATURES]
+    dups = parsed.loc[duplicated, ["track_id", *compare]]
+    differing = (
+        dups.groupby("track_id", sort=False)[compare].nunique(dropna=False).gt(1).any(axis=1)
+    )
+    report.duplicates_with_differing_values = int(differing.sum())
+    return first
