@@ -1,0 +1,590 @@
+"""Iso-principle journeys: start where the listener is and move, track by track, to the goal.
+
+The iso principle of music therapy: first match the listener's current mood, then change the
+music gradually towards the desired one. :func:`plan_journey` lays waypoints on the straight
+segment from the check-in mood to the target in the valence-arousal plane, spaced by a
+smoothstep curve (``s = 3t^2 - 2t^3``) so the first tracks stay close to where the listener is
+and the last ones settle at the goal. :func:`build_journey` then picks one track per waypoint
+with a beam search that
+
+* keeps every consecutive pair within :class:`JumpBounds` (tempo in BPM, Spotify energy) —
+  a hard constraint: a journey that cannot keep it is refused with an error, never returned;
+* minimises the summed mood distance to the waypoints, plus a small penalty for the size of
+  each jump (so smaller steps win among equally close tracks);
+* never repeats a song and allows at most ``max_per_artist`` tracks by one artist.
+
+:func:`evaluate_journeys` compares journeys with a naive baseline (random tracks from the
+target's quadrant) over many random start/target pairs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from moodtune.errors import InputError, MoodtuneError, check_is_fitted
+from moodtune.mood.space import MoodPoint, quadrant
+from moodtune.recommend.filters import FilterOutcome, TrackFilters, apply_filters
+from moodtune.recommend.tracks import TrackIndex
+
+__all__ = [
+    "DEFAULT_TRACK_MINUTES",
+    "Journey",
+    "JourneyEvaluation",
+    "JourneyInfeasibleError",
+    "JourneyMetrics",
+    "JourneyPlan",
+    "JumpBounds",
+    "build_journey",
+    "evaluate_journeys",
+    "journey_metrics",
+    "plan_journey",
+]
+
+#: Typical track length used to turn minutes into a number of tracks (a catalog's median
+#: usable duration is used instead when a catalog is at hand).
+DEFAULT_TRACK_MINUTES = 3.5
+MAX_STEPS = 200
+
+
+class JourneyInfeasibleError(MoodtuneError):
+    """No sequence of tracks satisfies the jump bounds and filters for this journey."""
+
+
+@dataclass(frozen=True)
+class JumpBounds:
+    """The largest change allowed between consecutive tracks.
+
+    ``tempo_bpm``: absolute tempo difference in beats per minute (no half/double-time
+    equivalence). ``energy``: difference of Spotify energy (0-1). Defaults: 20 BPM (about
+    two-thirds of the catalog's tempo standard deviation) and 0.2 energy (about one standard
+    deviation) — large enough to move across the plane in 20 tracks, small enough that no
+    transition is abrupt.
+    """
+
+    tempo_bpm: float = 20.0
+    energy: float = 0.2
+
+    def __post_init__(self) -> None:
+        for name in ("tempo_bpm", "energy"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise InputError(
+                    "jump bound must be a positive number", field=name, value=value, allowed="> 0"
+                )
+
+
+@dataclass(frozen=True)
+class JourneyPlan:
+    """Where the journey should be at each track: ``waypoints[i]`` for the i-th track."""
+
+    start: MoodPoint
+    target: MoodPoint
+    waypoints: tuple[MoodPoint, ...]
+    minutes: float | None = None
+    track_minutes: float = DEFAULT_TRACK_MINUTES
+
+    @property
+    def steps(self) -> int:
+        """Number of tracks."""
+        return len(self.waypoints)
+
+    def path(self) -> np.ndarray:
+        """Waypoints as an array of shape ``(steps, 2)``: (valence, arousal)."""
+        return np.array([(w.valence, w.arousal) for w in self.waypoints])
+
+
+def plan_journey(
+    start: MoodPoint,
+    target: MoodPoint,
+    *,
+    steps: int | None = None,
+    minutes: float | None = None,
+    track_minutes: float = DEFAULT_TRACK_MINUTES,
+) -> JourneyPlan:
+    """Waypoints from ``start`` to ``target``: one per track, smoothstep-spaced on a line.
+
+    Give ``steps`` (number of tracks, 2-200) or ``minutes`` (then ``round(minutes /
+    track_minutes)`` tracks, at least 2). The first waypoint is ``start`` and the last is
+    ``target``.
+    """
+    for name, point in (("start", start), ("target", target)):
+        if not isinstance(point, MoodPoint):
+            raise InputError(
+                f"{name} must be a MoodPoint, got {point!r}",
+                field=name,
+                value=point,
+                allowed="MoodPoint(valence, arousal) with both in [-1, 1]",
+            )
+    if steps is None and minutes is None:
+        raise InputError("give the number of tracks (steps) or the minutes", field="steps")
+    if steps is not None and minutes is not None:
+        raise InputError("give steps or minutes, not both", field="steps", value=steps)
+    if not (math.isfinite(track_minutes) and track_minutes > 0):
+        raise InputError(
+            "track_minutes must be positive", field="track_minutes", value=track_minutes
+        )
+    if minutes is not None:
+        if not (isinstance(minutes, int | float) and math.isfinite(minutes) and minutes > 0):
+            raise InputError(
+                "minutes must be a positive number", field="minutes", value=minutes, allowed="> 0"
+            )
+        steps = max(2, round(minutes / track_minutes))
+    assert steps is not None
+    if not isinstance(steps, int | np.integer) or not 2 <= steps <= MAX_STEPS:
+        raise InputError(
+            "a journey needs between 2 and 200 tracks",
+            field="steps",
+            value=steps,
+            allowed=f"2-{MAX_STEPS}",
+        )
+    t = np.linspace(0.0, 1.0, int(steps))
+    s = 3 * t**2 - 2 * t**3
+    inner = tuple(
+        MoodPoint(
+            float(np.clip((1 - f) * start.valence + f * target.valence, -1, 1)),
+            float(np.clip((1 - f) * start.arousal + f * target.arousal, -1, 1)),
+        )
+        for f in s[1:-1]
+    )
+    waypoints = (start, *inner, target)
+    return JourneyPlan(
+        start=start,
+        target=target,
+        waypoints=waypoints,
+        minutes=minutes,
+        track_minutes=track_minutes,
+    )
+
+
+@dataclass(frozen=True)
+class JourneyMetrics:
+    """How closely a sequence of tracks follows its planned path, and its largest jumps."""
+
+    mean_waypoint_distance: float
+    max_waypoint_distance: float
+    max_tempo_jump: float
+    max_energy_jump: float
+    max_mood_jump: float
+    within_bounds: bool
+
+
+def journey_metrics(
+    planned: np.ndarray,
+    actual: np.ndarray,
+    tempo: np.ndarray,
+    energy: np.ndarray,
+    bounds: JumpBounds,
+) -> JourneyMetrics:
+    """Metrics of a track sequence: ``planned``/``actual`` are ``(n, 2)`` mood paths."""
+    dist = np.sqrt(((np.asarray(planned) - np.asarray(actual)) ** 2).sum(axis=1))
+    tempo_jump = np.abs(np.diff(tempo)) if len(tempo) > 1 else np.zeros(1)
+    energy_jump = np.abs(np.diff(energy)) if len(energy) > 1 else np.zeros(1)
+    mood_jump = (
+        np.sqrt((np.diff(actual, axis=0) ** 2).sum(axis=1)) if len(actual) > 1 else np.zeros(1)
+    )
+    return JourneyMetrics(
+        mean_waypoint_distance=float(dist.mean()),
+        max_waypoint_distance=float(dist.max()),
+        max_tempo_jump=float(tempo_jump.max()),
+        max_energy_jump=float(energy_jump.max()),
+        max_mood_jump=float(mood_jump.max()),
+        within_bounds=bool(
+            tempo_jump.max() <= bounds.tempo_bpm + 1e-9
+            and energy_jump.max() <= bounds.energy + 1e-9
+        ),
+    )
+
+
+@dataclass
+class Journey:
+    """A built journey: the plan, the chosen tracks (one per waypoint) and its metrics."""
+
+    plan: JourneyPlan
+    tracks: pd.DataFrame
+    metrics: JourneyMetrics
+    bounds: JumpBounds
+    notes: list[str] = field(default_factory=list)
+    query: dict[str, Any] = field(default_factory=dict)
+
+    def planned_path(self) -> np.ndarray:
+        """The waypoints, shape ``(steps, 2)``."""
+        return self.plan.path()
+
+    def actual_path(self) -> np.ndarray:
+        """Where the chosen tracks sit in the plane, shape ``(steps, 2)``."""
+        return self.tracks[["mood_valence", "mood_arousal"]].to_numpy(dtype=float)
+
+    @property
+    def total_minutes(self) -> float:
+        """Summed duration of the chosen tracks."""
+        return float(self.tracks["duration_ms"].sum() / 60_000)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form for ``--json`` and the web API."""
+        records = self.tracks.astype(object).where(self.tracks.notna(), None)
+        return {
+            "query": self.query,
+            "start": asdict(self.plan.start),
+            "target": asdict(self.plan.target),
+            "steps": self.plan.steps,
+            "minutes_requested": self.plan.minutes,
+            "total_minutes": round(self.total_minutes, 2),
+            "bounds": asdict(self.bounds),
+            "metrics": asdict(self.metrics),
+            "planned_path": self.planned_path().round(4).tolist(),
+            "actual_path": self.actual_path().round(4).tolist(),
+            "notes": self.notes,
+            "tracks": [
+                {k: (list(v) if isinstance(v, np.ndarray | tuple) else v) for k, v in r.items()}
+                for r in records.to_dict(orient="records")
+            ],
+        }
+
+
+def build_journey(
+    index: TrackIndex,
+    plan: JourneyPlan,
+    *,
+    filters: TrackFilters | None = None,
+    profile: Mapping[str, float] | None = None,
+    bounds: JumpBounds | None = None,
+    max_per_artist: int | None = 2,
+    candidates: int = 24,
+    beam_width: int = 12,
+    jump_penalty: float = 0.02,
+    label: str | None = None,
+) -> Journey:
+    """Choose one track per waypoint of ``plan`` (see the module docstring).
+
+    Parameters
+    ----------
+    index
+        A fitted :class:`TrackIndex` over the catalog.
+    filters, profile
+        Which tracks may be used, and an audio profile that breaks near-ties (e.g. a goal's
+        ``{"tempo": 70, "instrumentalness": 0.9}``).
+    bounds
+        The largest tempo and energy change between consecutive tracks (hard constraint).
+    candidates, beam_width
+        Tracks considered per waypoint (widened x4, twice, when no sequence within the bounds
+        is found) and sequences kept per step.
+    jump_penalty
+        Cost per unit of (tempo jump / bound + energy jump / bound) / 2, added to the mood
+        distance; small, so closeness to the path comes first.
+
+    Raises
+    ------
+    JourneyInfeasibleError
+        When no sequence keeps every jump within ``bounds`` under these filters.
+    """
+    check_is_fitted(index, "index_")
+    bounds = bounds or JumpBounds()
+    if candidates < 1 or beam_width < 1:
+        raise InputError(
+            "candidates and beam_width must be at least 1",
+            field="candidates" if candidates < 1 else "beam_width",
+            value=min(candidates, beam_width),
+        )
+    outcome = apply_filters(index.tracks_, filters)
+    if outcome.count == 0:
+        raise JourneyInfeasibleError(
+            "no track passes the filters (" + ", ".join(outcome.applied) + "): nothing to play"
+        )
+    tempo = index.tracks_["tempo"].to_numpy(dtype=float)
+    energy = index.tracks_["energy"].to_numpy(dtype=float)
+    notes = list(outcome.notes)
+    chosen: list[int] | None = None
+    failed_at = 0
+    pool = candidates
+    for _attempt in range(3):
+        chosen, failed_at = _beam_search(
+            index,
+            plan,
+            outcome=outcome,
+            profile=profile,
+            bounds=bounds,
+            tempo=tempo,
+            energy=energy,
+            max_per_artist=max_per_artist,
+            candidates=pool,
+            beam_width=beam_width,
+            jump_penalty=jump_penalty,
+            notes=notes,
+        )
+        if chosen is not None:
+            break
+        pool *= 4
+    if chosen is None:
+        wp = plan.waypoints[failed_at]
+        raise JourneyInfeasibleError(
+            f"no sequence of tracks keeps every jump within {bounds.tempo_bpm:g} BPM and "
+            f"{bounds.energy:g} energy: stuck at track {failed_at + 1} of {plan.steps} "
+            f"(waypoint v={wp.valence:+.2f}, a={wp.arousal:+.2f}) with the "
+            f"{outcome.count:,} tracks that pass the filters; allow larger jumps, more tracks "
+            "or fewer filters"
+        )
+    return _assemble(index, plan, chosen, bounds, outcome, notes, label, max_per_artist)
+
+
+def _beam_search(
+    index: TrackIndex,
+    plan: JourneyPlan,
+    *,
+    outcome: FilterOutcome,
+    profile: Mapping[str, float] | None,
+    bounds: JumpBounds,
+    tempo: np.ndarray,
+    energy: np.ndarray,
+    max_per_artist: int | None,
+    candidates: int,
+    beam_width: int,
+    jump_penalty: float,
+    notes: list[str],
+) -> tuple[list[int] | None, int]:
+    """One beam search; returns (rows, 0) or (None, index of the step that had no way on)."""
+    songs = index.duplicate_codes_
+    artists = index.artist_codes_
+    # Beam: cost (B,), paths (B, step), per-beam artist counts.
+    beam_cost = np.zeros(1)
+    beam_paths = np.zeros((1, 0), dtype=np.int64)
+    for step, wp in enumerate(plan.waypoints):
+        rows_list, dist_of = index.mood_pool(
+            wp.valence,
+            wp.arousal,
+            k=candidates,
+            outcome=outcome,
+            profile=profile,
+            max_per_artist=None,
+            notes=notes,
+        )
+        if not rows_list:
+            return None, step
+        rows = np.asarray(rows_list, dtype=np.int64)
+        tie = index._profile_distance(rows, profile) * index.tie_weight
+        local = np.array([dist_of[r] for r in rows_list]) + tie  # (C,)
+        if step == 0:
+            cost = beam_cost[:, None] + local[None, :]
+            feasible = np.ones_like(cost, dtype=bool)
+        else:
+            last = beam_paths[:, -1]
+            d_tempo = np.abs(tempo[rows][None, :] - tempo[last][:, None])
+            d_energy = np.abs(energy[rows][None, :] - energy[last][:, None])
+            feasible = (d_tempo <= bounds.tempo_bpm) & (d_energy <= bounds.energy)
+            jump = (d_tempo / bounds.tempo_bpm + d_energy / bounds.energy) / 2
+            cost = beam_cost[:, None] + local[None, :] + jump_penalty * jump
+            cand_songs = songs[rows]
+            cand_artists = artists[rows]
+            for b in range(len(beam_paths)):
+                path = beam_paths[b]
+                feasible[b] &= ~np.isin(cand_songs, songs[path])
+                if max_per_artist is not None:
+                    used, counts = np.unique(artists[path], return_counts=True)
+                    full = used[counts >= max_per_artist]
+                    if len(full):
+                        feasible[b] &= ~np.isin(cand_artists, full)
+        if not feasible.any():
+            return None, step
+        flat = np.where(feasible, cost, np.inf).ravel()
+        n_keep = min(beam_width, int(feasible.sum()))
+        best = np.argpartition(flat, n_keep - 1)[:n_keep]
+        best = best[np.argsort(flat[best], kind="stable")]
+        b_idx, c_idx = np.divmod(best, len(rows))
+        beam_paths = np.concatenate([beam_paths[b_idx], rows[c_idx][:, None]], axis=1)
+        beam_cost = flat[best]
+    return [int(r) for r in beam_paths[0]], 0
+
+
+def _assemble(
+    index: TrackIndex,
+    plan: JourneyPlan,
+    rows: list[int],
+    bounds: JumpBounds,
+    outcome: FilterOutcome,
+    notes: list[str],
+    label: str | None,
+    max_per_artist: int | None,
+) -> Journey:
+    cols = [
+        c
+        for c in (
+            "track_id",
+            "name",
+            "artists",
+            "genres",
+            "mood_valence",
+            "mood_arousal",
+            "quadrant",
+            "tempo",
+            "energy",
+            "instrumentalness",
+            "popularity",
+            "duration_ms",
+            "explicit",
+            "synthetic",
+        )
+        if c in index.tracks_.columns
+    ]
+    frame = index.tracks_.iloc[rows][cols].reset_index(drop=True)
+    planned = plan.path()
+    actual = frame[["mood_valence", "mood_arousal"]].to_numpy(dtype=float)
+    frame.insert(0, "position", np.arange(1, len(frame) + 1))
+    frame.insert(1, "waypoint_valence", planned[:, 0].round(4))
+    frame.insert(2, "waypoint_arousal", planned[:, 1].round(4))
+    frame["waypoint_distance"] = np.sqrt(((planned - actual) ** 2).sum(axis=1))
+    tempo = frame["tempo"].to_numpy(dtype=float)
+    energy = frame["energy"].to_numpy(dtype=float)
+    frame["tempo_jump"] = np.concatenate([[0.0], np.diff(tempo)])
+    frame["energy_jump"] = np.concatenate([[0.0], np.diff(energy)])
+    if outcome.explicit_unknown:
+        frame["explicit"] = "unknown"
+    filt = list(outcome.applied)
+    if max_per_artist is not None:
+        filt.append(f"at most {max_per_artist} per artist")
+    filt_text = ("; filters: " + ", ".join(filt)) if filt else ""
+    reasons = []
+    for i in range(len(frame)):
+        wp = plan.waypoints[i]
+        step = (
+            "starts at your check-in mood"
+            if i == 0
+            else ("arrives at the target" if i == len(frame) - 1 else "moves along the path")
+        )
+        jump = (
+            ""
+            if i == 0
+            else f"; change from previous: {tempo[i] - tempo[i - 1]:+.0f} BPM, "
+            f"{energy[i] - energy[i - 1]:+.2f} energy"
+        )
+        reasons.append(
+            f"nearest to waypoint {i + 1}/{len(frame)} (v={wp.valence:+.2f}, "
+            f"a={wp.arousal:+.2f}), mood distance {frame['waypoint_distance'].iat[i]:.3f}; "
+            f"{step}{jump}{filt_text}"
+        )
+    frame["reason"] = reasons
+    metrics = journey_metrics(planned, actual, tempo, energy, bounds)
+    return Journey(
+        plan=plan,
+        tracks=frame,
+        metrics=metrics,
+        bounds=bounds,
+        notes=list(dict.fromkeys(notes)),
+        query={"label": label, "max_per_artist": max_per_artist, "filters": filt},
+    )
+
+
+# ---------------------------------------------------------------------- evaluation
+@dataclass(frozen=True)
+class JourneyEvaluation:
+    """Journeys vs the naive baseline over random start/target pairs (means over pairs)."""
+
+    pairs: int
+    steps: int
+    journey_mean_distance: float
+    naive_mean_distance: float
+    journey_max_tempo_jump: float
+    journey_max_energy_jump: float
+    naive_max_tempo_jump: float
+    naive_max_energy_jump: float
+    journey_bound_violations: int
+    naive_bound_violations: int
+    infeasible: int
+    bounds: JumpBounds
+    journey_ms: tuple[float, ...] = ()
+
+    @property
+    def distance_ratio(self) -> float:
+        """Naive mean waypoint distance / journey mean waypoint distance (higher is better)."""
+        return self.naive_mean_distance / max(self.journey_mean_distance, 1e-12)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (timings summarised)."""
+        out = asdict(self)
+        times = np.asarray(self.journey_ms)
+        out["journey_ms"] = (
+            {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99))}
+            if len(times)
+            else None
+        )
+        out["distance_ratio"] = self.distance_ratio
+        return out
+
+
+def evaluate_journeys(
+    index: TrackIndex,
+    *,
+    pairs: int = 200,
+    steps: int = 20,
+    bounds: JumpBounds | None = None,
+    filters: TrackFilters | None = None,
+    random_state: int | np.random.Generator | None = 0,
+) -> JourneyEvaluation:
+    """Build journeys between random start/target points and compare with the naive way.
+
+    Start and target are drawn uniformly from [-0.8, 0.8]^2. The naive baseline plays
+    ``steps`` random usable tracks from the target's quadrant (what the prior art did); both
+    are scored against the same planned waypoints. Journeys that cannot keep the bounds are
+    counted in ``infeasible`` (never returned as if they had).
+    """
+    check_is_fitted(index, "index_")
+    bounds = bounds or JumpBounds()
+    rng = np.random.default_rng(random_state)
+    usable = index.usable_rows_
+    quads = np.array([quadrant(v, a) for v, a in index.mood_[usable]], dtype=object)
+    tempo = index.tracks_["tempo"].to_numpy(dtype=float)
+    energy = index.tracks_["energy"].to_numpy(dtype=float)
+    j_dist: list[float] = []
+    n_dist: list[float] = []
+    j_tempo: list[float] = []
+    j_energy: list[float] = []
+    n_tempo: list[float] = []
+    n_energy: list[float] = []
+    j_viol = n_viol = infeasible = 0
+    times: list[float] = []
+    for _ in range(pairs):
+        start = MoodPoint(*rng.uniform(-0.8, 0.8, 2).round(3).tolist())
+        target = MoodPoint(*rng.uniform(-0.8, 0.8, 2).round(3).tolist())
+        plan = plan_journey(start, target, steps=steps)
+        planned = plan.path()
+        try:
+            t0 = time.perf_counter()
+            journey = build_journey(index, plan, filters=filters, bounds=bounds)
+            times.append((time.perf_counter() - t0) * 1000)
+        except JourneyInfeasibleError:
+            infeasible += 1
+        else:
+            m = journey.metrics
+            j_dist.append(m.mean_waypoint_distance)
+            j_tempo.append(m.max_tempo_jump)
+            j_energy.append(m.max_energy_jump)
+            j_viol += not m.within_bounds
+        pool = usable[quads == target.quadrant]
+        if len(pool) == 0:
+            pool = usable
+        picks = rng.choice(pool, size=steps, replace=len(pool) < steps)
+        naive = journey_metrics(planned, index.mood_[picks], tempo[picks], energy[picks], bounds)
+        n_dist.append(naive.mean_waypoint_distance)
+        n_tempo.append(naive.max_tempo_jump)
+        n_energy.append(naive.max_energy_jump)
+        n_viol += not naive.within_bounds
+    return JourneyEvaluation(
+        pairs=pairs,
+        steps=steps,
+        journey_mean_distance=float(np.mean(j_dist)) if j_dist else float("nan"),
+        naive_mean_distance=float(np.mean(n_dist)),
+        journey_max_tempo_jump=float(np.max(j_tempo)) if j_tempo else float("nan"),
+        journey_max_energy_jump=float(np.max(j_energy)) if j_energy else float("nan"),
+        naive_max_tempo_jump=float(np.max(n_tempo)),
+        naive_max_energy_jump=float(np.max(n_energy)),
+        journey_bound_violations=j_viol,
+        naive_bound_violations=n_viol,
+        infeasible=infeasible,
+        bounds=bounds,
+        journey_ms=tuple(times),
+    )

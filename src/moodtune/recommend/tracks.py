@@ -1,0 +1,928 @@
+"""Track recommendations from a nearest-neighbour index over scaled audio and mood features.
+
+Two searches, each with the structure that measured fastest for it (see ``docs/tracks.md``):
+
+* **Similar tracks** search an 11-dimensional space (mood valence and arousal weighted x2, nine
+  standardised audio features) with faiss ``IndexHNSWFlat`` (approximate, recall@20 against an
+  exact scan is measured by ``moodtune bench tracks``), or ``IndexFlatL2`` with ``method="exact"``.
+* **Tracks near a mood point** search the 2-D valence-arousal plane with an exact k-d tree
+  (``scipy.spatial.cKDTree``): in two dimensions an exact tree is faster than any graph index.
+  Mood distance dominates the ranking; the audio features only break near-ties (``tie_weight``),
+  pulling towards a goal's audio profile (e.g. slow and instrumental for sleep) or, with no
+  profile, towards the typical track of that region.
+
+Filters are applied by over-fetching (4k, then x4 each round) and falling back to an exact scan
+over the rows that pass when the index cannot supply enough. Every recommended track carries a
+``reason``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+from moodtune.errors import DataIntegrityError, InputError, check_is_fitted
+from moodtune.recommend.filters import (
+    FilterOutcome,
+    TrackFilters,
+    apply_filters,
+    artist_keys,
+    diversify,
+    duplicate_keys,
+    genre_mask,
+    recency_weighted_popularity,
+)
+
+if TYPE_CHECKING:
+    from moodtune.config import Settings
+
+__all__ = [
+    "FEATURE_WEIGHTS",
+    "INDEX_FORMAT_VERSION",
+    "SIMILARITY_FEATURES",
+    "TIE_BREAK_FEATURES",
+    "MoodLike",
+    "TrackIndex",
+    "TrackRecommendations",
+    "catalog_fingerprint",
+    "index_cache_dir",
+]
+
+INDEX_FORMAT_VERSION = 1
+
+#: Columns of the similarity space, in order. Mood first: it is what the listener asked for.
+SIMILARITY_FEATURES: tuple[str, ...] = (
+    "mood_valence",
+    "mood_arousal",
+    "danceability",
+    "energy",
+    "valence",
+    "acousticness",
+    "instrumentalness",
+    "speechiness",
+    "liveness",
+    "loudness",
+    "tempo",
+)
+#: Multipliers applied after standardising (mean 0, sd 1 over usable rows); others are 1.
+FEATURE_WEIGHTS: dict[str, float] = {"mood_valence": 2.0, "mood_arousal": 2.0}
+#: Audio features that break near-ties in mood-point queries.
+TIE_BREAK_FEATURES: tuple[str, ...] = SIMILARITY_FEATURES[2:]
+
+_RESULT_COLUMNS = (
+    "track_id",
+    "name",
+    "artists",
+    "genres",
+    "mood_valence",
+    "mood_arousal",
+    "quadrant",
+    "tempo",
+    "energy",
+    "instrumentalness",
+    "popularity",
+    "duration_ms",
+    "explicit",
+    "synthetic",
+)
+
+
+class MoodLike(Protocol):
+    """Anything with a valence and an arousal in [-1, 1] (e.g. ``moodtune.mood.MoodPoint``)."""
+
+    @property
+    def valence(self) -> float: ...
+
+    @property
+    def arousal(self) -> float: ...
+
+
+@dataclass
+class TrackRecommendations:
+    """Ranked tracks with their reasons, the query that produced them and any caveats."""
+
+    tracks: pd.DataFrame
+    query: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form for ``--json`` and the web API."""
+        records = self.tracks.astype(object).where(self.tracks.notna(), None)
+        return {
+            "query": self.query,
+            "notes": self.notes,
+            "tracks": [
+                {k: (list(v) if isinstance(v, np.ndarray | tuple) else v) for k, v in r.items()}
+                for r in records.to_dict(orient="records")
+            ],
+        }
+
+
+def index_cache_dir(settings: Settings | None = None) -> Path:
+    """Where the persisted track index lives: beside the catalog cache in ``parquet_dir``."""
+    from moodtune.config import get_settings
+
+    settings = settings or get_settings()
+    return Path(settings.parquet_dir) / "track_index"
+
+
+def _feature_matrix(tracks: pd.DataFrame) -> np.ndarray:
+    missing = [c for c in SIMILARITY_FEATURES if c not in tracks.columns]
+    if missing:
+        raise InputError(
+            f"the catalog table lacks column(s) {missing} needed by the track index "
+            "(mood columns come from the mood engine)",
+            field=missing[0],
+            allowed=", ".join(SIMILARITY_FEATURES),
+        )
+    return tracks.loc[:, list(SIMILARITY_FEATURES)].to_numpy(dtype=np.float64)
+
+
+def _usable(tracks: pd.DataFrame) -> np.ndarray:
+    if "usable" not in tracks.columns:
+        return np.ones(len(tracks), dtype=bool)
+    return tracks["usable"].fillna(False).to_numpy(dtype=bool)
+
+
+def catalog_fingerprint(tracks: pd.DataFrame) -> str:
+    """A hash of what the index depends on: ids, feature values and the usable flags."""
+    digest = hashlib.sha256()
+    digest.update(f"v{INDEX_FORMAT_VERSION}:{','.join(SIMILARITY_FEATURES)}".encode())
+    digest.update("\x00".join(tracks["track_id"].astype(str)).encode())
+    digest.update(np.ascontiguousarray(_feature_matrix(tracks)).tobytes())
+    digest.update(_usable(tracks).tobytes())
+    return digest.hexdigest()[:24]
+
+
+class TrackIndex:
+    """Nearest-neighbour search over a catalog's tracks (see the module docstring).
+
+    ``__init__`` only stores parameters; :meth:`fit` builds the index (learned state ends in
+    ``_``). Build with :meth:`load_or_build` to reuse the copy persisted beside the catalog.
+
+    Parameters
+    ----------
+    method
+        ``"hnsw"`` (faiss ``IndexHNSWFlat``) or ``"exact"`` (faiss ``IndexFlatL2``).
+    hnsw_m, ef_construction, ef_search
+        HNSW graph degree, build beam and query beam.
+    tie_weight
+        Weight of the audio-profile distance (RMS over standardised features) added to the mood
+        distance in mood-point queries; small, so it only reorders tracks at similar mood.
+    build_threads
+        OpenMP threads while building; queries always use one thread (latency, not throughput).
+    """
+
+    def __init__(
+        self,
+        *,
+        method: Literal["hnsw", "exact"] = "hnsw",
+        hnsw_m: int = 16,
+        ef_construction: int = 64,
+        ef_search: int = 48,
+        tie_weight: float = 0.05,
+        build_threads: int = 2,
+    ) -> None:
+        self.method = method
+        self.hnsw_m = hnsw_m
+        self.ef_construction = ef_construction
+        self.ef_search = ef_search
+        self.tie_weight = tie_weight
+        self.build_threads = build_threads
+
+    # ------------------------------------------------------------------ building
+    def _params(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "hnsw_m": self.hnsw_m,
+            "ef_construction": self.ef_construction,
+        }
+
+    def _prepare(
+        self, tracks: pd.DataFrame, *, scaler: tuple[np.ndarray, np.ndarray] | None
+    ) -> None:
+        if self.method not in ("hnsw", "exact"):
+            raise InputError(
+                "unknown index method", field="method", value=self.method, allowed="hnsw, exact"
+            )
+        if "track_id" not in tracks.columns:
+            raise InputError("the catalog table lacks a track_id column", field="track_id")
+        raw = _feature_matrix(tracks)
+        usable = _usable(tracks) & np.isfinite(raw[:, :2]).all(axis=1)
+        if not usable.any():
+            raise InputError("the catalog has no usable tracks to index", field="usable")
+        if scaler is None:
+            mean = np.nanmean(raw[usable], axis=0)
+            scale = np.nanstd(raw[usable], axis=0)
+            scale[~(scale > 0)] = 1.0
+        else:
+            mean, scale = scaler
+        weights = np.array([FEATURE_WEIGHTS.get(c, 1.0) for c in SIMILARITY_FEATURES])
+        standard = np.nan_to_num((raw - mean) / scale, nan=0.0)
+        self.tracks_ = tracks
+        self.feature_mean_ = mean
+        self.feature_scale_ = scale
+        self.weights_ = weights
+        self.vectors_ = np.ascontiguousarray(standard * weights, dtype=np.float32)
+        self.usable_rows_ = np.flatnonzero(usable).astype(np.int64)
+        self.mood_ = np.ascontiguousarray(raw[:, :2])
+        self.artist_codes_ = artist_keys(tracks)
+        self.duplicate_codes_ = duplicate_keys(tracks)
+        self.id_to_row_ = {tid: i for i, tid in enumerate(tracks["track_id"].astype(str))}
+        self.fingerprint_ = catalog_fingerprint(tracks)
+        self._popularity: np.ndarray | None = None
+        self._popularity_statement = ""
+        self._mood_tree_build()
+
+    def _mood_tree_build(self) -> None:
+        from scipy.spatial import cKDTree
+
+        self.mood_tree_ = cKDTree(self.mood_[self.usable_rows_])
+
+    def fit(
+        self, tracks: pd.DataFrame, *, progress: Callable[[int, int], None] | None = None
+    ) -> TrackIndex:
+        """Build the index over the usable rows of ``tracks`` (the catalog table).
+
+        ``progress(done, total)`` is called as vectors are added (the HNSW build of a million
+        tracks takes a minute or two).
+        """
+        import faiss
+
+        self._prepare(tracks, scaler=None)
+        data = self.vectors_[self.usable_rows_]
+        dim = data.shape[1]
+        index: Any
+        if self.method == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, self.hnsw_m)
+            index.hnsw.efConstruction = self.ef_construction
+        else:
+            index = faiss.IndexFlatL2(dim)
+        faiss.omp_set_num_threads(self.build_threads)
+        try:
+            chunk = max(10_000, len(data) // 50)
+            for start in range(0, len(data), chunk):
+                index.add(data[start : start + chunk])
+                if progress is not None:
+                    progress(min(start + chunk, len(data)), len(data))
+        finally:
+            faiss.omp_set_num_threads(1)
+        self.index_ = index
+        return self
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the index (faiss format, no pickle) and its metadata; returns the directory."""
+        import faiss
+
+        check_is_fitted(self, "index_")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format_version": INDEX_FORMAT_VERSION,
+            "fingerprint": self.fingerprint_,
+            "params": self._params(),
+            "features": list(SIMILARITY_FEATURES),
+            "feature_mean": self.feature_mean_.tolist(),
+            "feature_scale": self.feature_scale_.tolist(),
+            "n_indexed": len(self.usable_rows_),
+        }
+        with tempfile.TemporaryDirectory(dir=directory) as tmp:
+            faiss.write_index(self.index_, str(Path(tmp) / "index.faiss"))
+            Path(tmp, "meta.json").write_text(json.dumps(meta, indent=1))
+            os.replace(Path(tmp) / "index.faiss", directory / "index.faiss")
+            os.replace(Path(tmp) / "meta.json", directory / "meta.json")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, tracks: pd.DataFrame, **params: Any) -> TrackIndex:
+        """Load a saved index for ``tracks``; refuses one built from a different catalog."""
+        import faiss
+
+        directory = Path(directory)
+        meta_path = directory / "meta.json"
+        if not meta_path.is_file():
+            raise DataIntegrityError(f"{meta_path}: no saved track index here")
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format_version") != INDEX_FORMAT_VERSION:
+            raise DataIntegrityError(
+                f"{meta_path}: index format {meta.get('format_version')!r}, this moodtune "
+                f"reads {INDEX_FORMAT_VERSION}; rebuild it"
+            )
+        self = cls(**{**meta["params"], **params})
+        fingerprint = catalog_fingerprint(tracks)
+        if meta["fingerprint"] != fingerprint:
+            raise DataIntegrityError(
+                f"{meta_path}: the index was built for catalog {meta['fingerprint']}, "
+                f"not {fingerprint}; rebuild it"
+            )
+        scaler = (np.asarray(meta["feature_mean"]), np.asarray(meta["feature_scale"]))
+        self._prepare(tracks, scaler=scaler)
+        index = faiss.read_index(str(directory / "index.faiss"))
+        if index.ntotal != len(self.usable_rows_):
+            raise DataIntegrityError(
+                f"{directory / 'index.faiss'}: holds {index.ntotal} vectors, "
+                f"expected {len(self.usable_rows_)}; rebuild it"
+            )
+        faiss.omp_set_num_threads(1)
+        self.index_ = index
+        return self
+
+    @classmethod
+    def load_or_build(
+        cls,
+        tracks: pd.DataFrame,
+        *,
+        cache_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        **params: Any,
+    ) -> TrackIndex:
+        """The persisted index for this catalog, rebuilt (and saved) only when it changed."""
+        base = Path(cache_dir) if cache_dir is not None else index_cache_dir(settings)
+        probe = cls(**params)
+        key = hashlib.sha256(
+            (catalog_fingerprint(tracks) + json.dumps(probe._params(), sort_keys=True)).encode()
+        ).hexdigest()[:16]
+        directory = base / key
+        if (directory / "meta.json").is_file():
+            try:
+                return cls.load(directory, tracks, **params)
+            except DataIntegrityError:
+                pass  # stale or damaged: rebuild below, which overwrites it
+        index = cls(**params).fit(tracks, progress=progress)
+        index.save(directory)
+        return index
+
+    # ------------------------------------------------------------------ lookups
+    def rows_for(self, track_ids: Sequence[str]) -> list[int]:
+        """Catalog row positions of ``track_ids``; an unknown id raises a precise error."""
+        check_is_fitted(self, "index_")
+        if isinstance(track_ids, str):
+            track_ids = [track_ids]
+        if not track_ids:
+            raise InputError("give at least one seed track id", field="track_ids")
+        rows = []
+        for tid in track_ids:
+            row = self.id_to_row_.get(str(tid))
+            if row is None:
+                names = self.tracks_["name"].astype(str)
+                hits = self.tracks_.loc[
+                    names.str.lower() == str(tid).strip().lower(), ["track_id", "name", "artists"]
+                ]
+                hint = (
+                    "; tracks with that title: "
+                    + "; ".join(
+                        f"{r.track_id} ({r.name} - {r.artists})" for r in hits.head(5).itertuples()
+                    )
+                    if len(hits)
+                    else ""
+                )
+                raise InputError(
+                    f"unknown track id {tid!r}: not in the catalog "
+                    f"({len(self.tracks_):,} tracks){hint}",
+                    field="track_id",
+                    value=tid,
+                    allowed="a track_id from the catalog",
+                )
+            rows.append(row)
+        return rows
+
+    def popularity(self) -> tuple[np.ndarray, str]:
+        """Recency-weighted popularity per row in [0, 1], and the statement of how."""
+        check_is_fitted(self, "index_")
+        if self._popularity is None:
+            scores = recency_weighted_popularity(self.tracks_)
+            self._popularity = scores.scores
+            self._popularity_statement = scores.statement
+        return self._popularity, self._popularity_statement
+
+    # ------------------------------------------------------------------ fast searches
+    def _ann(self, vector: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+        fetch = min(fetch, int(self.index_.ntotal))
+        if self.method == "hnsw":
+            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            params.efSearch = max(self.ef_search, fetch)
+            dist, labels = self.index_.search(query, fetch, params=params)
+        else:
+            dist, labels = self.index_.search(query, fetch)
+        keep = labels[0] >= 0
+        return self.usable_rows_[labels[0][keep]], np.sqrt(np.maximum(dist[0][keep], 0.0))
+
+    def nearest_rows(self, vector: np.ndarray, k: int = 20) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` usable rows nearest ``vector`` (similarity space); rows and distances.
+
+        The lean path (no filters, no diversity) that the benchmark times against the naive way.
+        """
+        check_is_fitted(self, "index_")
+        return self._ann(vector, k)
+
+    def exact_nearest_rows(self, vector: np.ndarray, k: int = 20) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-``k`` over the usable rows (reference for recall)."""
+        check_is_fitted(self, "index_")
+        data = self.vectors_[self.usable_rows_]
+        dist = ((data - np.asarray(vector, dtype=np.float32)) ** 2).sum(axis=1)
+        k = min(k, len(dist))
+        top = np.argpartition(dist, k - 1)[:k]
+        top = top[np.argsort(dist[top], kind="stable")]
+        return self.usable_rows_[top], np.sqrt(dist[top])
+
+    def similar_rows(self, row: int, k: int = 20) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` rows nearest catalog row ``row`` (itself left out); rows and distances."""
+        rows, dist = self.nearest_rows(self.vectors_[row], k + 1)
+        keep = rows != row
+        return rows[keep][:k], dist[keep][:k]
+
+    def mood_rows(
+        self, valence: float, arousal: float, k: int = 20
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` usable rows nearest (valence, arousal) in the mood plane; rows, distances."""
+        check_is_fitted(self, "index_")
+        k = min(k, len(self.usable_rows_))
+        dist, idx = self.mood_tree_.query((valence, arousal), k=k)
+        idx = np.atleast_1d(idx)
+        return self.usable_rows_[idx], np.atleast_1d(dist)
+
+    # ------------------------------------------------------------------ candidate pools
+    def _filtered_pool(
+        self,
+        fetch_fn: Callable[[int], tuple[np.ndarray, np.ndarray]],
+        exact_fn: Callable[[np.ndarray], np.ndarray],
+        *,
+        k: int,
+        outcome: FilterOutcome | None,
+        rank: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        max_per_artist: int | None,
+        exclude: Sequence[int],
+        notes: list[str],
+    ) -> tuple[list[int], dict[int, float]]:
+        """Over-fetch and widen until ``k`` rows pass filters and diversity, else exact scan."""
+        mask = outcome.mask if outcome is not None else None
+        total = len(self.usable_rows_)
+        fetch = max(4 * k, 16)
+        excluded = set(int(e) for e in exclude)
+        passing = total if mask is None else int(mask[self.usable_rows_].sum())
+        while passing > fetch:  # else scanning the passing rows is cheaper than the index
+            rows, dist = fetch_fn(fetch)
+            ok = np.ones(len(rows), dtype=bool) if mask is None else mask[rows]
+            if excluded:
+                ok &= ~np.isin(rows, list(excluded))
+            rows, dist = rows[ok], dist[ok]
+            order = rank(rows, dist)
+            kept = diversify(
+                rows[order],
+                artist_codes=self.artist_codes_,
+                duplicate_codes=self.duplicate_codes_,
+                k=k,
+                max_per_artist=max_per_artist,
+                already=excluded,
+            )
+            if len(kept) >= k or fetch >= total:
+                return kept, dict(zip(rows.tolist(), dist.tolist(), strict=True))
+            if fetch >= 4096:
+                break
+            fetch *= 4
+        # The index cannot supply enough passing rows cheaply: scan the passing rows exactly.
+        # (Without filters that only happens when the artist cap leaves too few tracks.)
+        candidates = (
+            self.usable_rows_ if mask is None else self.usable_rows_[mask[self.usable_rows_]]
+        )
+        if excluded:
+            candidates = candidates[~np.isin(candidates, list(excluded))]
+        dist = exact_fn(candidates)
+        order = rank(candidates, dist)
+        kept = diversify(
+            candidates[order],
+            artist_codes=self.artist_codes_,
+            duplicate_codes=self.duplicate_codes_,
+            k=k,
+            max_per_artist=max_per_artist,
+            already=excluded,
+        )
+        notes.append(
+            f"filters leave {len(candidates):,} track(s): "
+            "searched them exactly instead of the index"
+        )
+        return kept, dict(zip(candidates.tolist(), dist.tolist(), strict=True))
+
+    def _profile_distance(
+        self, rows: np.ndarray, profile: Mapping[str, float] | None
+    ) -> np.ndarray:
+        """RMS standardised distance of ``rows`` to an audio profile (default: their centre)."""
+        cols = np.array([SIMILARITY_FEATURES.index(c) for c in TIE_BREAK_FEATURES])
+        standard = self.vectors_[np.ix_(rows, cols)] / self.weights_[cols].astype(np.float32)
+        if not profile:
+            target = standard.mean(axis=0) if len(rows) else np.zeros(len(cols))
+            return np.sqrt(((standard - target) ** 2).mean(axis=1))
+        unknown = [f for f in profile if f not in TIE_BREAK_FEATURES]
+        if unknown:
+            raise InputError(
+                f"unknown audio feature(s) {unknown} in profile",
+                field="profile",
+                value=", ".join(unknown),
+                allowed=", ".join(TIE_BREAK_FEATURES),
+            )
+        use = [TIE_BREAK_FEATURES.index(f) for f in profile]
+        target_raw = np.array([profile[f] for f in profile], dtype=float)
+        full = [SIMILARITY_FEATURES.index(f) for f in profile]
+        target = (target_raw - self.feature_mean_[full]) / self.feature_scale_[full]
+        return np.sqrt(((standard[:, use] - target) ** 2).mean(axis=1))
+
+    def mood_pool(
+        self,
+        valence: float,
+        arousal: float,
+        *,
+        k: int,
+        outcome: FilterOutcome | None = None,
+        profile: Mapping[str, float] | None = None,
+        max_per_artist: int | None = None,
+        popularity_weight: float = 0.0,
+        exclude: Sequence[int] = (),
+        notes: list[str] | None = None,
+    ) -> tuple[list[int], dict[int, float]]:
+        """Up to ``k`` rows near (valence, arousal), best first, passing ``outcome.mask``.
+
+        Ranked by mood distance + ``tie_weight`` x profile distance - ``popularity_weight`` x
+        recency-weighted popularity. Returns the rows and their mood distances (a dict that may
+        hold more rows than were kept). The lean building block of journeys.
+        """
+        here = np.array([valence, arousal])
+        pop = self.popularity()[0] if popularity_weight else None
+
+        def fetch(n: int) -> tuple[np.ndarray, np.ndarray]:
+            return self.mood_rows(valence, arousal, n)
+
+        def exact(candidates: np.ndarray) -> np.ndarray:
+            return np.asarray(np.sqrt(((self.mood_[candidates] - here) ** 2).sum(axis=1)))
+
+        def rank(rows: np.ndarray, dist: np.ndarray) -> np.ndarray:
+            if len(rows) == 0:
+                return np.zeros(0, dtype=np.int64)
+            score = dist + self.tie_weight * self._profile_distance(rows, profile)
+            if pop is not None:
+                score = score - popularity_weight * pop[rows]
+            return np.argsort(score, kind="stable")
+
+        return self._filtered_pool(
+            fetch,
+            exact,
+            k=k,
+            outcome=outcome,
+            rank=rank,
+            max_per_artist=max_per_artist,
+            exclude=exclude,
+            notes=notes if notes is not None else [],
+        )
+
+    # ------------------------------------------------------------------ recommendations
+    def similar(
+        self,
+        track_ids: Sequence[str],
+        *,
+        k: int = 20,
+        filters: TrackFilters | None = None,
+        max_per_artist: int | None = 2,
+        popularity_weight: float = 0.0,
+    ) -> TrackRecommendations:
+        """Tracks similar to the seed tracks (audio + mood), filtered and artist-diverse.
+
+        With several seeds each candidate is scored by its distance to the nearest seed, and
+        its reason names that seed. Seeds themselves (and other versions of them) are left out.
+        """
+        _check_k(k)
+        seeds = self.rows_for(track_ids)
+        outcome = apply_filters(self.tracks_, filters)
+        notes = list(outcome.notes)
+        pop, pop_statement = self.popularity()
+        if popularity_weight:
+            notes.append(pop_statement)
+        nearest_seed: dict[int, int] = {}
+
+        def fetch(n: int) -> tuple[np.ndarray, np.ndarray]:
+            best: dict[int, tuple[float, int]] = {}
+            for seed in seeds:
+                rows, dist = self._ann(self.vectors_[seed], n + 1)
+                for r, d in zip(rows.tolist(), dist.tolist(), strict=True):
+                    if r not in best or d < best[r][0]:
+                        best[r] = (d, seed)
+            nearest_seed.update({r: s for r, (_, s) in best.items()})
+            rows_arr = np.fromiter(best, dtype=np.int64, count=len(best))
+            return rows_arr, np.array([best[r][0] for r in best], dtype=float)
+
+        def exact(candidates: np.ndarray) -> np.ndarray:
+            seed_vecs = self.vectors_[seeds]
+            d = np.sqrt(((self.vectors_[candidates][:, None, :] - seed_vecs[None]) ** 2).sum(-1))
+            nearest_seed.update(
+                zip(candidates.tolist(), np.asarray(seeds)[d.argmin(axis=1)].tolist(), strict=True)
+            )
+            return np.asarray(d.min(axis=1), dtype=float)
+
+        def rank(rows: np.ndarray, dist: np.ndarray) -> np.ndarray:
+            return np.argsort(dist - popularity_weight * pop[rows], kind="stable")
+
+        kept, dist_of = self._filtered_pool(
+            fetch,
+            exact,
+            k=k,
+            outcome=outcome,
+            rank=rank,
+            max_per_artist=max_per_artist,
+            exclude=seeds,
+            notes=notes,
+        )
+        names = self.tracks_["name"].astype(str).to_numpy()
+        reasons = []
+        for r in kept:
+            seed = nearest_seed[r]
+            reasons.append(
+                f"similar to seed {names[seed]!r} ({self.tracks_['track_id'].iat[seed]}), "
+                f"feature distance {dist_of[r]:.2f}" + _filter_clause(outcome, max_per_artist)
+            )
+        return self._result(
+            kept,
+            distances=[dist_of[r] for r in kept],
+            scores=[dist_of[r] - popularity_weight * pop[r] for r in kept],
+            reasons=reasons,
+            outcome=outcome,
+            notes=notes,
+            query={
+                "kind": "similar",
+                "seeds": [str(self.tracks_["track_id"].iat[s]) for s in seeds],
+                "k": k,
+                "max_per_artist": max_per_artist,
+                "popularity_weight": popularity_weight,
+            },
+        )
+
+    def near_mood(
+        self,
+        point: MoodLike,
+        *,
+        k: int = 20,
+        filters: TrackFilters | None = None,
+        profile: Mapping[str, float] | None = None,
+        max_per_artist: int | None = 2,
+        popularity_weight: float = 0.0,
+        label: str | None = None,
+        exclude: Sequence[int] = (),
+        _outcome: FilterOutcome | None = None,
+    ) -> TrackRecommendations:
+        """Tracks nearest a point of the mood plane; audio ``profile`` only breaks near-ties.
+
+        ``profile`` maps audio features (raw units, e.g. ``{"tempo": 70,
+        "instrumentalness": 0.9}``) to preferred values. ``label`` names the point in reasons
+        (e.g. "waypoint 3" or "goal sleep").
+        """
+        check_is_fitted(self, "index_")
+        _check_k(k)
+        valence, arousal = _check_point(point)
+        outcome = _outcome if _outcome is not None else apply_filters(self.tracks_, filters)
+        notes = list(outcome.notes)
+        pop, pop_statement = self.popularity()
+        if popularity_weight:
+            notes.append(pop_statement)
+        kept, dist_of = self.mood_pool(
+            valence,
+            arousal,
+            k=k,
+            outcome=outcome,
+            profile=profile,
+            max_per_artist=max_per_artist,
+            popularity_weight=popularity_weight,
+            exclude=exclude,
+            notes=notes,
+        )
+        where = label or f"mood point ({valence:+.2f}, {arousal:+.2f})"
+        profile_text = (
+            "; tie-break towards " + ", ".join(f"{f}={v:g}" for f, v in profile.items())
+            if profile
+            else ""
+        )
+        kept_arr = np.asarray(kept, dtype=np.int64)
+        tie = self._profile_distance(kept_arr, profile) if len(kept_arr) else np.zeros(0)
+        reasons = [
+            f"nearest to {where}: mood distance {dist_of[r]:.3f}{profile_text}"
+            + _filter_clause(outcome, max_per_artist)
+            for r in kept
+        ]
+        return self._result(
+            kept,
+            distances=[dist_of[r] for r in kept],
+            scores=[
+                dist_of[r] + self.tie_weight * t - popularity_weight * pop[r]
+                for r, t in zip(kept, tie.tolist(), strict=True)
+            ],
+            reasons=reasons,
+            outcome=outcome,
+            notes=notes,
+            query={
+                "kind": "mood",
+                "valence": valence,
+                "arousal": arousal,
+                "label": where,
+                "k": k,
+                "profile": dict(profile) if profile else None,
+                "max_per_artist": max_per_artist,
+                "popularity_weight": popularity_weight,
+            },
+        )
+
+    def for_genres(
+        self,
+        genres: Mapping[str, float] | Sequence[str],
+        point: MoodLike,
+        *,
+        k: int = 20,
+        filters: TrackFilters | None = None,
+        profile: Mapping[str, float] | None = None,
+        max_per_artist: int | None = 2,
+        popularity_weight: float = 0.0,
+        label: str | None = None,
+    ) -> TrackRecommendations:
+        """Tracks that fit a profile's genre recommendations and a goal's mood point.
+
+        ``genres`` maps recommended genre names (e.g. from the survey recommenders) to scores,
+        or lists them best first. The ``k`` slots are shared between the genres the catalog
+        has, in proportion to their scores (largest remainder); genres it lacks are named in
+        the notes. Each track's reason names its genre recommendation and the mood point.
+        """
+        check_is_fitted(self, "index_")
+        _check_k(k)
+        scored = _genre_scores(genres)
+        known = _catalog_genres(self.tracks_)
+        present = {g: s for g, s in scored.items() if g.lower() in known}
+        missing = [g for g in scored if g.lower() not in known]
+        notes = []
+        if missing:
+            notes.append(
+                f"the catalog has no tracks for recommended genre(s) {missing} "
+                f"(it covers: {', '.join(sorted(known))})"
+            )
+        if not present:
+            raise InputError(
+                f"none of the recommended genres {list(scored)} is in the catalog",
+                field="genres",
+                value=", ".join(scored),
+                allowed=", ".join(sorted(known)),
+            )
+        base = apply_filters(self.tracks_, filters)
+        notes.extend(base.notes)
+        slots = _allocate(present, k)
+        frames = []
+        taken: list[int] = []
+        for genre, n in slots.items():
+            if n == 0:
+                continue
+            outcome = FilterOutcome(
+                mask=base.mask & genre_mask(self.tracks_, [genre]),
+                applied=[*base.applied],
+                notes=[],
+                explicit_unknown=base.explicit_unknown,
+            )
+            part = self.near_mood(
+                point,
+                k=n,
+                profile=profile,
+                max_per_artist=max_per_artist,
+                popularity_weight=popularity_weight,
+                label=label,
+                exclude=taken,
+                _outcome=outcome,
+            )
+            part.tracks["reason"] = (
+                f"genre recommendation {genre!r} (score {present[genre]:.2f}); "
+                + part.tracks["reason"]
+            )
+            taken.extend(self.rows_for(part.tracks["track_id"].tolist()))
+            notes.extend(n_ for n_ in part.notes if n_ not in notes)
+            frames.append(part.tracks)
+        tracks = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else self._result([], [], [], [], base, [], {}).tracks
+        )
+        tracks = tracks.sort_values("score", kind="stable").reset_index(drop=True)
+        tracks["rank"] = np.arange(1, len(tracks) + 1)
+        valence, arousal = _check_point(point)
+        return TrackRecommendations(
+            tracks=tracks,
+            notes=notes,
+            query={
+                "kind": "genres",
+                "genres": scored,
+                "slots": slots,
+                "valence": valence,
+                "arousal": arousal,
+                "k": k,
+            },
+        )
+
+    def _result(
+        self,
+        rows: Sequence[int],
+        distances: Sequence[float],
+        scores: Sequence[float],
+        reasons: Sequence[str],
+        outcome: FilterOutcome,
+        notes: list[str],
+        query: dict[str, Any],
+    ) -> TrackRecommendations:
+        cols = [c for c in _RESULT_COLUMNS if c in self.tracks_.columns]
+        frame = self.tracks_.iloc[list(rows)][cols].reset_index(drop=True)
+        frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+        frame["distance"] = np.asarray(distances, dtype=float)
+        frame["score"] = np.asarray(scores, dtype=float)
+        if outcome.explicit_unknown:
+            frame["explicit"] = "unknown"
+        frame["reason"] = list(reasons)
+        if len(frame) < query.get("k", 0):
+            notes.append(
+                f"only {len(frame)} track(s) satisfy the filters and artist limit "
+                f"(asked for {query['k']})"
+            )
+        return TrackRecommendations(tracks=frame, query=query, notes=notes)
+
+
+def _filter_clause(outcome: FilterOutcome, max_per_artist: int | None) -> str:
+    parts = list(outcome.applied)
+    if max_per_artist is not None:
+        parts.append(f"at most {max_per_artist} per artist")
+    return ("; filters: " + ", ".join(parts)) if parts else ""
+
+
+def _check_k(k: int) -> None:
+    if not isinstance(k, int | np.integer) or k < 1:
+        raise InputError("k must be a positive whole number", field="k", value=k, allowed=">= 1")
+
+
+def _check_point(point: MoodLike) -> tuple[float, float]:
+    try:
+        valence, arousal = float(point.valence), float(point.arousal)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise InputError(
+            f"not a mood point: {point!r}", field="mood", value=point, allowed="MoodPoint"
+        ) from exc
+    for name, value in (("valence", valence), ("arousal", arousal)):
+        if not -1.0 <= value <= 1.0:
+            raise InputError(
+                f"{name} {value!r} is outside the mood plane",
+                field=name,
+                value=value,
+                allowed="-1 to 1",
+            )
+    return valence, arousal
+
+
+def _genre_scores(genres: Mapping[str, float] | Sequence[str]) -> dict[str, float]:
+    if isinstance(genres, str):
+        genres = [genres]
+    if isinstance(genres, Mapping):
+        scored = {str(g): float(s) for g, s in genres.items()}
+    else:
+        # Listed best first: scores 1, 1/2, 1/3, ... (reciprocal rank).
+        scored = {str(g): 1.0 / (i + 1) for i, g in enumerate(genres)}
+    if not scored:
+        raise InputError("give at least one recommended genre", field="genres")
+    bad = {g: s for g, s in scored.items() if not np.isfinite(s) or s < 0}
+    if bad:
+        raise InputError(
+            f"genre scores must be non-negative numbers: {bad}", field="genres", allowed=">= 0"
+        )
+    return scored
+
+
+def _catalog_genres(tracks: pd.DataFrame) -> set[str]:
+    from moodtune.recommend.filters import _known_genres
+
+    return _known_genres(tracks)
+
+
+def _allocate(scores: Mapping[str, float], k: int) -> dict[str, int]:
+    """Split ``k`` slots in proportion to ``scores`` (largest remainder; ties by order)."""
+    total = sum(scores.values())
+    weights = (
+        {g: s / total for g, s in scores.items()}
+        if total > 0
+        else {g: 1 / len(scores) for g in scores}
+    )
+    exact = {g: w * k for g, w in weights.items()}
+    slots = {g: int(np.floor(v)) for g, v in exact.items()}
+    left = k - sum(slots.values())
+    for g in sorted(exact, key=lambda g: exact[g] - slots[g], reverse=True)[:left]:
+        slots[g] += 1
+    return slots

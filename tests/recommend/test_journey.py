@@ -1,0 +1,156 @@
+"""Iso-principle journeys over a grid of tracks: the path is followed, jumps stay bounded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from moodtune.errors import InputError
+from moodtune.mood.space import MoodPoint
+from moodtune.recommend.filters import TrackFilters
+from moodtune.recommend.journey import (
+    JourneyInfeasibleError,
+    JumpBounds,
+    build_journey,
+    evaluate_journeys,
+    journey_metrics,
+    plan_journey,
+)
+from moodtune.recommend.tracks import TrackIndex
+from tests.recommend.tiny_catalog import grid_catalog, make_catalog
+
+
+@pytest.fixture(scope="module")
+def grid_index() -> TrackIndex:
+    return TrackIndex().fit(grid_catalog(0.1))
+
+
+def test_plan_starts_at_check_in_and_ends_at_goal() -> None:
+    sad, calm = MoodPoint(-0.6, -0.3), MoodPoint(0.5, -0.5)
+    plan = plan_journey(sad, calm, steps=10)
+    assert plan.steps == 10
+    assert plan.waypoints[0] == sad
+    assert plan.waypoints[-1] == calm
+    path = plan.path()
+    # on the segment, monotone in valence, small steps near both ends (iso: match first)
+    assert (np.diff(path[:, 0]) >= 0).all()
+    steps = np.sqrt((np.diff(path, axis=0) ** 2).sum(axis=1))
+    assert steps[0] < steps[len(steps) // 2] > steps[-1]
+    cross = (path[:, 0] - sad.valence) * (calm.arousal - sad.arousal) - (
+        path[:, 1] - sad.arousal
+    ) * (calm.valence - sad.valence)
+    np.testing.assert_allclose(cross, 0, atol=1e-9)
+
+
+def test_plan_from_minutes() -> None:
+    plan = plan_journey(MoodPoint(0, 0), MoodPoint(0.5, 0.5), minutes=30, track_minutes=3.0)
+    assert plan.steps == 10
+    assert plan.minutes == 30
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "give the number of tracks"),
+        ({"steps": 1}, "between 2 and 200"),
+        ({"steps": 5, "minutes": 10}, "not both"),
+        ({"minutes": -3}, "minutes must be a positive"),
+    ],
+)
+def test_plan_rejects_bad_lengths(kwargs: dict[str, float], match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        plan_journey(MoodPoint(0, 0), MoodPoint(0.5, 0.5), **kwargs)  # type: ignore[arg-type]
+
+
+def test_plan_rejects_non_points() -> None:
+    with pytest.raises(InputError, match="start must be a MoodPoint"):
+        plan_journey((0.1, 0.2), MoodPoint(0, 0), steps=3)  # type: ignore[arg-type]
+
+
+def test_journey_over_grid_follows_the_path(grid_index: TrackIndex) -> None:
+    plan = plan_journey(MoodPoint(-0.7, 0.7), MoodPoint(0.6, -0.6), steps=12)
+    journey = build_journey(grid_index, plan, max_per_artist=1)
+    assert len(journey.tracks) == 12
+    # grid spacing 0.1: the nearest grid track is never more than 0.071 away
+    assert journey.metrics.mean_waypoint_distance < 0.06
+    assert journey.metrics.max_waypoint_distance < 0.08
+    assert journey.metrics.within_bounds
+    assert journey.tracks["track_id"].is_unique
+    assert journey.tracks["reason"].str.contains("nearest to waypoint").all()
+    reasons = journey.tracks["reason"].tolist()
+    assert "starts at your check-in mood" in reasons[0]
+    assert "arrives at the target" in reasons[-1]
+    np.testing.assert_allclose(journey.planned_path(), plan.path())
+    assert journey.actual_path().shape == (12, 2)
+
+
+def test_jump_bound_is_never_exceeded_even_when_path_is_steep() -> None:
+    # Tempo rises 150 BPM along arousal: a 3-track journey from bottom to top cannot follow
+    # the path within a 20 BPM bound, so it must deviate or refuse, never jump.
+    tracks = grid_catalog(0.1)
+    tracks["tempo"] = 100 + 75 * tracks["mood_arousal"]
+    index = TrackIndex().fit(tracks)
+    bounds = JumpBounds(tempo_bpm=20, energy=1.0)
+    plan = plan_journey(MoodPoint(0, -0.9), MoodPoint(0, 0.9), steps=3)
+    short = build_journey(index, plan, bounds=bounds)  # deviates from the path instead
+    assert np.abs(np.diff(short.tracks["tempo"])).max() <= 20
+    assert short.metrics.max_waypoint_distance > 0.3
+    longer = build_journey(
+        index, plan_journey(MoodPoint(0, -0.9), MoodPoint(0, 0.9), steps=20), bounds=bounds
+    )
+    assert np.abs(np.diff(longer.tracks["tempo"])).max() <= 20
+    assert longer.metrics.within_bounds
+
+
+def test_infeasible_journey_raises_a_clear_error() -> None:
+    tracks = make_catalog(
+        [
+            {"track_id": "slow", "mood_valence": 0.0, "mood_arousal": -0.9, "tempo": 60.0},
+            {"track_id": "fast", "mood_valence": 0.0, "mood_arousal": 0.9, "tempo": 180.0},
+        ]
+    )
+    index = TrackIndex(method="exact").fit(tracks)
+    plan = plan_journey(MoodPoint(0, -0.9), MoodPoint(0, 0.9), steps=2)
+    with pytest.raises(JourneyInfeasibleError, match="within 20 BPM"):
+        build_journey(index, plan)
+
+
+def test_journey_respects_filters_and_artist_cap(grid_index: TrackIndex) -> None:
+    plan = plan_journey(MoodPoint(-0.5, -0.5), MoodPoint(0.5, 0.5), steps=8)
+    banned = str(grid_index.near_mood(MoodPoint(0.5, 0.5), k=1).tracks["artists"].iat[0])
+    journey = build_journey(
+        grid_index, plan, filters=TrackFilters(exclude_artists=(banned,)), max_per_artist=1
+    )
+    assert banned not in set(journey.tracks["artists"])
+    assert journey.tracks["artists"].is_unique
+    assert journey.tracks["reason"].str.contains("excluding artists").all()
+
+
+def test_empty_filter_result_is_an_error(grid_index: TrackIndex) -> None:
+    plan = plan_journey(MoodPoint(0, 0), MoodPoint(0.5, 0.5), steps=3)
+    with pytest.raises(JourneyInfeasibleError, match="no track passes the filters"):
+        build_journey(grid_index, plan, filters=TrackFilters(min_popularity=99))
+
+
+def test_journey_metrics_measure_jumps() -> None:
+    planned = np.array([[0.0, 0.0], [0.5, 0.5]])
+    actual = np.array([[0.0, 0.1], [0.5, 0.5]])
+    m = journey_metrics(planned, actual, np.array([100, 130.0]), np.array([0.5, 0.6]), JumpBounds())
+    assert m.mean_waypoint_distance == pytest.approx(0.05)
+    assert m.max_tempo_jump == pytest.approx(30)
+    assert m.max_energy_jump == pytest.approx(0.1)
+    assert not m.within_bounds
+
+
+def test_evaluation_beats_naive_baseline_and_keeps_bounds(grid_index: TrackIndex) -> None:
+    result = evaluate_journeys(grid_index, pairs=15, steps=10, random_state=3)
+    assert result.infeasible == 0
+    assert result.journey_bound_violations == 0
+    assert result.journey_max_tempo_jump <= result.bounds.tempo_bpm
+    assert result.naive_mean_distance > 3 * result.journey_mean_distance
+    assert result.to_dict()["distance_ratio"] > 3
+
+
+def test_bad_bounds_are_rejected() -> None:
+    with pytest.raises(InputError, match="jump bound must be a positive"):
+        JumpBounds(tempo_bpm=0)
