@@ -1,0 +1,63 @@
+"""Listeners, mood check-ins, listening sessions, feedback, history, export and deletion.
+
+The service functions validate input, group writes into single transactions and run the risk
+screen (``moodtune.safety``); the SQL lives in ``moodtune.store.repository``.
+"""
+
+from __future__ import annotations
+
+from moodtune.sessions.history import (
+    MIN_SESSIONS,
+    GroupEffect,
+    History,
+    SessionChange,
+    Streaks,
+    listener_history,
+)
+from moodtune.sessions.service import (
+    GOALS,
+    CheckInResult,
+    FinishedSession,
+    MoodReport,
+    OfferedTrack,
+    StartedSession,
+    create_listener,
+    delete_listener,
+    export_listener,
+    finish_session,
+    get_listener,
+    get_session,
+    listener_profile,
+    listener_risk,
+    record_checkin,
+    record_feedback,
+    record_playlist_export,
+    start_session,
+)
+
+__all__ = [
+    "GOALS",
+    "MIN_SESSIONS",
+    "CheckInResult",
+    "FinishedSession",
+    "GroupEffect",
+    "History",
+    "MoodReport",
+    "OfferedTrack",
+    "SessionChange",
+    "StartedSession",
+    "Streaks",
+    "create_listener",
+    "delete_listener",
+    "export_listener",
+    "finish_session",
+    "get_listener",
+    "get_session",
+    "listener_history",
+    "listener_profile",
+    "listener_risk",
+    "record_checkin",
+    "record_feedback",
+    "record_playlist_export",
+    "start_session",
+]

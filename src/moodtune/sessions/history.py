@@ -1,0 +1,310 @@
+"""How a listener has been: check-ins over time, change per session, what helped, streaks.
+
+Every "what helped" figure carries its count ``n`` and a plain ``too_few`` flag when fewer than
+``min_sessions`` sessions stand behind it: with three sessions a mean change is an anecdote,
+not a pattern, and the CLI says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import Engine
+
+from moodtune.sessions.service import mood_progress, resolve_listener
+from moodtune.store import repository as repo
+from moodtune.store.engine import read_transaction
+from moodtune.store.records import CheckInRecord, FeedbackRecord, SessionRecord, as_json_dict
+
+__all__ = [
+    "MIN_SESSIONS",
+    "GroupEffect",
+    "History",
+    "SessionChange",
+    "Streaks",
+    "listener_history",
+    "session_changes",
+    "streaks",
+    "summarise_groups",
+]
+
+MIN_SESSIONS = 5
+"""Below this many finished sessions a group's mean change is flagged ``too_few``."""
+
+
+@dataclass(frozen=True)
+class SessionChange:
+    """One session's before/after check-ins and how far it moved the listener toward its target."""
+
+    session_id: str
+    goal: str
+    started_at: datetime
+    finished: bool
+    before: tuple[float, float] | None
+    after: tuple[float, float] | None
+    target: tuple[float, float] | None
+    delta_valence: float | None
+    delta_arousal: float | None
+    progress: float | None
+    tracks_offered: int
+    tracks_helped: int
+    tracks_rated_helped: int
+    genres: tuple[str, ...]
+    moods: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupEffect:
+    """The mean effect of the sessions in one group (a goal, a genre or a music mood).
+
+    ``n`` counts finished sessions with both check-ins; ``mean_progress`` is the mean reduction
+    in distance to the target; ``helped``/``rated`` count tracks of this group marked "this
+    helped" out of those answered. ``too_few`` is True when ``n < min_sessions``.
+    """
+
+    kind: str
+    name: str
+    n: int
+    mean_progress: float | None
+    mean_delta_valence: float | None
+    mean_delta_arousal: float | None
+    helped: int
+    rated: int
+    too_few: bool
+
+
+@dataclass(frozen=True)
+class Streaks:
+    """Consecutive calendar days with at least one check-in (in the listener's time zone)."""
+
+    current: int
+    longest: int
+    last_day: date | None
+    days_with_checkins: int
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything ``moodtune history`` shows."""
+
+    listener_id: str
+    checkins: tuple[CheckInRecord, ...]
+    sessions: tuple[SessionChange, ...]
+    by_goal: tuple[GroupEffect, ...]
+    by_genre: tuple[GroupEffect, ...]
+    by_mood: tuple[GroupEffect, ...]
+    streaks: Streaks
+    min_sessions: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "listener_id": self.listener_id,
+            "min_sessions": self.min_sessions,
+            "checkins": [as_json_dict(c) for c in self.checkins],
+            "sessions": [
+                {**asdict(s), "started_at": s.started_at.isoformat()} for s in self.sessions
+            ],
+            "by_goal": [asdict(g) for g in self.by_goal],
+            "by_genre": [asdict(g) for g in self.by_genre],
+            "by_mood": [asdict(g) for g in self.by_mood],
+            "streaks": {
+                **asdict(self.streaks),
+                "last_day": None
+                if self.streaks.last_day is None
+                else self.streaks.last_day.isoformat(),
+            },
+        }
+
+
+def session_changes(
+    sessions: list[SessionRecord],
+    checkins: list[CheckInRecord],
+    feedback: list[FeedbackRecord],
+) -> list[SessionChange]:
+    """Each session's before/after points, change and per-track "helped" counts."""
+    by_session: dict[str, dict[str, CheckInRecord]] = defaultdict(dict)
+    for c in checkins:
+        if c.session_id is not None:
+            by_session[c.session_id][c.kind] = c
+    helped: dict[str, list[bool]] = defaultdict(list)
+    for f in feedback:
+        if f.helped is not None:
+            helped[f.session_id].append(f.helped)
+    out = []
+    for s in sessions:
+        pair = by_session.get(s.id, {})
+        before = _point(pair.get("before"))
+        after = _point(pair.get("after"))
+        target = (
+            None
+            if s.target_valence is None or s.target_arousal is None
+            else (s.target_valence, s.target_arousal)
+        )
+        delta_v = delta_a = progress = None
+        if before is not None and after is not None:
+            delta_v = round(after[0] - before[0], 4)
+            delta_a = round(after[1] - before[1], 4)
+            progress = mood_progress(before, after, target)
+        out.append(
+            SessionChange(
+                session_id=s.id,
+                goal=s.goal,
+                started_at=s.started_at,
+                finished=s.finished_at is not None,
+                before=before,
+                after=after,
+                target=target,
+                delta_valence=delta_v,
+                delta_arousal=delta_a,
+                progress=progress,
+                tracks_offered=len(s.tracks),
+                tracks_helped=sum(helped.get(s.id, [])),
+                tracks_rated_helped=len(helped.get(s.id, [])),
+                genres=tuple(sorted({t.genre for t in s.tracks if t.genre})),
+                moods=tuple(sorted({t.mood for t in s.tracks if t.mood})),
+            )
+        )
+    return out
+
+
+def _point(c: CheckInRecord | None) -> tuple[float, float] | None:
+    if c is None or c.valence is None or c.arousal is None:
+        return None
+    return (c.valence, c.arousal)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def summarise_groups(
+    changes: list[SessionChange],
+    sessions: list[SessionRecord],
+    feedback: list[FeedbackRecord],
+    *,
+    kind: str,
+    min_sessions: int = MIN_SESSIONS,
+) -> list[GroupEffect]:
+    """Mean session effect per goal, genre or music mood (``kind``), best first.
+
+    A session counts toward every genre (or mood) among its tracks; per-track "helped" answers
+    count toward the track's own genre (or mood). Groups with too few sessions come last.
+    """
+    if kind not in ("goal", "genre", "mood"):
+        raise ValueError(f"kind must be goal, genre or mood, not {kind!r}")
+    tracks = {(s.id, t.position): t for s in sessions for t in s.tracks}
+    members: dict[str, list[SessionChange]] = defaultdict(list)
+    for c in changes:
+        names = (c.goal,) if kind == "goal" else c.genres if kind == "genre" else c.moods
+        for name in names:
+            members[name].append(c)
+    helped: dict[str, list[bool]] = defaultdict(list)
+    goal_of = {s.id: s.goal for s in sessions}
+    for f in feedback:
+        if f.helped is None:
+            continue
+        track = tracks.get((f.session_id, f.position))
+        label: str | None
+        if kind == "goal":
+            label = goal_of.get(f.session_id)
+        else:
+            label = None if track is None else track.genre if kind == "genre" else track.mood
+        if label:
+            helped[label].append(f.helped)
+            members.setdefault(label, [])
+    effects = []
+    for name, group in members.items():
+        measured = [c for c in group if c.progress is not None]
+        effects.append(
+            GroupEffect(
+                kind=kind,
+                name=name,
+                n=len(measured),
+                mean_progress=_mean([c.progress for c in measured if c.progress is not None]),
+                mean_delta_valence=_mean(
+                    [c.delta_valence for c in measured if c.delta_valence is not None]
+                ),
+                mean_delta_arousal=_mean(
+                    [c.delta_arousal for c in measured if c.delta_arousal is not None]
+                ),
+                helped=sum(helped.get(name, [])),
+                rated=len(helped.get(name, [])),
+                too_few=len(measured) < min_sessions,
+            )
+        )
+    effects.sort(
+        key=lambda e: (
+            e.too_few,
+            -(e.mean_progress if e.mean_progress is not None else float("-inf")),
+            -e.n,
+            e.name,
+        )
+    )
+    return effects
+
+
+def streaks(
+    checkins: list[CheckInRecord], *, today: date | None = None, tz: tzinfo | None = None
+) -> Streaks:
+    """Current and longest runs of consecutive days with a check-in.
+
+    Days are calendar days in ``tz`` (default: this machine's local zone). The current streak
+    counts back from ``today``, or from yesterday when there is no check-in today yet (so a
+    streak does not read 0 every morning).
+    """
+    days = sorted({c.created_at.astimezone(tz).date() for c in checkins})
+    if not days:
+        return Streaks(current=0, longest=0, last_day=None, days_with_checkins=0)
+    longest = run = 1
+    for prev, day in itertools.pairwise(days):
+        run = run + 1 if day - prev == timedelta(days=1) else 1
+        longest = max(longest, run)
+    today = today or datetime.now(tz).date()
+    present = set(days)
+    cursor = today if today in present else today - timedelta(days=1)
+    current = 0
+    while cursor in present:
+        current += 1
+        cursor -= timedelta(days=1)
+    return Streaks(
+        current=current, longest=longest, last_day=days[-1], days_with_checkins=len(days)
+    )
+
+
+def listener_history(
+    engine: Engine,
+    listener: str,
+    *,
+    min_sessions: int = MIN_SESSIONS,
+    today: date | None = None,
+    tz: tzinfo | None = None,
+) -> History:
+    """The listener's whole history with per-group effects and streaks (one read snapshot)."""
+    with read_transaction(engine) as conn:
+        person = resolve_listener(conn, listener)
+        checkins = repo.list_checkins(conn, person.id)
+        sessions = repo.list_sessions(conn, person.id)
+        feedback = repo.list_feedback(conn, listener_id=person.id)
+    changes = session_changes(sessions, checkins, feedback)
+    groups = {
+        kind: tuple(
+            summarise_groups(changes, sessions, feedback, kind=kind, min_sessions=min_sessions)
+        )
+        for kind in ("goal", "genre", "mood")
+    }
+    return History(
+        listener_id=person.id,
+        checkins=tuple(checkins),
+        sessions=tuple(changes),
+        by_goal=groups["goal"],
+        by_genre=groups["genre"],
+        by_mood=groups["mood"],
+        streaks=streaks(checkins, today=today, tz=tz),
+        min_sessions=min_sessions,
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations: the only way moodtune's database schema is created or changed."""

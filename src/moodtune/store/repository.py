@@ -1,0 +1,500 @@
+"""Repository functions: all of moodtune's SQL lives here.
+
+Every function takes an open ``Connection`` and runs inside the caller's transaction, so a
+service can group several writes into one all-or-nothing unit (see
+``moodtune.store.engine.write_transaction``). Functions validate nothing about meaning (the
+service layer does); the database's own constraints are the last line of defence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from moodtune.store.records import (
+    CheckInRecord,
+    FeedbackRecord,
+    ListenerRecord,
+    PlaylistExportRecord,
+    SessionRecord,
+    SessionTrack,
+    as_json_dict,
+)
+from moodtune.store.tables import (
+    checkins,
+    exported_playlists,
+    feedback,
+    listeners,
+    metadata,
+    session_tracks,
+    sessions,
+)
+
+__all__ = [
+    "count_rows",
+    "delete_listener_rows",
+    "find_listeners_by_name",
+    "get_listener",
+    "get_session",
+    "insert_checkin",
+    "insert_listener",
+    "insert_playlist_export",
+    "insert_session",
+    "insert_session_tracks",
+    "list_checkins",
+    "list_feedback",
+    "list_listeners",
+    "list_playlist_exports",
+    "list_session_tracks",
+    "list_sessions",
+    "listener_rows",
+    "mark_session_finished",
+    "upsert_feedback",
+]
+
+
+# -- listeners ---------------------------------------------------------------------------------
+
+
+def insert_listener(conn: Connection, record: ListenerRecord) -> None:
+    """Add a listener row."""
+    values = {
+        "id": record.id,
+        "display_name": record.display_name,
+        "profile": record.profile,
+        "goals": list(record.goals),
+        "consent_storage": record.consent_storage,
+        "consent_notes": record.consent_notes,
+        "consent_learning": record.consent_learning,
+        "country": record.country,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+    conn.execute(listeners.insert().values(**values))
+
+
+def _listener(row: sa.Row[Any]) -> ListenerRecord:
+    return ListenerRecord(
+        id=row.id,
+        display_name=row.display_name,
+        profile=row.profile,
+        goals=tuple(row.goals or ()),
+        consent_storage=bool(row.consent_storage),
+        consent_notes=bool(row.consent_notes),
+        consent_learning=bool(row.consent_learning),
+        country=row.country,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def get_listener(conn: Connection, listener_id: str) -> ListenerRecord | None:
+    """The listener with this id, or ``None``."""
+    row = conn.execute(sa.select(listeners).where(listeners.c.id == listener_id)).first()
+    return None if row is None else _listener(row)
+
+
+def find_listeners_by_name(conn: Connection, name: str) -> list[ListenerRecord]:
+    """Listeners whose display name is exactly ``name``."""
+    rows = conn.execute(sa.select(listeners).where(listeners.c.display_name == name)).all()
+    return [_listener(r) for r in rows]
+
+
+def list_listeners(conn: Connection) -> list[ListenerRecord]:
+    """Every listener, oldest first."""
+    rows = conn.execute(sa.select(listeners).order_by(listeners.c.created_at, listeners.c.id))
+    return [_listener(r) for r in rows]
+
+
+# -- check-ins ---------------------------------------------------------------------------------
+
+
+def insert_checkin(
+    conn: Connection,
+    *,
+    listener_id: str,
+    kind: str,
+    valence: float | None,
+    arousal: float | None,
+    words: Sequence[str],
+    note: str | None,
+    created_at: datetime,
+    session_id: str | None = None,
+) -> CheckInRecord:
+    """Add a mood check-in and return it with its id."""
+    record = CheckInRecord(
+        id=0,
+        listener_id=listener_id,
+        session_id=session_id,
+        kind=kind,
+        valence=valence,
+        arousal=arousal,
+        words=tuple(words),
+        note=note,
+        created_at=created_at,
+    )
+    values = {k: v for k, v in as_json_dict(record).items() if k != "id"}
+    values["created_at"] = created_at
+    new_id = conn.execute(checkins.insert().values(**values).returning(checkins.c.id)).scalar_one()
+    return replace(record, id=int(new_id))
+
+
+def _checkin(row: sa.Row[Any]) -> CheckInRecord:
+    return CheckInRecord(
+        id=row.id,
+        listener_id=row.listener_id,
+        session_id=row.session_id,
+        kind=row.kind,
+        valence=row.valence,
+        arousal=row.arousal,
+        words=tuple(row.words or ()),
+        note=row.note,
+        created_at=row.created_at,
+    )
+
+
+def list_checkins(
+    conn: Connection, listener_id: str, *, session_id: str | None = None
+) -> list[CheckInRecord]:
+    """A listener's check-ins in time order (optionally only one session's)."""
+    query = sa.select(checkins).where(checkins.c.listener_id == listener_id)
+    if session_id is not None:
+        query = query.where(checkins.c.session_id == session_id)
+    rows = conn.execute(query.order_by(checkins.c.created_at, checkins.c.id))
+    return [_checkin(r) for r in rows]
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+def insert_session(conn: Connection, record: SessionRecord) -> None:
+    """Add a session row (its tracks go in with ``insert_session_tracks``)."""
+    conn.execute(
+        sessions.insert().values(
+            id=record.id,
+            listener_id=record.listener_id,
+            goal=record.goal,
+            target_valence=record.target_valence,
+            target_arousal=record.target_arousal,
+            model_version=record.model_version,
+            details=record.details,
+            safety_message_shown=record.safety_message_shown,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+        )
+    )
+
+
+def insert_session_tracks(
+    conn: Connection, session_id: str, tracks: Iterable[SessionTrack]
+) -> None:
+    """Add the offered tracks of a session."""
+    rows = [
+        {
+            "session_id": session_id,
+            "position": t.position,
+            "track_id": t.track_id,
+            "name": t.name,
+            "artists": t.artists,
+            "genre": t.genre,
+            "mood": t.mood,
+            "planned_valence": t.planned_valence,
+            "planned_arousal": t.planned_arousal,
+            "reason": t.reason,
+        }
+        for t in tracks
+    ]
+    if rows:
+        conn.execute(session_tracks.insert(), rows)
+
+
+def list_session_tracks(conn: Connection, session_id: str) -> list[SessionTrack]:
+    """A session's offered tracks in play order."""
+    rows = conn.execute(
+        sa.select(session_tracks)
+        .where(session_tracks.c.session_id == session_id)
+        .order_by(session_tracks.c.position)
+    )
+    return [
+        SessionTrack(
+            position=r.position,
+            track_id=r.track_id,
+            reason=r.reason,
+            name=r.name,
+            artists=r.artists,
+            genre=r.genre,
+            mood=r.mood,
+            planned_valence=r.planned_valence,
+            planned_arousal=r.planned_arousal,
+        )
+        for r in rows
+    ]
+
+
+def _session(row: sa.Row[Any], tracks: Sequence[SessionTrack] = ()) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        listener_id=row.listener_id,
+        goal=row.goal,
+        target_valence=row.target_valence,
+        target_arousal=row.target_arousal,
+        model_version=row.model_version,
+        details=row.details,
+        safety_message_shown=bool(row.safety_message_shown),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        tracks=tuple(tracks),
+    )
+
+
+def get_session(conn: Connection, session_id: str) -> SessionRecord | None:
+    """The session with its tracks, or ``None``."""
+    row = conn.execute(sa.select(sessions).where(sessions.c.id == session_id)).first()
+    if row is None:
+        return None
+    return _session(row, list_session_tracks(conn, session_id))
+
+
+def list_sessions(conn: Connection, listener_id: str) -> list[SessionRecord]:
+    """A listener's sessions, oldest first, each with its tracks."""
+    rows = conn.execute(
+        sa.select(sessions)
+        .where(sessions.c.listener_id == listener_id)
+        .order_by(sessions.c.started_at, sessions.c.id)
+    ).all()
+    ids = [r.id for r in rows]
+    by_session: dict[str, list[SessionTrack]] = {i: [] for i in ids}
+    if ids:
+        track_rows = conn.execute(
+            sa.select(session_tracks)
+            .where(session_tracks.c.session_id.in_(ids))
+            .order_by(session_tracks.c.session_id, session_tracks.c.position)
+        )
+        for r in track_rows:
+            by_session[r.session_id].append(
+                SessionTrack(
+                    position=r.position,
+                    track_id=r.track_id,
+                    reason=r.reason,
+                    name=r.name,
+                    artists=r.artists,
+                    genre=r.genre,
+                    mood=r.mood,
+                    planned_valence=r.planned_valence,
+                    planned_arousal=r.planned_arousal,
+                )
+            )
+    return [_session(r, by_session[r.id]) for r in rows]
+
+
+def mark_session_finished(conn: Connection, session_id: str, at: datetime) -> bool:
+    """Set ``finished_at`` unless already set; ``False`` when it was already finished."""
+    result = conn.execute(
+        sessions.update()
+        .where(sessions.c.id == session_id, sessions.c.finished_at.is_(None))
+        .values(finished_at=at)
+    )
+    return result.rowcount == 1
+
+
+# -- feedback ----------------------------------------------------------------------------------
+
+_FEEDBACK_FIELDS = ("played", "skipped_after_s", "thumbs", "helped")
+
+
+def _feedback(row: sa.Row[Any]) -> FeedbackRecord:
+    return FeedbackRecord(
+        id=row.id,
+        listener_id=row.listener_id,
+        session_id=row.session_id,
+        position=row.position,
+        track_id=row.track_id,
+        played=None if row.played is None else bool(row.played),
+        skipped_after_s=row.skipped_after_s,
+        thumbs=row.thumbs,
+        helped=None if row.helped is None else bool(row.helped),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def upsert_feedback(
+    conn: Connection,
+    *,
+    listener_id: str,
+    session_id: str,
+    position: int,
+    track_id: str,
+    at: datetime,
+    played: bool | None = None,
+    skipped_after_s: float | None = None,
+    thumbs: int | None = None,
+    helped: bool | None = None,
+) -> FeedbackRecord:
+    """Record feedback on an offered track; answers given earlier and not repeated are kept.
+
+    One atomic ``INSERT ... ON CONFLICT DO UPDATE``, so two writers answering about the same
+    track at once cannot lose either answer's fields.
+    """
+    values = {
+        "listener_id": listener_id,
+        "session_id": session_id,
+        "position": position,
+        "track_id": track_id,
+        "played": played,
+        "skipped_after_s": skipped_after_s,
+        "thumbs": thumbs,
+        "helped": helped,
+        "created_at": at,
+        "updated_at": at,
+    }
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(feedback).values(**values)
+    update: dict[str, Any] = {
+        name: sa.func.coalesce(stmt.excluded[name], feedback.c[name]) for name in _FEEDBACK_FIELDS
+    }
+    update["updated_at"] = stmt.excluded.updated_at
+    stmt = stmt.on_conflict_do_update(index_elements=["session_id", "position"], set_=update)
+    row = conn.execute(stmt.returning(*feedback.c)).one()
+    return _feedback(row)
+
+
+def list_feedback(
+    conn: Connection, *, listener_id: str | None = None, session_id: str | None = None
+) -> list[FeedbackRecord]:
+    """Feedback rows (for one listener and/or session), oldest first."""
+    query = sa.select(feedback)
+    if listener_id is not None:
+        query = query.where(feedback.c.listener_id == listener_id)
+    if session_id is not None:
+        query = query.where(feedback.c.session_id == session_id)
+    rows = conn.execute(query.order_by(feedback.c.created_at, feedback.c.id))
+    return [_feedback(r) for r in rows]
+
+
+# -- exported playlists ------------------------------------------------------------------------
+
+
+def insert_playlist_export(
+    conn: Connection,
+    *,
+    listener_id: str,
+    name: str,
+    format: str,
+    track_ids: Sequence[str],
+    created_at: datetime,
+    location: str | None = None,
+    session_id: str | None = None,
+) -> PlaylistExportRecord:
+    """Remember that a playlist was exported."""
+    record = PlaylistExportRecord(
+        id=0,
+        listener_id=listener_id,
+        session_id=session_id,
+        name=name,
+        format=format,
+        location=location,
+        track_ids=tuple(track_ids),
+        created_at=created_at,
+    )
+    values = {k: v for k, v in as_json_dict(record).items() if k != "id"}
+    values["created_at"] = created_at
+    new_id = conn.execute(
+        exported_playlists.insert().values(**values).returning(exported_playlists.c.id)
+    ).scalar_one()
+    return replace(record, id=int(new_id))
+
+
+def list_playlist_exports(conn: Connection, listener_id: str) -> list[PlaylistExportRecord]:
+    """A listener's exported playlists, oldest first."""
+    rows = conn.execute(
+        sa.select(exported_playlists)
+        .where(exported_playlists.c.listener_id == listener_id)
+        .order_by(exported_playlists.c.created_at, exported_playlists.c.id)
+    )
+    return [
+        PlaylistExportRecord(
+            id=r.id,
+            listener_id=r.listener_id,
+            session_id=r.session_id,
+            name=r.name,
+            format=r.format,
+            location=r.location,
+            track_ids=tuple(r.track_ids or ()),
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+# -- whole-listener operations -----------------------------------------------------------------
+
+
+def _listener_scoped_queries(listener_id: str) -> dict[str, sa.Select[Any]]:
+    session_ids = sa.select(sessions.c.id).where(sessions.c.listener_id == listener_id)
+    return {
+        "listeners": sa.select(listeners).where(listeners.c.id == listener_id),
+        "listening_sessions": sa.select(sessions)
+        .where(sessions.c.listener_id == listener_id)
+        .order_by(sessions.c.started_at, sessions.c.id),
+        "session_tracks": sa.select(session_tracks)
+        .where(session_tracks.c.session_id.in_(session_ids))
+        .order_by(session_tracks.c.session_id, session_tracks.c.position),
+        "mood_checkins": sa.select(checkins)
+        .where(checkins.c.listener_id == listener_id)
+        .order_by(checkins.c.created_at, checkins.c.id),
+        "track_feedback": sa.select(feedback)
+        .where(feedback.c.listener_id == listener_id)
+        .order_by(feedback.c.created_at, feedback.c.id),
+        "exported_playlists": sa.select(exported_playlists)
+        .where(exported_playlists.c.listener_id == listener_id)
+        .order_by(exported_playlists.c.created_at, exported_playlists.c.id),
+    }
+
+
+def listener_rows(conn: Connection, listener_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every stored row that belongs to the listener, table by table (for export)."""
+    queries = _listener_scoped_queries(listener_id)
+    missing = set(metadata.tables) - set(queries)
+    assert not missing, f"export does not cover tables {sorted(missing)}"
+    return {name: [dict(r._mapping) for r in conn.execute(q)] for name, q in queries.items()}
+
+
+def delete_listener_rows(conn: Connection, listener_id: str) -> dict[str, int]:
+    """Delete everything stored about the listener; returns rows deleted per table.
+
+    Children go first, explicitly, rather than trusting ``ON DELETE CASCADE`` alone, so the
+    counts are exact and a database with foreign keys switched off is cleaned just the same.
+    """
+    session_ids = sa.select(sessions.c.id).where(sessions.c.listener_id == listener_id)
+    statements: list[tuple[str, sa.Delete]] = [
+        ("track_feedback", feedback.delete().where(feedback.c.listener_id == listener_id)),
+        ("mood_checkins", checkins.delete().where(checkins.c.listener_id == listener_id)),
+        (
+            "exported_playlists",
+            exported_playlists.delete().where(exported_playlists.c.listener_id == listener_id),
+        ),
+        (
+            "session_tracks",
+            session_tracks.delete().where(session_tracks.c.session_id.in_(session_ids)),
+        ),
+        ("listening_sessions", sessions.delete().where(sessions.c.listener_id == listener_id)),
+        ("listeners", listeners.delete().where(listeners.c.id == listener_id)),
+    ]
+    missing = set(metadata.tables) - {name for name, _ in statements}
+    assert not missing, f"delete does not cover tables {sorted(missing)}"
+    return {name: conn.execute(stmt).rowcount for name, stmt in statements}
+
+
+def count_rows(conn: Connection) -> dict[str, int]:
+    """Row counts of every moodtune table."""
+    return {
+        name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+        for name, table in metadata.tables.items()
+    }

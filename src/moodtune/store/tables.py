@@ -1,0 +1,220 @@
+"""The schema at the newest migration, as SQLAlchemy Core tables.
+
+These definitions are what the repository functions query; they never create anything. The
+database schema is made only by the Alembic migrations in ``moodtune/store/migrations``, and a
+test checks that the migrated database and these tables agree.
+
+Every row that belongs to a listener reaches ``listeners.id`` through a foreign key with
+``ON DELETE CASCADE``, so deleting a listener cannot leave orphans behind.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+__all__ = [
+    "CHECKIN_KINDS",
+    "JSONType",
+    "UTCDateTime",
+    "checkins",
+    "exported_playlists",
+    "feedback",
+    "listeners",
+    "metadata",
+    "session_tracks",
+    "sessions",
+    "utcnow",
+]
+
+CHECKIN_KINDS = ("before", "after", "standalone")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timestamps stored as naive UTC on every backend and returned timezone-aware (UTC)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: moodtune stores timezone-aware times")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+"""JSON text on SQLite, JSONB on PostgreSQL."""
+
+listeners = sa.Table(
+    "listeners",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("display_name", sa.String(200), nullable=True),
+    sa.Column("profile", JSONType, nullable=True),
+    sa.Column("goals", JSONType, nullable=False),
+    sa.Column("consent_storage", sa.Boolean(), nullable=False),
+    sa.Column("consent_notes", sa.Boolean(), nullable=False),
+    sa.Column("consent_learning", sa.Boolean(), nullable=False),
+    sa.Column("country", sa.String(20), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+sessions = sa.Table(
+    "listening_sessions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "listener_id",
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("goal", sa.String(20), nullable=False),
+    sa.Column("target_valence", sa.Float(), nullable=True),
+    sa.Column("target_arousal", sa.Float(), nullable=True),
+    sa.Column("model_version", sa.String(200), nullable=False),
+    sa.Column("details", JSONType, nullable=True),
+    sa.Column("safety_message_shown", sa.Boolean(), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_listening_sessions_listener_started", "listener_id", "started_at"),
+)
+
+checkins = sa.Table(
+    "mood_checkins",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column(
+        "listener_id",
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "session_id",
+        sa.String(32),
+        sa.ForeignKey("listening_sessions.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("valence", sa.Float(), nullable=True),
+    sa.Column("arousal", sa.Float(), nullable=True),
+    sa.Column("note", sa.Text(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("words", JSONType, nullable=False),
+    sa.CheckConstraint("kind IN ('before', 'after', 'standalone')", name="kind"),
+    sa.CheckConstraint("valence IS NULL OR (valence >= -1 AND valence <= 1)", name="valence"),
+    sa.CheckConstraint("arousal IS NULL OR (arousal >= -1 AND arousal <= 1)", name="arousal"),
+    sa.CheckConstraint(
+        "(kind = 'standalone' AND session_id IS NULL) "
+        "OR (kind <> 'standalone' AND session_id IS NOT NULL)",
+        name="session_link",
+    ),
+    sa.UniqueConstraint("session_id", "kind"),
+    sa.Index("ix_mood_checkins_listener_created", "listener_id", "created_at"),
+)
+
+session_tracks = sa.Table(
+    "session_tracks",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.String(32),
+        sa.ForeignKey("listening_sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer(), primary_key=True),
+    sa.Column("track_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.Text(), nullable=True),
+    sa.Column("artists", sa.Text(), nullable=True),
+    sa.Column("genre", sa.String(100), nullable=True),
+    sa.Column("mood", sa.String(50), nullable=True),
+    sa.Column("planned_valence", sa.Float(), nullable=True),
+    sa.Column("planned_arousal", sa.Float(), nullable=True),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.CheckConstraint("position >= 0", name="position"),
+    sa.Index("ix_session_tracks_track", "track_id"),
+)
+
+feedback = sa.Table(
+    "track_feedback",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column(
+        "listener_id",
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("session_id", sa.String(32), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("track_id", sa.String(64), nullable=False),
+    sa.Column("played", sa.Boolean(), nullable=True),
+    sa.Column("skipped_after_s", sa.Float(), nullable=True),
+    sa.Column("thumbs", sa.SmallInteger(), nullable=True),
+    sa.Column("helped", sa.Boolean(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["session_id", "position"],
+        ["session_tracks.session_id", "session_tracks.position"],
+        ondelete="CASCADE",
+        name="fk_track_feedback_offered_track",
+    ),
+    sa.CheckConstraint("thumbs IS NULL OR thumbs IN (-1, 1)", name="thumbs"),
+    sa.CheckConstraint("skipped_after_s IS NULL OR skipped_after_s >= 0", name="skipped_after_s"),
+    sa.UniqueConstraint("session_id", "position"),
+    sa.Index("ix_track_feedback_listener_created", "listener_id", "created_at"),
+)
+
+exported_playlists = sa.Table(
+    "exported_playlists",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column(
+        "listener_id",
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "session_id",
+        sa.String(32),
+        sa.ForeignKey("listening_sessions.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("format", sa.String(20), nullable=False),
+    sa.Column("location", sa.Text(), nullable=True),
+    sa.Column("track_ids", JSONType, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_exported_playlists_listener", "listener_id"),
+)
