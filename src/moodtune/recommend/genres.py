@@ -345,7 +345,7 @@ class GenreRecommender(Recommender[Profile]):
         for item in filter_items or ():
             if item not in GENRES:
                 raise InputError(
-                    "unknown genre in filter_items",
+                    f"unknown genre {item!r} in filter_items",
                     field="filter_items",
                     value=item,
                     allowed=", ".join(GENRES),
