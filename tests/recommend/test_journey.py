@@ -154,3 +154,30 @@ def test_evaluation_beats_naive_baseline_and_keeps_bounds(grid_index: TrackIndex
 def test_bad_bounds_are_rejected() -> None:
     with pytest.raises(InputError, match="jump bound must be a positive"):
         JumpBounds(tempo_bpm=0)
+
+
+def test_sleep_goal_applies_its_constraints_near_the_target() -> None:
+    from moodtune.mood.goals import get_goal
+
+    sleep = get_goal("sleep")
+    tracks = grid_catalog(0.1)
+    # tempo 70 BPM (inside the sleep range) only for the lowest-energy tracks
+    tracks["tempo"] = 80 + 40 * tracks["mood_arousal"]
+    tracks["energy"] = (tracks["mood_arousal"] + 1) / 2
+    index = TrackIndex().fit(tracks)
+    assert sleep.target is not None
+    plan = plan_journey(MoodPoint(-0.5, 0.3), sleep.target, steps=12)
+    journey = build_journey(index, plan, goal=sleep)
+    assert journey.bounds == JumpBounds(sleep.max_tempo_jump_bpm, sleep.max_energy_jump)
+    assert journey.metrics.within_bounds
+    arriving = [
+        i for i, wp in enumerate(plan.waypoints) if wp.distance(sleep.target) <= sleep.radius
+    ]
+    assert arriving
+    end = journey.tracks.iloc[arriving]
+    assert (end["tempo"].between(50, 90)).all()
+    assert (end["energy"] <= 0.4).all()
+    assert end["reason"].str.contains("goal sleep").all()
+    assert journey.query["goal"] == "sleep"
+    # the catalog has no explicit flags: the no-explicit rule is stated, not silently skipped
+    assert any("does not record explicit" in n for n in journey.notes)

@@ -283,3 +283,20 @@ def test_to_dict_is_json_ready(rng: np.random.Generator) -> None:
     text = json.dumps(payload, default=str)
     assert '"reason"' in text
     assert payload["query"]["seeds"] == ["seed"]
+
+
+def test_goal_constraints_apply_to_mood_queries() -> None:
+    from moodtune.mood.goals import get_goal
+
+    focus = get_goal("focus")
+    tracks = grid_catalog(0.1)
+    tracks["speechiness"] = np.where(tracks.index % 2 == 0, 0.5, 0.05)
+    index = TrackIndex().fit(tracks)
+    assert focus.target is not None
+    result = index.near_mood(focus.target, k=10, goal=focus)
+    assert (result.tracks["tempo"].between(70, 130)).all()
+    assert (result.tracks["energy"].between(0.3, 0.7)).all()
+    ids = set(result.tracks["track_id"])
+    assert not (set(tracks.loc[tracks["speechiness"] > 0.15, "track_id"]) & ids)
+    assert result.tracks["reason"].str.contains("goal focus").all()
+    assert result.query["goal"] == "focus"

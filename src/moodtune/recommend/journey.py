@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,10 @@ import pandas as pd
 from moodtune.errors import InputError, MoodtuneError, check_is_fitted
 from moodtune.mood.space import MoodPoint, quadrant
 from moodtune.recommend.filters import FilterOutcome, TrackFilters, apply_filters
-from moodtune.recommend.tracks import TrackIndex
+from moodtune.recommend.tracks import TrackIndex, goal_outcome, goal_profile
+
+if TYPE_CHECKING:
+    from moodtune.mood.goals import GoalSpec
 
 __all__ = [
     "DEFAULT_TRACK_MINUTES",
@@ -259,6 +262,8 @@ def build_journey(
     candidates: int = 24,
     beam_width: int = 12,
     jump_penalty: float = 0.02,
+    trend_penalty: float = 0.05,
+    goal: GoalSpec | None = None,
     label: str | None = None,
 ) -> Journey:
     """Choose one track per waypoint of ``plan`` (see the module docstring).
@@ -278,6 +283,15 @@ def build_journey(
     jump_penalty
         Cost per unit of (tempo jump / bound + energy jump / bound) / 2, added to the mood
         distance; small, so closeness to the path comes first.
+    trend_penalty
+        Cost per unit of (tempo change against the goal's tempo trend / tempo bound): a
+        "slowing" goal is charged for every rise in tempo, "rising" for every fall, "steady"
+        for any change.
+    goal
+        A ``moodtune.mood.goals.GoalSpec``: its jump bounds (unless ``bounds`` is given), its
+        tempo trend, its no-explicit rule on every track, its hard constraints (tempo range,
+        energy, speechiness) on the tracks within ``goal.radius`` of the target, and its
+        preferred audio profile (unless ``profile`` is given).
 
     Raises
     ------
@@ -285,18 +299,39 @@ def build_journey(
         When no sequence keeps every jump within ``bounds`` under these filters.
     """
     check_is_fitted(index, "index_")
-    bounds = bounds or JumpBounds()
+    if bounds is None:
+        bounds = (
+            JumpBounds(tempo_bpm=goal.max_tempo_jump_bpm, energy=goal.max_energy_jump)
+            if goal is not None
+            else JumpBounds()
+        )
+    if goal is not None and profile is None:
+        profile = goal_profile(goal) or None
     if candidates < 1 or beam_width < 1:
         raise InputError(
             "candidates and beam_width must be at least 1",
             field="candidates" if candidates < 1 else "beam_width",
             value=min(candidates, beam_width),
         )
+    if goal is not None and not goal.allow_explicit:
+        filters = (filters or TrackFilters()).merged(TrackFilters(explicit=False))
     outcome = apply_filters(index.tracks_, filters)
     if outcome.count == 0:
         raise JourneyInfeasibleError(
             "no track passes the filters (" + ", ".join(outcome.applied) + "): nothing to play"
         )
+    step_outcomes = [outcome] * plan.steps
+    if goal is not None:
+        near_goal = goal_outcome(index.tracks_, filters, goal)
+        end = plan.target
+        arriving = [i for i, wp in enumerate(plan.waypoints) if wp.distance(end) <= goal.radius]
+        if near_goal.count == 0:
+            outcome.notes.append(
+                f"no track meets {near_goal.applied[-1]}: the goal's constraints were not applied"
+            )
+        else:
+            for i in arriving:
+                step_outcomes[i] = near_goal
     tempo = index.tracks_["tempo"].to_numpy(dtype=float)
     energy = index.tracks_["energy"].to_numpy(dtype=float)
     notes = list(outcome.notes)
@@ -307,7 +342,9 @@ def build_journey(
         chosen, failed_at = _beam_search(
             index,
             plan,
-            outcome=outcome,
+            outcomes=step_outcomes,
+            trend=goal.tempo_trend if goal is not None else "any",
+            trend_penalty=trend_penalty,
             profile=profile,
             bounds=bounds,
             tempo=tempo,
@@ -330,14 +367,16 @@ def build_journey(
             f"{outcome.count:,} tracks that pass the filters; allow larger jumps, more tracks "
             "or fewer filters"
         )
-    return _assemble(index, plan, chosen, bounds, outcome, notes, label, max_per_artist)
+    return _assemble(index, plan, chosen, bounds, step_outcomes, notes, label, max_per_artist, goal)
 
 
 def _beam_search(
     index: TrackIndex,
     plan: JourneyPlan,
     *,
-    outcome: FilterOutcome,
+    outcomes: list[FilterOutcome],
+    trend: str,
+    trend_penalty: float,
     profile: Mapping[str, float] | None,
     bounds: JumpBounds,
     tempo: np.ndarray,
@@ -359,7 +398,7 @@ def _beam_search(
             wp.valence,
             wp.arousal,
             k=candidates,
-            outcome=outcome,
+            outcome=outcomes[step],
             profile=profile,
             max_per_artist=None,
             notes=notes,
@@ -379,6 +418,14 @@ def _beam_search(
             feasible = (d_tempo <= bounds.tempo_bpm) & (d_energy <= bounds.energy)
             jump = (d_tempo / bounds.tempo_bpm + d_energy / bounds.energy) / 2
             cost = beam_cost[:, None] + local[None, :] + jump_penalty * jump
+            if trend != "any":
+                change = tempo[rows][None, :] - tempo[last][:, None]
+                against = {
+                    "slowing": np.maximum(change, 0.0),
+                    "rising": np.maximum(-change, 0.0),
+                    "steady": np.abs(change),
+                }[trend]
+                cost = cost + trend_penalty * against / bounds.tempo_bpm
             cand_songs = songs[rows]
             cand_artists = artists[rows]
             for b in range(len(beam_paths)):
@@ -406,10 +453,11 @@ def _assemble(
     plan: JourneyPlan,
     rows: list[int],
     bounds: JumpBounds,
-    outcome: FilterOutcome,
+    outcomes: list[FilterOutcome],
     notes: list[str],
     label: str | None,
     max_per_artist: int | None,
+    goal: GoalSpec | None,
 ) -> Journey:
     cols = [
         c
@@ -442,14 +490,13 @@ def _assemble(
     energy = frame["energy"].to_numpy(dtype=float)
     frame["tempo_jump"] = np.concatenate([[0.0], np.diff(tempo)])
     frame["energy_jump"] = np.concatenate([[0.0], np.diff(energy)])
-    if outcome.explicit_unknown:
+    if outcomes[0].explicit_unknown:
         frame["explicit"] = "unknown"
-    filt = list(outcome.applied)
-    if max_per_artist is not None:
-        filt.append(f"at most {max_per_artist} per artist")
-    filt_text = ("; filters: " + ", ".join(filt)) if filt else ""
+    cap = [f"at most {max_per_artist} per artist"] if max_per_artist is not None else []
     reasons = []
     for i in range(len(frame)):
+        filt = [*outcomes[i].applied, *cap]
+        filt_text = ("; filters: " + ", ".join(filt)) if filt else ""
         wp = plan.waypoints[i]
         step = (
             "starts at your check-in mood"
@@ -475,7 +522,12 @@ def _assemble(
         metrics=metrics,
         bounds=bounds,
         notes=list(dict.fromkeys(notes)),
-        query={"label": label, "max_per_artist": max_per_artist, "filters": filt},
+        query={
+            "label": label,
+            "goal": goal.goal.value if goal is not None else None,
+            "max_per_artist": max_per_artist,
+            "filters": [*outcomes[0].applied, *cap],
+        },
     )
 
 

@@ -44,6 +44,7 @@ from moodtune.recommend.filters import (
 
 if TYPE_CHECKING:
     from moodtune.config import Settings
+    from moodtune.mood.goals import GoalSpec
 
 __all__ = [
     "FEATURE_WEIGHTS",
@@ -54,6 +55,9 @@ __all__ = [
     "TrackIndex",
     "TrackRecommendations",
     "catalog_fingerprint",
+    "describe_goal_constraints",
+    "goal_outcome",
+    "goal_profile",
     "index_cache_dir",
 ]
 
@@ -164,6 +168,58 @@ def catalog_fingerprint(tracks: pd.DataFrame) -> str:
     digest.update(np.ascontiguousarray(_feature_matrix(tracks)).tobytes())
     digest.update(_usable(tracks).tobytes())
     return digest.hexdigest()[:24]
+
+
+def goal_profile(spec: GoalSpec) -> dict[str, float]:
+    """The audio profile a goal prefers, used to break near-ties (raw feature units).
+
+    Middle of the goal's tempo range and energy bounds, instrumentalness 1 when instrumental
+    is preferred, speechiness 0 when speech is limited.
+    """
+    profile: dict[str, float] = {}
+    if spec.tempo_range is not None:
+        profile["tempo"] = float(sum(spec.tempo_range) / 2)
+    if spec.min_energy is not None or spec.max_energy is not None:
+        low = spec.min_energy if spec.min_energy is not None else 0.0
+        high = spec.max_energy if spec.max_energy is not None else 1.0
+        profile["energy"] = float((low + high) / 2)
+    if spec.prefer_instrumental:
+        profile["instrumentalness"] = 1.0
+    if spec.max_speechiness is not None:
+        profile["speechiness"] = 0.0
+    return profile
+
+
+def describe_goal_constraints(spec: GoalSpec) -> str:
+    """The hard constraints of a goal in words, for reasons."""
+    parts = []
+    if spec.tempo_range is not None:
+        parts.append(f"tempo {spec.tempo_range[0]:g}-{spec.tempo_range[1]:g} BPM")
+    if spec.min_energy is not None:
+        parts.append(f"energy >= {spec.min_energy:g}")
+    if spec.max_energy is not None:
+        parts.append(f"energy <= {spec.max_energy:g}")
+    if spec.max_speechiness is not None:
+        parts.append(f"speechiness <= {spec.max_speechiness:g}")
+    if not spec.allow_explicit:
+        parts.append("no explicit lyrics")
+    return f"goal {spec.goal.value}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def goal_outcome(
+    tracks: pd.DataFrame, filters: TrackFilters | None, spec: GoalSpec | None
+) -> FilterOutcome:
+    """``filters`` plus a goal's hard constraints (tempo, energy, speech, explicit) as a mask."""
+    if spec is None:
+        return apply_filters(tracks, filters)
+    base = filters or TrackFilters()
+    if not spec.allow_explicit:
+        base = base.merged(TrackFilters(explicit=False))
+    outcome = apply_filters(tracks, base)
+    outcome.mask = outcome.mask & spec.constraint_mask(tracks)
+    outcome.applied = [a for a in outcome.applied if a != "no explicit lyrics"]
+    outcome.applied.append(describe_goal_constraints(spec))
+    return outcome
 
 
 class TrackIndex:
@@ -679,6 +735,7 @@ class TrackIndex:
         max_per_artist: int | None = 2,
         popularity_weight: float = 0.0,
         label: str | None = None,
+        goal: GoalSpec | None = None,
         exclude: Sequence[int] = (),
         _outcome: FilterOutcome | None = None,
     ) -> TrackRecommendations:
@@ -686,12 +743,15 @@ class TrackIndex:
 
         ``profile`` maps audio features (raw units, e.g. ``{"tempo": 70,
         "instrumentalness": 0.9}``) to preferred values. ``label`` names the point in reasons
-        (e.g. "waypoint 3" or "goal sleep").
+        (e.g. "waypoint 3" or "goal sleep"). ``goal`` adds the goal's hard constraints to
+        ``filters`` and, when no ``profile`` is given, uses the goal's preferred audio profile.
         """
         check_is_fitted(self, "index_")
         _check_k(k)
         valence, arousal = _check_point(point)
-        outcome = _outcome if _outcome is not None else apply_filters(self.tracks_, filters)
+        outcome = _outcome if _outcome is not None else goal_outcome(self.tracks_, filters, goal)
+        if goal is not None and profile is None:
+            profile = goal_profile(goal) or None
         notes = list(outcome.notes)
         pop, pop_statement = self.popularity()
         if popularity_weight:
@@ -735,6 +795,7 @@ class TrackIndex:
                 "valence": valence,
                 "arousal": arousal,
                 "label": where,
+                "goal": goal.goal.value if goal is not None else None,
                 "k": k,
                 "profile": dict(profile) if profile else None,
                 "max_per_artist": max_per_artist,
@@ -753,6 +814,7 @@ class TrackIndex:
         max_per_artist: int | None = 2,
         popularity_weight: float = 0.0,
         label: str | None = None,
+        goal: GoalSpec | None = None,
     ) -> TrackRecommendations:
         """Tracks that fit a profile's genre recommendations and a goal's mood point.
 
@@ -780,7 +842,9 @@ class TrackIndex:
                 value=", ".join(scored),
                 allowed=", ".join(sorted(known)),
             )
-        base = apply_filters(self.tracks_, filters)
+        base = goal_outcome(self.tracks_, filters, goal)
+        if goal is not None and profile is None:
+            profile = goal_profile(goal) or None
         notes.extend(base.notes)
         slots = _allocate(present, k)
         frames = []
