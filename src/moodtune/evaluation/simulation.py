@@ -539,7 +539,8 @@ def _simulate_listener(
     explore = arm == "learning"
     rows: list[dict[str, Any]] = []
     offers: dict[str, list[Any]] = {
-        k: [] for k in ("position", "track", "accepted", "thumbs", "session")
+        k: []
+        for k in ("position", "track", "accepted", "thumbs", "skipped_after_s", "helped", "session")
     }
     for session in range(1, config.n_sessions + 1):
         # Context and the listener's reactions share random numbers across arms.
@@ -597,6 +598,8 @@ def _simulate_listener(
         offers["track"].extend(tracks.tolist())
         offers["accepted"].extend(log.accepted.tolist())
         offers["thumbs"].extend(f.thumbs for f in log.feedback)
+        offers["skipped_after_s"].extend(f.skipped_after_s for f in log.feedback)
+        offers["helped"].extend(bool(f.helped) for f in log.feedback)
     frame = pd.DataFrame(offers)
     frame.insert(0, "listener", index)
     frame.insert(0, "arm", arm)
