@@ -308,7 +308,10 @@ def _resolve_mapping(
 
 def _text(values: pd.Series) -> pd.Series:
     text = values.astype("string").str.strip()
-    return text.where(text.notna() & (text != ""), None).astype(object)
+    present = (text.notna() & (text != "")).fillna(False).to_numpy(dtype=bool)
+    cells = text.astype(object).to_numpy()
+    cleaned = [cell if keep else None for cell, keep in zip(cells, present, strict=True)]
+    return pd.Series(cleaned, index=values.index, dtype="object")
 
 
 def _track_ids(values: pd.Series) -> pd.Series:

@@ -15,7 +15,7 @@ from moodtune.mood.space import quadrant
 __all__ = ["MOOD_ANNOTATION_VERSION", "MoodAnnotation", "annotate_tracks"]
 
 # Bump when the default model, clustering or naming changes: cached mood columns are rebuilt.
-MOOD_ANNOTATION_VERSION = 1
+MOOD_ANNOTATION_VERSION = 2
 
 
 @dataclass

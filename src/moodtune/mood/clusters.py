@@ -207,6 +207,13 @@ class MoodClusters:
 
     def fit(self, X: pd.DataFrame) -> MoodClusters:
         """Fit on the rows of ``X`` with complete features (``CLUSTER_FEATURES`` columns)."""
+        from threadpoolctl import threadpool_limits
+
+        # Small matrices: one BLAS thread is as fast and does not oversubscribe shared cores.
+        with threadpool_limits(limits=1):
+            return self._fit(X)
+
+    def _fit(self, X: pd.DataFrame) -> MoodClusters:
         from sklearn.metrics import adjusted_rand_score, silhouette_score
         from sklearn.mixture import GaussianMixture
 
