@@ -10,8 +10,8 @@ the person did not give are left out of every similarity rather than guessed.
   to it often ("Sometimes" or "Very frequently"): the mean of their standardised answers (scores,
   age, hours, tempo, yes/no answers, and their other genre frequencies) and how many of them say
   music improves or worsens their mood. A person is scored against each genre profile (cosine
-  over the answers they gave) plus a bonus for genres whose listeners report Improve more and
-  Worsen less than average.
+  over the answers they gave), plus a bonus for genres whose listeners report Improve more and
+  Worsen less than average, plus a small prior for how many respondents listen to the genre.
 * ``CollaborativeGenreRecommender``: the ``n_neighbors`` respondents most similar to the person
   (cosine on standardised genre frequencies and, down-weighted, profile answers); a genre scores
   by how often those neighbours listen to it, weighted by similarity.
@@ -429,6 +429,9 @@ class ContentGenreRecommender(GenreRecommender):
     effect_prior
         Pseudo-count that shrinks a genre's Improve/Worsen shares towards the survey-wide
         shares, so a genre with few listeners cannot win on a lucky few answers.
+    prior_weight
+        Weight of the log share of respondents who listen to the genre often: without it a
+        person is matched on direction only and rare genres win as often as common ones.
     cold_start_neighbors
         Respondents used by the cold-start fallback.
     """
@@ -439,22 +442,26 @@ class ContentGenreRecommender(GenreRecommender):
     listeners_: np.ndarray
     effect_counts_: np.ndarray
     effect_bonus_: np.ndarray
+    log_prior_: np.ndarray
 
     def __init__(
         self,
         *,
         effect_weight: float = 1.0,
         effect_prior: float = 20.0,
+        prior_weight: float = 0.2,
         cold_start_neighbors: int = 40,
     ) -> None:
         self.effect_weight = effect_weight
         self.effect_prior = effect_prior
+        self.prior_weight = prior_weight
         self.cold_start_neighbors = cold_start_neighbors
 
     def _check_params(self) -> None:
         super()._check_params()
         _check_weight(self.effect_weight, "effect_weight")
         _check_weight(self.effect_prior, "effect_prior")
+        _check_weight(self.prior_weight, "prior_weight")
 
     def _fit_model(self, frame: pd.DataFrame) -> None:
         often = np.nan_to_num(self.frequencies_) >= OFTEN
@@ -479,10 +486,16 @@ class ContentGenreRecommender(GenreRecommender):
         self.centroids_ = centroids
         self.effect_counts_ = counts
         self.effect_bonus_ = (shrunk_improve - overall[0]) - (shrunk_worsen - overall[1])
+        # Add-one smoothing keeps a genre nobody listens to finite.
+        self.log_prior_ = np.log((self.listeners_ + 1) / (often.shape[0] + 1))
 
     def _scores(self, query: np.ndarray) -> np.ndarray:
         similarity = _cosine_known(self.centroids_, query, np.ones(query.size))
-        return similarity + self.effect_weight * self.effect_bonus_
+        return (
+            similarity
+            + self.effect_weight * self.effect_bonus_
+            + self.prior_weight * self.log_prior_
+        )
 
     def _explain(self, query: np.ndarray, genre: int) -> tuple[str, dict[str, Any]]:
         known = ~np.isnan(query)
@@ -511,6 +524,7 @@ class ContentGenreRecommender(GenreRecommender):
                 _cosine_known(self.centroids_[[genre]], query, np.ones(known.size))[0]
             ),
             "effect_bonus": float(self.effect_bonus_[genre]),
+            "log_prior": float(self.log_prior_[genre]),
             "shared_traits": shared,
             "effects": {
                 "improve": int(counts[_IMPROVE]),
@@ -667,6 +681,7 @@ class HybridGenreRecommender(GenreRecommender):
         profile_weight: float = 0.5,
         effect_weight: float = 1.0,
         effect_prior: float = 20.0,
+        prior_weight: float = 0.2,
         cold_start_neighbors: int = 40,
         random_state: int | None = None,
     ) -> None:
@@ -679,6 +694,7 @@ class HybridGenreRecommender(GenreRecommender):
         self.profile_weight = profile_weight
         self.effect_weight = effect_weight
         self.effect_prior = effect_prior
+        self.prior_weight = prior_weight
         self.cold_start_neighbors = cold_start_neighbors
         self.random_state = random_state
 
@@ -698,6 +714,7 @@ class HybridGenreRecommender(GenreRecommender):
         content = ContentGenreRecommender(
             effect_weight=self.effect_weight,
             effect_prior=self.effect_prior,
+            prior_weight=self.prior_weight,
             cold_start_neighbors=self.cold_start_neighbors,
         )
         collaborative = CollaborativeGenreRecommender(
