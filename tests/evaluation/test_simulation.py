@@ -1,0 +1,87 @@
+"""Simulated listeners: a small seeded run shows learning beats no learning without collapse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from moodtune.errors import InputError
+from moodtune.evaluation.simulation import (
+    SimulationConfig,
+    gini,
+    intra_list_diversity,
+    journey_waypoints,
+    prepare_catalog,
+    run_simulation,
+    synthetic_catalog,
+)
+from moodtune.recommend.collaborative import temporal_evaluation
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    catalog = prepare_catalog(synthetic_catalog(1500, random_state=3))
+    config = SimulationConfig(n_listeners=40, n_sessions=12, seeds=(0, 1))
+    return catalog, run_simulation(catalog, config)
+
+
+def test_learning_beats_no_learning_after_a_few_sessions(small_run):
+    _, result = small_run
+    comparison = result.comparison(from_session=5)
+    acceptance = comparison["learning"]["acceptance"]
+    assert acceptance["difference"] - acceptance["ci95"] > 0
+    assert acceptance["seeds_better"] == acceptance["seeds"]
+    assert acceptance["sessions_better"] >= acceptance["sessions"] - 1
+    assert comparison["learning"]["gain"]["difference"] > 0
+    # First session: the learner knows nothing yet, so the arms start level on acceptance.
+    per = result.per_session().set_index(["arm", "session"])
+    first = abs(per.loc[("learning", 1), "acceptance"] - per.loc[("no_learning", 1), "acceptance"])
+    assert first < acceptance["difference"]
+
+
+def test_learning_does_not_collapse_onto_few_tracks(small_run):
+    _, result = small_run
+    coverage = result.coverage().set_index("arm")
+    assert coverage.loc["learning", "coverage"] >= 0.8 * coverage.loc["no_learning", "coverage"]
+    assert coverage.loc["learning", "listener_unique_share"] > 0.5
+    assert (
+        coverage.loc["learning", "intra_list_diversity"]
+        > 0.5 * coverage.loc["no_learning", "intra_list_diversity"]
+    )
+
+
+def test_arms_share_listeners_and_contexts(small_run):
+    _, result = small_run
+    s = result.sessions
+    goals = s.pivot_table(
+        index=["seed", "listener", "session"], columns="arm", values="goal", aggfunc="first"
+    )
+    assert (goals["learning"] == goals["no_learning"]).all()
+
+
+def test_temporal_mf_evaluation_runs_on_the_population(small_run):
+    catalog, result = small_run
+    reports = temporal_evaluation(result, catalog)
+    assert set(reports) == {0, 1}
+    for report in reports.values():
+        assert set(report.metrics) == {"mf", "content", "popularity", "blend"}
+        assert report.blend_weight is not None
+        assert 0.0 <= report.blend_weight <= 1.0
+        assert report.details["train_sessions"][1] < report.details["test_sessions"][0]
+
+
+def test_helpers_known_answers():
+    assert gini(np.array([5, 5, 5, 5])) == pytest.approx(0.0)
+    assert gini(np.array([0, 0, 0, 10])) == pytest.approx(0.75)
+    assert intra_list_diversity(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
+    points = journey_waypoints(np.zeros(2), np.array([0.3, 0.4]), pace=0.2, n_tracks=4)
+    np.testing.assert_allclose(np.linalg.norm(points, axis=1), [0.2, 0.4, 0.5, 0.5])
+
+
+def test_bad_config_and_catalog_are_rejected():
+    with pytest.raises(InputError, match="n_listeners"):
+        SimulationConfig(n_listeners=0)
+    with pytest.raises(InputError, match="arm"):
+        SimulationConfig(arms=("magic",))
+    with pytest.raises(InputError, match="mood"):
+        prepare_catalog(synthetic_catalog(100, random_state=0).drop(columns="mood_valence"))
