@@ -307,6 +307,10 @@ class PersonaModel(BaseEstimator):
         KMeans restarts per fit.
     gmm_covariance
         ``covariance_type`` of the Gaussian mixtures fitted for the BIC curve.
+    gmm_reg_covar
+        Variance floor added to every mixture component (features are standardised, so 0.1 is
+        10% of the population variance). The answers are ordinal or yes/no: without a floor a
+        component collapses onto one answer level and BIC rewards ever more components.
     stability_seeds
         How many random seeds to refit KMeans with at the chosen k for the stability ARI.
     name_threshold, max_traits
@@ -324,6 +328,7 @@ class PersonaModel(BaseEstimator):
         k: int | None = None,
         n_init: int = 10,
         gmm_covariance: str = "diag",
+        gmm_reg_covar: float = 0.1,
         stability_seeds: int = 10,
         name_threshold: float = 0.3,
         max_traits: int = 2,
@@ -334,6 +339,7 @@ class PersonaModel(BaseEstimator):
         self.k = k
         self.n_init = n_init
         self.gmm_covariance = gmm_covariance
+        self.gmm_reg_covar = gmm_reg_covar
         self.stability_seeds = stability_seeds
         self.name_threshold = name_threshold
         self.max_traits = max_traits
@@ -392,7 +398,7 @@ class PersonaModel(BaseEstimator):
                 n_components=k,
                 covariance_type=self.gmm_covariance,
                 random_state=self.random_state,
-                reg_covar=1e-4,
+                reg_covar=self.gmm_reg_covar,
                 n_init=_GMM_N_INIT,
             ).fit(matrix)
             bics.append(float(gmm.bic(matrix)))
@@ -409,15 +415,16 @@ class PersonaModel(BaseEstimator):
             n_components=k,
             covariance_type=self.gmm_covariance,
             random_state=self.random_state,
-            reg_covar=1e-4,
+            reg_covar=self.gmm_reg_covar,
             n_init=_GMM_N_INIT,
         ).fit(matrix)
         best_silhouette = max(silhouettes)
-        self.selection_ = {
+        self.selection_: dict[str, Any] = {
             "k_values": ks,
             "silhouette": silhouettes,
             "gmm_bic": bics,
             "gmm_covariance": self.gmm_covariance,
+            "gmm_reg_covar": self.gmm_reg_covar,
             "silhouette_k": silhouette_k,
             "bic_k": bic_k,
             "chosen_k": k,
@@ -440,7 +447,7 @@ class PersonaModel(BaseEstimator):
                 n_clusters=k, n_init=self.n_init, random_state=self.random_state + seed
             ).fit_predict(matrix[rows])
             subsample_aris.append(float(adjusted_rand_score(labels[rows], part)))
-        self.stability_ = {
+        self.stability_: dict[str, Any] = {
             "seeds": self.stability_seeds,
             "reference_seed": self.random_state,
             "ari": aris,
