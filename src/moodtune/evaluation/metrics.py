@@ -186,11 +186,22 @@ def expected_calibration_error(bins: Sequence[dict[str, float]]) -> float:
 
 
 def classification_summary(
-    y_true: ArrayLike, proba: ArrayLike, *, labels: Sequence[Any], n_bins: int = 10
+    y_true: ArrayLike,
+    proba: ArrayLike,
+    *,
+    labels: Sequence[Any],
+    y_pred: ArrayLike | None = None,
+    n_bins: int = 10,
 ) -> dict[str, Any]:
-    """All effect-model metrics for one test fold; the prediction is the most probable label."""
+    """All classification metrics for one set of predictions.
+
+    ``y_pred`` are the decided labels (default: the most probable label per row); the
+    probability metrics use ``proba`` (columns in ``labels`` order).
+    """
     p = np.asarray(proba, dtype=float)
-    y_pred = np.asarray(labels, dtype=object)[np.argmax(p, axis=1)]
+    if y_pred is None:
+        y_pred = np.asarray(labels, dtype=object)[np.argmax(p, axis=1)]
+    y_pred = np.asarray(y_pred, dtype=object)
     return {
         "macro_f1": macro_f1(y_true, y_pred, labels=labels),
         "balanced_accuracy": balanced_accuracy(y_true, y_pred, labels=labels),
