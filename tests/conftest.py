@@ -85,10 +85,28 @@ def postgres_server() -> Iterator[Any]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_migrated_template(postgres_server: Any) -> str:
+    """A database migrated to head once per worker (by Alembic); test databases copy it."""
+    from moodtune.store import make_engine, upgrade
+
+    url = postgres_server.create_database()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return str(url.rsplit("/", 1)[1])
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """URL of a fresh, EMPTY database: a SQLite file, then a new PostgreSQL database."""
-    if request.param == "sqlite":
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """Which database the test runs on (every database test runs on both)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, EMPTY database: a SQLite file, or a new PostgreSQL database."""
+    if db_backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'moodtune.sqlite3'}"
         return
     server = request.getfixturevalue("postgres_server")
@@ -98,11 +116,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Any]:
-    """An engine on a fresh database migrated to head (by the Alembic migrations)."""
+def engine(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """An engine on a fresh database at the newest schema (made by the Alembic migrations)."""
     from moodtune.store import make_engine, upgrade
 
-    eng = make_engine(db_url)
-    upgrade(eng)
+    if db_backend == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'moodtune.sqlite3'}")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database(template=request.getfixturevalue("postgres_migrated_template"))
+    eng = make_engine(url)
     yield eng
     eng.dispose()
+    server.drop_database(url)

@@ -1,11 +1,552 @@
-"""`moodtune listener` commands."""
+"""`moodtune listener` commands, and the top-level `checkin`, `session` and `history`.
+
+Thin glue: parse options, call ``moodtune.sessions``, render. Everything stays on this machine
+(the database in the data directory, or the PostgreSQL server ``MOODTUNE_DATABASE_URL`` names).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
-app = typer.Typer(help="listener commands", no_args_is_help=True)
+from moodtune.cli._common import console, print_json
+from moodtune.cli._profile import (
+    Age,
+    Anxiety,
+    Depression,
+    Exploratory,
+    FavGenre,
+    Freq,
+    Hours,
+    Insomnia,
+    Ocd,
+    ProfileFile,
+    build_profile,
+)
+from moodtune.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from moodtune.safety import RiskAssessment
+    from moodtune.sessions import OfferedTrack
+
+app = typer.Typer(
+    help="Listeners: create, show, export or delete everything stored.", no_args_is_help=True
+)
+session_app = typer.Typer(
+    help="Listening sessions: start, give feedback, finish.", no_args_is_help=True
+)
+
+ListenerArg = Annotated[str, typer.Argument(help="Listener id (or a unique display name).")]
+SessionArg = Annotated[str, typer.Argument(help="Session id printed by 'moodtune session start'.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Mood = Annotated[
+    str,
+    typer.Option(
+        "--mood",
+        help="How you feel: a word ('calm'), several ('tired, anxious') or 'valence,arousal'.",
+    ),
+]
+Note = Annotated[
+    str | None, typer.Option("--note", help="A private note (kept only with your consent).")
+]
 
 
 def register_top_level(root: typer.Typer) -> None:
-    """Add this group's top-level commands (if any) to the root app."""
+    """Add ``checkin``, ``session`` and ``history`` to the root app."""
+    root.command("checkin", help="Record how you feel right now.")(checkin)
+    root.command("history", help="How you have been: check-ins, sessions, what helped.")(history)
+    root.add_typer(session_app, name="session")
+
+
+def _engine() -> Engine:
+    from moodtune.store import open_database
+
+    return open_database()
+
+
+def _disclaimer() -> None:
+    from moodtune.safety import NOT_A_MEDICAL_DEVICE
+
+    console.print(f"[dim]{NOT_A_MEDICAL_DEVICE}[/]", highlight=False)
+
+
+def _show_risk(risk: RiskAssessment) -> None:
+    from rich.panel import Panel
+
+    if risk.at_risk:
+        console.print(Panel(risk.message, title="Support is available", border_style="yellow"))
+
+
+def _fmt_point(valence: float | None, arousal: float | None) -> str:
+    if valence is None or arousal is None:
+        return "-"
+    return f"v={valence:+.2f} a={arousal:+.2f}"
+
+
+# -- listener ----------------------------------------------------------------------------------
+
+
+@app.command("create")
+def create(
+    name: Annotated[str | None, typer.Option("--name", help="A display name.")] = None,
+    goal: Annotated[
+        list[str] | None, typer.Option("--goal", help="A goal you are interested in (repeat).")
+    ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option("--country", help="ISO country code for crisis resources (e.g. US, GB)."),
+    ] = None,
+    keep_notes: Annotated[
+        bool, typer.Option("--keep-notes/--no-notes", help="Store free-text notes.")
+    ] = True,
+    learning: Annotated[
+        bool,
+        typer.Option("--learning/--no-learning", help="Let feedback personalise suggestions."),
+    ] = True,
+    profile_file: ProfileFile = None,
+    anxiety: Anxiety = None,
+    depression: Depression = None,
+    insomnia: Insomnia = None,
+    ocd: Ocd = None,
+    age: Age = None,
+    hours: Hours = None,
+    fav_genre: FavGenre = None,
+    exploratory: Exploratory = None,
+    freq: Freq = None,
+    as_json: Json = False,
+) -> None:
+    """Create a listener (optionally with survey answers) and print their id."""
+    from moodtune.sessions import create_listener, listener_risk
+    from moodtune.store.records import as_json_dict
+
+    answers = (anxiety, depression, insomnia, ocd, age, hours, fav_genre, exploratory, freq)
+    profile = None
+    if profile_file is not None or any(a is not None for a in answers):
+        profile = build_profile(
+            profile_file=profile_file,
+            anxiety=anxiety,
+            depression=depression,
+            insomnia=insomnia,
+            ocd=ocd,
+            age=age,
+            hours=hours,
+            fav_genre=fav_genre,
+            exploratory=exploratory,
+            freq=freq,
+        )
+    record = create_listener(
+        _engine(),
+        profile=profile,
+        goals=goal or (),
+        display_name=name,
+        country=country,
+        consent_notes=keep_notes,
+        consent_learning=learning,
+    )
+    risk = listener_risk(record)
+    if as_json:
+        print_json({"listener": as_json_dict(record), "safety": risk.to_dict()})
+        return
+    console.print(f"Created listener [bold]{record.id}[/]" + (f" ({name})" if name else ""))
+    _show_risk(risk)
+    _disclaimer()
+
+
+@app.command("show")
+def show(listener: ListenerArg, as_json: Json = False) -> None:
+    """Show a listener's stored profile, goals and consent."""
+    from moodtune.sessions import get_listener
+    from moodtune.store.records import as_json_dict
+
+    record = get_listener(_engine(), listener)
+    if as_json:
+        print_json(as_json_dict(record))
+        return
+    console.print(f"[bold]{record.id}[/] {record.display_name or ''}")
+    console.print(f"  goals: {', '.join(record.goals) or '-'}   country: {record.country or '-'}")
+    console.print(
+        f"  consent: storage={record.consent_storage} notes={record.consent_notes} "
+        f"learning={record.consent_learning}"
+    )
+    console.print(f"  created: {record.created_at:%Y-%m-%d %H:%M} UTC")
+    if record.profile:
+        console.print("  profile: " + json.dumps(record.profile), highlight=False)
+
+
+@app.command("export")
+def export(
+    listener: ListenerArg,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the JSON file.")],
+) -> None:
+    """Write everything stored about a listener to a JSON file (readable only by you)."""
+    from moodtune.sessions import export_listener
+
+    payload = export_listener(_engine(), listener)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+    rows = sum(len(v) for v in payload["tables"].values())
+    console.print(f"Wrote {rows} rows about {payload['listener_id']} to {out}")
+
+
+@app.command("delete")
+def delete(
+    listener: ListenerArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete everything stored about a listener. This cannot be undone."""
+    from moodtune.sessions import delete_listener, get_listener
+
+    engine = _engine()
+    record = get_listener(engine, listener)
+    if not yes:
+        typer.confirm(
+            f"Delete listener {record.id} and all their check-ins, sessions and feedback?",
+            abort=True,
+        )
+    counts = delete_listener(engine, record.id)
+    total = sum(counts.values())
+    console.print(f"Deleted listener {record.id}: {total} rows removed.")
+
+
+# -- check-ins ---------------------------------------------------------------------------------
+
+
+def checkin(listener: ListenerArg, mood: Mood, note: Note = None, as_json: Json = False) -> None:
+    """Record how you feel right now."""
+    from moodtune.mood.space import MoodPoint, describe_point
+    from moodtune.sessions import MoodReport, record_checkin
+    from moodtune.store.records import as_json_dict
+
+    result = record_checkin(_engine(), listener, MoodReport.parse(mood, note=note))
+    if as_json:
+        print_json({"checkin": as_json_dict(result.checkin), "safety": result.risk.to_dict()})
+        return
+    c = result.checkin
+    where = (
+        describe_point(MoodPoint(c.valence, c.arousal))
+        if c.valence is not None and c.arousal is not None
+        else ", ".join(c.words)
+    )
+    console.print(f"Checked in: {where}", highlight=False)
+    _show_risk(result.risk)
+    _disclaimer()
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+def _journey_tracks(
+    *, start: tuple[float, float], goal: str, steps: int
+) -> tuple[list[OfferedTrack], str, tuple[float, float], dict[str, Any]]:
+    """Build an iso-principle journey over the catalog: (tracks, model version, target, details)."""
+    from moodtune import __version__
+    from moodtune.catalog import load_catalog
+    from moodtune.mood.goals import get_goal, target
+    from moodtune.mood.space import MoodPoint
+    from moodtune.recommend.journey import build_journey, plan_journey
+    from moodtune.recommend.tracks import TrackIndex
+    from moodtune.sessions import OfferedTrack
+
+    here = MoodPoint(*start)
+    goal_point = target(goal, here)
+    catalog = load_catalog()
+    index = TrackIndex.load_or_build(catalog.tracks)
+    journey = build_journey(index, plan_journey(here, goal_point, steps=steps), goal=get_goal(goal))
+    tracks = []
+    for row in journey.tracks.to_dict(orient="records"):
+        genres = row.get("genres")
+        tracks.append(
+            OfferedTrack(
+                track_id=str(row["track_id"]),
+                reason=str(row.get("reason") or "on the path to your goal"),
+                name=None if row.get("name") is None else str(row["name"]),
+                artists=None if row.get("artists") is None else str(row["artists"]),
+                genre=str(genres[0]) if genres is not None and len(genres) else None,
+                mood=None if row.get("quadrant") is None else str(row["quadrant"]),
+                planned_valence=float(row["waypoint_valence"]),
+                planned_arousal=float(row["waypoint_arousal"]),
+            )
+        )
+    details = {"journey_metrics": journey.to_dict()["metrics"], "notes": list(journey.notes)}
+    version = f"moodtune {__version__} iso-journey (beam search over TrackIndex)"
+    return tracks, version, (goal_point.valence, goal_point.arousal), details
+
+
+def _tracks_from_file(path: Path) -> list[OfferedTrack]:
+    from moodtune.sessions import OfferedTrack
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}", file=str(path)
+        ) from None
+    items = raw.get("tracks") if isinstance(raw, dict) else raw
+    if not isinstance(items, list):
+        raise InputError("expected a list of tracks (or {'tracks': [...]})", file=str(path))
+    fields = set(OfferedTrack.__dataclass_fields__)
+    tracks = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or "track_id" not in item:
+            raise InputError("each track needs a track_id", file=str(path), row=number)
+        unknown = set(item) - fields
+        if unknown:
+            raise InputError(
+                f"unknown field(s) {sorted(unknown)}",
+                file=str(path),
+                row=number,
+                allowed=", ".join(sorted(fields)),
+            )
+        tracks.append(OfferedTrack(**{"reason": "chosen by you", **item}))
+    return tracks
+
+
+@session_app.command("start")
+def session_start(
+    listener: ListenerArg,
+    goal: Annotated[
+        str,
+        typer.Option("--goal", help="calm_down, lift_mood, focus, sleep, energise or stay."),
+    ],
+    mood: Mood,
+    note: Note = None,
+    tracks: Annotated[int, typer.Option("--tracks", help="How many tracks (2-200).")] = 8,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="Record a session for these tracks (JSON list of {track_id, reason, ...}) "
+            "instead of building a journey.",
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Start a session: check in, get a journey of tracks toward your goal, and record it."""
+    from moodtune.sessions import GOALS, MoodReport, start_session
+    from moodtune.sessions.service import resolve_mood
+
+    before = MoodReport.parse(mood, note=note)
+    valence, arousal, _ = resolve_mood(before)
+    if goal not in GOALS:
+        raise InputError(
+            f"unknown goal {goal!r}", field="--goal", value=goal, allowed=", ".join(GOALS)
+        )
+    target: tuple[float, float] | None = None
+    details: dict[str, Any] = {}
+    if from_file is not None:
+        offered = _tracks_from_file(from_file)
+        model_version = f"listener-supplied ({from_file.name})"
+    else:
+        assert valence is not None and arousal is not None
+        offered, model_version, target, details = _journey_tracks(
+            start=(valence, arousal), goal=goal, steps=tracks
+        )
+    started = start_session(
+        _engine(),
+        listener,
+        goal=goal,
+        before=before,
+        tracks=offered,
+        model_version=model_version,
+        target=target,
+        details=details,
+    )
+    s = started.session
+    if as_json:
+        from dataclasses import asdict
+
+        from moodtune.safety import NOT_A_MEDICAL_DEVICE
+
+        print_json(
+            {
+                "session_id": s.id,
+                "goal": s.goal,
+                "target": [s.target_valence, s.target_arousal],
+                "model_version": s.model_version,
+                "tracks": [asdict(t) for t in s.tracks],
+                "safety": started.risk.to_dict(),
+                "disclaimer": NOT_A_MEDICAL_DEVICE,
+            }
+        )
+        return
+    _show_risk(started.risk)
+    from rich.table import Table
+
+    table = Table(title=f"Session {s.id} - goal {s.goal}")
+    for column in ("#", "track", "why"):
+        table.add_column(column)
+    for t in s.tracks:
+        title = " - ".join(x for x in (t.name, t.artists) if x) or t.track_id
+        table.add_row(str(t.position), f"{title}\n[dim]{t.track_id}[/]", t.reason)
+    console.print(table)
+    console.print(
+        f"Give feedback: moodtune session feedback {s.id} TRACK_ID --thumbs up|down; "
+        f"finish with: moodtune session finish {s.id} --mood WORD"
+    )
+    _disclaimer()
+
+
+@session_app.command("feedback")
+def session_feedback(
+    session: SessionArg,
+    track_id: Annotated[str, typer.Argument(help="A track offered in that session.")],
+    position: Annotated[
+        int | None, typer.Option("--position", help="Needed only if the track came twice.")
+    ] = None,
+    played: Annotated[
+        bool | None, typer.Option("--played/--not-played", help="Whether you played it.")
+    ] = None,
+    skipped_after: Annotated[
+        float | None, typer.Option("--skipped-after", help="Seconds listened before skipping.")
+    ] = None,
+    thumbs: Annotated[str | None, typer.Option("--thumbs", help="up or down.")] = None,
+    helped: Annotated[
+        bool | None, typer.Option("--helped/--did-not-help", help="Did this track help?")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Tell moodtune how a track went (answers add up; give any of them, any time)."""
+    from moodtune.sessions import record_feedback
+    from moodtune.store.records import as_json_dict
+
+    thumbs_value = None
+    if thumbs is not None:
+        mapping = {"up": 1, "+1": 1, "1": 1, "down": -1, "-1": -1}
+        if thumbs.strip().lower() not in mapping:
+            raise InputError(
+                "thumbs must be up or down", field="--thumbs", value=thumbs, allowed="up, down"
+            )
+        thumbs_value = mapping[thumbs.strip().lower()]
+    record = record_feedback(
+        _engine(),
+        session,
+        track_id,
+        position=position,
+        played=played,
+        skipped_after_s=skipped_after,
+        thumbs=thumbs_value,
+        helped=helped,
+    )
+    if as_json:
+        print_json(as_json_dict(record))
+        return
+    console.print(f"Noted feedback on {record.track_id} (position {record.position}).")
+
+
+@session_app.command("finish")
+def session_finish(
+    session: SessionArg, mood: Mood, note: Note = None, as_json: Json = False
+) -> None:
+    """Check in after listening and close the session."""
+    from moodtune.safety import NOT_A_MEDICAL_DEVICE
+    from moodtune.sessions import MoodReport, finish_session
+
+    done = finish_session(_engine(), session, MoodReport.parse(mood, note=note))
+    if as_json:
+        print_json(
+            {
+                "session_id": done.session.id,
+                "before": None
+                if done.before is None
+                else [done.before.valence, done.before.arousal],
+                "after": [done.after.valence, done.after.arousal],
+                "change": done.change,
+                "safety": done.risk.to_dict(),
+                "disclaimer": NOT_A_MEDICAL_DEVICE,
+            }
+        )
+        return
+    before = done.before
+    console.print(
+        f"Session finished. Before: "
+        f"{_fmt_point(before.valence if before else None, before.arousal if before else None)}"
+        f"  after: {_fmt_point(done.after.valence, done.after.arousal)}",
+        highlight=False,
+    )
+    if done.change.get("progress") is not None:
+        console.print(f"Moved {done.change['progress']:+.2f} toward the goal's target mood.")
+    _show_risk(done.risk)
+    _disclaimer()
+
+
+# -- history -----------------------------------------------------------------------------------
+
+
+def history(
+    listener: ListenerArg,
+    min_sessions: Annotated[
+        int, typer.Option("--min-sessions", help="Fewer sessions than this are flagged.")
+    ] = 5,
+    as_json: Json = False,
+) -> None:
+    """Show check-ins over time, change per session, what helped most and streaks."""
+    from moodtune.safety import NOT_A_MEDICAL_DEVICE
+    from moodtune.sessions import listener_history
+
+    result = listener_history(_engine(), listener, min_sessions=min_sessions)
+    if as_json:
+        print_json({**result.to_dict(), "disclaimer": NOT_A_MEDICAL_DEVICE})
+        return
+    from rich.table import Table
+
+    s = result.streaks
+    console.print(
+        f"[bold]{result.listener_id}[/]: {len(result.checkins)} check-ins, "
+        f"{len(result.sessions)} sessions; streak {s.current} day(s), longest {s.longest}."
+    )
+    recent = Table(title="Recent check-ins")
+    for column in ("when (UTC)", "kind", "mood", "words"):
+        recent.add_column(column)
+    for c in result.checkins[-10:]:
+        recent.add_row(
+            f"{c.created_at:%Y-%m-%d %H:%M}",
+            c.kind,
+            _fmt_point(c.valence, c.arousal),
+            ", ".join(c.words),
+        )
+    console.print(recent)
+    sessions = Table(title="Sessions: before -> after")
+    for column in ("started (UTC)", "goal", "before", "after", "toward target"):
+        sessions.add_column(column)
+    for ch in result.sessions[-10:]:
+        sessions.add_row(
+            f"{ch.started_at:%Y-%m-%d %H:%M}",
+            ch.goal,
+            _fmt_point(*(ch.before or (None, None))),
+            _fmt_point(*(ch.after or (None, None))) if ch.finished else "(not finished)",
+            "-" if ch.progress is None else f"{ch.progress:+.2f}",
+        )
+    console.print(sessions)
+    for title, groups in (
+        ("goal", result.by_goal),
+        ("genre", result.by_genre),
+        ("music mood", result.by_mood),
+    ):
+        if not groups:
+            continue
+        table = Table(title=f"What helped, by {title}")
+        for column in ("name", "sessions n", "mean change toward target", "tracks helped", "note"):
+            table.add_column(column)
+        for g in groups:
+            table.add_row(
+                g.name,
+                str(g.n),
+                "-" if g.mean_progress is None else f"{g.mean_progress:+.2f}",
+                f"{g.helped}/{g.rated}",
+                f"too few sessions (n<{result.min_sessions}): not a pattern yet"
+                if g.too_few
+                else "",
+            )
+        console.print(table)
+    _disclaimer()

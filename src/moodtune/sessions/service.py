@@ -60,6 +60,7 @@ __all__ = [
     "record_feedback",
     "record_playlist_export",
     "resolve_listener",
+    "resolve_mood",
     "start_session",
 ]
 
@@ -207,7 +208,7 @@ def _check_axis(name: str, value: float | None) -> float | None:
     return float(value)
 
 
-def _resolve_mood(report: MoodReport) -> tuple[float | None, float | None, tuple[str, ...]]:
+def resolve_mood(report: MoodReport) -> tuple[float | None, float | None, tuple[str, ...]]:
     """Validated ``(valence, arousal, words)``; words alone give their mean position."""
     valence = _check_axis("valence", report.valence)
     arousal = _check_axis("arousal", report.arousal)
@@ -390,7 +391,7 @@ def record_checkin(
     settings: Settings | None = None,
 ) -> CheckInResult:
     """Store a standalone mood check-in and screen its note."""
-    valence, arousal, words = _resolve_mood(mood)
+    valence, arousal, words = resolve_mood(mood)
     note = _check_note(mood.note)
     when = _now(at)
     with write_transaction(engine) as conn:
@@ -451,11 +452,8 @@ def _check_tracks(tracks: Iterable[OfferedTrack | SessionTrack]) -> list[Session
     return checked
 
 
-def _target_for(goal: str, valence: float, arousal: float) -> tuple[float, float] | None:
-    try:
-        from moodtune.mood.goals import target
-    except ImportError:  # the goals module is optional for recording; the target stays unknown
-        return None
+def _target_for(goal: str, valence: float, arousal: float) -> tuple[float, float]:
+    from moodtune.mood.goals import target
     from moodtune.mood.space import MoodPoint
 
     point = target(goal, MoodPoint(valence, arousal))
@@ -482,7 +480,7 @@ def start_session(
     the before note; when it fires the caller must show its message with the tracks.
     """
     _check_goal(goal)
-    valence, arousal, words = _resolve_mood(before)
+    valence, arousal, words = resolve_mood(before)
     if valence is None or arousal is None:
         raise InputError("the before check-in needs a mood point", field="before")
     note = _check_note(before.note)
@@ -593,7 +591,7 @@ def finish_session(
     settings: Settings | None = None,
 ) -> FinishedSession:
     """Record the after check-in and end the session (one transaction)."""
-    valence, arousal, words = _resolve_mood(after)
+    valence, arousal, words = resolve_mood(after)
     note = _check_note(after.note)
     when = _now(at)
     with write_transaction(engine) as conn:

@@ -7,6 +7,8 @@ repository functions (``moodtune.store.repository``) issue SQL.
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+
 from moodtune.store.engine import (
     database_url,
     dispose_engines,
@@ -16,7 +18,6 @@ from moodtune.store.engine import (
     read_transaction,
     write_transaction,
 )
-from moodtune.store.migrate import current_revision, head_revision, upgrade
 from moodtune.store.records import (
     CheckInRecord,
     FeedbackRecord,
@@ -25,6 +26,28 @@ from moodtune.store.records import (
     SessionRecord,
     SessionTrack,
 )
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to ``revision`` (Alembic is imported only when needed)."""
+    from moodtune.store import migrate
+
+    migrate.upgrade(engine, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration revision the database is at (``None`` when empty)."""
+    from moodtune.store import migrate
+
+    return migrate.current_revision(engine)
+
+
+def head_revision() -> str:
+    """The newest migration revision this package ships."""
+    from moodtune.store import migrate
+
+    return migrate.head_revision()
+
 
 __all__ = [
     "CheckInRecord",

@@ -1,0 +1,127 @@
+"""Export writes everything about a listener; delete removes all of it, from every table."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from moodtune.sessions import (
+    MoodReport,
+    create_listener,
+    delete_listener,
+    export_listener,
+    finish_session,
+    record_checkin,
+    record_feedback,
+    record_playlist_export,
+)
+from moodtune.store import make_engine, read_transaction, upgrade
+from moodtune.store import repository as repo
+from moodtune.store.records import ListenerRecord
+from tests.sessions.factories import CALM_PROFILE, day, session
+
+SECRET_NOTE = "zebra-umbrella-7731 felt heavy after the meeting"
+SECRET_NAME = "Quillon Marchetti-Vasquez"
+SECRET_PLAYLIST = "Moonlit Saxophone Retreat 4412"
+
+
+def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[ListenerRecord, str]:
+    person = create_listener(
+        engine, profile=CALM_PROFILE, display_name=name, goals=["calm_down"], country="DE"
+    )
+    record_checkin(engine, person.id, MoodReport(valence=-0.2, arousal=0.1, note=note), at=day(0))
+    started = session(engine, person.id, note=note, at=day(1))
+    record_feedback(engine, started.session.id, "trk-2", thumbs=1, helped=True, at=day(1, 10))
+    finish_session(engine, started.session.id, MoodReport.parse("calm", note=note), at=day(1, 11))
+    record_playlist_export(
+        engine,
+        person.id,
+        name=playlist,
+        format="m3u",
+        track_ids=["trk-2"],
+        location=f"/home/{name}/calm.m3u",
+        session_id=started.session.id,
+        at=day(1, 12),
+    )
+    return person, started.session.id
+
+
+def test_export_holds_every_row_about_the_listener(engine: Engine) -> None:
+    person, session_id = _populate(
+        engine, name=SECRET_NAME, note=SECRET_NOTE, playlist=SECRET_PLAYLIST
+    )
+    other, _ = _populate(engine, name="Someone Else", note="other note", playlist="other mix")
+
+    exported = export_listener(engine, person.id)
+    text = json.dumps(exported)  # JSON-serialisable as is
+
+    assert exported["listener_id"] == person.id
+    tables = exported["tables"]
+    assert {k: len(v) for k, v in tables.items()} == {
+        "listeners": 1,
+        "listening_sessions": 1,
+        "session_tracks": 3,
+        "mood_checkins": 3,
+        "track_feedback": 1,
+        "exported_playlists": 1,
+    }
+    assert tables["listeners"][0]["profile"]["fav_genre"] == "Rock"
+    assert tables["listening_sessions"][0]["id"] == session_id
+    assert SECRET_NOTE in text and SECRET_PLAYLIST in text
+    assert other.id not in text and "other note" not in text
+
+
+def _every_value(engine: Engine) -> list[str]:
+    """Every value of every row of every table in the database, as text."""
+    values: list[str] = []
+    with engine.connect() as conn:
+        for table in sa.inspect(conn).get_table_names():
+            for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')):
+                values.extend(json.dumps(v, default=str) for v in row)
+    return values
+
+
+def test_delete_removes_the_listener_from_every_table(engine: Engine) -> None:
+    person, session_id = _populate(
+        engine, name=SECRET_NAME, note=SECRET_NOTE, playlist=SECRET_PLAYLIST
+    )
+    other, other_session = _populate(engine, name="Someone Else", note="other", playlist="mix")
+    secrets = [person.id, session_id, SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST]
+    assert all(any(s in v for v in _every_value(engine)) for s in secrets)  # the search works
+
+    removed = delete_listener(engine, person.id)
+
+    assert removed == {
+        "track_feedback": 1,
+        "mood_checkins": 3,
+        "exported_playlists": 1,
+        "session_tracks": 3,
+        "listening_sessions": 1,
+        "listeners": 1,
+    }
+    everything = _every_value(engine)
+    for secret in secrets:
+        assert not any(secret in v for v in everything), f"{secret!r} is still stored"
+    assert any(other.id in v for v in everything)  # the other listener is untouched
+    with read_transaction(engine) as conn:
+        assert repo.get_session(conn, other_session) is not None
+        assert len(repo.list_checkins(conn, other.id)) == 3
+
+
+def test_deleted_text_is_gone_from_the_sqlite_files(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    upgrade(engine)
+    try:
+        person, _ = _populate(engine, name=SECRET_NAME, note=SECRET_NOTE, playlist=SECRET_PLAYLIST)
+        _populate(engine, name="Someone Else", note="other", playlist="mix")
+        delete_listener(engine, person.id)
+        for path in tmp_path.glob("db.sqlite3*"):  # the database, its WAL and shared memory
+            raw = path.read_bytes()
+            for secret in (SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, person.id):
+                assert re.search(re.escape(secret.encode()), raw) is None, (path.name, secret)
+    finally:
+        engine.dispose()

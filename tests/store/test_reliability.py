@@ -1,0 +1,213 @@
+"""Reliability: concurrent writers lose nothing; a writer killed mid-transaction leaves no trace."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from moodtune.sessions import MoodReport, create_listener, record_checkin, record_feedback
+from moodtune.store import make_engine, read_transaction
+from moodtune.store import repository as repo
+from tests.sessions.factories import session
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _python(code: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_threads_writing_at_once_lose_nothing(engine: Engine) -> None:
+    people = [create_listener(engine) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(25):
+                record_checkin(
+                    engine,
+                    people[worker % 2].id,
+                    MoodReport(valence=round(worker / 10, 2), arousal=round(i / 100, 2)),
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with read_transaction(engine) as conn:
+        stored = [c for p in people for c in repo.list_checkins(conn, p.id)]
+    assert len(stored) == 8 * 25
+    assert {(c.valence, c.arousal) for c in stored} == {
+        (round(w / 10, 2), round(i / 100, 2)) for w in range(8) for i in range(25)
+    }
+
+
+def test_concurrent_answers_about_one_track_are_all_kept(engine: Engine) -> None:
+    person = create_listener(engine)
+    started = session(engine, person.id)
+    answers = [{"played": True}, {"thumbs": 1}, {"helped": True}, {"skipped_after_s": 30.0}]
+    errors: list[BaseException] = []
+
+    def answer(kwargs: dict[str, object]) -> None:
+        try:
+            record_feedback(engine, started.session.id, "trk-2", **kwargs)  # type: ignore[arg-type]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=answer, args=(a,)) for a in answers for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with read_transaction(engine) as conn:
+        (row,) = repo.list_feedback(conn, session_id=started.session.id)
+    assert (row.played, row.thumbs, row.helped, row.skipped_after_s) == (True, 1, True, 30.0)
+
+
+def test_processes_writing_at_once_lose_nothing(engine: Engine) -> None:
+    person = create_listener(engine)
+    code = """
+        import sys
+        from moodtune.sessions import MoodReport, record_checkin
+        from moodtune.store import make_engine
+        engine = make_engine(sys.argv[1])
+        worker = int(sys.argv[3])
+        for i in range(50):
+            record_checkin(engine, sys.argv[2], MoodReport(valence=worker / 10, arousal=i / 100))
+        print("done", flush=True)
+    """
+    env = {**os.environ, "PYTHONPATH": SRC}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code), _url(engine), person.id, str(w)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for w in range(4)
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert out.strip() == "done"
+    with read_transaction(engine) as conn:
+        stored = repo.list_checkins(conn, person.id)
+    assert len(stored) == 4 * 50
+    assert len({(c.valence, c.arousal) for c in stored}) == 200
+
+
+def _assert_consistent(engine: Engine) -> None:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        # every session is whole: its before check-in and all three tracks, or nothing at all
+        rows = conn.execute(
+            sa.text(
+                "SELECT s.id,"
+                " (SELECT count(*) FROM session_tracks t WHERE t.session_id = s.id),"
+                " (SELECT count(*) FROM mood_checkins c WHERE c.session_id = s.id)"
+                " FROM listening_sessions s"
+            )
+        ).all()
+    assert all((tracks, checkins) == (3, 1) for _, tracks, checkins in rows), rows
+
+
+def test_a_process_killed_inside_a_session_write_leaves_nothing_half_written(
+    engine: Engine,
+) -> None:
+    person = create_listener(engine)
+    kept = session(engine, person.id)
+    with read_transaction(engine) as conn:
+        before = repo.count_rows(conn)
+    proc = _python(
+        f"""
+        import time
+        from moodtune.sessions import MoodReport, OfferedTrack, start_session
+        from moodtune.store import make_engine
+        from moodtune.store import repository as repo
+        real = repo.insert_session_tracks
+        def stall(conn, session_id, tracks):
+            real(conn, session_id, tracks)  # session, before check-in and tracks written ...
+            print("IN-TRANSACTION", session_id, flush=True)
+            time.sleep(120)  # ... but not committed when the process dies
+        repo.insert_session_tracks = stall
+        start_session(
+            make_engine({_url(engine)!r}), {person.id!r}, goal="sleep",
+            before=MoodReport(valence=0.1, arousal=0.5),
+            tracks=[OfferedTrack(track_id=f"k{{i}}", reason="r") for i in range(3)],
+            model_version="killed",
+        )
+        """
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("IN-TRANSACTION"), proc.stderr.read() if proc.stderr else line
+    doomed = line.split()[1]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    fresh = make_engine(_url(engine))
+    try:
+        _assert_consistent(fresh)
+        with read_transaction(fresh) as conn:
+            assert repo.get_session(conn, doomed) is None
+            assert repo.count_rows(conn) == before
+            assert repo.get_session(conn, kept.session.id) is not None
+        session(fresh, person.id)  # and the database takes new writes
+    finally:
+        fresh.dispose()
+
+
+def test_a_writer_killed_at_a_random_moment_leaves_only_whole_sessions(engine: Engine) -> None:
+    person = create_listener(engine)
+    proc = _python(
+        f"""
+        from moodtune.sessions import MoodReport, OfferedTrack, start_session
+        from moodtune.store import make_engine
+        engine = make_engine({_url(engine)!r})
+        while True:
+            started = start_session(
+                engine, {person.id!r}, goal="focus",
+                before=MoodReport(valence=0.2, arousal=0.1),
+                tracks=[OfferedTrack(track_id=f"t{{i}}", reason="r") for i in range(3)],
+                model_version="loop",
+            )
+            print(started.session.id, flush=True)
+        """
+    )
+    assert proc.stdout is not None
+    acknowledged = [proc.stdout.readline().strip() for _ in range(5)]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert all(acknowledged), proc.stderr.read() if proc.stderr else acknowledged
+
+    _assert_consistent(engine)
+    with read_transaction(engine) as conn:
+        stored = {s.id for s in repo.list_sessions(conn, person.id)}
+    assert set(acknowledged) <= stored  # every committed session survived the kill
