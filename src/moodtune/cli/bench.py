@@ -11,6 +11,26 @@ def register_top_level(root: typer.Typer) -> None:
     """Add this group's top-level commands (if any) to the root app."""
 
 
+# --- tracks (owned by the "tracks+journeys" area; the bench itself is moodtune.bench.tracks) ---
+
+
+@app.command("tracks")
+def tracks(
+    scales: str = typer.Option(
+        "1,10,35", "--scales", help="Catalog scales to measure, e.g. 1,10,35 (x10/x35 synthetic)."
+    ),
+    quick: bool = typer.Option(False, "--quick", help="Fewer queries and journeys."),
+    cold_start: bool = typer.Option(
+        True, "--cold-start/--no-cold-start", help="Time new processes (warm and empty cache)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+) -> None:
+    """Track queries and journeys: latency, recall, naive way, cold start, memory, scale."""
+    from moodtune.bench.tracks_report import run_tracks_command
+
+    run_tracks_command(scales=scales, quick=quick, cold_start=cold_start, as_json=as_json)
+
+
 # --- learning (owned by the "learning" area; the bench itself is moodtune.bench.learning) ---
 
 

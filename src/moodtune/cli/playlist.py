@@ -1,11 +1,135 @@
-"""`moodtune playlist` commands."""
+"""`moodtune playlist journey`: an iso-principle playlist from how you feel to your goal."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="playlist commands", no_args_is_help=True)
+from moodtune.cli._common import console, print_json
+from moodtune.cli.tracks import (
+    ExcludeArtistOption,
+    ExcludeTrackOption,
+    ExplicitOption,
+    GenreOption,
+    InstrumentalOption,
+    JsonOption,
+    MaxDurationOption,
+    MaxPerArtistOption,
+    MaxPopularityOption,
+    MinDurationOption,
+    MinPopularityOption,
+    build_filters,
+    render_tracks,
+)
+
+app = typer.Typer(help="Playlists: iso-principle mood journeys.", no_args_is_help=True)
 
 
 def register_top_level(root: typer.Typer) -> None:
     """Add this group's top-level commands (if any) to the root app."""
+
+
+@app.command("journey")
+def journey_command(
+    start: Annotated[
+        str,
+        typer.Option("--from", help="How you feel now: a word (sad, tense, ...) or 'v,a'."),
+    ],
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Where you want to be: a word or 'v,a' (or use --goal)."),
+    ] = None,
+    goal: Annotated[
+        str | None,
+        typer.Option(
+            "--goal",
+            help="calm_down | lift_mood | focus | sleep | energise | stay: the target (unless "
+            "--to is given) plus the goal's constraints.",
+        ),
+    ] = None,
+    minutes: Annotated[
+        float | None, typer.Option("--minutes", help="Length in minutes (default 30).")
+    ] = None,
+    tracks: Annotated[
+        int | None, typer.Option("--tracks", help="Number of tracks (instead of --minutes).")
+    ] = None,
+    max_tempo_jump: Annotated[
+        float | None,
+        typer.Option("--max-tempo-jump", help="Largest BPM change between tracks (default 20)."),
+    ] = None,
+    max_energy_jump: Annotated[
+        float | None,
+        typer.Option("--max-energy-jump", help="Largest energy change between tracks (0.2)."),
+    ] = None,
+    genre: GenreOption = None,
+    explicit: ExplicitOption = "allow",
+    min_duration: MinDurationOption = None,
+    max_duration: MaxDurationOption = None,
+    min_popularity: MinPopularityOption = None,
+    max_popularity: MaxPopularityOption = None,
+    instrumental: InstrumentalOption = "any",
+    exclude_artist: ExcludeArtistOption = None,
+    exclude_track: ExcludeTrackOption = None,
+    max_per_artist: MaxPerArtistOption = 2,
+    as_json: JsonOption = False,
+) -> None:
+    """Start where you are and move, track by track, to where you want to be."""
+    import numpy as np
+
+    from moodtune.errors import InputError
+    from moodtune.mood.goals import get_goal
+    from moodtune.mood.space import describe_point, parse_mood
+    from moodtune.recommend.journey import JumpBounds, build_journey, plan_journey
+    from moodtune.recommend.tracks import load_track_index
+
+    here = parse_mood(start)
+    spec = get_goal(goal) if goal else None
+    if to is None and spec is None:
+        raise InputError(
+            "say where the journey should go: --to MOOD or --goal GOAL",
+            field="--to",
+            allowed="a feeling word, 'v,a', or --goal calm_down|lift_mood|focus|sleep|...",
+        )
+    target = parse_mood(to) if to is not None else spec.target_for(here)  # type: ignore[union-attr]
+    filters = build_filters(
+        genre=genre, explicit=explicit, min_duration=min_duration, max_duration=max_duration,
+        min_popularity=min_popularity, max_popularity=max_popularity,
+        instrumental=instrumental, exclude_artist=exclude_artist, exclude_track=exclude_track,
+    )  # fmt: skip
+    index = load_track_index()
+    usable = index.tracks_["usable"].to_numpy(dtype=bool)
+    track_minutes = float(np.median(index.tracks_["duration_ms"].to_numpy()[usable]) / 60_000)
+    if tracks is None and minutes is None:
+        minutes = 30.0
+    plan = plan_journey(here, target, steps=tracks, minutes=minutes, track_minutes=track_minutes)
+    bounds = None
+    if max_tempo_jump is not None or max_energy_jump is not None or spec is None:
+        default = (
+            JumpBounds(spec.max_tempo_jump_bpm, spec.max_energy_jump) if spec else JumpBounds()
+        )
+        bounds = JumpBounds(
+            tempo_bpm=max_tempo_jump if max_tempo_jump is not None else default.tempo_bpm,
+            energy=max_energy_jump if max_energy_jump is not None else default.energy,
+        )
+    journey = build_journey(
+        index, plan, filters=filters, bounds=bounds, max_per_artist=max_per_artist, goal=spec
+    )
+    if as_json:
+        print_json(journey.to_dict())
+        return
+    m = journey.metrics
+    render_tracks(
+        f"Journey from {describe_point(here)} to {describe_point(target)}"
+        + (f" — goal {spec.goal.value}" if spec else ""),
+        journey.tracks,
+        journey.notes,
+        position="position",
+    )
+    console.print(
+        f"{plan.steps} tracks, {journey.total_minutes:.1f} min. Mean distance from the planned "
+        f"path {m.mean_waypoint_distance:.3f} (largest {m.max_waypoint_distance:.3f}); largest "
+        f"jumps: {m.max_tempo_jump:.0f} BPM (bound {journey.bounds.tempo_bpm:g}), energy "
+        f"{m.max_energy_jump:.2f} (bound {journey.bounds.energy:g}), mood {m.max_mood_jump:.3f}.",
+        highlight=False,
+    )

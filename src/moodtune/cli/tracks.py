@@ -1,11 +1,260 @@
-"""`moodtune tracks` commands."""
+"""`moodtune tracks similar|mood`: tracks like given ones, or near a mood (and a goal)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
-app = typer.Typer(help="tracks commands", no_args_is_help=True)
+from moodtune.cli._common import console, print_json
+
+if TYPE_CHECKING:
+    from moodtune.recommend.filters import TrackFilters
+
+app = typer.Typer(
+    help="Track recommendations: similar tracks, tracks near a mood or a goal.",
+    no_args_is_help=True,
+)
 
 
 def register_top_level(root: typer.Typer) -> None:
     """Add this group's top-level commands (if any) to the root app."""
+
+
+# Filter options, shared with `moodtune playlist journey`.
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+GenreOption = Annotated[
+    list[str] | None,
+    typer.Option("--genre", help="Only this genre or subgenre (repeatable), e.g. rock."),
+]
+ExplicitOption = Annotated[
+    str,
+    typer.Option(
+        "--explicit",
+        help="allow | exclude | only. When the catalog does not record explicit lyrics, "
+        "'exclude' cannot be applied and the output says so.",
+    ),
+]
+MinDurationOption = Annotated[
+    float | None, typer.Option("--min-duration", help="Shortest track, seconds.")
+]
+MaxDurationOption = Annotated[
+    float | None, typer.Option("--max-duration", help="Longest track, seconds.")
+]
+MinPopularityOption = Annotated[
+    int | None, typer.Option("--min-popularity", help="Lowest Spotify popularity (0-100).")
+]
+MaxPopularityOption = Annotated[
+    int | None, typer.Option("--max-popularity", help="Highest Spotify popularity (0-100).")
+]
+InstrumentalOption = Annotated[
+    str,
+    typer.Option("--instrumental", help="any | yes | no (instrumentalness above 0.5 or not)."),
+]
+ExcludeArtistOption = Annotated[
+    list[str] | None, typer.Option("--exclude-artist", help="Leave out an artist (repeatable).")
+]
+ExcludeTrackOption = Annotated[
+    list[str] | None, typer.Option("--exclude-track", help="Leave out a track id (repeatable).")
+]
+MaxPerArtistOption = Annotated[
+    int, typer.Option("--max-per-artist", help="At most this many tracks by one artist.")
+]
+CountOption = Annotated[int, typer.Option("--k", "-k", help="How many tracks.")]
+PopularityWeightOption = Annotated[
+    float,
+    typer.Option(
+        "--popularity-weight",
+        help="Prefer popular recent releases: score = distance - weight x recency-weighted "
+        "popularity (0 = off).",
+    ),
+]
+
+
+def build_filters(
+    *,
+    genre: list[str] | None,
+    explicit: str,
+    min_duration: float | None,
+    max_duration: float | None,
+    min_popularity: int | None,
+    max_popularity: int | None,
+    instrumental: str,
+    exclude_artist: list[str] | None,
+    exclude_track: list[str] | None,
+) -> TrackFilters:
+    """Turn the command-line filter options into ``TrackFilters`` (precise errors)."""
+    from moodtune.errors import InputError
+    from moodtune.recommend.filters import TrackFilters
+
+    explicit_map = {"allow": None, "exclude": False, "only": True}
+    if explicit.lower() not in explicit_map:
+        raise InputError(
+            "unknown --explicit choice", field="--explicit", value=explicit,
+            allowed="allow, exclude, only",
+        )  # fmt: skip
+    instrumental_map = {"any": None, "yes": True, "no": False}
+    if instrumental.lower() not in instrumental_map:
+        raise InputError(
+            "unknown --instrumental choice", field="--instrumental", value=instrumental,
+            allowed="any, yes, no",
+        )  # fmt: skip
+    return TrackFilters(
+        genres=tuple(genre) if genre else None,
+        explicit=explicit_map[explicit.lower()],
+        min_duration_s=min_duration,
+        max_duration_s=max_duration,
+        min_popularity=min_popularity,
+        max_popularity=max_popularity,
+        instrumental=instrumental_map[instrumental.lower()],
+        exclude_artists=tuple(exclude_artist or ()),
+        exclude_tracks=tuple(exclude_track or ()),
+    )
+
+
+def render_tracks(title: str, frame: Any, notes: list[str], *, position: str = "rank") -> None:
+    """A Rich table of recommended tracks with their reasons, then any notes."""
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for column in (position, "track", "artists", "genres", "v", "a", "BPM", "energy", "reason"):
+        table.add_column(column, overflow="fold")
+    for row in frame.itertuples(index=False):
+        synthetic = " [magenta](synthetic)[/]" if getattr(row, "synthetic", False) else ""
+        table.add_row(
+            str(getattr(row, position)),
+            f"{row.name}{synthetic}\n[dim]{row.track_id}[/]",
+            str(row.artists),
+            ", ".join(row.genres) if hasattr(row, "genres") else "",
+            f"{row.mood_valence:+.2f}",
+            f"{row.mood_arousal:+.2f}",
+            f"{row.tempo:.0f}",
+            f"{row.energy:.2f}",
+            str(row.reason),
+        )
+    console.print(table)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+@app.command("similar")
+def similar_command(
+    track_ids: Annotated[list[str], typer.Argument(help="Seed track id(s) from the catalog.")],
+    k: CountOption = 20,
+    genre: GenreOption = None,
+    explicit: ExplicitOption = "allow",
+    min_duration: MinDurationOption = None,
+    max_duration: MaxDurationOption = None,
+    min_popularity: MinPopularityOption = None,
+    max_popularity: MaxPopularityOption = None,
+    instrumental: InstrumentalOption = "any",
+    exclude_artist: ExcludeArtistOption = None,
+    exclude_track: ExcludeTrackOption = None,
+    max_per_artist: MaxPerArtistOption = 2,
+    popularity_weight: PopularityWeightOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Tracks that sound like the seed tracks (audio features and mood)."""
+    from moodtune.recommend.tracks import load_track_index
+
+    filters = build_filters(
+        genre=genre, explicit=explicit, min_duration=min_duration, max_duration=max_duration,
+        min_popularity=min_popularity, max_popularity=max_popularity,
+        instrumental=instrumental, exclude_artist=exclude_artist, exclude_track=exclude_track,
+    )  # fmt: skip
+    index = load_track_index()
+    result = index.similar(
+        track_ids,
+        k=k,
+        filters=filters,
+        max_per_artist=max_per_artist,
+        popularity_weight=popularity_weight,
+    )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    render_tracks(f"Tracks similar to {', '.join(track_ids)}", result.tracks, result.notes)
+
+
+@app.command("mood")
+def mood_command(
+    mood: Annotated[
+        str,
+        typer.Argument(help="How you feel: a word (sad, calm, ...) or 'valence,arousal'."),
+    ],
+    goal: Annotated[
+        str | None,
+        typer.Option(
+            "--goal",
+            help="calm_down | lift_mood | focus | sleep | energise | stay: search near the "
+            "goal's target from your mood, with the goal's constraints.",
+        ),
+    ] = None,
+    genres: Annotated[
+        str | None,
+        typer.Option(
+            "--genres",
+            help="Recommended genres, best first, comma-separated (e.g. from "
+            "`moodtune recommend`): the tracks are shared between them.",
+        ),
+    ] = None,
+    k: CountOption = 20,
+    genre: GenreOption = None,
+    explicit: ExplicitOption = "allow",
+    min_duration: MinDurationOption = None,
+    max_duration: MaxDurationOption = None,
+    min_popularity: MinPopularityOption = None,
+    max_popularity: MaxPopularityOption = None,
+    instrumental: InstrumentalOption = "any",
+    exclude_artist: ExcludeArtistOption = None,
+    exclude_track: ExcludeTrackOption = None,
+    max_per_artist: MaxPerArtistOption = 2,
+    popularity_weight: PopularityWeightOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Tracks near a mood (or near where a goal leads from that mood)."""
+    from moodtune.mood.goals import get_goal
+    from moodtune.mood.space import describe_point, parse_mood
+    from moodtune.recommend.tracks import load_track_index
+
+    point = parse_mood(mood)
+    spec = get_goal(goal) if goal else None
+    target = spec.target_for(point) if spec is not None else point
+    label = (
+        f"goal {spec.goal.value} target ({target.valence:+.2f}, {target.arousal:+.2f})"
+        if spec is not None
+        else f"your mood ({target.valence:+.2f}, {target.arousal:+.2f})"
+    )
+    filters = build_filters(
+        genre=genre, explicit=explicit, min_duration=min_duration, max_duration=max_duration,
+        min_popularity=min_popularity, max_popularity=max_popularity,
+        instrumental=instrumental, exclude_artist=exclude_artist, exclude_track=exclude_track,
+    )  # fmt: skip
+    index = load_track_index()
+    if genres:
+        names = [g.strip() for g in genres.split(",") if g.strip()]
+        result = index.for_genres(
+            names,
+            target,
+            k=k,
+            filters=filters,
+            max_per_artist=max_per_artist,
+            popularity_weight=popularity_weight,
+            label=label,
+            goal=spec,
+        )
+    else:
+        result = index.near_mood(
+            target,
+            k=k,
+            filters=filters,
+            max_per_artist=max_per_artist,
+            popularity_weight=popularity_weight,
+            label=label,
+            goal=spec,
+        )
+    if as_json:
+        print_json({"mood": {"valence": point.valence, "arousal": point.arousal},
+                    **result.to_dict()})  # fmt: skip
+        return
+    render_tracks(f"Tracks near {describe_point(target)}", result.tracks, result.notes)

@@ -323,7 +323,7 @@ def diversify(
     duplicate_codes: np.ndarray,
     k: int,
     max_per_artist: int | None = 2,
-    already: Iterable[int] = (),
+    already: Sequence[int] = (),
 ) -> list[int]:
     """Walk ``candidates`` (row positions, best first) and keep at most ``k`` of them.
 
@@ -335,6 +335,17 @@ def diversify(
         raise InputError(
             "max_per_artist must be at least 1", field="max_per_artist", value=max_per_artist
         )
+    if max_per_artist is None:
+        # Only duplicates to drop: keep each song's first occurrence, vectorised.
+        order = np.asarray(candidates, dtype=np.int64)
+        songs = duplicate_codes[order]
+        _, first = np.unique(songs, return_index=True)
+        first.sort()
+        keep = order[first]
+        if already:
+            done = duplicate_codes[np.fromiter(already, dtype=np.int64)]
+            keep = keep[~np.isin(duplicate_codes[keep], done)]
+        return [int(p) for p in keep[:k]]
     seen_songs = {int(duplicate_codes[p]) for p in already}
     per_artist: dict[int, int] = {}
     kept: list[int] = []

@@ -30,7 +30,7 @@ import pandas as pd
 
 from moodtune.errors import InputError, MoodtuneError, check_is_fitted
 from moodtune.mood.space import MoodPoint, quadrant
-from moodtune.recommend.filters import FilterOutcome, TrackFilters, apply_filters
+from moodtune.recommend.filters import FilterOutcome, TrackFilters
 from moodtune.recommend.tracks import TrackIndex, goal_outcome, goal_profile
 
 if TYPE_CHECKING:
@@ -315,26 +315,25 @@ def build_journey(
         )
     if goal is not None and not goal.allow_explicit:
         filters = (filters or TrackFilters()).merged(TrackFilters(explicit=False))
-    outcome = apply_filters(index.tracks_, filters)
+    outcome = index.filter_outcome(filters)
     if outcome.count == 0:
         raise JourneyInfeasibleError(
             "no track passes the filters (" + ", ".join(outcome.applied) + "): nothing to play"
         )
     step_outcomes = [outcome] * plan.steps
+    notes = list(outcome.notes)
     if goal is not None:
         near_goal = goal_outcome(index.tracks_, filters, goal)
         end = plan.target
         arriving = [i for i, wp in enumerate(plan.waypoints) if wp.distance(end) <= goal.radius]
         if near_goal.count == 0:
-            outcome.notes.append(
+            notes.append(
                 f"no track meets {near_goal.applied[-1]}: the goal's constraints were not applied"
             )
         else:
             for i in arriving:
                 step_outcomes[i] = near_goal
-    tempo = index.tracks_["tempo"].to_numpy(dtype=float)
-    energy = index.tracks_["energy"].to_numpy(dtype=float)
-    notes = list(outcome.notes)
+    tempo, energy = index.tempo_, index.energy_
     chosen: list[int] | None = None
     failed_at = 0
     pool = candidates
@@ -390,9 +389,8 @@ def _beam_search(
     """One beam search; returns (rows, 0) or (None, index of the step that had no way on)."""
     songs = index.duplicate_codes_
     artists = index.artist_codes_
-    # Beam: cost (B,), paths (B, step), per-beam artist counts.
-    beam_cost = np.zeros(1)
-    beam_paths = np.zeros((1, 0), dtype=np.int64)
+    pools: list[np.ndarray] = []
+    locals_: list[np.ndarray] = []
     for step, wp in enumerate(plan.waypoints):
         rows_list, dist_of = index.mood_pool(
             wp.valence,
@@ -407,7 +405,25 @@ def _beam_search(
             return None, step
         rows = np.asarray(rows_list, dtype=np.int64)
         tie = index._profile_distance(rows, profile) * index.tie_weight
-        local = np.array([dist_of[r] for r in rows_list]) + tie  # (C,)
+        pools.append(rows)
+        locals_.append(np.array([dist_of[r] for r in rows_list]) + tie)
+    # Backward pass (lookahead): keep only candidates from which the end can still be reached
+    # within the jump bounds, so the forward search never walks into a dead end (e.g. a tempo
+    # too far above a sleep goal's range to come down in time).
+    reachable = [np.ones(len(p), dtype=bool) for p in pools]
+    for step in range(len(pools) - 2, -1, -1):
+        here, nxt = pools[step], pools[step + 1]
+        ok = (np.abs(tempo[here][:, None] - tempo[nxt][None, :]) <= bounds.tempo_bpm) & (
+            np.abs(energy[here][:, None] - energy[nxt][None, :]) <= bounds.energy
+        )
+        reachable[step] = (ok & reachable[step + 1][None, :]).any(axis=1)
+        if not reachable[step].any():
+            return None, step + 1
+    beam_cost = np.zeros(1)
+    beam_paths = np.zeros((1, 0), dtype=np.int64)
+    for step in range(len(pools)):
+        rows = pools[step][reachable[step]]
+        local = locals_[step][reachable[step]]
         if step == 0:
             cost = beam_cost[:, None] + local[None, :]
             feasible = np.ones_like(cost, dtype=bool)
@@ -426,16 +442,12 @@ def _beam_search(
                     "steady": np.abs(change),
                 }[trend]
                 cost = cost + trend_penalty * against / bounds.tempo_bpm
-            cand_songs = songs[rows]
-            cand_artists = artists[rows]
-            for b in range(len(beam_paths)):
-                path = beam_paths[b]
-                feasible[b] &= ~np.isin(cand_songs, songs[path])
-                if max_per_artist is not None:
-                    used, counts = np.unique(artists[path], return_counts=True)
-                    full = used[counts >= max_per_artist]
-                    if len(full):
-                        feasible[b] &= ~np.isin(cand_artists, full)
+            # no song twice, at most max_per_artist per artist: (beams, path, candidates)
+            path_songs = songs[beam_paths][:, :, None]
+            feasible &= ~(path_songs == songs[rows][None, None, :]).any(axis=1)
+            if max_per_artist is not None:
+                same = artists[beam_paths][:, :, None] == artists[rows][None, None, :]
+                feasible &= same.sum(axis=1) < max_per_artist
         if not feasible.any():
             return None, step
         flat = np.where(feasible, cost, np.inf).ravel()
@@ -479,7 +491,8 @@ def _assemble(
         )
         if c in index.tracks_.columns
     ]
-    frame = index.tracks_.iloc[rows][cols].reset_index(drop=True)
+    positions = np.array([index.tracks_.columns.get_loc(c) for c in cols], dtype=np.int64)
+    frame = pd.DataFrame(index.tracks_.iloc[np.asarray(rows), positions]).reset_index(drop=True)
     planned = plan.path()
     actual = frame[["mood_valence", "mood_arousal"]].to_numpy(dtype=float)
     frame.insert(0, "position", np.arange(1, len(frame) + 1))
@@ -589,8 +602,7 @@ def evaluate_journeys(
     rng = np.random.default_rng(random_state)
     usable = index.usable_rows_
     quads = np.array([quadrant(v, a) for v, a in index.mood_[usable]], dtype=object)
-    tempo = index.tracks_["tempo"].to_numpy(dtype=float)
-    energy = index.tracks_["energy"].to_numpy(dtype=float)
+    tempo, energy = index.tempo_, index.energy_
     j_dist: list[float] = []
     n_dist: list[float] = []
     j_tempo: list[float] = []

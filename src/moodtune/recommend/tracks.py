@@ -59,6 +59,7 @@ __all__ = [
     "goal_outcome",
     "goal_profile",
     "index_cache_dir",
+    "load_track_index",
 ]
 
 INDEX_FORMAT_VERSION = 1
@@ -292,12 +293,17 @@ class TrackIndex:
         self.feature_scale_ = scale
         self.weights_ = weights
         self.vectors_ = np.ascontiguousarray(standard * weights, dtype=np.float32)
+        self._tie_cols = np.array([SIMILARITY_FEATURES.index(c) for c in TIE_BREAK_FEATURES])
+        self._tie_weights = weights[self._tie_cols].astype(np.float32)
         self.usable_rows_ = np.flatnonzero(usable).astype(np.int64)
         self.mood_ = np.ascontiguousarray(raw[:, :2])
         self.artist_codes_ = artist_keys(tracks)
         self.duplicate_codes_ = duplicate_keys(tracks)
         self.id_to_row_ = {tid: i for i, tid in enumerate(tracks["track_id"].astype(str))}
+        self.tempo_ = tracks["tempo"].to_numpy(dtype=float)
+        self.energy_ = tracks["energy"].to_numpy(dtype=float)
         self.fingerprint_ = catalog_fingerprint(tracks)
+        self._no_filter_outcome: FilterOutcome | None = None
         self._popularity: np.ndarray | None = None
         self._popularity_statement = ""
         self._mood_tree_build()
@@ -455,6 +461,18 @@ class TrackIndex:
             rows.append(row)
         return rows
 
+    def filter_outcome(self, filters: TrackFilters | None) -> FilterOutcome:
+        """``apply_filters`` over this catalog; the no-filter outcome is computed once.
+
+        The returned outcome is shared when ``filters`` is empty: do not modify it.
+        """
+        check_is_fitted(self, "index_")
+        if filters is None or filters == TrackFilters():
+            if self._no_filter_outcome is None:
+                self._no_filter_outcome = apply_filters(self.tracks_, None)
+            return self._no_filter_outcome
+        return apply_filters(self.tracks_, filters)
+
     def popularity(self) -> tuple[np.ndarray, str]:
         """Recency-weighted popularity per row in [0, 1], and the statement of how."""
         check_is_fitted(self, "index_")
@@ -545,7 +563,7 @@ class TrackIndex:
                 duplicate_codes=self.duplicate_codes_,
                 k=k,
                 max_per_artist=max_per_artist,
-                already=excluded,
+                already=sorted(excluded),
             )
             if len(kept) >= k or fetch >= total:
                 return kept, dict(zip(rows.tolist(), dist.tolist(), strict=True))
@@ -567,7 +585,7 @@ class TrackIndex:
             duplicate_codes=self.duplicate_codes_,
             k=k,
             max_per_artist=max_per_artist,
-            already=excluded,
+            already=sorted(excluded),
         )
         notes.append(
             f"filters leave {len(candidates):,} track(s): "
@@ -579,8 +597,8 @@ class TrackIndex:
         self, rows: np.ndarray, profile: Mapping[str, float] | None
     ) -> np.ndarray:
         """RMS standardised distance of ``rows`` to an audio profile (default: their centre)."""
-        cols = np.array([SIMILARITY_FEATURES.index(c) for c in TIE_BREAK_FEATURES])
-        standard = self.vectors_[np.ix_(rows, cols)] / self.weights_[cols].astype(np.float32)
+        cols = self._tie_cols
+        standard = self.vectors_[np.ix_(rows, cols)] / self._tie_weights
         if not profile:
             target = standard.mean(axis=0) if len(rows) else np.zeros(len(cols))
             return np.sqrt(((standard - target) ** 2).mean(axis=1))
@@ -662,7 +680,7 @@ class TrackIndex:
         """
         _check_k(k)
         seeds = self.rows_for(track_ids)
-        outcome = apply_filters(self.tracks_, filters)
+        outcome = self.filter_outcome(filters)
         notes = list(outcome.notes)
         pop, pop_statement = self.popularity()
         if popularity_weight:
@@ -749,7 +767,12 @@ class TrackIndex:
         check_is_fitted(self, "index_")
         _check_k(k)
         valence, arousal = _check_point(point)
-        outcome = _outcome if _outcome is not None else goal_outcome(self.tracks_, filters, goal)
+        if _outcome is not None:
+            outcome = _outcome
+        elif goal is None:
+            outcome = self.filter_outcome(filters)
+        else:
+            outcome = goal_outcome(self.tracks_, filters, goal)
         if goal is not None and profile is None:
             profile = goal_profile(goal) or None
         notes = list(outcome.notes)
@@ -920,6 +943,14 @@ class TrackIndex:
                 f"(asked for {query['k']})"
             )
         return TrackRecommendations(tracks=frame, query=query, notes=notes)
+
+
+def load_track_index(settings: Settings | None = None, **params: Any) -> TrackIndex:
+    """The active catalog's track index, from its cache beside the catalog (built if needed)."""
+    from moodtune.catalog import load_catalog
+
+    catalog = load_catalog(settings)
+    return TrackIndex.load_or_build(catalog.tracks, settings=settings, **params)
 
 
 def _filter_clause(outcome: FilterOutcome, max_per_artist: int | None) -> str:
