@@ -130,7 +130,7 @@ def test_planted_personas_are_named_by_their_planted_traits(planted, planted_mod
 
 def test_names_do_not_depend_on_cluster_order(planted, planted_model) -> None:
     frame, _ = planted
-    flipped = PersonaModel(stability_seeds=0, random_state=5).fit(frame.iloc[::-1])
+    flipped = PersonaModel(k_range=(2, 4), stability_seeds=0, random_state=5).fit(frame.iloc[::-1])
     assert sorted(flipped.names_) == sorted(planted_model.names_)
 
 
@@ -189,6 +189,13 @@ def test_report_is_json_with_sizes_profiles_and_curves(planted_model) -> None:
         assert effects["Improve"]["n"] + effects["No effect"]["n"] == persona["size"]
         assert len(persona["top_genres"]) == 3
     assert {p["name"] for p in report["personas"]} == set(planted_model.names_)
+    by_top = {p["top_genres"][0]["genre"]: p for p in report["personas"]}
+    assert {g["genre"] for g in by_top["Classical"]["over_represented_genres"]} >= {
+        "Classical",
+        "Jazz",
+    }
+    metal = by_top.get("Metal") or by_top["Rock"]
+    assert {"Metal", "Rock"} <= {g["genre"] for g in metal["over_represented_genres"]}
 
 
 def test_save_load_roundtrip_without_pickle(tmp_path: Path, planted, planted_model) -> None:

@@ -765,7 +765,8 @@ def _persona_profiles(
                     c: _jsonable(float(group[c].mean())) for c in ("exploratory", "instrumentalist")
                 },
                 "traits": [{"variable": t.key, "std_diff": t.d} for t in strong if not t.is_genre],
-                "top_genres": genres[:3],
+                "top_genres": sorted(genres, key=lambda g: -float(g["mean_frequency"]))[:3],
+                "over_represented_genres": [g for g in genres if g["std_diff"] >= threshold][:3],
                 "favourite_genres": [{"genre": str(g), "n": int(n)} for g, n in fav.items()],
                 "music_effects": {"labelled": len(labelled), **effect_counts},
             }
