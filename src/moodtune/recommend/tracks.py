@@ -719,12 +719,13 @@ class TrackIndex:
             exclude=seeds,
             notes=notes,
         )
-        names = self.tracks_["name"].astype(str).to_numpy()
+        names = {s: str(self.tracks_["name"].iat[s]) for s in seeds}
+        seed_ids = {s: str(self.tracks_["track_id"].iat[s]) for s in seeds}
         reasons = []
         for r in kept:
             seed = nearest_seed[r]
             reasons.append(
-                f"similar to seed {names[seed]!r} ({self.tracks_['track_id'].iat[seed]}), "
+                f"similar to seed {names[seed]!r} ({seed_ids[seed]}), "
                 f"feature distance {dist_of[r]:.2f}" + _filter_clause(outcome, max_per_artist)
             )
         return self._result(
@@ -929,8 +930,13 @@ class TrackIndex:
         notes: list[str],
         query: dict[str, Any],
     ) -> TrackRecommendations:
-        cols = [c for c in _RESULT_COLUMNS if c in self.tracks_.columns]
-        frame = self.tracks_.iloc[list(rows)][cols].reset_index(drop=True)
+        positions = np.array(
+            [self.tracks_.columns.get_loc(c) for c in _RESULT_COLUMNS if c in self.tracks_.columns],
+            dtype=np.int64,
+        )
+        frame = pd.DataFrame(
+            self.tracks_.iloc[np.asarray(rows, dtype=np.int64), positions]
+        ).reset_index(drop=True)
         frame.insert(0, "rank", np.arange(1, len(frame) + 1))
         frame["distance"] = np.asarray(distances, dtype=float)
         frame["score"] = np.asarray(scores, dtype=float)
