@@ -156,7 +156,7 @@ def calibration_bins(
     truth = one_hot(y_true, labels=labels)
     p = _proba_array(proba, truth.shape[0], labels).ravel()
     events = truth.ravel()
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    edges = np.round(np.linspace(0.0, 1.0, n_bins + 1), 12)
     which = np.clip(np.digitize(p, edges[1:-1], right=False), 0, n_bins - 1)
     out: list[dict[str, float]] = []
     for b in range(n_bins):
@@ -202,6 +202,7 @@ def classification_summary(
     if y_pred is None:
         y_pred = np.asarray(labels, dtype=object)[np.argmax(p, axis=1)]
     y_pred = np.asarray(y_pred, dtype=object)
+    bins = calibration_bins(y_true, p, labels=labels, n_bins=n_bins)
     return {
         "macro_f1": macro_f1(y_true, y_pred, labels=labels),
         "balanced_accuracy": balanced_accuracy(y_true, y_pred, labels=labels),
@@ -209,7 +210,8 @@ def classification_summary(
         "per_class_recall": per_class_recall(y_true, y_pred, labels=labels),
         "log_loss": log_loss(y_true, p, labels=labels),
         "brier": multiclass_brier(y_true, p, labels=labels),
-        "calibration": calibration_bins(y_true, p, labels=labels, n_bins=n_bins),
+        "ece": expected_calibration_error(bins),
+        "calibration": bins,
     }
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "EFFECT_LABELS",
     "EffectModel",
     "EffectPrediction",
+    "effect_evaluation",
     "evaluate_effect_models",
     "evidence_verdict",
     "load_effect_model",
@@ -81,7 +82,7 @@ BASELINES: dict[str, str] = {
 }
 
 _FEATURE_OPTIONS: dict[str, bool] = {"include_fav_genre": True}
-_SCALAR_METRICS = ("macro_f1", "balanced_accuracy", "accuracy", "log_loss", "brier")
+_SCALAR_METRICS = ("macro_f1", "balanced_accuracy", "accuracy", "log_loss", "brier", "ece")
 FORMAT_VERSION = 1
 _TRUSTED_MODULES = ("sklearn.", "imblearn.", "numpy.", "scipy.", "moodtune.")
 
@@ -480,7 +481,7 @@ def evaluate_effect_models(
         names, key=lambda n: (models[n]["macro_f1"]["mean"], -models[n]["log_loss"]["mean"])
     )
     counts = {lab: int(np.sum(y == lab)) for lab in EFFECT_LABELS}
-    return {
+    result = {
         "protocol": {
             "kind": "repeated stratified k-fold, every step fitted inside each training fold",
             "n_splits": n_splits,
@@ -500,6 +501,8 @@ def evaluate_effect_models(
         "verdict": evidence_verdict(models[selected], baselines),
         "leaky_demo": leaky,
     }
+    safe: dict[str, Any] = _json_safe(result)  # NaN (empty calibration bins) -> None
+    return safe
 
 
 # --- persistence and the user-facing answer -------------------------------------------------
@@ -665,10 +668,38 @@ def train_effect_model(
     )
     frame, y = _labelled_frame(survey)
     model = EffectModel(candidate=evaluation["selected"], random_state=random_state).fit(frame, y)
-    model.evaluation_ = _json_safe(evaluation)
+    model.evaluation_ = evaluation
     model.survey_checksum_ = checksum
     save_effect_model(model, path)
     return model
+
+
+def effect_evaluation(
+    survey: SurveyData | None = None,
+    *,
+    settings: Settings | None = None,
+    n_repeats: int = 5,
+    n_splits: int = 5,
+    random_state: int = 0,
+    refresh: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
+) -> dict[str, Any]:
+    """The stored evaluation behind ``predict_effect`` (computed and cached on first use).
+
+    Reports should quote this rather than call ``evaluate_effect_models`` again, so the figures
+    a report prints are the ones the user-facing answer carries.
+    """
+    model = train_effect_model(
+        survey,
+        settings=settings,
+        n_repeats=n_repeats,
+        n_splits=n_splits,
+        random_state=random_state,
+        refresh=refresh,
+        progress=progress,
+    )
+    evaluation: dict[str, Any] = model.evaluation_
+    return evaluation
 
 
 @dataclass(frozen=True)
