@@ -227,6 +227,10 @@ def test_incompatible_or_broken_files_are_refused(tmp_path: Path, planted_model)
     garbage.write_text("not a model")
     with pytest.raises(InputError, match="not a moodtune persona model"):
         PersonaModel.load(garbage)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(InputError, match="not a moodtune persona model"):
+        PersonaModel.load(truncated)
     with pytest.raises(InputError, match="not found"):
         PersonaModel.load(tmp_path / "absent.npz")
 
@@ -242,6 +246,10 @@ def test_fitted_model_is_cached_by_survey_checksum(settings: Settings, planted) 
     again = load_or_fit_personas(frame, settings=settings, model=PersonaModel(stability_seeds=1))
     assert again.names_ == first.names_
     assert files[0].stat().st_mtime_ns == stamp  # loaded, not refitted
+    files[0].write_bytes(b"truncated")  # an unreadable cached file is refitted and replaced
+    repaired = load_or_fit_personas(frame, settings=settings, model=PersonaModel(stability_seeds=1))
+    assert repaired.names_ == first.names_
+    assert PersonaModel.load(files[0]).names_ == first.names_
     changed = frame.copy()
     changed.loc[0, "anxiety"] = 0.0
     assert survey_checksum(changed) != survey_checksum(frame)
