@@ -277,3 +277,38 @@ def test_playlist_exports_belong_to_their_listener(engine: Engine) -> None:
     with pytest.raises(InputError, match="at least one track"):
         record_playlist_export(engine, a.id, name="x", format="m3u", track_ids=[])
     assert unchanged(engine, before)
+
+
+def test_session_goals_are_the_mood_goals() -> None:
+    from moodtune.mood.goals import Goal
+    from moodtune.sessions import GOALS
+
+    assert set(GOALS) == {g.value for g in Goal}
+
+
+def test_learning_data_feeds_the_learner_and_honours_consent(engine: Engine) -> None:
+    import pandas as pd
+
+    from moodtune.recommend.feedback import feedback_from_frame, sessions_from_frame
+    from moodtune.sessions import learning_data
+
+    person = create_listener(engine)
+    started = session(engine, person.id, target=(0.5, -0.5))
+    record_feedback(engine, started.session.id, "trk-2", thumbs=1, helped=True, at=day(0, 10))
+    record_feedback(engine, started.session.id, "trk-1", skipped_after_s=8.0, at=day(0, 10))
+    finish_session(engine, started.session.id, MoodReport(valence=0.2, arousal=-0.1), at=day(0, 11))
+    feedback_rows, outcome_rows = learning_data(engine, person.id)
+    assert [(r["track_id"], r["genre"], r["goal"]) for r in feedback_rows] == [
+        ("trk-2", "lofi", "calm_down"),
+        ("trk-1", "rock", "calm_down"),
+    ]
+    (fb2, fb1) = feedback_from_frame(pd.DataFrame(feedback_rows))
+    assert (fb2.thumbs, fb2.helped, fb1.skipped_after_s) == (1, True, 8.0)
+    (outcome,) = sessions_from_frame(pd.DataFrame(outcome_rows))
+    assert outcome.before == (-0.4, 0.5) and outcome.after == (0.2, -0.1)
+    assert outcome.target == (0.5, -0.5) and outcome.track_ids == ("trk-1", "trk-2", "trk-3")
+
+    private = create_listener(engine, consent_learning=False)
+    s2 = session(engine, private.id)
+    record_feedback(engine, s2.session.id, "trk-1", thumbs=-1)
+    assert learning_data(engine, private.id) == ([], [])

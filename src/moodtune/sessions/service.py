@@ -53,6 +53,7 @@ __all__ = [
     "finish_session",
     "get_listener",
     "get_session",
+    "learning_data",
     "listener_profile",
     "listener_risk",
     "mood_progress",
@@ -99,7 +100,7 @@ class MoodReport:
             point = parse_mood(mood)
         except InputError:
             words = tuple(w.strip() for w in re.split(r"[,;/]", mood) if w.strip())
-            if len(words) < 2:
+            if len(words) < 2 or any(ch.isdigit() for ch in mood):
                 raise
             return cls(words=words, note=note)
         if any(ch.isdigit() for ch in mood):
@@ -732,6 +733,24 @@ def record_feedback(
             skipped_after_s=None if skipped_after_s is None else float(skipped_after_s),
             thumbs=thumbs,
             helped=helped,
+        )
+
+
+def learning_data(
+    engine: Engine, listener: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(feedback rows, session outcome rows)`` for personalising, honouring consent.
+
+    A listener who switched learning off (``consent_learning=False``) gets two empty lists:
+    their history is kept for them to see, but not used to adapt recommendations.
+    """
+    with read_transaction(engine) as conn:
+        person = resolve_listener(conn, listener)
+        if not person.consent_learning:
+            return [], []
+        return (
+            repo.feedback_rows(conn, listener_id=person.id),
+            repo.session_outcome_rows(conn, listener_id=person.id),
         )
 
 

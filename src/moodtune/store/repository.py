@@ -39,6 +39,7 @@ from moodtune.store.tables import (
 __all__ = [
     "count_rows",
     "delete_listener_rows",
+    "feedback_rows",
     "find_listeners_by_name",
     "get_listener",
     "get_session",
@@ -55,6 +56,7 @@ __all__ = [
     "list_sessions",
     "listener_rows",
     "mark_session_finished",
+    "session_outcome_rows",
     "upsert_feedback",
 ]
 
@@ -376,6 +378,81 @@ def list_feedback(
         query = query.where(feedback.c.session_id == session_id)
     rows = conn.execute(query.order_by(feedback.c.created_at, feedback.c.id))
     return [_feedback(r) for r in rows]
+
+
+def feedback_rows(conn: Connection, *, listener_id: str | None = None) -> list[dict[str, Any]]:
+    """Feedback as plain dicts with the columns of ``track_feedback`` plus the session's goal
+    and the offered track's genre and mood (for ``recommend.feedback.feedback_from_frame``)."""
+    query = (
+        sa.select(
+            *feedback.c,
+            sessions.c.goal,
+            session_tracks.c.genre,
+            session_tracks.c.mood,
+        )
+        .join(sessions, sessions.c.id == feedback.c.session_id)
+        .join(
+            session_tracks,
+            (session_tracks.c.session_id == feedback.c.session_id)
+            & (session_tracks.c.position == feedback.c.position),
+        )
+        .order_by(feedback.c.created_at, feedback.c.id)
+    )
+    if listener_id is not None:
+        query = query.where(feedback.c.listener_id == listener_id)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def session_outcome_rows(
+    conn: Connection, *, listener_id: str | None = None
+) -> list[dict[str, Any]]:
+    """One dict per session: before/after points, goal, target, pace and track ids.
+
+    Columns as ``recommend.feedback.sessions_from_frame`` reads them; ``pace`` comes from the
+    session's ``details`` when the journey recorded it. Unfinished sessions have no after point.
+    """
+    records = (
+        list_sessions(conn, listener_id)
+        if listener_id is not None
+        else [
+            s
+            for lid in conn.execute(sa.select(listeners.c.id).order_by(listeners.c.id)).scalars()
+            for s in list_sessions(conn, lid)
+        ]
+    )
+    points: dict[tuple[str, str], tuple[float | None, float | None]] = {}
+    ids = [s.id for s in records]
+    if ids:
+        for row in conn.execute(
+            sa.select(
+                checkins.c.session_id, checkins.c.kind, checkins.c.valence, checkins.c.arousal
+            ).where(checkins.c.session_id.in_(ids))
+        ):
+            points[(row.session_id, row.kind)] = (row.valence, row.arousal)
+    out = []
+    for s in records:
+        before = points.get((s.id, "before"), (None, None))
+        after = points.get((s.id, "after"), (None, None))
+        pace = (s.details or {}).get("pace")
+        out.append(
+            {
+                "session_id": s.id,
+                "listener_id": s.listener_id,
+                "goal": s.goal,
+                "before_valence": before[0],
+                "before_arousal": before[1],
+                "after_valence": after[0],
+                "after_arousal": after[1],
+                "target_valence": s.target_valence,
+                "target_arousal": s.target_arousal,
+                "pace": pace if isinstance(pace, int | float) else None,
+                "track_ids": [t.track_id for t in s.tracks],
+                "model_version": s.model_version,
+                "started_at": s.started_at,
+                "finished_at": s.finished_at,
+            }
+        )
+    return out
 
 
 # -- exported playlists ------------------------------------------------------------------------

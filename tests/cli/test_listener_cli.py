@@ -1,0 +1,225 @@
+"""`moodtune listener|checkin|session|history` end to end, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from moodtune.cli import app
+from moodtune.cli import listener as listener_cli
+from moodtune.config import Settings, get_settings
+from moodtune.safety import NOT_A_MEDICAL_DEVICE
+from moodtune.sessions import OfferedTrack
+from moodtune.store import dispose_engines
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The CLI's database: SQLite in the data dir (the default) or the PostgreSQL test database."""
+    if db_url.startswith("postgresql"):
+        monkeypatch.setenv("MOODTUNE_DATABASE_URL", db_url)
+        get_settings.cache_clear()
+    yield db_url
+    dispose_engines()
+
+
+def run(*args: str, ok: bool = True) -> Any:
+    result = runner.invoke(app, list(args), catch_exceptions=not ok)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def run_json(*args: str) -> Any:
+    return json.loads(run(*args, "--json").stdout)
+
+
+def _write_tracks(path: Path) -> Path:
+    tracks = [
+        {
+            "track_id": "t-1",
+            "reason": "meets you where you are",
+            "genre": "rock",
+            "mood": "sad/low",
+        },
+        {"track_id": "t-2", "reason": "a little brighter", "genre": "pop"},
+    ]
+    path.write_text(json.dumps(tracks))
+    return path
+
+
+def test_whole_listener_journey_through_the_cli(cli_db: str, tmp_path: Path) -> None:
+    made = run_json(
+        "listener",
+        "create",
+        "--name",
+        "Robin",
+        "--goal",
+        "calm_down",
+        "--anxiety",
+        "4",
+        "--depression",
+        "3",
+        "--insomnia",
+        "2",
+        "--ocd",
+        "1",
+        "--country",
+        "GB",
+    )
+    listener_id = made["listener"]["id"]
+    assert made["listener"]["profile"]["anxiety"] == 4.0
+    assert made["safety"]["at_risk"] is False
+
+    shown = run_json("listener", "show", "Robin")
+    assert shown["id"] == listener_id and shown["country"] == "GB"
+
+    checked = run("checkin", listener_id, "--mood", "tired, sad", "--note", "slow morning")
+    assert "Checked in" in checked.stdout
+    assert "not a medical device" in checked.stdout
+
+    started = run_json(
+        "session",
+        "start",
+        listener_id,
+        "--goal",
+        "lift_mood",
+        "--mood",
+        "sad",
+        "--from-file",
+        str(_write_tracks(tmp_path / "tracks.json")),
+    )
+    session_id = started["session_id"]
+    assert [t["track_id"] for t in started["tracks"]] == ["t-1", "t-2"]
+    assert started["disclaimer"] == NOT_A_MEDICAL_DEVICE
+    assert started["target"][0] == pytest.approx(0.6)  # lift_mood's target valence
+
+    fb = run_json(
+        "session", "feedback", session_id, "t-2", "--thumbs", "up", "--helped", "--played"
+    )
+    assert (fb["thumbs"], fb["helped"], fb["played"]) == (1, True, True)
+    bad = run("session", "feedback", session_id, "t-9", "--thumbs", "up", ok=False)
+    assert bad.exit_code != 0
+    assert "was not offered" in str(bad.exception)
+
+    done = run_json("session", "finish", session_id, "--mood", "0.3,0.1")
+    assert done["change"]["valence"] is not None and done["change"]["valence"] > 0
+
+    text = run("history", listener_id)
+    assert "too few sessions" in text.stdout and "not a medical device" in text.stdout
+    history = run_json("history", listener_id)
+    assert len(history["sessions"]) == 1 and history["by_goal"][0]["name"] == "lift_mood"
+    assert history["by_goal"][0]["too_few"] is True
+
+    out = tmp_path / "export" / "robin.json"
+    run("listener", "export", listener_id, "--out", str(out))
+    exported = json.loads(out.read_text())
+    assert exported["listener_id"] == listener_id
+    assert exported["tables"]["mood_checkins"][0]["note"] == "slow morning"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+    run("listener", "delete", listener_id, "--yes")
+    gone = runner.invoke(app, ["listener", "show", listener_id])
+    assert gone.exit_code != 0
+
+
+def test_session_start_builds_a_journey_and_shows_support_alongside(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: dict[str, Any] = {}
+
+    def fake_journey(*, start: tuple[float, float], goal: str, steps: int) -> Any:
+        calls.update(start=start, goal=goal, steps=steps)
+        tracks = [OfferedTrack(track_id=f"j{i}", reason=f"waypoint {i}") for i in range(steps)]
+        return tracks, "fake-journey 1", (0.45, -0.45), {"notes": []}
+
+    monkeypatch.setattr(listener_cli, "_journey_tracks", fake_journey)
+    made = run_json(
+        "listener",
+        "create",
+        "--anxiety",
+        "9",
+        "--depression",
+        "2",
+        "--insomnia",
+        "1",
+        "--ocd",
+        "0",
+        "--country",
+        "US",
+    )
+    assert made["safety"]["at_risk"] is True
+    listener_id = made["listener"]["id"]
+
+    result = run(
+        "session", "start", listener_id, "--goal", "calm_down", "--mood", "anxious", "--tracks", "4"
+    )
+    assert calls["goal"] == "calm_down" and calls["steps"] == 4
+    assert "988" in result.stdout  # support first, the playlist alongside
+    assert "j3" in result.stdout and "not a medical device" in result.stdout
+    assert result.stdout.index("988") < result.stdout.index("j0")
+
+    payload = run_json(
+        "session", "start", listener_id, "--goal", "calm_down", "--mood", "calm", "--tracks", "2"
+    )
+    assert payload["model_version"] == "fake-journey 1"
+    assert payload["safety"]["at_risk"] is True and payload["safety"]["resources"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("checkin", "nobody", "--mood", "calm"), "unknown listener"),
+        (
+            (
+                "listener",
+                "create",
+                "--anxiety",
+                "12",
+                "--depression",
+                "1",
+                "--insomnia",
+                "1",
+                "--ocd",
+                "1",
+            ),
+            "anxiety",
+        ),
+        (("session", "feedback", "no-such-session", "t", "--thumbs", "up"), "unknown session"),
+        (("listener", "create", "--goal", "nap"), "unknown goal"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_stores_nothing(
+    cli_db: str, args: tuple[str, ...], expected: str
+) -> None:
+    from moodtune.store import open_database, read_transaction
+    from moodtune.store import repository as repo
+
+    result = runner.invoke(app, list(args))
+    assert result.exit_code != 0
+    assert expected in str(result.exception) + result.output
+    with read_transaction(open_database()) as conn:
+        assert sum(repo.count_rows(conn).values()) == 0
+
+
+def test_malformed_profile_file_is_refused(cli_db: str, tmp_path: Path) -> None:
+    broken = tmp_path / "profile.json"
+    broken.write_text('{"anxiety": 3, "depression": ')
+    result = runner.invoke(app, ["listener", "create", "--profile", str(broken)])
+    assert result.exit_code != 0
+    assert "not valid JSON" in str(result.exception)
+
+
+def test_checkin_mood_out_of_range(cli_db: str) -> None:
+    made = run_json("listener", "create")
+    result = runner.invoke(app, ["checkin", made["listener"]["id"], "--mood", "1.5,0"])
+    assert result.exit_code != 0
+    assert "outside the mood plane" in str(result.exception)
