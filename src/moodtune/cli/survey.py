@@ -1,11 +1,291 @@
-"""`moodtune survey` commands."""
+"""`moodtune survey report`, `moodtune persona`, `moodtune effect`, `moodtune recommend genres`."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
 
-app = typer.Typer(help="survey commands", no_args_is_help=True)
+from moodtune.cli._common import console, print_json
+from moodtune.cli._profile import (
+    Age,
+    Anxiety,
+    Depression,
+    Exploratory,
+    FavGenre,
+    Freq,
+    Hours,
+    Insomnia,
+    Ocd,
+    ProfileFile,
+    build_profile,
+)
+
+app = typer.Typer(help="The listener survey: personas, effect model, genre recommenders.")
+recommend_app = typer.Typer(help="Recommendations for a listener profile.", no_args_is_help=True)
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
 def register_top_level(root: typer.Typer) -> None:
-    """Add this group's top-level commands (if any) to the root app."""
+    """Add ``persona``, ``effect`` and the ``recommend`` group to the root app."""
+    root.command("persona")(persona_command)
+    root.command("effect")(effect_command)
+    root.add_typer(recommend_app, name="recommend")
+    recommend_app.command("genres")(recommend_genres_command)
+
+
+def _progress() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@app.command("report")
+def report_command(
+    as_json: AsJson = False,
+    repeats: Annotated[int, typer.Option(min=1, help="Repeats of the cross-validation.")] = 5,
+    splits: Annotated[int, typer.Option(min=2, help="Folds per repeat.")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Personas, honest effect-model evaluation and genre-recommender evaluation."""
+    report = build_survey_report(repeats=repeats, splits=splits, seed=seed, show_progress=True)
+    if as_json:
+        print_json(report)
+    else:
+        from moodtune.cli.survey_render import render_survey_report
+
+        render_survey_report(report, console)
+
+
+def build_survey_report(
+    *, repeats: int = 5, splits: int = 5, seed: int = 0, show_progress: bool = False
+) -> dict[str, Any]:
+    """The whole survey report as a JSON-serialisable dict (every figure computed here)."""
+    from contextlib import nullcontext
+
+    from moodtune.config import get_settings
+    from moodtune.evaluation.genres import evaluate_genre_recommenders
+    from moodtune.survey.effect import evaluate_effect_models
+    from moodtune.survey.personas import load_or_fit_personas, persona_report
+    from moodtune.survey.schema import load_survey
+
+    settings = get_settings()
+    survey = load_survey(settings=settings)
+    progress = _progress() if show_progress else nullcontext()
+    with progress as bar:
+
+        def callback(description: str) -> Any:
+            if bar is None:
+                return None
+            task = bar.add_task(description, total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return advance
+
+        personas_task = callback("fitting listener personas")
+        personas = load_or_fit_personas(survey.frame, settings=settings)
+        if personas_task is not None:
+            personas_task(1, 1)
+        effect = evaluate_effect_models(
+            survey,
+            n_repeats=repeats,
+            n_splits=splits,
+            random_state=seed,
+            progress=callback("evaluating effect models (leak-free CV)") or False,
+        )
+        genres = evaluate_genre_recommenders(
+            survey,
+            n_repeats=repeats,
+            random_state=seed,
+            progress=callback("evaluating genre recommenders"),
+        )
+    return {
+        "survey": {
+            "source": survey.source,
+            "respondents": len(survey.frame),
+            "labelled": len(survey.labelled),
+            "cleaning": survey.report.as_dict(),
+        },
+        "personas": persona_report(personas),
+        "effect": effect,
+        "genres": genres,
+        "commands": {
+            "this report": f"moodtune survey report --repeats {repeats} --splits {splits} "
+            f"--seed {seed} [--json]"
+        },
+    }
+
+
+@app.command("clean")
+def clean_command(
+    path: Annotated[str | None, typer.Argument(help="A survey export (default: MxMH).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Validate a survey export and show what the loader cleaned (and why)."""
+    from moodtune.survey.schema import load_survey
+
+    survey = load_survey(path)
+    summary = {"source": survey.source, **survey.report.as_dict()}
+    if as_json:
+        print_json(summary)
+        return
+    console.print(f"[green]valid[/]: {survey.source}, {len(survey.frame)} rows")
+    for key, value in summary.items():
+        if key not in ("source", "rules"):
+            console.print(f"  {key}: {value}")
+
+
+def persona_command(
+    profile_file: ProfileFile = None,
+    anxiety: Anxiety = None,
+    depression: Depression = None,
+    insomnia: Insomnia = None,
+    ocd: Ocd = None,
+    age: Age = None,
+    hours: Hours = None,
+    fav_genre: FavGenre = None,
+    exploratory: Exploratory = None,
+    freq: Freq = None,
+    as_json: AsJson = False,
+    map_html: Annotated[
+        str | None, typer.Option("--map-html", help="Also write the 2-D persona map as HTML.")
+    ] = None,
+) -> None:
+    """Place a listener among the survey respondents: persona, memberships, map position."""
+    from moodtune.survey.personas import assign_persona, load_or_fit_personas, persona_map_figure
+
+    profile = build_profile(
+        profile_file=profile_file,
+        anxiety=anxiety,
+        depression=depression,
+        insomnia=insomnia,
+        ocd=ocd,
+        age=age,
+        hours=hours,
+        fav_genre=fav_genre,
+        exploratory=exploratory,
+        freq=freq,
+    )
+    model = load_or_fit_personas()
+    assignment = assign_persona(profile, model)
+    if map_html:
+        persona_map_figure(model, assignment=assignment, html_path=map_html)
+    if as_json:
+        print_json(assignment.as_dict())
+        return
+    from moodtune.cli.survey_render import render_assignment
+
+    render_assignment(assignment.as_dict(), console)
+    if map_html:
+        console.print(f"map written to {map_html}")
+
+
+def effect_command(
+    profile_file: ProfileFile = None,
+    anxiety: Anxiety = None,
+    depression: Depression = None,
+    insomnia: Insomnia = None,
+    ocd: Ocd = None,
+    age: Age = None,
+    hours: Hours = None,
+    fav_genre: FavGenre = None,
+    exploratory: Exploratory = None,
+    freq: Freq = None,
+    as_json: AsJson = False,
+) -> None:
+    """Will music help? Calibrated probabilities with the honest evaluation behind them."""
+    from moodtune.survey.effect import predict_effect, train_effect_model
+
+    profile = build_profile(
+        profile_file=profile_file,
+        anxiety=anxiety,
+        depression=depression,
+        insomnia=insomnia,
+        ocd=ocd,
+        age=age,
+        hours=hours,
+        fav_genre=fav_genre,
+        exploratory=exploratory,
+        freq=freq,
+    )
+    with _progress() as bar:
+        task = bar.add_task("loading or training the effect model", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        model = train_effect_model(progress=advance)
+    prediction = predict_effect(profile, model)
+    if as_json:
+        print_json(prediction.as_dict())
+        return
+    from moodtune.cli.survey_render import render_effect
+
+    render_effect(prediction.as_dict(), console)
+
+
+def recommend_genres_command(
+    profile_file: ProfileFile = None,
+    anxiety: Anxiety = None,
+    depression: Depression = None,
+    insomnia: Insomnia = None,
+    ocd: Ocd = None,
+    age: Age = None,
+    hours: Hours = None,
+    fav_genre: FavGenre = None,
+    exploratory: Exploratory = None,
+    freq: Freq = None,
+    method: Annotated[
+        str, typer.Option(help="hybrid, content, collaborative or popularity.")
+    ] = "hybrid",
+    n: Annotated[int, typer.Option("-n", min=1, max=16, help="How many genres.")] = 3,
+    include_liked: Annotated[
+        bool, typer.Option(help="Also recommend genres you already listen to very frequently.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Recommend survey genres for a listener, each with the data behind it."""
+    from moodtune.recommend.genres import load_or_fit_genre_recommender
+
+    profile = build_profile(
+        profile_file=profile_file,
+        anxiety=anxiety,
+        depression=depression,
+        insomnia=insomnia,
+        ocd=ocd,
+        age=age,
+        hours=hours,
+        fav_genre=fav_genre,
+        exploratory=exploratory,
+        freq=freq,
+    )
+    model = load_or_fit_genre_recommender(method)
+    recs = model.recommend(profile, n=n, filter_already_liked=not include_liked)
+    if as_json:
+        print_json({"method": method, "recommendations": [r.as_dict() for r in recs]})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Genre recommendations ({method})")
+    table.add_column("#", justify="right")
+    table.add_column("genre")
+    table.add_column("score", justify="right")
+    table.add_column("why", overflow="fold")
+    for i, rec in enumerate(recs, 1):
+        table.add_row(str(i), rec.item, f"{rec.score:.3f}", rec.reason)
+    console.print(table)
+    if recs and recs[0].fallback:
+        console.print(
+            "[yellow]You gave no genre answers, so these are a fallback "
+            f"({recs[0].fallback}); answer the genre questions for personal recommendations.[/]"
+        )

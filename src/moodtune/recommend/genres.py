@@ -29,10 +29,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from moodtune.config import Settings
 
 from moodtune.errors import InputError
 from moodtune.evaluation.metrics import ndcg_at_k
@@ -840,3 +843,34 @@ def make_genre_recommender(kind: str = "hybrid", **params: Any) -> GenreRecommen
         return cls(**params)
     except TypeError as exc:
         raise InputError(f"bad parameter for {kind}: {exc}", field="params") from None
+
+
+def load_or_fit_genre_recommender(
+    kind: str = "hybrid",
+    *,
+    survey: SurveyData | None = None,
+    settings: Settings | None = None,
+    refit: bool = False,
+) -> GenreRecommender:
+    """A fitted genre recommender for the survey, cached in ``settings.model_dir``.
+
+    The cache key is the survey content and the recommender kind, so a changed survey refits.
+    A cached file written by an incompatible version is refitted and replaced, never used.
+    """
+    from moodtune.config import get_settings
+    from moodtune.survey.schema import load_survey, survey_checksum
+
+    settings = settings or get_settings()
+    survey = survey if survey is not None else load_survey(settings=settings)
+    params: dict[str, Any] = {"random_state": settings.random_state} if kind == "hybrid" else {}
+    template = make_genre_recommender(kind, **params)
+    path = settings.model_dir / f"genres-{kind}-{survey_checksum(survey.frame)[:16]}.npz"
+    if path.exists() and not refit:
+        try:
+            return type(template).load(path)
+        except InputError:
+            pass  # written by an incompatible version: refit below
+    fitted = template.fit(survey)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fitted.save(path)
+    return fitted

@@ -36,6 +36,7 @@ __all__ = [
     "load_survey",
     "profile_from_mapping",
     "profiles_to_frame",
+    "survey_checksum",
 ]
 
 GENRES: tuple[str, ...] = (
@@ -220,6 +221,17 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") ->
         raise InputError(
             exc.message, file=source, field=exc.field, value=exc.value, allowed=exc.allowed
         ) from None
+
+
+def survey_checksum(frame: pd.DataFrame) -> str:
+    """SHA-256 of a clean survey frame's answers: the cache key of every model fitted on it."""
+    import hashlib
+
+    columns = [c for c in frame.columns if c not in ("timestamp", "streaming_service")]
+    hashed = pd.util.hash_pandas_object(frame[columns].astype(object), index=False)
+    digest = hashlib.sha256(hashed.to_numpy().tobytes())
+    digest.update(",".join(columns).encode())
+    return digest.hexdigest()
 
 
 def profiles_to_frame(profiles: list[Profile]) -> pd.DataFrame:

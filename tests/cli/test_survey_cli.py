@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from moodtune.cli import app
+from moodtune.cli._common import handle_errors
+from moodtune.config import Settings
+
+runner = CliRunner()
+
+
+def test_survey_report_json_has_leak_free_leaky_and_baselines(settings: Settings) -> None:
+    result = runner.invoke(app, ["survey", "report", "--json", "--repeats", "1", "--splits", "3"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{") :])
+    effect = report["effect"]
+    assert set(effect["baselines"]) >= {"majority", "stratified"}
+    assert effect["selected"] in effect["models"]
+    leaky = effect["leaky_demo"]
+    assert leaky["leaky"]["macro_f1"]["mean"] > leaky["leak_free"]["macro_f1"]["mean"]
+    assert report["personas"]["personas"]
+    assert {"hybrid", "popularity", "random"} <= set(report["genres"]["metrics"])
+    assert report["survey"]["respondents"] == 736
+
+
+def test_recommend_genres_from_options_and_cold_start(settings: Settings) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "recommend", "genres", "--anxiety", "7", "--depression", "3", "--insomnia", "2",
+            "--ocd", "1", "--freq", "Metal=Very frequently", "--freq", "Rock=Never", "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    recs = json.loads(result.stdout)["recommendations"]
+    assert len(recs) == 3
+    assert all(r["reason"] for r in recs)
+    assert "Metal" not in [r["item"] for r in recs]
+    cold = runner.invoke(
+        app,
+        ["recommend", "genres", "--anxiety", "1", "--depression", "1", "--insomnia", "1",
+         "--ocd", "1", "--json"],
+    )  # fmt: skip
+    assert cold.exit_code == 0, cold.output
+    assert all(r["fallback"] == "cold_start" for r in json.loads(cold.stdout)["recommendations"])
+
+
+def test_persona_from_profile_file(settings: Settings, tmp_path: Path) -> None:
+    profile = tmp_path / "me.json"
+    profile.write_text(
+        json.dumps({"anxiety": 8, "depression": 6, "insomnia": 5, "ocd": 2, "age": 22,
+                    "genre_frequencies": {"Rock": "Very frequently", "Metal": "Sometimes"}})
+    )  # fmt: skip
+    html = tmp_path / "map.html"
+    result = runner.invoke(
+        app, ["persona", "--profile", str(profile), "--json", "--map-html", str(html)]
+    )
+    assert result.exit_code == 0, result.output
+    assignment = json.loads(result.stdout)
+    assert assignment["persona"] in assignment["probabilities"]
+    assert sum(assignment["probabilities"].values()) == pytest.approx(1.0)
+    assert "plotly" in html.read_text().lower()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["persona", "--anxiety", "12", "--depression", "1", "--insomnia", "1", "--ocd", "1"],
+         "anxiety"),
+        (["persona", "--anxiety", "1", "--depression", "1", "--insomnia", "1", "--ocd", "1",
+          "--freq", "Polka=Sometimes"], "unknown genre"),
+        (["persona", "--profile", "/nonexistent/me.json"], "profile file not found"),
+    ],
+)  # fmt: skip
+def test_bad_profiles_give_clear_errors(
+    settings: Settings,
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sys.argv", ["moodtune", *args])
+    code = handle_errors(app)
+    assert code == 2
+    assert message in capsys.readouterr().err
