@@ -135,6 +135,14 @@ def _make_estimator(candidate: str, random_state: int | None) -> tuple[Any, bool
     )
 
 
+def _one_thread() -> Any:
+    """Limit native thread pools to one thread: on these small data, nested OpenMP threads on a
+    busy machine made gradient boosting about 40x slower; parallelism comes from ``n_jobs``."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
 def _labels(y: Any) -> np.ndarray:
     labels = np.asarray(pd.Series(y, dtype=object).to_numpy(), dtype=object)
     unknown = sorted({str(v) for v in labels if v not in EFFECT_LABELS})
@@ -184,7 +192,8 @@ class EffectModel(ClassifierMixin, BaseEstimator):
                 allowed=f"rows of every class: {', '.join(EFFECT_LABELS)}",
             )
         estimator, balanced = _make_estimator(self.candidate, self.random_state)
-        estimator.fit(X, labels)
+        with _one_thread():
+            estimator.fit(X, labels)
         self.pipeline_ = estimator
         self.balanced_ = balanced
         self.classes_ = np.array(EFFECT_LABELS, dtype=object)
@@ -195,7 +204,8 @@ class EffectModel(ClassifierMixin, BaseEstimator):
     def _raw_proba(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "pipeline_")
         check_feature_frame(X, feature_columns(**_FEATURE_OPTIONS))
-        proba = np.asarray(self.pipeline_.predict_proba(X), dtype=float)
+        with _one_thread():
+            proba = np.asarray(self.pipeline_.predict_proba(X), dtype=float)
         order = [list(self.pipeline_.classes_).index(lab) for lab in EFFECT_LABELS]
         return proba[:, order]
 
@@ -228,11 +238,7 @@ def _fold_result(
     name: str, fold: Fold, X: pd.DataFrame, y: np.ndarray, random_state: int
 ) -> tuple[str, Fold, np.ndarray, np.ndarray]:
     """Fit ``name`` on the fold's training rows only; predict its test rows."""
-    from threadpoolctl import threadpool_limits
-
-    # One thread per fit: parallelism comes from n_jobs; nested OpenMP threads on a busy
-    # machine made gradient boosting ~40x slower.
-    with threadpool_limits(limits=1):
+    with _one_thread():
         return _fit_and_predict(name, fold, X, y, random_state)
 
 
@@ -467,11 +473,9 @@ def evaluate_effect_models(
         baselines = {name: _summarise(y, proba[name], pred[name]) for name in BASELINES}
         leaky: dict[str, Any] | None = None
         if include_leaky:
-            from threadpoolctl import threadpool_limits
-
             from moodtune.evaluation.leakage import compare_protocols
 
-            with threadpool_limits(limits=1):
+            with _one_thread():
                 leaky = compare_protocols(
                     frame, y, n_repeats=n_repeats, random_state=random_state, on_repeat=advance
                 )
@@ -641,6 +645,7 @@ def train_effect_model(
     n_splits: int = 5,
     random_state: int = 0,
     refresh: bool = False,
+    n_jobs: int = 1,
     progress: bool | Callable[[int, int], None] = False,
 ) -> EffectModel:
     """Evaluate, pick the best candidate, fit it on all labelled rows, and cache it.
@@ -664,6 +669,7 @@ def train_effect_model(
         n_repeats=n_repeats,
         n_splits=n_splits,
         random_state=random_state,
+        n_jobs=n_jobs,
         progress=progress,
     )
     frame, y = _labelled_frame(survey)
@@ -682,6 +688,7 @@ def effect_evaluation(
     n_splits: int = 5,
     random_state: int = 0,
     refresh: bool = False,
+    n_jobs: int = 1,
     progress: bool | Callable[[int, int], None] = False,
 ) -> dict[str, Any]:
     """The stored evaluation behind ``predict_effect`` (computed and cached on first use).
@@ -696,6 +703,7 @@ def effect_evaluation(
         n_splits=n_splits,
         random_state=random_state,
         refresh=refresh,
+        n_jobs=n_jobs,
         progress=progress,
     )
     evaluation: dict[str, Any] = model.evaluation_
