@@ -374,6 +374,14 @@ class PersonaModel(BaseEstimator):
 
     def fit(self, frame: pd.DataFrame, y: Any = None) -> PersonaModel:
         """Fit on a clean survey frame (``load_survey(...).frame`` or ``profiles_to_frame``)."""
+        from threadpoolctl import threadpool_limits
+
+        # Surveys are small (hundreds of rows): one thread is fastest, and OpenMP/BLAS thread
+        # pools spinning on a busy machine made the same fit 20x slower.
+        with threadpool_limits(limits=1):
+            return self._fit(frame)
+
+    def _fit(self, frame: pd.DataFrame) -> PersonaModel:
         from sklearn.cluster import KMeans
         from sklearn.decomposition import PCA
         from sklearn.metrics import adjusted_rand_score, silhouette_score
