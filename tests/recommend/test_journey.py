@@ -181,3 +181,29 @@ def test_sleep_goal_applies_its_constraints_near_the_target() -> None:
     assert journey.query["goal"] == "sleep"
     # the catalog has no explicit flags: the no-explicit rule is stated, not silently skipped
     assert any("does not record explicit" in n for n in journey.notes)
+
+
+def test_cli_playlist_journey_json_and_errors(
+    grid_index: TrackIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import moodtune.recommend.tracks as tracks_module
+    from moodtune.cli import app
+
+    monkeypatch.setattr(tracks_module, "load_track_index", lambda *a, **k: grid_index)
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["playlist", "journey", "--from", "sad", "--to", "calm", "--tracks", "8", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["steps"] == 8
+    assert len(payload["tracks"]) == 8
+    assert payload["metrics"]["within_bounds"]
+    assert len(payload["planned_path"]) == len(payload["actual_path"]) == 8
+    bad = runner.invoke(app, ["playlist", "journey", "--from", "sad"])
+    assert bad.exit_code != 0
+    assert "--to MOOD or --goal GOAL" in str(bad.exception)

@@ -300,3 +300,20 @@ def test_goal_constraints_apply_to_mood_queries() -> None:
     assert not (set(tracks.loc[tracks["speechiness"] > 0.15, "track_id"]) & ids)
     assert result.tracks["reason"].str.contains("goal focus").all()
     assert result.query["goal"] == "focus"
+
+
+def test_cli_tracks_mood_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import moodtune.recommend.tracks as tracks_module
+    from moodtune.cli import app
+
+    index = TrackIndex().fit(grid_catalog(0.2))
+    monkeypatch.setattr(tracks_module, "load_track_index", lambda *a, **k: index)
+    result = CliRunner().invoke(app, ["tracks", "mood", "0.5,-0.5", "-k", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert len(payload["tracks"]) == 3
+    assert all(t["reason"].startswith("nearest to your mood") for t in payload["tracks"])

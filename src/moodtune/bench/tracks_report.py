@@ -97,7 +97,9 @@ def render_report(report: dict[str, Any]) -> None:
 
     cold = report.get("cold_start")
     if cold:
-        ct = Table(title=f"Cold start: new process to first answer ({cold['command']})")
+        ct = Table(
+            title=f"Cold start: new process to first answer ({cold['command']}); warm = median of 3"
+        )
         for col in ("cache", "seconds", "peak RSS MB", "ok"):
             ct.add_column(col, justify="right")
         for key in ("warm", "cold"):

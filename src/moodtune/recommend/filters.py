@@ -168,11 +168,19 @@ class FilterOutcome:
     applied: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     explicit_unknown: bool = False
+    _counts: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def count(self) -> int:
         """How many rows pass."""
         return int(self.mask.sum())
+
+    def count_among(self, rows: np.ndarray) -> int:
+        """How many of ``rows`` pass, cached per rows array (e.g. an index's usable rows)."""
+        key = id(rows)
+        if key not in self._counts:
+            self._counts[key] = int(self.mask[rows].sum())
+        return self._counts[key]
 
 
 def _split_artists(text: str) -> list[str]:

@@ -549,7 +549,7 @@ class TrackIndex:
         total = len(self.usable_rows_)
         fetch = max(4 * k, 16)
         excluded = set(int(e) for e in exclude)
-        passing = total if mask is None else int(mask[self.usable_rows_].sum())
+        passing = total if outcome is None else outcome.count_among(self.usable_rows_)
         while passing > fetch:  # else scanning the passing rows is cheaper than the index
             rows, dist = fetch_fn(fetch)
             ok = np.ones(len(rows), dtype=bool) if mask is None else mask[rows]
