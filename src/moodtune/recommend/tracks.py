@@ -341,7 +341,7 @@ class TrackIndex:
                     progress(min(start + chunk, len(data)), len(data))
         finally:
             faiss.omp_set_num_threads(1)
-        self.index_ = index
+        self._set_index(index)
         return self
 
     def save(self, directory: str | Path) -> Path:
@@ -398,7 +398,7 @@ class TrackIndex:
                 f"expected {len(self.usable_rows_)}; rebuild it"
             )
         faiss.omp_set_num_threads(1)
-        self.index_ = index
+        self._set_index(index)
         return self
 
     @classmethod
@@ -484,18 +484,29 @@ class TrackIndex:
 
     # ------------------------------------------------------------------ fast searches
     def _ann(self, vector: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
-        import faiss
-
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
-        fetch = min(fetch, int(self.index_.ntotal))
-        if self.method == "hnsw":
+        fetch = min(fetch, self._ntotal)
+        if self.method == "hnsw" and fetch > self.ef_search:
+            # A wider beam only for large over-fetches; the common path skips building a
+            # SWIG parameter object per query (it showed in the p99 tail).
+            import faiss
+
             params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
-            params.efSearch = max(self.ef_search, fetch)
+            params.efSearch = fetch
             dist, labels = self.index_.search(query, fetch, params=params)
         else:
             dist, labels = self.index_.search(query, fetch)
-        keep = labels[0] >= 0
-        return self.usable_rows_[labels[0][keep]], np.sqrt(np.maximum(dist[0][keep], 0.0))
+        found, dist = labels[0], dist[0]
+        if found[-1] < 0:  # fewer than ``fetch`` results
+            keep = found >= 0
+            found, dist = found[keep], dist[keep]
+        return self.usable_rows_[found], np.sqrt(np.maximum(dist, 0.0))
+
+    def _set_index(self, index: Any) -> None:
+        if self.method == "hnsw":
+            index.hnsw.efSearch = self.ef_search
+        self.index_ = index
+        self._ntotal = int(index.ntotal)
 
     def nearest_rows(self, vector: np.ndarray, k: int = 20) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` usable rows nearest ``vector`` (similarity space); rows and distances.
