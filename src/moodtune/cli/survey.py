@@ -73,7 +73,7 @@ def build_survey_report(
 
     from moodtune.config import get_settings
     from moodtune.evaluation.genres import evaluate_genre_recommenders
-    from moodtune.survey.effect import evaluate_effect_models
+    from moodtune.survey.effect import effect_evaluation
     from moodtune.survey.personas import load_or_fit_personas, persona_report
     from moodtune.survey.schema import load_survey
 
@@ -96,8 +96,10 @@ def build_survey_report(
         personas = load_or_fit_personas(survey.frame, settings=settings)
         if personas_task is not None:
             personas_task(1, 1)
-        effect = evaluate_effect_models(
+        # The stored evaluation behind `moodtune effect`, so both quote the same figures.
+        effect = effect_evaluation(
             survey,
+            settings=settings,
             n_repeats=repeats,
             n_splits=splits,
             random_state=seed,

@@ -37,6 +37,7 @@ from moodtune.survey.schema import (
     load_survey,
     profile_from_mapping,
     profiles_to_frame,
+    survey_checksum,
 )
 
 __all__ = [
@@ -510,16 +511,6 @@ def evaluate_effect_models(
 
 
 # --- persistence and the user-facing answer -------------------------------------------------
-
-
-def survey_checksum(survey: SurveyData | pd.DataFrame) -> str:
-    """SHA-256 of the labelled rows' model inputs and labels: the cache key of a fitted model."""
-    frame, _ = _labelled_frame(survey)
-    columns = [*feature_columns(**_FEATURE_OPTIONS), "music_effects"]
-    hashed = pd.util.hash_pandas_object(frame[columns].astype(object), index=False)
-    digest = hashlib.sha256(hashed.to_numpy().tobytes())
-    digest.update(",".join(columns).encode())
-    return digest.hexdigest()
 
 
 def _meta_path(path: Path) -> Path:

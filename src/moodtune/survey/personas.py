@@ -48,6 +48,7 @@ from moodtune.survey.schema import (
     Profile,
     load_survey,
     profiles_to_frame,
+    survey_checksum,
 )
 
 if TYPE_CHECKING:
@@ -784,27 +785,6 @@ def _persona_profiles(
 
 
 # --- caching, reporting, assignment -------------------------------------------------------------
-
-
-def survey_checksum(frame: pd.DataFrame) -> str:
-    """A sha256 of the survey content the personas depend on (stable across runs)."""
-    columns = [
-        c
-        for c in (
-            "age",
-            "hours_per_day",
-            *SCORES,
-            *BOOL_FIELDS,
-            *FREQ_COLUMNS,
-            "fav_genre",
-            "music_effects",
-        )
-        if c in frame.columns
-    ]
-    hashed = pd.util.hash_pandas_object(frame[columns].astype(object), index=False)
-    digest = hashlib.sha256(hashed.to_numpy().tobytes())
-    digest.update(",".join(columns).encode())
-    return digest.hexdigest()
 
 
 def _cache_path(frame: pd.DataFrame, model: PersonaModel, settings: Settings) -> Path:

@@ -223,11 +223,13 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") ->
         ) from None
 
 
-def survey_checksum(frame: pd.DataFrame) -> str:
-    """SHA-256 of a clean survey frame's answers: the cache key of every model fitted on it."""
+def survey_checksum(survey: SurveyData | pd.DataFrame) -> str:
+    """SHA-256 of a survey's model-relevant answers: the cache key of every model fitted on it."""
     import hashlib
 
-    columns = [c for c in frame.columns if c not in ("timestamp", "streaming_service")]
+    frame = survey.frame if isinstance(survey, SurveyData) else survey
+    wanted = ("age", "hours_per_day", *SCORES, *BOOL_FIELDS, *FREQ_COLUMNS, "fav_genre", "bpm")
+    columns = [c for c in (*wanted, "music_effects") if c in frame.columns]
     hashed = pd.util.hash_pandas_object(frame[columns].astype(object), index=False)
     digest = hashlib.sha256(hashed.to_numpy().tobytes())
     digest.update(",".join(columns).encode())
