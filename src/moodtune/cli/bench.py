@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="bench commands", no_args_is_help=True)
+app = typer.Typer(
+    help="Benchmarks: speed, memory and learning figures next to naive baselines.",
+    no_args_is_help=True,
+)
 
 
 def register_top_level(root: typer.Typer) -> None:
