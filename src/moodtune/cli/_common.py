@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from moodtune.errors import InputError, MoodtuneError
+from moodtune.jsonable import to_jsonable
 
 console = Console()
 err_console = Console(stderr=True)
@@ -38,24 +39,7 @@ def handle_errors(app: Callable[..., Any]) -> int:
 
 def print_json(payload: Any) -> None:
     """Write ``payload`` as JSON to stdout (NaN becomes null)."""
-    sys.stdout.write(json.dumps(_clean(payload), indent=2, default=str) + "\n")
-
-
-def _clean(value: Any) -> Any:
-    import math
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        try:
-            return _clean(value.item())
-        except (ValueError, TypeError):
-            return value
-    return value
+    sys.stdout.write(json.dumps(to_jsonable(payload), indent=2, default=str) + "\n")
 
 
 def input_error_json(exc: InputError) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from moodtune.errors import InputError
-from moodtune.evaluation.metrics import hit_rate_at_k, ndcg_at_k
+from moodtune.evaluation.metrics import hit_rate_at_k, ndcg_at_k, spread
 from moodtune.recommend.genres import (
     VERY_FREQUENTLY,
     CollaborativeGenreRecommender,
@@ -41,17 +41,6 @@ __all__ = ["MODELS", "evaluate_genre_recommenders", "format_genre_evaluation"]
 
 #: Evaluated models in report order: the three recommenders, then the two baselines.
 MODELS: tuple[str, ...] = ("hybrid", "collaborative", "content", "popularity", "random")
-
-
-def _summary(values: list[float]) -> dict[str, Any]:
-    arr = np.asarray(values, dtype=float)
-    return {
-        "mean": float(arr.mean()),
-        "std": float(arr.std(ddof=1)) if arr.size > 1 else 0.0,
-        "min": float(arr.min()),
-        "max": float(arr.max()),
-        "values": [float(v) for v in arr],
-    }
 
 
 def evaluate_genre_recommenders(
@@ -163,7 +152,7 @@ def evaluate_genre_recommenders(
         if progress is not None:
             progress(repeat + 1, n_repeats)
     metrics = {
-        model: {name: _summary(values) for name, values in by_metric.items()}
+        model: {name: spread(values, values_key="values") for name, values in by_metric.items()}
         for model, by_metric in scores.items()
     }
     popularity = metrics["popularity"]
@@ -193,7 +182,9 @@ def evaluate_genre_recommenders(
             for model in MODELS
         },
         "hybrid": {
-            "content_weight": _summary([run["content_weight"] for run in hybrid_runs]),
+            "content_weight": spread(
+                [run["content_weight"] for run in hybrid_runs], values_key="values"
+            ),
             "runs": hybrid_runs,
         },
         "test_respondents_evaluated": test_counts,

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from moodtune.evaluation.metrics import balanced_accuracy, macro_f1
+from moodtune.evaluation.metrics import balanced_accuracy, macro_f1, spread
 from moodtune.survey.features import survey_feature_pipeline
 
 __all__ = [
@@ -122,16 +122,6 @@ def leak_free_protocol(
     return scores
 
 
-def _spread(values: list[float]) -> dict[str, float]:
-    arr = np.asarray(values, dtype=float)
-    return {
-        "mean": float(arr.mean()),
-        "std": float(arr.std(ddof=1)) if arr.size > 1 else 0.0,
-        "min": float(arr.min()),
-        "max": float(arr.max()),
-    }
-
-
 def compare_protocols(
     frame: pd.DataFrame,
     y: np.ndarray,
@@ -169,7 +159,7 @@ def compare_protocols(
         },
     }
     for name, results in runs.items():
-        out[name] = {m: _spread([r[m] for r in results]) for m in metrics}
+        out[name] = {m: spread([r[m] for r in results]) for m in metrics}
     out["overstatement"] = {
         m: out["leaky"][m]["mean"] - out["leak_free"][m]["mean"]
         for m in ("macro_f1", "balanced_accuracy", "accuracy")

@@ -29,6 +29,7 @@ __all__ = [
     "ndcg_at_k",
     "one_hot",
     "per_class_recall",
+    "spread",
 ]
 
 
@@ -298,3 +299,17 @@ def ndcg_at_k(
     n_rel = np.minimum(rel_b.sum(axis=1), k)
     ideal = np.cumsum(discounts)[n_rel - 1]
     return float(np.mean(dcg / ideal))
+
+
+def spread(values: Sequence[float], *, values_key: str | None = None) -> dict[str, Any]:
+    """Mean, sample std, min and max of a figure over repeats (and the values, if keyed)."""
+    arr = np.asarray(values, dtype=float)
+    summary: dict[str, Any] = {
+        "mean": float(arr.mean()),
+        "std": float(arr.std(ddof=1)) if arr.size > 1 else 0.0,
+        "min": float(arr.min()),
+        "max": float(arr.max()),
+    }
+    if values_key is not None:
+        summary[values_key] = [float(v) for v in arr]
+    return summary

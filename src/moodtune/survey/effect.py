@@ -27,8 +27,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from moodtune import __version__
 from moodtune.config import Settings, get_settings
 from moodtune.errors import InputError, MoodtuneError, check_is_fitted
-from moodtune.evaluation.metrics import classification_summary
+from moodtune.evaluation.metrics import classification_summary, spread
 from moodtune.evaluation.splits import Fold, repeated_stratified_folds
+from moodtune.jsonable import to_jsonable
 from moodtune.survey.features import check_feature_frame, feature_columns, survey_feature_pipeline
 from moodtune.survey.schema import (
     EFFECTS,
@@ -260,17 +261,6 @@ def _fit_and_predict(
     return name, fold, proba, pred
 
 
-def _spread(values: Sequence[float]) -> dict[str, Any]:
-    arr = np.asarray(values, dtype=float)
-    return {
-        "mean": float(arr.mean()),
-        "std": float(arr.std(ddof=1)) if arr.size > 1 else 0.0,
-        "min": float(arr.min()),
-        "max": float(arr.max()),
-        "per_repeat": [float(v) for v in arr],
-    }
-
-
 def _summarise(
     y: np.ndarray, proba_by_repeat: list[np.ndarray], pred_by_repeat: list[np.ndarray]
 ) -> dict[str, Any]:
@@ -279,9 +269,12 @@ def _summarise(
         classification_summary(y, proba, labels=EFFECT_LABELS, y_pred=pred)
         for proba, pred in zip(proba_by_repeat, pred_by_repeat, strict=True)
     ]
-    out: dict[str, Any] = {m: _spread([r[m] for r in per_repeat]) for m in _SCALAR_METRICS}
+    out: dict[str, Any] = {
+        m: spread([r[m] for r in per_repeat], values_key="per_repeat") for m in _SCALAR_METRICS
+    }
     out["per_class_recall"] = {
-        lab: _spread([r["per_class_recall"][lab] for r in per_repeat]) for lab in EFFECT_LABELS
+        lab: spread([r["per_class_recall"][lab] for r in per_repeat], values_key="per_repeat")
+        for lab in EFFECT_LABELS
     }
     bins = []
     for b, first in enumerate(per_repeat[0]["calibration"]):
@@ -506,7 +499,7 @@ def evaluate_effect_models(
         "verdict": evidence_verdict(models[selected], baselines),
         "leaky_demo": leaky,
     }
-    safe: dict[str, Any] = _json_safe(result)  # NaN (empty calibration bins) -> None
+    safe: dict[str, Any] = to_jsonable(result)  # NaN (empty calibration bins) -> None
     return safe
 
 
@@ -542,7 +535,7 @@ def save_effect_model(model: EffectModel, path: str | Path) -> Path:
     }
     tmp = target.with_suffix(".skops.tmp")
     tmp.write_bytes(payload)
-    _meta_path(target).write_text(json.dumps(_json_safe(meta), indent=1))
+    _meta_path(target).write_text(json.dumps(to_jsonable(meta), indent=1))
     tmp.replace(target)
     return target
 
@@ -551,18 +544,6 @@ def _sklearn_version() -> str:
     import sklearn
 
     return str(sklearn.__version__)
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value
 
 
 def load_effect_model(path: str | Path) -> EffectModel:

@@ -38,6 +38,7 @@ from sklearn.base import BaseEstimator
 from moodtune import __version__
 from moodtune.config import Settings, get_settings
 from moodtune.errors import InputError, check_is_fitted
+from moodtune.jsonable import to_jsonable
 from moodtune.survey.features import check_feature_frame, survey_feature_pipeline
 from moodtune.survey.schema import (
     BOOL_FIELDS,
@@ -594,7 +595,7 @@ class PersonaModel(BaseEstimator):
             "format": "moodtune.personas",
             "format_version": FORMAT_VERSION,
             "moodtune_version": self.moodtune_version_,
-            "params": _jsonable(self.get_params()),
+            "params": to_jsonable(self.get_params()),
             "feature_names": self.feature_names_,
             "input_columns": self.input_columns_,
             "names": self.names_,
@@ -621,7 +622,7 @@ class PersonaModel(BaseEstimator):
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
         os.close(fd)
         try:
-            arrays["header"] = np.array(json.dumps(_jsonable(header)))
+            arrays["header"] = np.array(json.dumps(to_jsonable(header)))
             np.savez_compressed(tmp, allow_pickle=False, **arrays)
             os.replace(tmp, path)
         finally:
@@ -711,20 +712,6 @@ def _affine_parameters(pipeline: Any) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return np.nan_to_num(mean), np.where(np.isnan(scale) | (scale == 0), 1.0, scale), fill
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    return value
-
-
 def _persona_profiles(
     frame: pd.DataFrame,
     labels: np.ndarray,
@@ -768,11 +755,12 @@ def _persona_profiles(
                 "size": int(members.sum()),
                 "share": float(members.mean()),
                 "means": {
-                    c: _jsonable(float(group[c].mean()))
+                    c: to_jsonable(float(group[c].mean()))
                     for c in ("age", "hours_per_day", *SCORES, "genre_breadth")
                 },
                 "shares": {
-                    c: _jsonable(float(group[c].mean())) for c in ("exploratory", "instrumentalist")
+                    c: to_jsonable(float(group[c].mean()))
+                    for c in ("exploratory", "instrumentalist")
                 },
                 "traits": [{"variable": t.key, "std_diff": t.d} for t in strong if not t.is_genre],
                 "top_genres": sorted(genres, key=lambda g: -float(g["mean_frequency"]))[:3],
@@ -788,7 +776,7 @@ def _persona_profiles(
 
 
 def _cache_path(frame: pd.DataFrame, model: PersonaModel, settings: Settings) -> Path:
-    params = json.dumps(_jsonable(model.get_params()), sort_keys=True)
+    params = json.dumps(to_jsonable(model.get_params()), sort_keys=True)
     key = hashlib.sha256(f"{params}|{FORMAT_VERSION}".encode()).hexdigest()[:10]
     return settings.model_dir / f"personas-{survey_checksum(frame)[:16]}-{key}.npz"
 
@@ -827,7 +815,7 @@ def persona_report(
     if model is None:
         model = load_or_fit_personas(settings=settings)
     check_is_fitted(model, "centers_")
-    return _jsonable(
+    return to_jsonable(
         {
             "method": {
                 "features": model.feature_names_,
