@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from moodtune.catalog.schema import AUDIO_FEATURES
+
 if TYPE_CHECKING:
     from moodtune.config import Settings
     from moodtune.recommend.tracks import TrackIndex
@@ -50,20 +52,8 @@ __all__ = [
     "targets",
 ]
 
-#: Features the prior art scaled and compared (Spotify audio features).
-NAIVE_FEATURES: tuple[str, ...] = (
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-)
+#: Features the prior art scaled and compared: all Spotify audio features, key and mode included.
+NAIVE_FEATURES: tuple[str, ...] = AUDIO_FEATURES
 _JITTER_FEATURES: tuple[str, ...] = (
     "danceability",
     "energy",
