@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -258,3 +259,76 @@ def mood_command(
                     **result.to_dict()})  # fmt: skip
         return
     render_tracks(f"Tracks near {describe_point(target)}", result.tracks, result.notes)
+
+
+@app.command("for-profile")
+def for_profile_command(
+    mood: Annotated[
+        str,
+        typer.Option("--mood", help="How you feel: a word (sad, calm, ...) or 'valence,arousal'."),
+    ],
+    profile_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile", help="A profile JSON file (fields as in moodtune.survey.Profile)."
+        ),
+    ] = None,
+    anxiety: Annotated[float | None, typer.Option(help="Anxiety 0-10.")] = None,
+    depression: Annotated[float | None, typer.Option(help="Depression 0-10.")] = None,
+    insomnia: Annotated[float | None, typer.Option(help="Insomnia 0-10.")] = None,
+    ocd: Annotated[float | None, typer.Option("--ocd", help="OCD 0-10.")] = None,
+    freq: Annotated[
+        list[str] | None, typer.Option("--freq", help="Genre frequency as GENRE=LEVEL (repeat).")
+    ] = None,
+    goal: Annotated[
+        str | None,
+        typer.Option("--goal", help="calm_down | lift_mood | focus | sleep | energise | stay."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="Genre recommender: hybrid, content, collaborative, popularity.")
+    ] = "hybrid",
+    k: CountOption = 20,
+    explicit: ExplicitOption = "allow",
+    instrumental: InstrumentalOption = "any",
+    exclude_artist: ExcludeArtistOption = None,
+    max_per_artist: MaxPerArtistOption = 2,
+    as_json: JsonOption = False,
+) -> None:
+    """Tracks that fit your survey profile's genre recommendations, near your goal's mood."""
+    from moodtune.cli._profile import build_profile
+    from moodtune.mood.space import describe_point, parse_mood
+    from moodtune.recommend.genres import load_or_fit_genre_recommender
+    from moodtune.recommend.profile_tracks import tracks_for_profile
+    from moodtune.recommend.tracks import load_track_index
+
+    profile = build_profile(
+        profile_file=profile_file, anxiety=anxiety, depression=depression, insomnia=insomnia,
+        ocd=ocd, freq=freq,
+    )  # fmt: skip
+    filters = build_filters(
+        genre=None, explicit=explicit, min_duration=None, max_duration=None,
+        min_popularity=None, max_popularity=None, instrumental=instrumental,
+        exclude_artist=exclude_artist, exclude_track=None,
+    )  # fmt: skip
+    result = tracks_for_profile(
+        profile,
+        index=load_track_index(),
+        recommender=load_or_fit_genre_recommender(method),
+        mood=parse_mood(mood),
+        goal=goal,
+        k=k,
+        filters=filters,
+        max_per_artist=max_per_artist,
+    )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    genres = ", ".join(f"{g} → {label}" for g, label in result.catalog_genres.items())
+    console.print(f"Your genre recommendations in this catalog: {genres or 'none'}")
+    payload = result.to_dict()
+    if result.tracks is not None:
+        render_tracks(
+            f"Tracks for your profile near {describe_point(result.point)}",
+            result.tracks.tracks,
+            payload["notes"],
+        )
