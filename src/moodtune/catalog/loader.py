@@ -216,7 +216,7 @@ def load_catalog(settings: Settings | None = None, *, name: str | None = None) -
     if not (derived_dir / "meta.json").exists():
         with build_lock(base_dir):
             if not (derived_dir / "meta.json").exists():
-                _build_derived(base_dir, derived_dir, settings)
+                _build_derived(base_dir, derived_dir, settings, name=name)
     catalog = _read_catalog(name, base_dir, derived_dir)
     _LOADED[str(derived_dir)] = catalog
     return catalog
@@ -277,12 +277,30 @@ def _scaled_features(tracks: pd.DataFrame) -> tuple[np.ndarray, dict[str, list[f
     return scaled, {"mean": mean.tolist(), "scale": scale.tolist()}
 
 
-def _build_derived(base_dir: Path, derived_dir: Path, settings: Settings) -> None:
+#: Below this many usable tracks an imported catalog borrows the default catalog's mood model
+#: and clusters (a playlist of 15 songs cannot define its own mood clusters).
+SMALL_CATALOG_TRACKS = 500
+
+
+def _build_derived(
+    base_dir: Path, derived_dir: Path, settings: Settings, *, name: str = DEFAULT_CATALOG
+) -> None:
     from moodtune.mood.annotate import annotate_tracks
 
     tracks = _read_tracks(base_dir)
     usable = tracks["usable"].to_numpy(dtype=bool)
-    annotation = annotate_tracks(tracks, fit_mask=usable, random_state=settings.random_state)
+    reference = None
+    if name != DEFAULT_CATALOG and usable.sum() < SMALL_CATALOG_TRACKS:
+        reference = load_catalog(settings, name=DEFAULT_CATALOG).usable_tracks
+    annotation = annotate_tracks(
+        tracks, fit_mask=usable, reference=reference, random_state=settings.random_state
+    )
+    if reference is not None:
+        annotation.description["reference"] = (
+            f"this catalog has {int(usable.sum())} usable tracks (< {SMALL_CATALOG_TRACKS}): "
+            f"its mood model and clusters were fitted on the {DEFAULT_CATALOG} catalog "
+            f"({len(reference)} tracks)"
+        )
     scaled, scaler = _scaled_features(tracks)
     meta = {
         "cluster_names": list(annotation.cluster_names),
@@ -391,7 +409,7 @@ def import_catalog(
             )
         derived_dir = base_dir / _derived_name(settings)
         if not (derived_dir / "meta.json").exists():
-            _build_derived(base_dir, derived_dir, settings)
+            _build_derived(base_dir, derived_dir, settings, name=name)
     catalog = _read_catalog(name, base_dir, derived_dir)
     previous: dict[str, Any] | None = None
     with registry.editing() as data:

@@ -15,7 +15,7 @@ from moodtune.mood.space import quadrant
 __all__ = ["MOOD_ANNOTATION_VERSION", "MoodAnnotation", "annotate_tracks"]
 
 # Bump when the default model, clustering or naming changes: cached mood columns are rebuilt.
-MOOD_ANNOTATION_VERSION = 2
+MOOD_ANNOTATION_VERSION = 3
 
 
 @dataclass
@@ -34,15 +34,22 @@ def annotate_tracks(
     model: MoodModel | None = None,
     clusters: MoodClusters | None = None,
     fit_mask: np.ndarray | None = None,
+    reference: pd.DataFrame | None = None,
     random_state: int = 0,
 ) -> MoodAnnotation:
     """Place every track on the mood plane and in soft mood clusters.
 
     The mood model is fitted (prior weights, no ratings) and the clusters are fitted on the
-    rows of ``fit_mask`` (default: all rows; the catalog passes its usable rows), then every
-    row with complete features is annotated. Rows with a missing feature get NaN / None.
+    rows of ``fit_mask`` (default: all rows; the catalog passes its usable rows), or on
+    ``reference`` rows when given, then every row with complete features is annotated. Rows
+    with a missing feature get NaN / None.
     """
-    fit_rows = tracks if fit_mask is None else tracks.loc[np.asarray(fit_mask, dtype=bool)]
+    if reference is not None:
+        # A small catalog (a personal playlist) is placed on the plane and in the clusters of a
+        # large reference catalog, so its positions are absolute, not relative to itself.
+        fit_rows = reference
+    else:
+        fit_rows = tracks if fit_mask is None else tracks.loc[np.asarray(fit_mask, dtype=bool)]
     model = model if model is not None else TrackMoodModel()
     model.fit(fit_rows)
     positions = model.predict(tracks)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from moodtune.catalog import import_catalog, load_catalog
+from moodtune.config import Settings
+from moodtune.data.registry import load_table
+
+
+def test_small_import_is_placed_on_the_default_catalogs_mood_plane(
+    real_settings: Settings, tmp_path: Path
+) -> None:
+    raw = load_table("spotify_songs", settings=real_settings)
+    sample = raw.drop_duplicates("track_id").iloc[[0, 100, 2000, 9000, 20000]]
+    path = tmp_path / "playlist.csv"
+    sample.to_csv(path, index=False)
+
+    import_catalog(path, name="tiny-playlist", settings=real_settings, replace=True)
+    small = load_catalog(real_settings, name="tiny-playlist")
+    default = load_catalog(real_settings)
+
+    assert "reference" in json.dumps(small.meta)
+    mine = small.tracks.set_index("track_id")[["mood_valence", "mood_arousal"]]
+    theirs = default.tracks.set_index("track_id").loc[mine.index, ["mood_valence", "mood_arousal"]]
+    np.testing.assert_allclose(mine.to_numpy(float), theirs.to_numpy(float), atol=1e-6)
+    assert set(small.tracks["mood_cluster"]) <= set(default.mood_cluster_names)
