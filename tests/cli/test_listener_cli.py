@@ -136,8 +136,10 @@ def test_session_start_builds_a_journey_and_shows_support_alongside(
 ) -> None:
     calls: dict[str, Any] = {}
 
-    def fake_journey(*, start: tuple[float, float], goal: str, steps: int) -> Any:
-        calls.update(start=start, goal=goal, steps=steps)
+    def fake_journey(
+        *, engine: Any, listener: str, start: tuple[float, float], goal: str, steps: int
+    ) -> Any:
+        calls.update(listener=listener, start=start, goal=goal, steps=steps)
         tracks = [OfferedTrack(track_id=f"j{i}", reason=f"waypoint {i}") for i in range(steps)]
         return tracks, "fake-journey 1", (0.45, -0.45), {"notes": []}
 
@@ -223,3 +225,41 @@ def test_checkin_mood_out_of_range(cli_db: str) -> None:
     result = runner.invoke(app, ["checkin", made["listener"]["id"], "--mood", "1.5,0"])
     assert result.exit_code != 0
     assert "outside the mood plane" in str(result.exception)
+
+
+def test_feedback_personalises_the_next_cli_session_and_show_says_what_was_learned(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moodtune.recommend.tracks import TrackIndex
+    from moodtune.sessions import JourneyCatalog
+    from tests.recommend.tiny_catalog import grid_catalog
+
+    tracks = grid_catalog(0.1)
+    cells = (tracks["mood_valence"] * 10).round() + (tracks["mood_arousal"] * 10).round()
+    tracks["genres"] = [["rock"] if int(c) % 2 else ["jazz"] for c in cells]
+    grid = JourneyCatalog.from_index(TrackIndex(method="exact").fit(tracks), name="grid")
+    monkeypatch.setattr(listener_cli, "_journey_catalog", lambda: grid)
+
+    listener_id = run_json("listener", "create", "--name", "Sam")["listener"]["id"]
+    assert run_json("listener", "show", "Sam")["learned"]["personalised"] is False
+    first = run_json("session", "start", "Sam", "--goal", "calm_down", "--mood", "tense")
+    assert first["learning"] == {"consent": True, "personalised": False}
+    assert first["pace"] > 0 and "preference-learner" not in first["model_version"]
+    for t in first["tracks"]:
+        thumbs = "up" if t["genre"] == "rock" else "down"
+        run("session", "feedback", first["session_id"], t["track_id"], "--thumbs", thumbs)
+    run("session", "finish", first["session_id"], "--mood", "calm")
+
+    second = run("session", "start", "Sam", "--goal", "calm_down", "--mood", "tense")
+    assert "Shaped by your feedback (8 answers, 1 finished sessions)" in second.stdout
+    assert "matches what you liked: rock" in second.stdout
+    shown = run_json("listener", "show", listener_id)["learned"]
+    assert shown["personalised"] and shown["preferred_genres"] == ["rock"]
+    assert shown["n_feedback"] == 8 and shown["n_sessions"] == 1
+    text = run("listener", "show", "Sam").stdout
+    assert "preferred genres: rock (+" in text and "journey pace:" in text
+
+    off = run_json("listener", "create", "--name", "Alex", "--no-learning")["listener"]["id"]
+    payload = run_json("session", "start", off, "--goal", "calm_down", "--mood", "tense")
+    assert payload["learning"] == {"consent": False, "personalised": False}
+    assert "learning: off" in run("listener", "show", off).stdout

@@ -7,15 +7,19 @@ import pytest
 
 from moodtune.errors import InputError
 from moodtune.evaluation.simulation import (
+    SIMULATED_GOALS,
     SimulationConfig,
     gini,
     intra_list_diversity,
-    journey_waypoints,
+    make_listeners,
     prepare_catalog,
     run_simulation,
     synthetic_catalog,
 )
+from moodtune.mood.goals import get_goal
+from moodtune.mood.space import MoodPoint
 from moodtune.recommend.collaborative import temporal_evaluation
+from moodtune.recommend.journey import build_journey, plan_journey
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +37,43 @@ def test_learning_beats_no_learning_after_a_few_sessions(small_run):
     assert acceptance["seeds_better"] == acceptance["seeds"]
     assert acceptance["sessions_better"] >= acceptance["sessions"] - 1
     assert comparison["learning"]["gain"]["difference"] > 0
-    # First session: the learner knows nothing yet, so the arms start level on acceptance.
+    # First session: the learner knows nothing yet, so every arm gets the same journeys.
     per = result.per_session().set_index(["arm", "session"])
-    first = abs(per.loc[("learning", 1), "acceptance"] - per.loc[("no_learning", 1), "acceptance"])
-    assert first < acceptance["difference"]
+    for arm in ("learning", "learning_greedy"):
+        assert per.loc[(arm, 1), "acceptance"] == per.loc[("no_learning", 1), "acceptance"]
+        assert per.loc[(arm, 1), "gain"] == per.loc[("no_learning", 1), "gain"]
+    assert not result.sessions["infeasible"].any()
+
+
+def test_arms_run_the_product_journey_builder_with_the_real_goals(small_run):
+    catalog, result = small_run
+    sessions = result.sessions
+    assert set(sessions["goal"]) <= set(SIMULATED_GOALS)
+    # The no-learning arm is exactly the product's unpersonalised journey for that check-in.
+    first = sessions[(sessions["arm"] == "no_learning") & (sessions["seed"] == 0)].iloc[0]
+    listener = make_listeners(catalog, result.config, seed=0)[int(first["listener"])]
+    context = np.random.default_rng([0, int(first["listener"]), int(first["session"]), 1])
+    goal = str(context.choice(listener.goals))
+    before = np.clip(listener.home_mood + context.normal(0.0, 0.2, 2), -1.0, 1.0)
+    start = MoodPoint(float(before[0]), float(before[1]))
+    spec = get_goal(goal)
+    journey = build_journey(
+        catalog.index,
+        plan_journey(start, spec.target_for(start), steps=result.config.n_tracks),
+        goal=spec,
+    )
+    offers = result.offers
+    offered = offers[
+        (offers["arm"] == "no_learning")
+        & (offers["seed"] == 0)
+        & (offers["listener"] == first["listener"])
+        & (offers["session"] == first["session"])
+    ].sort_values("position")
+    assert catalog.index.rows_for(journey.tracks["track_id"].tolist()) == offered["track"].tolist()
+    # Later sessions of the learning arms are personalised; the baseline never is.
+    late = sessions[sessions["session"] > 1]
+    assert late.loc[late["arm"] != "no_learning", "personalised"].all()
+    assert not sessions.loc[sessions["arm"] == "no_learning", "personalised"].any()
 
 
 def test_learning_does_not_collapse_onto_few_tracks(small_run):
@@ -74,8 +111,6 @@ def test_helpers_known_answers():
     assert gini(np.array([5, 5, 5, 5])) == pytest.approx(0.0)
     assert gini(np.array([0, 0, 0, 10])) == pytest.approx(0.75)
     assert intra_list_diversity(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
-    points = journey_waypoints(np.zeros(2), np.array([0.3, 0.4]), pace=0.2, n_tracks=4)
-    np.testing.assert_allclose(np.linalg.norm(points, axis=1), [0.2, 0.4, 0.5, 0.5])
 
 
 def test_bad_config_and_catalog_are_rejected():
@@ -83,5 +118,7 @@ def test_bad_config_and_catalog_are_rejected():
         SimulationConfig(n_listeners=0)
     with pytest.raises(InputError, match="arm"):
         SimulationConfig(arms=("magic",))
+    with pytest.raises(InputError, match="at least 2 tracks"):
+        SimulationConfig(n_tracks=1)
     with pytest.raises(InputError, match="mood"):
         prepare_catalog(synthetic_catalog(100, random_state=0).drop(columns="mood_valence"))

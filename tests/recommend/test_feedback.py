@@ -9,16 +9,22 @@ import pandas as pd
 import pytest
 
 from moodtune.errors import InputError
+from moodtune.mood.space import MoodPoint
 from moodtune.recommend.feedback import (
     FeedbackConfig,
     PreferenceLearner,
     SessionOutcome,
     TrackFeatures,
     TrackFeedback,
+    adaptive_journey,
     feedback_from_frame,
     feedback_reward,
     mood_gain,
+    plan_at_pace,
+    plan_pace,
 )
+from moodtune.recommend.journey import build_journey, plan_journey
+from moodtune.recommend.tracks import TrackIndex
 
 
 def _catalog(rng: np.random.Generator, n: int = 200) -> pd.DataFrame:
@@ -180,3 +186,78 @@ def test_unknown_track_is_rejected(rng):
     with pytest.raises(InputError, match="not in the catalogue"):
         learner.observe([TrackFeedback("nope", thumbs=1)], features)
     assert learner.n_feedback_ == 0
+
+
+def test_plan_at_pace_arrives_early_or_ends_short():
+    start, target = MoodPoint(0.0, 0.0), MoodPoint(0.6, 0.8)  # distance 1.0
+    fast = plan_at_pace(start, target, steps=10, pace=0.25)
+    path = fast.path()
+    assert fast.steps == 10 and fast.waypoints[0] == start
+    np.testing.assert_allclose(path[4:], [[0.6, 0.8]] * 6)  # 4 moves, then stays
+    assert plan_pace(fast) == pytest.approx(0.25)
+    slow = plan_at_pace(start, target, steps=5, pace=0.1)
+    assert slow.target == target
+    assert slow.waypoints[-1].distance(start) == pytest.approx(0.4)  # ends short
+    assert plan_pace(slow) == pytest.approx(0.1)
+    # Exactly the requested spacing: the same plan as plan_journey.
+    even = plan_at_pace(start, target, steps=5, pace=0.25)
+    np.testing.assert_allclose(even.path(), plan_journey(start, target, steps=5).path())
+    assert plan_pace(plan_journey(start, start, steps=3)) is None
+    with pytest.raises(InputError, match="pace"):
+        plan_at_pace(start, target, steps=5, pace=0.0)
+
+
+def test_explain_names_what_raised_the_score(rng):
+    tracks = _catalog(rng)
+    features = TrackFeatures.from_tracks(tracks)
+    genre = tracks["genres"].str[0]
+    # Likes jazz, dislikes rock: a jazz track is explained by its genre first.
+    by_genre = PreferenceLearner.from_history(
+        features,
+        feedback=[
+            TrackFeedback(tracks.track_id[i], thumbs=1 if genre[i] == "jazz" else -1)
+            for i in tracks.index[genre != "pop"][:60]
+        ],
+    )
+    jazz, rock = tracks.index[genre == "jazz"][0], tracks.index[genre == "rock"][0]
+    assert by_genre.explain(features.matrix[jazz])[0] == "jazz"
+    assert "rock" not in by_genre.explain(features.matrix[rock])
+    # Likes acoustic tracks whatever the genre: an acoustic track is "acoustic".
+    acoustic = tracks["acousticness"] > 0.5
+    by_sound = PreferenceLearner.from_history(
+        features,
+        feedback=[
+            TrackFeedback(t, thumbs=1 if a else -1)
+            for t, a in zip(tracks.track_id, acoustic, strict=True)
+        ],
+    )
+    most = int(np.argmax(tracks["acousticness"]))
+    assert "acoustic" in by_sound.explain(features.matrix[most])
+    assert PreferenceLearner(features.names).explain(features.matrix[0]) == []
+    with pytest.raises(InputError, match="feature row"):
+        by_sound.explain(np.zeros(3))
+
+
+def test_adaptive_journey_without_evidence_is_the_unpersonalised_journey(rng):
+    tracks = _catalog(rng, 300)
+    tracks["name"] = tracks["track_id"]
+    tracks["artists"] = [f"a{i}" for i in range(len(tracks))]
+    index = TrackIndex(method="exact").fit(tracks)
+    features = TrackFeatures.from_tracks(index.tracks_)
+    start = MoodPoint(-0.4, 0.5)
+    from moodtune.mood.goals import get_goal
+
+    plain = build_journey(
+        index,
+        plan_journey(start, get_goal("lift_mood").target_for(start), steps=6),
+        goal=get_goal("lift_mood"),
+    )
+    for learner in (None, PreferenceLearner(features.names)):
+        built = adaptive_journey(
+            index, features, start=start, goal="lift_mood", steps=6, learner=learner
+        )
+        assert not built.personalised and built.pace_source == "plan"
+        assert built.journey.tracks["track_id"].tolist() == plain.tracks["track_id"].tolist()
+    other = TrackFeatures.from_tracks(tracks.iloc[:10])
+    with pytest.raises(InputError, match="same catalogue"):
+        adaptive_journey(index, other, start=start, goal="lift_mood", steps=6)

@@ -183,6 +183,45 @@ def test_sleep_goal_applies_its_constraints_near_the_target() -> None:
     assert any("does not record explicit" in n for n in journey.notes)
 
 
+def test_preference_hook_reranks_candidates_and_changes_nothing_when_unused(
+    grid_index: TrackIndex,
+) -> None:
+    plan = plan_journey(MoodPoint(-0.6, 0.6), MoodPoint(0.5, -0.5), steps=10)
+    plain = build_journey(grid_index, plan)
+    rows = np.arange(len(grid_index.tracks_))
+    # A neutral preference leaves the journey exactly as it was.
+    neutral = build_journey(grid_index, plan, preference=np.zeros(len(rows)))
+    assert neutral.tracks["track_id"].tolist() == plain.tracks["track_id"].tolist()
+    assert "preference" not in plain.tracks and (neutral.tracks["preference"] == 0).all()
+    # Liking high-valence tracks pulls each pick up the valence axis, within the nearest pool.
+    bright = grid_index.tracks_["mood_valence"].to_numpy() * 2.0
+    liked = build_journey(grid_index, plan, preference=bright)
+    shift = liked.actual_path()[:, 0] - plain.actual_path()[:, 0]
+    assert (shift >= -1e-9).all() and shift.sum() > 0.2
+    assert liked.metrics.within_bounds
+    assert liked.metrics.max_waypoint_distance < 0.25  # still near the path
+    assert liked.query["preference_weight"] == 1.0
+    # A callable over rows is the same hook; weight 0 switches it off.
+    as_function = build_journey(grid_index, plan, preference=lambda r: bright[r])
+    assert as_function.tracks["track_id"].tolist() == liked.tracks["track_id"].tolist()
+    off = build_journey(grid_index, plan, preference=bright, preference_weight=0.0)
+    assert off.tracks["track_id"].tolist() == plain.tracks["track_id"].tolist()
+
+
+def test_bad_preference_is_rejected(grid_index: TrackIndex) -> None:
+    plan = plan_journey(MoodPoint(0, 0), MoodPoint(0.5, 0.5), steps=4)
+    with pytest.raises(InputError, match="shape"):
+        build_journey(grid_index, plan, preference=np.zeros(3))
+    with pytest.raises(InputError, match="preference_weight"):
+        build_journey(
+            grid_index, plan, preference=np.zeros(len(grid_index.tracks_)), preference_weight=-1
+        )
+    with pytest.raises(InputError, match="finite"):
+        build_journey(grid_index, plan, preference=np.full(len(grid_index.tracks_), np.nan))
+    with pytest.raises(InputError, match="returned shape"):
+        build_journey(grid_index, plan, preference=lambda r: np.zeros(1))
+
+
 def test_cli_playlist_journey_json_and_errors(
     grid_index: TrackIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from moodtune.safety import RiskAssessment
-    from moodtune.sessions import OfferedTrack
+    from moodtune.sessions import JourneyCatalog, LearnedListener, OfferedTrack
 
 app = typer.Typer(
     help="Listeners: create, show, export or delete everything stored.", no_args_is_help=True
@@ -81,6 +81,13 @@ def _show_risk(risk: RiskAssessment) -> None:
 
     if risk.at_risk:
         console.print(Panel(risk.message, title="Support is available", border_style="yellow"))
+
+
+def _journey_catalog() -> JourneyCatalog:
+    """The active catalog and its track index (the first run builds them, about 30 s)."""
+    from moodtune.sessions import load_journey_catalog
+
+    return load_journey_catalog()
 
 
 def _fmt_point(valence: float | None, arousal: float | None) -> str:
@@ -158,15 +165,71 @@ def create(
     _disclaimer()
 
 
+def _learned(engine: Engine, listener_id: str) -> LearnedListener | None:
+    """What the learner knows (None when there is nothing stored to learn from yet)."""
+    from moodtune.sessions import learn_listener, learning_data
+
+    feedback, sessions = learning_data(engine, listener_id)
+    if not feedback and not any(s.get("after_valence") is not None for s in sessions):
+        return None
+    return learn_listener(engine, listener_id, _journey_catalog().features)
+
+
+def _show_learned(learned: LearnedListener | None, consent: bool) -> None:
+    if not consent:
+        console.print("  learning: off (journeys are not personalised)")
+        return
+    summary = learned.summary() if learned is not None else {}
+    if not summary.get("personalised"):
+        console.print("  learning: on; nothing learned yet (no feedback or finished sessions)")
+        return
+    console.print(
+        f"  learned from {summary['n_feedback']} feedback answer(s) and "
+        f"{summary['n_sessions']} finished session(s):"
+    )
+    genres = summary["genres"]
+    preferred = ", ".join(
+        f"{g} ({genres[g]['weight']:+.2f} ± {genres[g]['sd']:.2f})"
+        for g in summary["preferred_genres"]
+    )
+    console.print(f"    preferred genres: {preferred or 'none stands out yet'}", highlight=False)
+    if summary["pace_learned"]:
+        pace = (
+            f"{summary['recommended_pace']:.2f} mood-plane distance per track "
+            f"(evidence from about {summary['pace_evidence']:.1f} session(s))"
+        )
+    else:
+        pace = "the journey's own spacing (no finished session with a known pace yet)"
+    console.print(f"    journey pace: {pace}", highlight=False)
+    for goal, stats in sorted(summary["goal_effectiveness"].items()):
+        console.print(
+            f"    goal {goal}: mean change toward target {stats['mean_gain']:+.2f} "
+            f"(n={stats['count']:.0f})",
+            highlight=False,
+        )
+    if summary["skipped_feedback"]:
+        console.print(
+            f"    ({summary['skipped_feedback']} answer(s) about tracks outside this catalog "
+            "were not used)"
+        )
+
+
 @app.command("show")
 def show(listener: ListenerArg, as_json: Json = False) -> None:
-    """Show a listener's stored profile, goals and consent."""
+    """Show a listener's stored profile, goals, consent and what moodtune learned."""
     from moodtune.sessions import get_listener
     from moodtune.store.records import as_json_dict
 
-    record = get_listener(_engine(), listener)
+    engine = _engine()
+    record = get_listener(engine, listener)
+    learned = _learned(engine, record.id) if record.consent_learning else None
     if as_json:
-        print_json(as_json_dict(record))
+        summary = (
+            learned.summary()
+            if learned is not None
+            else {"consent_learning": record.consent_learning, "personalised": False}
+        )
+        print_json({**as_json_dict(record), "learned": summary})
         return
     console.print(f"[bold]{record.id}[/] {record.display_name or ''}")
     console.print(f"  goals: {', '.join(record.goals) or '-'}   country: {record.country or '-'}")
@@ -177,6 +240,7 @@ def show(listener: ListenerArg, as_json: Json = False) -> None:
     console.print(f"  created: {record.created_at:%Y-%m-%d %H:%M} UTC")
     if record.profile:
         console.print("  profile: " + json.dumps(record.profile), highlight=False)
+    _show_learned(learned, record.consent_learning)
 
 
 @app.command("export")
@@ -245,40 +309,16 @@ def checkin(listener: ListenerArg, mood: Mood, note: Note = None, as_json: Json 
 
 
 def _journey_tracks(
-    *, start: tuple[float, float], goal: str, steps: int
+    *, engine: Engine, listener: str, start: tuple[float, float], goal: str, steps: int
 ) -> tuple[list[OfferedTrack], str, tuple[float, float], dict[str, Any]]:
-    """Build an iso-principle journey over the catalog: (tracks, model version, target, details)."""
-    from moodtune import __version__
-    from moodtune.catalog import load_catalog
-    from moodtune.mood.goals import get_goal, target
-    from moodtune.mood.space import MoodPoint
-    from moodtune.recommend.journey import build_journey, plan_journey
-    from moodtune.recommend.tracks import TrackIndex
-    from moodtune.sessions import OfferedTrack
+    """The listener's iso-principle journey, shaped by what they liked when learning is on:
+    (tracks, model version, target, details with the pace and what the learner knew)."""
+    from moodtune.sessions import personal_journey
 
-    here = MoodPoint(*start)
-    goal_point = target(goal, here)
-    catalog = load_catalog()
-    index = TrackIndex.load_or_build(catalog.tracks)
-    journey = build_journey(index, plan_journey(here, goal_point, steps=steps), goal=get_goal(goal))
-    tracks = []
-    for row in journey.tracks.to_dict(orient="records"):
-        genres = row.get("genres")
-        tracks.append(
-            OfferedTrack(
-                track_id=str(row["track_id"]),
-                reason=str(row.get("reason") or "on the path to your goal"),
-                name=None if row.get("name") is None else str(row["name"]),
-                artists=None if row.get("artists") is None else str(row["artists"]),
-                genre=str(genres[0]) if genres is not None and len(genres) else None,
-                mood=None if row.get("quadrant") is None else str(row["quadrant"]),
-                planned_valence=float(row["waypoint_valence"]),
-                planned_arousal=float(row["waypoint_arousal"]),
-            )
-        )
-    details = {"journey_metrics": journey.to_dict()["metrics"], "notes": list(journey.notes)}
-    version = f"moodtune {__version__} iso-journey (beam search over TrackIndex)"
-    return tracks, version, (goal_point.valence, goal_point.arousal), details
+    built = personal_journey(
+        engine, listener, start=start, goal=goal, steps=steps, catalog=_journey_catalog()
+    )
+    return built.tracks, built.model_version, built.target, built.details
 
 
 def _tracks_from_file(path: Path) -> list[OfferedTrack]:
@@ -344,16 +384,17 @@ def session_start(
         )
     target: tuple[float, float] | None = None
     details: dict[str, Any] = {}
+    engine = _engine()
     if from_file is not None:
         offered = _tracks_from_file(from_file)
         model_version = f"listener-supplied ({from_file.name})"
     else:
         assert valence is not None and arousal is not None
         offered, model_version, target, details = _journey_tracks(
-            start=(valence, arousal), goal=goal, steps=tracks
+            engine=engine, listener=listener, start=(valence, arousal), goal=goal, steps=tracks
         )
     started = start_session(
-        _engine(),
+        engine,
         listener,
         goal=goal,
         before=before,
@@ -374,6 +415,8 @@ def session_start(
                 "goal": s.goal,
                 "target": [s.target_valence, s.target_arousal],
                 "model_version": s.model_version,
+                "pace": (s.details or {}).get("pace"),
+                "learning": (s.details or {}).get("learning"),
                 "tracks": [asdict(t) for t in s.tracks],
                 "safety": started.risk.to_dict(),
                 "disclaimer": NOT_A_MEDICAL_DEVICE,
@@ -390,6 +433,22 @@ def session_start(
         title = " - ".join(x for x in (t.name, t.artists) if x) or t.track_id
         table.add_row(str(t.position), f"{title}\n[dim]{t.track_id}[/]", t.reason)
     console.print(table)
+    learning = (s.details or {}).get("learning") or {}
+    if learning.get("personalised"):
+        pace = (s.details or {}).get("pace")
+        pace_text = (
+            f"; pace {pace:.2f} per track ({(s.details or {}).get('pace_source')})"
+            if pace is not None
+            else ""
+        )
+        console.print(
+            f"Shaped by your feedback ({learning.get('n_feedback', 0)} answers, "
+            f"{learning.get('n_sessions', 0)} finished sessions): "
+            f"{learning.get('tracks_shaped', 0)} track(s) chosen for you{pace_text}.",
+            highlight=False,
+        )
+    elif learning and not learning.get("consent", True):
+        console.print("Learning is off for you: this journey is not personalised.")
     console.print(
         f"Give feedback: moodtune session feedback {s.id} TRACK_ID --thumbs up|down; "
         f"finish with: moodtune session finish {s.id} --mood WORD"

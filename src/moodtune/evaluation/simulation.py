@@ -1,12 +1,14 @@
 """Simulated listeners: does learning from feedback beat the same recommender without it?
 
 Each simulated listener has *hidden* tastes and a *hidden* mood response. They use moodtune
-for many sessions: the recommender builds a journey of ``n_tracks`` tracks from their current
-mood towards the goal's target, the listener accepts or skips each track, sometimes gives a
-thumb, marks tracks that helped, and checks in before and after. The learning recommender
-updates a ``PreferenceLearner`` from that feedback; the baseline is the same recommender with
-the learner never updated (and the default pace). Both arms see the same listeners, the same
-starting moods and goals (common random numbers), so their difference is the learning alone.
+for many sessions: the product's own recommender builds a journey of ``n_tracks`` tracks from
+their current mood towards the target of a goal from ``moodtune.mood.goals`` (with that goal's
+constraints) — ``moodtune.recommend.feedback.adaptive_journey``, which is what ``moodtune
+session start`` calls — the listener accepts or skips each track, sometimes gives a thumb,
+marks tracks that helped, and checks in before and after. The learning arms pass the
+listener's ``PreferenceLearner`` (updated from that feedback) to it; the baseline passes none
+and so gets the unpersonalised journey. Both arms see the same listeners, the same starting
+moods and goals (common random numbers), so their difference is the learning alone.
 
 The simulator's assumptions (documented in docs/learning.md; none is tuned to the answer):
 
@@ -38,17 +40,23 @@ import numpy as np
 import pandas as pd
 
 from moodtune.errors import InputError
+from moodtune.mood.goals import Goal, get_goal
+from moodtune.mood.space import MoodPoint
 from moodtune.recommend.feedback import (
+    DEFAULT_PREFERENCE_WEIGHT,
     FeedbackConfig,
     PreferenceLearner,
     SessionOutcome,
     TrackFeatures,
     TrackFeedback,
+    adaptive_journey,
 )
+from moodtune.recommend.journey import JourneyInfeasibleError
+from moodtune.recommend.tracks import TrackIndex
 
 __all__ = [
     "ARMS",
-    "GOAL_TARGETS",
+    "SIMULATED_GOALS",
     "SimulatedCatalog",
     "SimulationConfig",
     "SimulationResult",
@@ -63,14 +71,9 @@ __all__ = [
 # greedy (posterior mean, no exploration) as an ablation of exploration.
 ARMS: tuple[str, ...] = ("no_learning", "learning", "learning_greedy")
 
-# Where each goal aims in the valence-arousal plane (the simulated world's goals).
-GOAL_TARGETS: dict[str, tuple[float, float]] = {
-    "calm_down": (0.4, -0.5),
-    "lift_mood": (0.6, 0.3),
-    "energise": (0.5, 0.7),
-    "sleep": (0.2, -0.8),
-    "focus": (0.2, -0.1),
-}
+# The product's goals (``moodtune.mood.goals``) that move the listener; "stay" has no target
+# to move towards, so "mood improvement" (distance to the target) means nothing for it.
+SIMULATED_GOALS: tuple[str, ...] = tuple(g.value for g in Goal if g is not Goal.STAY)
 
 UNSEEN_FEATURES: tuple[str, ...] = ("popularity", "release_year", "key", "mode")
 
@@ -82,7 +85,6 @@ class SimulationConfig:
     n_listeners: int = 100
     n_sessions: int = 20
     n_tracks: int = 10
-    pool_size: int = 30
     seeds: tuple[int, ...] = (0, 1, 2)
     arms: tuple[str, ...] = ARMS
     n_archetypes: int = 4
@@ -96,11 +98,11 @@ class SimulationConfig:
     entrainment: float = 0.5
     tolerance_range: tuple[float, float] = (0.1, 0.6)
     mood_noise: float = 0.05
-    relevance_weight: float = 1.0
+    preference_weight: float = DEFAULT_PREFERENCE_WEIGHT
     learner: FeedbackConfig = field(default_factory=FeedbackConfig)
 
     def __post_init__(self) -> None:
-        for name in ("n_listeners", "n_sessions", "n_tracks", "pool_size"):
+        for name in ("n_listeners", "n_sessions", "n_tracks"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise InputError(f"{name} must be a positive integer", field=name, value=value)
@@ -111,6 +113,10 @@ class SimulationConfig:
             )
         if not self.seeds:
             raise InputError("at least one seed is needed", field="seeds")
+        if self.n_tracks < 2:
+            raise InputError(
+                "a journey needs at least 2 tracks", field="n_tracks", value=self.n_tracks
+            )
 
 
 # --- catalogue ------------------------------------------------------------------------------
@@ -118,17 +124,19 @@ class SimulationConfig:
 
 @dataclass
 class SimulatedCatalog:
-    """The usable catalogue, prepared for fast simulation.
+    """The usable catalogue, prepared for the simulation.
 
-    ``mood`` has shape (n, 2) (valence, arousal); ``features`` is the learner's feature map;
-    ``unseen`` (n, 4) are standardised features the learner never sees.
+    ``index`` is the product's ``TrackIndex`` over ``tracks`` (what journeys are built from);
+    ``features`` the learner's feature map over the same rows; ``mood`` has shape (n, 2)
+    (valence, arousal); ``unseen`` (n, 4) are standardised features the learner never sees.
+    Row ``i`` is the same track in all of them.
     """
 
     tracks: pd.DataFrame
     features: TrackFeatures
     mood: np.ndarray
     unseen: np.ndarray
-    tree: Any = field(repr=False)
+    index: TrackIndex = field(repr=False)
 
     @property
     def size(self) -> int:
@@ -138,10 +146,11 @@ class SimulatedCatalog:
 def prepare_catalog(tracks: pd.DataFrame) -> SimulatedCatalog:
     """Usable rows of a catalogue table (``Catalog.tracks``) ready for the simulator.
 
-    Needs ``track_id``, ``genres``, the audio features and ``mood_valence``/``mood_arousal``.
+    Needs ``track_id``, ``genres``, the audio features and ``mood_valence``/``mood_arousal``
+    (``name``/``artists`` default to the track id). The track index is the exact kind (faiss
+    ``IndexFlatL2``, built in a fraction of a second): journeys search the mood plane with its
+    k-d tree, never the audio index, so the kind does not change a journey.
     """
-    from scipy.spatial import cKDTree
-
     missing = [c for c in ("track_id", "mood_valence", "mood_arousal") if c not in tracks]
     if missing:
         raise InputError(
@@ -161,6 +170,9 @@ def prepare_catalog(tracks: pd.DataFrame) -> SimulatedCatalog:
             f"{len(tracks)}",
             field="tracks",
         )
+    for column in ("name", "artists"):
+        if column not in tracks.columns:
+            tracks[column] = tracks["track_id"].astype(str)
     unseen = np.zeros((len(tracks), len(UNSEEN_FEATURES)))
     for j, name in enumerate(UNSEEN_FEATURES):
         if name in tracks.columns:
@@ -171,7 +183,7 @@ def prepare_catalog(tracks: pd.DataFrame) -> SimulatedCatalog:
         features=TrackFeatures.from_tracks(tracks),
         mood=mood,
         unseen=unseen,
-        tree=cKDTree(mood),
+        index=TrackIndex(method="exact").fit(tracks),
     )
 
 
@@ -186,7 +198,8 @@ def synthetic_catalog(
     Distribution: genre uniform; each genre has its own mean for the nine audio features
     (Uniform(0.2, 0.8) on the unit-range ones), tracks scatter around it with sd 0.15
     (clipped to [0, 1]); tempo ~ N(120, 25) BPM, loudness ~ N(-8, 3) dB; mood position
-    valence = 2·valence - 1, arousal = 2·energy - 1; popularity U{0..100}, year U{1970..2020}.
+    valence = 2·valence - 1, arousal = 2·energy - 1; popularity U{0..100}, year U{1970..2020};
+    three tracks per artist.
     """
     rng = np.random.default_rng(random_state)
     unit: tuple[str, ...] = ("danceability", "energy", "speechiness", "acousticness")
@@ -197,6 +210,8 @@ def synthetic_catalog(
     values = np.clip(values, 0.0, 1.0)
     frame = pd.DataFrame(values, columns=list(unit))
     frame.insert(0, "track_id", [f"syn{i:05d}" for i in range(n_tracks)])
+    frame.insert(1, "name", [f"Synthetic {i}" for i in range(n_tracks)])
+    frame.insert(2, "artists", [f"Synthetic artist {i // 3}" for i in range(n_tracks)])
     frame["genres"] = [[g] for g in genre]
     frame["tempo"] = np.clip(rng.normal(120, 25, n_tracks), 50, 220)
     frame["loudness"] = np.clip(rng.normal(-8, 3, n_tracks), -30, 0)
@@ -240,7 +255,7 @@ def make_listeners(
     n_genres = len(catalog.features.genres)
     prior_sd = np.where(np.arange(d) < n_genres, 1.0, 0.5)
     archetypes = rng.normal(0.0, 1.0, (config.n_archetypes, d)) * prior_sd
-    goal_names = list(GOAL_TARGETS)
+    goal_names = list(SIMULATED_GOALS)
     listeners: list[HiddenListener] = []
     for index in range(config.n_listeners):
         own = np.random.default_rng([seed, 104729, index])
@@ -263,48 +278,6 @@ def make_listeners(
             )
         )
     return listeners
-
-
-# --- the recommender under test -------------------------------------------------------------
-
-
-def journey_waypoints(
-    start: np.ndarray, target: np.ndarray, *, pace: float, n_tracks: int
-) -> np.ndarray:
-    """Mood positions for each slot: ``pace`` per track from ``start`` towards ``target``,
-    then staying at the target; shape (n_tracks, 2)."""
-    distance = float(np.linalg.norm(target - start))
-    steps = np.arange(1, n_tracks + 1) * pace
-    fraction = np.minimum(1.0, steps / distance) if distance > 1e-9 else np.ones(n_tracks)
-    return start + fraction[:, None] * (target - start)
-
-
-def recommend_journey(
-    catalog: SimulatedCatalog,
-    waypoints: np.ndarray,
-    *,
-    pool_size: int,
-    weights: np.ndarray | None,
-    relevance_weight: float = 1.0,
-) -> np.ndarray:
-    """Pick one track per waypoint: the ``pool_size`` nearest by mood are candidates, scored by
-    mood fit (``-distance / farthest candidate``) plus the preference score ``x · weights``
-    (None: mood fit only). A track is used at most once per journey. Returns row indices."""
-    n = len(waypoints)
-    distances, indices = catalog.tree.query(waypoints, k=min(pool_size + n, catalog.size))
-    chosen: list[int] = []
-    used: set[int] = set()
-    for slot in range(n):
-        keep = [j for j, idx in enumerate(indices[slot]) if idx not in used][:pool_size]
-        candidates = indices[slot][keep]
-        dist = distances[slot][keep]
-        score = -relevance_weight * dist / max(float(dist.max()), 1e-9)
-        if weights is not None:
-            score = score + catalog.features.matrix[candidates] @ weights
-        pick = int(candidates[int(np.argmax(score))])
-        chosen.append(pick)
-        used.add(pick)
-    return np.asarray(chosen, dtype=int)
 
 
 # --- one session ----------------------------------------------------------------------------
@@ -333,7 +306,7 @@ def listen(
     before: np.ndarray,
     target: np.ndarray,
     goal: str,
-    pace: float,
+    pace: float | None,
     session_id: str,
     config: SimulationConfig,
     rng: np.random.Generator,
@@ -548,21 +521,28 @@ def _simulate_listener(
         reaction = np.random.default_rng([seed, index, session, 2])
         decision = np.random.default_rng([seed, index, session, 3, ARMS.index(arm)])
         goal = str(context.choice(listener.goals))
-        target = np.asarray(GOAL_TARGETS[goal])
         before = np.clip(listener.home_mood + context.normal(0.0, 0.2, 2), -1.0, 1.0)
-        if arm == "no_learning":
-            pace, weights = config.learner.default_pace, None
-        else:
-            pace = learner.recommended_pace(explore=explore, random_state=decision)
-            weights = learner.sample_weights(random_state=decision) if explore else learner.mean_
-        waypoints = journey_waypoints(before, target, pace=pace, n_tracks=config.n_tracks)
-        tracks = recommend_journey(
-            catalog,
-            waypoints,
-            pool_size=config.pool_size,
-            weights=weights,
-            relevance_weight=config.relevance_weight,
-        )
+        start = MoodPoint(float(before[0]), float(before[1]))
+        target = np.asarray(get_goal(goal).target_for(start).as_tuple())
+        try:
+            built = adaptive_journey(
+                catalog.index,
+                catalog.features,
+                start=start,
+                goal=goal,
+                steps=config.n_tracks,
+                learner=None if arm == "no_learning" else learner,
+                explore=explore,
+                preference_weight=config.preference_weight,
+                compare=False,
+                random_state=decision,
+            )
+        except JourneyInfeasibleError:
+            # The product would refuse this journey too; the session does not happen.
+            rows.append(_skipped_session(seed, arm, index, listener, session, goal))
+            continue
+        tracks = np.asarray(catalog.index.rows_for(built.journey.tracks["track_id"].tolist()))
+        pace = built.pace
         log = listen(
             listener,
             catalog,
@@ -589,8 +569,10 @@ def _simulate_listener(
                 "acceptance": float(log.accepted.mean()),
                 "gain": log.gain,
                 "pace": pace,
+                "personalised": built.personalised,
                 "tolerance": listener.tolerance,
                 "diversity": intra_list_diversity(catalog.features.matrix[tracks]),
+                "infeasible": False,
             }
         )
         offers["session"].extend([session] * len(tracks))
@@ -605,6 +587,26 @@ def _simulate_listener(
     frame.insert(0, "arm", arm)
     frame.insert(0, "seed", seed)
     return rows, frame
+
+
+def _skipped_session(
+    seed: int, arm: str, index: int, listener: HiddenListener, session: int, goal: str
+) -> dict[str, Any]:
+    return {
+        "seed": seed,
+        "arm": arm,
+        "listener": index,
+        "archetype": listener.archetype,
+        "session": session,
+        "goal": goal,
+        "acceptance": float("nan"),
+        "gain": float("nan"),
+        "pace": float("nan"),
+        "personalised": False,
+        "tolerance": listener.tolerance,
+        "diversity": float("nan"),
+        "infeasible": True,
+    }
 
 
 def quick_config(config: SimulationConfig, **changes: Any) -> SimulationConfig:

@@ -15,6 +15,12 @@ sharing between neighbouring paces. Goal and genre effectiveness are tracked wit
 
 Everything here is pure: it takes plain dataclasses (or a DataFrame) and NumPy arrays, never
 SQL, and the whole state serialises to JSON (``to_json`` / ``from_json``). See docs/learning.md.
+
+:func:`adaptive_journey` is where the learner meets the product: it builds the iso-principle
+journey (``moodtune.recommend.journey``) for a goal of ``moodtune.mood.goals``, with the
+learner's preference re-ranking each waypoint's candidates and its pace spacing the waypoints.
+The session service and the simulated listeners both call it, so the simulation measures the
+recommender listeners actually get.
 """
 
 from __future__ import annotations
@@ -23,29 +29,46 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from moodtune.errors import InputError
 
+if TYPE_CHECKING:
+    from moodtune.mood.space import MoodPoint
+    from moodtune.recommend.journey import Journey, JourneyPlan
+    from moodtune.recommend.tracks import TrackIndex
+
 __all__ = [
     "AUDIO_PREFERENCE_FEATURES",
+    "DEFAULT_PREFERENCE_WEIGHT",
+    "LEARNER_MODEL",
     "STATE_VERSION",
+    "AdaptiveJourney",
     "FeedbackConfig",
     "ListenerPreferences",
     "PreferenceLearner",
     "SessionOutcome",
     "TrackFeatures",
     "TrackFeedback",
+    "adaptive_journey",
     "feedback_from_frame",
     "feedback_reward",
     "mood_gain",
+    "plan_at_pace",
+    "plan_pace",
     "sessions_from_frame",
 ]
 
 STATE_VERSION = 1
+#: Names the learner in a session's model version.
+LEARNER_MODEL = f"preference-learner v{STATE_VERSION} (Bayesian linear weights, Thompson)"
+#: How far preference may trade against closeness in a journey, in pool radii per reward unit
+#: (see ``build_journey(preference_weight=)``): a track the listener is expected to like by one
+#: thumbs-up more may sit as far from its waypoint as the farthest of the nearest candidates.
+DEFAULT_PREFERENCE_WEIGHT = 1.0
 
 # Audio features the learner weighs (standardised over the catalogue). Key and mode are left
 # out: they are categorical and carry little taste signal on their own.
@@ -61,6 +84,22 @@ AUDIO_PREFERENCE_FEATURES: tuple[str, ...] = (
     "tempo",
 )
 MOOD_FEATURES: tuple[str, ...] = ("mood_valence", "mood_arousal")
+
+# Plain words for a feature that raised a track's score: (when above the catalogue mean,
+# when below it).
+_FEATURE_WORDS: dict[str, tuple[str, str]] = {
+    "danceability": ("danceable", "less danceable"),
+    "energy": ("energetic", "gentle"),
+    "loudness": ("loud", "quiet"),
+    "speechiness": ("wordy", "few spoken words"),
+    "acousticness": ("acoustic", "electronic"),
+    "instrumentalness": ("instrumental", "with vocals"),
+    "liveness": ("live", "studio"),
+    "valence": ("bright", "dark"),
+    "tempo": ("fast", "slow"),
+    "mood_valence": ("pleasant mood", "sombre mood"),
+    "mood_arousal": ("lively mood", "low-key mood"),
+}
 
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -591,6 +630,16 @@ class PreferenceLearner:
             learner.observe_session(outcome, features)
         return learner
 
+    @property
+    def has_evidence(self) -> bool:
+        """Whether any feedback or finished session has moved the learner from its prior."""
+        return self.n_feedback_ > 0 or self.n_sessions_ > 0
+
+    @property
+    def has_pace_evidence(self) -> bool:
+        """Whether a finished session with a known pace has been observed."""
+        return bool(self.pace_weight_.any())
+
     # -- posterior --
 
     def _posterior(self) -> tuple[np.ndarray, np.ndarray]:
@@ -669,6 +718,33 @@ class PreferenceLearner:
         combined = base + preference_weight * pref
         order = np.argsort(-combined, kind="stable")
         return [(str(track_ids[i]), float(combined[i])) for i in order]
+
+    def explain(self, x: np.ndarray, *, top: int = 3, threshold: float = 0.1) -> list[str]:
+        """Plain words for what raises the score of one track (feature row ``x``).
+
+        The features whose contribution ``x_j * mean_j`` (posterior mean, reward units) is at
+        least ``threshold`` — a tenth of a thumbs-up by default — largest first, at most
+        ``top``: a genre's name (``"rock"``) or an audio word (``"acoustic"``, ``"slow"``).
+        Empty when nothing the listener liked stands out.
+        """
+        x = np.asarray(x, dtype=float).reshape(-1)
+        if x.shape != (len(self.feature_names),):
+            raise InputError(
+                f"a feature row must have {len(self.feature_names)} values, got {x.shape}",
+                field="x",
+            )
+        contribution = x * self.mean_
+        words: list[str] = []
+        for j in np.argsort(-contribution, kind="stable"):
+            if contribution[j] < threshold or len(words) >= top:
+                break
+            name = self.feature_names[j]
+            if name.startswith("genre:"):
+                words.append(name.removeprefix("genre:"))
+            else:
+                high, low = _FEATURE_WORDS.get(name, (f"high {name}", f"low {name}"))
+                words.append(high if x[j] > 0 else low)
+        return list(dict.fromkeys(words))
 
     # -- pace --
 
@@ -825,3 +901,150 @@ def _summarise(table: Mapping[str, list[float]]) -> dict[str, dict[str, float]]:
         se = math.sqrt(variance / count) if count > 1 else float("nan")
         out[name] = {"count": count, "mean_gain": mean, "se": se}
     return out
+
+
+# --- journeys ------------------------------------------------------------------------------
+
+
+def plan_at_pace(start: MoodPoint, target: MoodPoint, *, steps: int, pace: float) -> JourneyPlan:
+    """Waypoints that move on average at most ``pace`` (mood-plane distance) per track.
+
+    The move from ``start`` to ``target`` takes ``ceil(distance / pace)`` tracks, spaced by the
+    same smoothstep as :func:`moodtune.recommend.journey.plan_journey` (so single steps reach
+    1.5 x the mean in the middle of the move); the remaining tracks stay at the target. When
+    ``steps`` tracks are too few to arrive at this pace, the journey moves ``pace`` per track
+    on average and ends short of the target: a journey that moves too fast for a listener
+    loses them, and the learner only slows down when slower journeys helped this listener.
+    """
+    from moodtune.mood.space import MoodPoint
+    from moodtune.recommend.journey import JourneyPlan, plan_journey
+
+    if not (isinstance(pace, int | float) and math.isfinite(pace) and pace > 0):
+        raise InputError(
+            "pace must be a positive mood-plane distance per track",
+            field="pace",
+            value=pace,
+            allowed="> 0",
+        )
+    full = plan_journey(start, target, steps=steps)  # validates start, target and steps
+    distance = start.distance(target)
+    if distance < 1e-9:
+        return full
+    moves = math.ceil(distance / pace - 1e-9)
+    if moves >= steps - 1:
+        reach = min(1.0, (steps - 1) * pace / distance)
+        end = MoodPoint(
+            float(start.valence + reach * (target.valence - start.valence)),
+            float(start.arousal + reach * (target.arousal - start.arousal)),
+        )
+        waypoints = plan_journey(start, end, steps=steps).waypoints
+    else:
+        moving = plan_journey(start, target, steps=moves + 1).waypoints
+        waypoints = (*moving, *([target] * (steps - 1 - moves)))
+    return JourneyPlan(start=start, target=target, waypoints=tuple(waypoints))
+
+
+def plan_pace(plan: JourneyPlan) -> float | None:
+    """The pace a plan moves at: mean waypoint-to-waypoint distance over the tracks that move.
+
+    None when the plan does not move (e.g. the "stay" goal).
+    """
+    path = plan.path()
+    steps = np.sqrt((np.diff(path, axis=0) ** 2).sum(axis=1))
+    moving = steps > 1e-9
+    if not moving.any():
+        return None
+    return float(steps[moving].mean())
+
+
+@dataclass
+class AdaptiveJourney:
+    """A journey built for one listener, and how the learner shaped it.
+
+    ``personalised``: the learner had evidence and its preference (and, with pace evidence,
+    its pace) were used. ``pace``: the plan's pace (:func:`plan_pace`), recorded so the learner
+    can learn from the session. ``pace_source``: ``"learned"`` or ``"plan"`` (spread over the
+    requested number of tracks). ``shaped``: per track, whether preference changed it (the
+    track differs from the same plan built without preference; only when ``compare=True``).
+    ``liked``: per track, words for what the listener liked about it (empty when not shaped).
+    """
+
+    journey: Journey
+    plan: JourneyPlan
+    personalised: bool
+    pace: float | None
+    pace_source: str
+    shaped: list[bool]
+    liked: list[list[str]]
+    weights: np.ndarray | None = None
+
+
+def adaptive_journey(
+    index: TrackIndex,
+    features: TrackFeatures,
+    *,
+    start: MoodPoint,
+    goal: str,
+    steps: int,
+    learner: PreferenceLearner | None = None,
+    explore: bool = True,
+    preference_weight: float = DEFAULT_PREFERENCE_WEIGHT,
+    compare: bool = True,
+    random_state: np.random.Generator | int | None = None,
+) -> AdaptiveJourney:
+    """The iso-principle journey toward ``goal`` for one listener (see the module docstring).
+
+    Without a learner, or with one that has seen no feedback and no finished session, this is
+    exactly ``build_journey(index, plan_journey(start, goal target, steps=steps), goal=spec)``:
+    the unpersonalised journey. Otherwise the learner's score (one Thompson draw when
+    ``explore``, else the posterior mean) re-ranks each waypoint's candidates with
+    ``preference_weight``, and once it has pace evidence its recommended pace spaces the
+    waypoints (:func:`plan_at_pace`). ``features`` must be the learner's feature map over
+    ``index.tracks_`` (same rows, same order).
+    """
+    from moodtune.mood.goals import get_goal
+    from moodtune.recommend.journey import build_journey, plan_journey
+
+    if len(features.track_ids) != len(index.tracks_):
+        raise InputError(
+            f"the feature map has {len(features.track_ids)} tracks, the index "
+            f"{len(index.tracks_)}: build both from the same catalogue table",
+            field="features",
+        )
+    spec = get_goal(goal)
+    end = spec.target_for(start)
+    personalised = learner is not None and learner.has_evidence
+    if learner is None or not personalised:
+        plan = plan_journey(start, end, steps=steps)
+        journey = build_journey(index, plan, goal=spec)
+        n = len(journey.tracks)
+        return AdaptiveJourney(
+            journey, plan, False, plan_pace(plan), "plan", [False] * n, [[] for _ in range(n)]
+        )
+    learner._check_features(features)
+    rng = np.random.default_rng(random_state)
+    if learner.has_pace_evidence:
+        pace = learner.recommended_pace(explore=explore, random_state=rng)
+        plan, pace_source = plan_at_pace(start, end, steps=steps, pace=pace), "learned"
+    else:
+        plan, pace_source = plan_journey(start, end, steps=steps), "plan"
+    weights = learner.sample_weights(random_state=rng) if explore else learner.mean_
+    scores = features.matrix @ weights
+    journey = build_journey(
+        index, plan, goal=spec, preference=scores, preference_weight=preference_weight
+    )
+    ids = journey.tracks["track_id"].astype(str).tolist()
+    if compare:
+        plain = build_journey(index, plan, goal=spec)
+        plain_ids = plain.tracks["track_id"].astype(str).tolist()
+        shaped = [a != b for a, b in zip(ids, plain_ids, strict=True)]
+    else:
+        shaped = [False] * len(ids)
+    rows = features.rows(ids)
+    liked = [
+        learner.explain(features.matrix[row]) if was_shaped else []
+        for row, was_shaped in zip(rows, shaped, strict=True)
+    ]
+    return AdaptiveJourney(
+        journey, plan, True, plan_pace(plan), pace_source, shaped, liked, weights=weights
+    )

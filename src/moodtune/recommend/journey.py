@@ -13,6 +13,10 @@ with a beam search that
   each jump (so smaller steps win among equally close tracks);
 * never repeats a song and allows at most ``max_per_artist`` tracks by one artist.
 
+An optional ``preference`` hook (a listener's learned score per track, e.g. from
+``moodtune.recommend.feedback.PreferenceLearner``) re-ranks each waypoint's candidates: it is
+blended with the mood-distance cost with a documented weight, and without it nothing changes.
+
 :func:`evaluate_journeys` compares journeys with a naive baseline (random tracks from the
 target's quadrant) over many random start/target pairs.
 """
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +48,7 @@ __all__ = [
     "JourneyMetrics",
     "JourneyPlan",
     "JumpBounds",
+    "PreferenceScores",
     "build_journey",
     "evaluate_journeys",
     "journey_metrics",
@@ -54,6 +59,11 @@ __all__ = [
 #: usable duration is used instead when a catalog is at hand).
 DEFAULT_TRACK_MINUTES = 3.5
 MAX_STEPS = 200
+
+#: A listener's preference for tracks, higher is better (reward units: about +1 for a track
+#: they will like, -1 for one they will skip): an array over the index's catalog rows, shape
+#: ``(len(index.tracks_),)``, or a function from an array of catalog rows to their scores.
+PreferenceScores = np.ndarray | Callable[[np.ndarray], np.ndarray]
 
 
 class JourneyInfeasibleError(MoodtuneError):
@@ -265,6 +275,8 @@ def build_journey(
     trend_penalty: float = 0.05,
     goal: GoalSpec | None = None,
     label: str | None = None,
+    preference: PreferenceScores | None = None,
+    preference_weight: float = 1.0,
 ) -> Journey:
     """Choose one track per waypoint of ``plan`` (see the module docstring).
 
@@ -292,6 +304,17 @@ def build_journey(
         tempo trend, its no-explicit rule on every track, its hard constraints (tempo range,
         energy, speechiness) on the tracks within ``goal.radius`` of the target, and its
         preferred audio profile (unless ``profile`` is given).
+    preference
+        The listener's score per track (:data:`PreferenceScores`; None: no personalisation).
+        It re-ranks each waypoint's candidates, which are still the tracks nearest the
+        waypoint, so preference never pulls a track from elsewhere in the plane.
+    preference_weight
+        How far preference may trade against closeness: a candidate's cost is lowered by
+        ``preference_weight x r x score``, where ``r`` is the mood distance of the farthest
+        candidate in that waypoint's pool. So a track scoring one reward unit higher may sit
+        up to ``preference_weight`` pool radii farther from its waypoint (the radius adapts to
+        how dense the catalog is there). The chosen tracks' scores are returned in the
+        ``preference`` column.
 
     Raises
     ------
@@ -313,6 +336,7 @@ def build_journey(
             field="candidates" if candidates < 1 else "beam_width",
             value=min(candidates, beam_width),
         )
+    score_rows = _preference_scorer(index, preference, preference_weight)
     if goal is not None and not goal.allow_explicit:
         filters = (filters or TrackFilters()).merged(TrackFilters(explicit=False))
     outcome = index.filter_outcome(filters)
@@ -353,6 +377,8 @@ def build_journey(
             beam_width=beam_width,
             jump_penalty=jump_penalty,
             notes=notes,
+            preference=score_rows,
+            preference_weight=preference_weight,
         )
         if chosen is not None:
             break
@@ -366,7 +392,57 @@ def build_journey(
             f"{outcome.count:,} tracks that pass the filters; allow larger jumps, more tracks "
             "or fewer filters"
         )
-    return _assemble(index, plan, chosen, bounds, step_outcomes, notes, label, max_per_artist, goal)
+    journey = _assemble(
+        index, plan, chosen, bounds, step_outcomes, notes, label, max_per_artist, goal
+    )
+    if score_rows is not None:
+        journey.tracks["preference"] = score_rows(np.asarray(chosen, dtype=np.int64))
+        journey.query["preference_weight"] = preference_weight
+    return journey
+
+
+def _preference_scorer(
+    index: TrackIndex, preference: PreferenceScores | None, weight: float
+) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The preference hook as one function of catalog rows (validated), or None."""
+    if preference is None:
+        return None
+    if not (isinstance(weight, int | float) and math.isfinite(weight) and weight >= 0):
+        raise InputError(
+            "preference_weight must be a non-negative number",
+            field="preference_weight",
+            value=weight,
+            allowed=">= 0",
+        )
+    if callable(preference):
+        scorer = preference
+
+        def score(rows: np.ndarray) -> np.ndarray:
+            values = np.asarray(scorer(rows), dtype=float)
+            if values.shape != rows.shape:
+                raise InputError(
+                    f"the preference function returned shape {values.shape} for {rows.shape} rows",
+                    field="preference",
+                    allowed="one score per row",
+                )
+            return values
+
+        return score
+    table = np.asarray(preference, dtype=float)
+    if table.shape != (len(index.tracks_),):
+        raise InputError(
+            f"preference scores have shape {table.shape}, the catalog has "
+            f"{len(index.tracks_)} rows",
+            field="preference",
+            allowed=f"an array of shape ({len(index.tracks_)},) or a function of rows",
+        )
+    if not np.isfinite(table[index.usable_rows_]).all():
+        raise InputError(
+            "preference scores must be finite for every usable track",
+            field="preference",
+            allowed="finite numbers",
+        )
+    return lambda rows: table[rows]
 
 
 def _beam_search(
@@ -385,6 +461,8 @@ def _beam_search(
     beam_width: int,
     jump_penalty: float,
     notes: list[str],
+    preference: Callable[[np.ndarray], np.ndarray] | None = None,
+    preference_weight: float = 0.0,
 ) -> tuple[list[int] | None, int]:
     """One beam search; returns (rows, 0) or (None, index of the step that had no way on)."""
     songs = index.duplicate_codes_
@@ -405,8 +483,12 @@ def _beam_search(
             return None, step
         rows = np.asarray(rows_list, dtype=np.int64)
         tie = index._profile_distance(rows, profile) * index.tie_weight
+        dist = np.array([dist_of[r] for r in rows_list])
+        local = dist + tie
+        if preference is not None:
+            local = local - preference_weight * float(dist.max()) * preference(rows)
         pools.append(rows)
-        locals_.append(np.array([dist_of[r] for r in rows_list]) + tie)
+        locals_.append(local)
     # Backward pass (lookahead): keep only candidates from which the end can still be reached
     # within the jump bounds, so the forward search never walks into a dead end (e.g. a tempo
     # too far above a sleep goal's range to come down in time).
