@@ -1,1 +1,2 @@
-"""moodtune.evaluation."""
+"""Evaluation kept apart from models: metrics, splits, the leakage demonstration, offline
+genre evaluation and simulated listeners."""
