@@ -251,7 +251,7 @@ def test_feedback_personalises_the_next_cli_session_and_show_says_what_was_learn
     run("session", "finish", first["session_id"], "--mood", "calm")
 
     second = run("session", "start", "Sam", "--goal", "calm_down", "--mood", "tense")
-    assert "Shaped by your feedback (8 answers, 1 finished sessions)" in second.stdout
+    assert "Shaped by your feedback (8 answer(s), 1 finished session(s))" in second.stdout
     assert "matches what you liked: rock" in second.stdout
     shown = run_json("listener", "show", listener_id)["learned"]
     assert shown["personalised"] and shown["preferred_genres"] == ["rock"]

@@ -146,6 +146,8 @@ def test_recorded_session_keeps_pace_and_learner_version(
     assert session.details is not None
     assert session.details["pace"] == pytest.approx(built.pace)
     assert session.details["learning"]["state_version"] == 1
+    learning = session.details["learning"]
+    assert 0 <= learning["tracks_explored"] <= learning["tracks_shaped"] <= 6
     assert "preference-learner v1" in session.model_version
     assert built.adaptive.journey.metrics.within_bounds
     # Thompson draws are reproducible with a seed.

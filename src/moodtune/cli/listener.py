@@ -442,9 +442,10 @@ def session_start(
             else ""
         )
         console.print(
-            f"Shaped by your feedback ({learning.get('n_feedback', 0)} answers, "
-            f"{learning.get('n_sessions', 0)} finished sessions): "
-            f"{learning.get('tracks_shaped', 0)} track(s) chosen for you{pace_text}.",
+            f"Shaped by your feedback ({learning.get('n_feedback', 0)} answer(s), "
+            f"{learning.get('n_sessions', 0)} finished session(s)): "
+            f"{learning.get('tracks_shaped', 0)} track(s) chosen for you, "
+            f"{learning.get('tracks_explored', 0)} of them to learn more{pace_text}.",
             highlight=False,
         )
     elif learning and not learning.get("consent", True):

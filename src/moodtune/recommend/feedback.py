@@ -966,7 +966,11 @@ class AdaptiveJourney:
     can learn from the session. ``pace_source``: ``"learned"`` or ``"plan"`` (spread over the
     requested number of tracks). ``shaped``: per track, whether preference changed it (the
     track differs from the same plan built without preference; only when ``compare=True``).
-    ``liked``: per track, words for what the listener liked about it (empty when not shaped).
+    ``explored``: per shaped track, whether it came from exploration rather than belief (with
+    ``explore``, the posterior mean does not score it above the track the unpersonalised
+    journey had there).
+    ``liked``: per track, words for what the listener liked about it (empty when not shaped
+    or explored).
     """
 
     journey: Journey
@@ -976,6 +980,7 @@ class AdaptiveJourney:
     pace_source: str
     shaped: list[bool]
     liked: list[list[str]]
+    explored: list[bool] = field(default_factory=list)
     weights: np.ndarray | None = None
 
 
@@ -1019,7 +1024,14 @@ def adaptive_journey(
         journey = build_journey(index, plan, goal=spec)
         n = len(journey.tracks)
         return AdaptiveJourney(
-            journey, plan, False, plan_pace(plan), "plan", [False] * n, [[] for _ in range(n)]
+            journey,
+            plan,
+            False,
+            plan_pace(plan),
+            "plan",
+            [False] * n,
+            [[] for _ in range(n)],
+            [False] * n,
         )
     learner._check_features(features)
     rng = np.random.default_rng(random_state)
@@ -1034,17 +1046,19 @@ def adaptive_journey(
         index, plan, goal=spec, preference=scores, preference_weight=preference_weight
     )
     ids = journey.tracks["track_id"].astype(str).tolist()
+    rows = features.rows(ids)
+    shaped = [False] * len(ids)
+    explored = [False] * len(ids)
     if compare:
         plain = build_journey(index, plan, goal=spec)
-        plain_ids = plain.tracks["track_id"].astype(str).tolist()
-        shaped = [a != b for a, b in zip(ids, plain_ids, strict=True)]
-    else:
-        shaped = [False] * len(ids)
-    rows = features.rows(ids)
+        plain_rows = features.rows(plain.tracks["track_id"].astype(str).tolist())
+        shaped = [bool(a != b) for a, b in zip(rows, plain_rows, strict=True)]
+        believed = learner.score(features.matrix[rows]) - learner.score(features.matrix[plain_rows])
+        explored = [explore and s and bool(b <= 0) for s, b in zip(shaped, believed, strict=True)]
     liked = [
-        learner.explain(features.matrix[row]) if was_shaped else []
-        for row, was_shaped in zip(rows, shaped, strict=True)
+        learner.explain(features.matrix[row]) if s and not e else []
+        for row, s, e in zip(rows, shaped, explored, strict=True)
     ]
     return AdaptiveJourney(
-        journey, plan, True, plan_pace(plan), pace_source, shaped, liked, weights=weights
+        journey, plan, True, plan_pace(plan), pace_source, shaped, liked, explored, weights
     )

@@ -207,16 +207,20 @@ class PersonalJourney:
         return self.adaptive.pace
 
 
-def _reason(base: str, liked: list[str], shaped: bool, short: bool, last: bool) -> str:
+def _reason(
+    base: str, *, liked: list[str], shaped: bool, explored: bool, short: bool, last: bool
+) -> str:
     if last and short:
         base = base.replace(
             "arrives at the target", "ends short of the target, at the pace that suits you"
         )
     if not shaped:
         return base
+    if explored:
+        return f"{base}; something different, to learn more about your taste"
     if liked:
         return f"{base}; matches what you liked: {', '.join(liked)}"
-    return f"{base}; chosen over a closer track your feedback suggests you would skip"
+    return f"{base}; chosen over a closer track your feedback suggests you would enjoy less"
 
 
 def personal_journey(
@@ -265,10 +269,11 @@ def personal_journey(
                 track_id=str(row["track_id"]),
                 reason=_reason(
                     str(row.get("reason") or "on the path to your goal"),
-                    adaptive.liked[i],
-                    adaptive.shaped[i],
-                    short,
-                    i == len(records) - 1,
+                    liked=adaptive.liked[i],
+                    shaped=adaptive.shaped[i],
+                    explored=adaptive.explored[i],
+                    short=short,
+                    last=i == len(records) - 1,
                 ),
                 name=None if row.get("name") is None else str(row["name"]),
                 artists=None if row.get("artists") is None else str(row["artists"]),
@@ -294,6 +299,7 @@ def personal_journey(
             preference_weight=preference_weight,
             preferred_genres=prefs.preferred_genres,
             tracks_shaped=int(sum(adaptive.shaped)),
+            tracks_explored=int(sum(adaptive.explored)),
             skipped_feedback=learned.skipped_feedback,
         )
     details: dict[str, Any] = {
