@@ -4,10 +4,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from moodtune.catalog import import_catalog, load_catalog
 from moodtune.config import Settings
 from moodtune.data.registry import load_table
+from moodtune.errors import InputError
 
 
 def test_small_import_is_placed_on_the_default_catalogs_mood_plane(
@@ -27,3 +29,19 @@ def test_small_import_is_placed_on_the_default_catalogs_mood_plane(
     theirs = default.tracks.set_index("track_id").loc[mine.index, ["mood_valence", "mood_arousal"]]
     np.testing.assert_allclose(mine.to_numpy(float), theirs.to_numpy(float), atol=1e-6)
     assert set(small.tracks["mood_cluster"]) <= set(default.mood_cluster_names)
+
+
+def test_tiny_import_without_the_default_catalog_is_refused_clearly(
+    tmp_path: Path, mirror_dir: Path
+) -> None:
+    reference = load_table(
+        "spotify_songs", settings=Settings(data_dir=tmp_path / "a", mirror_dir=mirror_dir)
+    )
+    path = tmp_path / "five.csv"
+    reference.drop_duplicates("track_id").head(5).to_csv(path, index=False)
+    isolated = Settings(data_dir=tmp_path / "b", mirror_dir=tmp_path / "no-mirror", offline=True)
+    with pytest.raises(InputError, match="too few to fit its own mood model"):
+        import_catalog(path, name="five", settings=isolated)
+    assert not any((tmp_path / "b").rglob("catalogs.json")) or "five" not in "".join(
+        p.read_text() for p in (tmp_path / "b").rglob("catalogs.json")
+    )

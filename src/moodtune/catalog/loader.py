@@ -40,7 +40,7 @@ from moodtune.catalog.store import (
     validate_catalog_name,
 )
 from moodtune.config import Settings, get_settings
-from moodtune.errors import InputError, ValidationReport
+from moodtune.errors import DataIntegrityError, InputError, ValidationReport
 
 __all__ = [
     "DEFAULT_CATALOG",
@@ -280,6 +280,8 @@ def _scaled_features(tracks: pd.DataFrame) -> tuple[np.ndarray, dict[str, list[f
 #: Below this many usable tracks an imported catalog borrows the default catalog's mood model
 #: and clusters (a playlist of 15 songs cannot define its own mood clusters).
 SMALL_CATALOG_TRACKS = 500
+#: Without the default catalog at hand, a catalog needs this many tracks to fit its own.
+MIN_OWN_FIT_TRACKS = 40
 
 
 def _build_derived(
@@ -291,7 +293,16 @@ def _build_derived(
     usable = tracks["usable"].to_numpy(dtype=bool)
     reference = None
     if name != DEFAULT_CATALOG and usable.sum() < SMALL_CATALOG_TRACKS:
-        reference = load_catalog(settings, name=DEFAULT_CATALOG).usable_tracks
+        try:
+            reference = load_catalog(settings, name=DEFAULT_CATALOG).usable_tracks
+        except DataIntegrityError as exc:
+            if usable.sum() < MIN_OWN_FIT_TRACKS:
+                raise InputError(
+                    f"this catalog has {int(usable.sum())} usable tracks, too few to fit its own "
+                    f"mood model and clusters (at least {MIN_OWN_FIT_TRACKS}), and the default "
+                    f"catalog it would borrow them from is unavailable: {exc}",
+                    field="tracks",
+                ) from exc
     annotation = annotate_tracks(
         tracks, fit_mask=usable, reference=reference, random_state=settings.random_state
     )
