@@ -87,3 +87,39 @@ def test_bad_profiles_give_clear_errors(
     code = handle_errors(app)
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["nosuchcommand"],
+        ["tracks", "similar"],
+        ["persona", "--anxiety", "abc", "--depression", "1", "--insomnia", "1", "--ocd", "1"],
+        ["recommend", "genres", "-n", "0", "--anxiety", "1", "--depression", "1",
+         "--insomnia", "1", "--ocd", "1"],
+    ],
+)  # fmt: skip
+def test_usage_errors_exit_2_without_traceback(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.argv", ["moodtune", *args])
+    assert handle_errors(app) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_unreadable_profile_path_is_an_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.argv", ["moodtune", "effect", "--profile", str(tmp_path), "--json"])
+    assert handle_errors(app) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"]["file"] == str(tmp_path)
+
+
+def test_version(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from moodtune import __version__
+
+    monkeypatch.setattr("sys.argv", ["moodtune", "--version"])
+    assert handle_errors(app) == 0
+    assert __version__ in capsys.readouterr().out

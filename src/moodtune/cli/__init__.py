@@ -7,6 +7,7 @@ so ``moodtune --help`` and simple commands start fast.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -22,6 +23,26 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from moodtune import __version__
+
+        typer.echo(f"moodtune {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """moodtune: a mood-aware music-therapy recommender. Not a medical device."""
+
+
 app.add_typer(data.app, name="data")
 app.add_typer(survey.app, name="survey")
 app.add_typer(catalog.app, name="catalog")

@@ -17,31 +17,35 @@ err_console = Console(stderr=True)
 
 
 def handle_errors(app: Callable[..., Any]) -> int:
-    """Run the Typer app; a ``MoodtuneError`` prints its message (never a traceback)."""
-    try:
-        app(standalone_mode=False)
-    except MoodtuneError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-        return 2
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except Exception as exc:  # click's own usage errors
-        import click
+    """Run the Typer app and turn every expected failure into a message and an exit code.
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        raise
+    Usage errors are Typer's own (message and exit code 2). A ``MoodtuneError`` or a file that
+    cannot be read or written prints one line naming what is wrong (exit code 2), as JSON on
+    stdout too when ``--json`` was asked for. Anything else is a bug and keeps its traceback.
+    """
+    try:
+        app()  # standalone: Typer reports usage errors and aborts itself and raises SystemExit
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except MoodtuneError as exc:
+        return _report(exc, exc.as_dict() if isinstance(exc, InputError) else {"message": str(exc)})
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        message = f"{exc.strerror or exc}{where}"
+        return _report(message, {"message": message, "file": getattr(exc, "filename", None)})
+    except UnicodeDecodeError as exc:
+        message = f"a file is not UTF-8 text: {exc.reason} at byte {exc.start}"
+        return _report(message, {"message": message})
     return 0
+
+
+def _report(error: object, payload: dict[str, Any]) -> int:
+    err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+    if "--json" in sys.argv[1:]:
+        print_json({"error": payload})
+    return 2
 
 
 def print_json(payload: Any) -> None:
     """Write ``payload`` as JSON to stdout (NaN becomes null)."""
     sys.stdout.write(json.dumps(to_jsonable(payload), indent=2, default=str) + "\n")
-
-
-def input_error_json(exc: InputError) -> dict[str, Any]:
-    """The JSON form of an input error, for ``--json`` output."""
-    return {"error": exc.as_dict()}
