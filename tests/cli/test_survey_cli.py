@@ -123,3 +123,16 @@ def test_version(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyP
     monkeypatch.setattr("sys.argv", ["moodtune", "--version"])
     assert handle_errors(app) == 0
     assert __version__ in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("depression", "at_risk"), [(10, True), (2, False)])
+def test_profile_answers_carry_crisis_resources_when_scores_signal_risk(
+    settings: Settings, depression: int, at_risk: bool
+) -> None:
+    scores = ["--anxiety", "3", "--depression", str(depression), "--insomnia", "1", "--ocd", "0"]
+    for command in (["recommend", "genres"], ["persona"]):
+        result = runner.invoke(app, [*command, *scores, "--freq", "Rock=3", "--json"])
+        assert result.exit_code == 0, result.output
+        safety = json.loads(result.stdout)["safety"]
+        assert safety["at_risk"] is at_risk
+        assert bool(safety["resources"]) is at_risk

@@ -49,3 +49,11 @@ def _report(error: object, payload: dict[str, Any]) -> int:
 def print_json(payload: Any) -> None:
     """Write ``payload`` as JSON to stdout (NaN becomes null)."""
     sys.stdout.write(json.dumps(to_jsonable(payload), indent=2, default=str) + "\n")
+
+
+def show_support(risk: Any) -> None:
+    """Print the support message of a ``RiskAssessment`` when it signals risk."""
+    from rich.panel import Panel
+
+    if risk.at_risk:
+        console.print(Panel(risk.message, title="Support is available", border_style="yellow"))

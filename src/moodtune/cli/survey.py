@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from moodtune.cli._common import console, print_json
+from moodtune.cli._common import console, print_json, show_support
 from moodtune.cli._profile import (
     Age,
     Anxiety,
@@ -19,6 +19,7 @@ from moodtune.cli._profile import (
     Ocd,
     ProfileFile,
     build_profile,
+    profile_support,
 )
 
 app = typer.Typer(help="The listener survey: personas, effect model, genre recommenders.")
@@ -178,13 +179,15 @@ def persona_command(
         exploratory=exploratory,
         freq=freq,
     )
+    support = profile_support(profile)
     model = load_or_fit_personas()
     assignment = assign_persona(profile, model)
     if map_html:
         persona_map_figure(model, assignment=assignment, html_path=map_html)
     if as_json:
-        print_json(assignment.as_dict())
+        print_json({**assignment.as_dict(), "safety": support.to_dict()})
         return
+    show_support(support)
     from moodtune.cli.survey_render import render_assignment
 
     render_assignment(assignment.as_dict(), console)
@@ -228,9 +231,11 @@ def effect_command(
 
         model = train_effect_model(progress=advance)
     prediction = predict_effect(profile, model)
+    support = profile_support(profile)
     if as_json:
-        print_json(prediction.as_dict())
+        print_json({**prediction.as_dict(), "safety": support.to_dict()})
         return
+    show_support(support)
     from moodtune.cli.survey_render import render_effect
 
     render_effect(prediction.as_dict(), console)
@@ -273,9 +278,17 @@ def recommend_genres_command(
     )
     model = load_or_fit_genre_recommender(method)
     recs = model.recommend(profile, n=n, filter_already_liked=not include_liked)
+    support = profile_support(profile)
     if as_json:
-        print_json({"method": method, "recommendations": [r.as_dict() for r in recs]})
+        print_json(
+            {
+                "method": method,
+                "recommendations": [r.as_dict() for r in recs],
+                "safety": support.to_dict(),
+            }
+        )
         return
+    show_support(support)
     from rich.table import Table
 
     table = Table(title=f"Genre recommendations ({method})")
