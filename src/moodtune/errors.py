@@ -79,6 +79,8 @@ class ValidationReport(InputError):
         shown = "\n".join(f"  - {p}" for p in problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         super().__init__(f"{len(problems)} problem(s) found:\n{shown}{more}", file=file)
+        if problems:  # where the first problem is, for callers that look at one field
+            self.row, self.field, self.value = problems[0].row, problems[0].field, problems[0].value
 
     def _render(self) -> str:
         return self.message if self.file is None else f"file {self.file}: {self.message}"

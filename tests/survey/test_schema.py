@@ -121,3 +121,23 @@ def test_canonical_genre_variants() -> None:
     assert canonical_genre("R and B") == "R&B"
     assert canonical_genre("video game music") == "Video game music"
     assert canonical_genre("LO-FI") == "Lofi"
+
+
+def test_every_bad_profile_field_is_reported_with_its_value() -> None:
+    with pytest.raises(ValidationReport) as info:
+        profile_from_mapping(
+            {"age": -5, "hours_per_day": 30, "anxiety": 1, "depression": 1, "insomnia": 1,
+             "ocd": 1},
+            source="me.json",
+        )  # fmt: skip
+    problems = {p.field: str(p) for p in info.value.problems}
+    assert set(problems) == {"age", "hours_per_day"}
+    assert "-5" in problems["age"]
+    assert "30" in problems["hours_per_day"]
+    assert "me.json" in str(info.value)
+    with pytest.raises(InputError, match="finite"):
+        profile_from_mapping({"anxiety": float("nan"), "depression": 1, "insomnia": 1, "ocd": 1})
+    with pytest.raises(InputError, match="'Polka'"):
+        profile_from_mapping(
+            {"anxiety": 1, "depression": 1, "insomnia": 1, "ocd": 1, "fav_genre": "Polka"}
+        )

@@ -51,7 +51,7 @@ def build_profile(
     from moodtune.survey.schema import profile_from_mapping
 
     data: dict[str, Any] = {}
-    source = "command-line options"
+    source: str | None = None  # options only: the field name says where
     if profile_file is not None:
         source = str(profile_file)
         try:

@@ -116,7 +116,7 @@ def canonical_genre(value: str) -> str:
         return _GENRE_KEYS[key]
     except KeyError:
         raise InputError(
-            "unknown genre", field="genre", value=value, allowed=", ".join(GENRES)
+            f"unknown genre {value!r}", field="genre", value=value, allowed=", ".join(GENRES)
         ) from None
 
 
@@ -134,7 +134,7 @@ class Profile(BaseModel):
     not mentioned are unknown, not "Never".
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     age: float | None = Field(default=None, ge=AGE_RANGE[0], le=AGE_RANGE[1])
     hours_per_day: float | None = Field(default=None, ge=HOURS_RANGE[0], le=HOURS_RANGE[1])
@@ -207,20 +207,38 @@ class Profile(BaseModel):
         return record
 
 
-def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") -> Profile:
-    """Build a ``Profile``; pydantic's errors become an ``InputError`` naming the field."""
+def profile_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -> Profile:
+    """Build a ``Profile``; every invalid field is reported with its value and what is allowed.
+
+    ``source`` names where the answers came from (a file path, ``"command-line options"``).
+    One problem raises an ``InputError``; several raise a ``ValidationReport`` listing all.
+    """
     try:
         return Profile.model_validate(dict(data))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise InputError(
-            first["msg"], file=source, field=loc or None, value=first.get("input")
-        ) from None
+        problems = [_profile_problem(error, source) for error in exc.errors()]
     except InputError as exc:
-        raise InputError(
-            exc.message, file=source, field=exc.field, value=exc.value, allowed=exc.allowed
-        ) from None
+        problems = [
+            InputError(exc.message, file=source, field=exc.field, value=exc.value,
+                       allowed=exc.allowed)
+        ]  # fmt: skip
+    if len(problems) == 1:
+        raise problems[0] from None
+    raise ValidationReport(problems, file=source) from None
+
+
+def _profile_problem(error: Any, source: str | None) -> InputError:
+    field_name = ".".join(str(p) for p in error["loc"]) or None
+    value = error.get("input")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    context = error.get("ctx") or {}
+    original = context.get("error")
+    if isinstance(original, InputError):
+        return InputError(original.message, file=source, field=field_name, value=original.value,
+                          allowed=original.allowed)  # fmt: skip
+    if error["type"] == "missing":
+        return InputError("required answer is missing", file=source, field=field_name)
+    return InputError(f"{message}: {value!r}", file=source, field=field_name, value=value)
 
 
 def survey_checksum(survey: SurveyData | pd.DataFrame) -> str:
