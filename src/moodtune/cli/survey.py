@@ -143,9 +143,16 @@ def clean_command(
         print_json(summary)
         return
     console.print(f"[green]valid[/]: {survey.source}, {len(survey.frame)} rows")
-    for key, value in summary.items():
-        if key not in ("source", "rules"):
-            console.print(f"  {key}: {value}")
+    missing = summary["missing_by_column"]
+    console.print(
+        "missing answers: "
+        + (", ".join(f"{column} {n}" for column, n in missing.items()) if missing else "none")
+    )
+    for item in summary["bpm_set_missing"]:
+        console.print(f"row {item['row']}: BPM {item['value']:g} is implausible, set missing")
+    for before, after in summary["genre_respellings"].items():
+        console.print(f"genre spelling {before!r} read as {after!r}")
+    console.print(f"rows without 'Music effects': {summary['rows_without_music_effects']}")
 
 
 def persona_command(

@@ -17,6 +17,11 @@ def _pm(figure: dict[str, Any]) -> str:
     )
 
 
+def _short(figure: dict[str, Any]) -> str:
+    """``mean ± std`` (the range is in ``--json``)."""
+    return f"{figure['mean']:.3f}±{figure.get('std', 0.0):.3f}"
+
+
 def render_survey_report(report: dict[str, Any], console: Console) -> None:
     """The whole ``moodtune survey report`` as readable tables."""
     survey = report["survey"]
@@ -61,7 +66,9 @@ def _render_personas(personas: dict[str, Any], console: Console) -> None:
         f"{selection.get('structure', '')}. Stability across {stability['seeds']} seeds: "
         f"mean ARI {stability['mean_ari']:.3f} (min {stability['min_ari']:.3f}); on 80% "
         f"subsamples mean ARI {stability.get('subsample_mean_ari', float('nan')):.3f}. "
-        f"Map: PCA, explained variance {personas['map']['explained_variance_ratio']}."
+        "Map: PCA, axes explain "
+        + ", ".join(f"{v:.0%}" for v in personas["map"]["explained_variance_ratio"])
+        + " of the variance."
     )
     table = Table(title="Personas (named from their centroids by rule)")
     for column in ("persona", "n", "anx/dep/ins/ocd", "hours", "top genres", "Improve/No/Worsen"):
@@ -89,20 +96,21 @@ def _render_effect(effect: dict[str, Any], console: Console) -> None:
         f"{protocol['n_rows']} labelled respondents {protocol['class_counts']}; "
         "imputation, scaling and any oversampling fitted inside each training fold."
     )
-    table = Table(title="Leak-free figures (mean ± std [min–max] over repeats)")
-    for column in ("model", "macro-F1", "balanced acc.", "log-loss", "Brier", "recall I/N/W"):
-        table.add_column(column)
+    table = Table(title="Leak-free figures (mean ± std over repeats; ranges in --json)")
+    table.add_column("model", overflow="fold")
+    for column in ("macro-F1", "bal.acc", "logloss", "Brier", "recall I/N/W"):
+        table.add_column(column, no_wrap=True)
     rows = [(name, figures, False) for name, figures in effect["models"].items()]
-    rows += [(f"baseline: {name}", figures, True) for name, figures in effect["baselines"].items()]
+    rows += [(f"base: {name}", figures, True) for name, figures in effect["baselines"].items()]
     for name, figures, is_baseline in rows:
         recall = figures["per_class_recall"]
         table.add_row(
             f"[dim]{name}[/]" if is_baseline else name,
-            _pm(figures["macro_f1"]),
-            _pm(figures["balanced_accuracy"]),
+            _short(figures["macro_f1"]),
+            _short(figures["balanced_accuracy"]),
             f"{figures['log_loss']['mean']:.3f}",
             f"{figures['brier']['mean']:.3f}",
-            "/".join(f"{recall[c]['mean']:.2f}" for c in ("Improve", "No effect", "Worsen")),
+            " ".join(f"{recall[c]['mean']:.2f}" for c in ("Improve", "No effect", "Worsen")),
         )
     console.print(table)
     console.print(
@@ -170,10 +178,30 @@ def render_assignment(assignment: dict[str, Any], console: Console) -> None:
     for name, p in sorted(assignment["probabilities"].items(), key=lambda kv: -kv[1]):
         table.add_row(name, f"{p:.0%}")
     console.print(table)
-    console.print(f"Map position: x={assignment['x']:.2f}, y={assignment['y']:.2f}")
-    for key, value in assignment.items():
-        if key not in ("persona", "probabilities", "x", "y"):
-            console.print(f"{key}: {value}")
+    details = assignment.get("details", {})
+    variance = details.get("map_explained_variance") or []
+    axes = ", ".join(f"{v:.0%}" for v in variance)
+    console.print(
+        f"Map position: x={assignment['x']:.2f}, y={assignment['y']:.2f}"
+        + (f" (PCA; the two axes explain {axes} of the variance)" if axes else "")
+    )
+    nearest = assignment.get("nearest") or []
+    if nearest:
+        table = Table(title="Most similar survey respondents")
+        for column in ("respondent row", "distance", "persona", "music effect"):
+            table.add_column(column)
+        for person in nearest:
+            table.add_row(
+                str(person["row"]),
+                f"{person['distance']:.2f}",
+                str(person["persona"]),
+                str(person["music_effect"] or "not answered"),
+            )
+        console.print(table)
+    if details.get("note"):
+        console.print(f"[dim]{details['note']}[/]")
+    if assignment.get("cold_start"):
+        console.print("[yellow]You gave no genre answers: the persona rests on your scores.[/]")
 
 
 def render_effect(prediction: dict[str, Any], console: Console) -> None:
