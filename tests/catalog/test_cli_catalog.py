@@ -42,6 +42,7 @@ def test_bad_file_error_names_row_column_and_value(
     assert result.exit_code != 0
     assert isinstance(result.exception, Exception)
     assert "row 2" in str(result.exception) and "'Danceability'" in str(result.exception)
+    assert "'lots' is not a number" in str(result.exception)  # the bad value, strict mode too
     lenient = runner.invoke(app, ["catalog", "import", str(path)])
     assert lenient.exit_code == 0, lenient.output
     assert "Danceability" in lenient.stdout and "'lots'" in lenient.stdout

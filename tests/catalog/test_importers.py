@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -129,6 +130,10 @@ def test_every_bad_cell_is_named_by_file_row_column_and_value(
     assert found[(5, "Valence", "1.5")].allowed == "[0, 1]"
     assert (6, "Track URI", "") in found
     assert (4, "Release Date", "last spring") in found
+    # The value is in the message itself, so a strict refusal shows it too.
+    assert "'fast' is not a number" in str(found[(3, "Tempo", "fast")])
+    assert "'1.5' is out of range" in str(found[(5, "Valence", "1.5")])
+    assert "'last spring' is not a date" in str(found[(4, "Release Date", "last spring")])
     assert result.report.skipped == {"missing track id": 1}
     tracks = result.tracks.set_index("track_id")
     assert len(tracks) == 4
@@ -229,3 +234,42 @@ def test_unreadable_and_unsupported_files_name_the_file(tmp_path: Path) -> None:
     broken.write_bytes(b"not parquet")
     with pytest.raises(InputError, match="could not be read"):
         read_track_file(broken)
+
+
+def test_typed_values_out_of_range_name_the_value() -> None:
+    raw = pd.DataFrame([_tidy_row("a", "pop", "x"), _tidy_row("b", "pop", "x", mode=3)])
+    problems = normalise_tracks(raw, file="t.parquet").report.problems
+    assert [str(p) for p in problems] == [
+        "file t.parquet, row 3, field 'mode': 3 is out of range (allowed: integer [0, 1])"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "kind"),
+    [
+        ("energy", [True, False], "bool"),
+        ("tempo", pd.to_datetime(["2020-01-01", "2020-01-02"]), "datetime"),
+        ("track_name", [True, True], "bool"),
+    ],
+)
+def test_a_column_of_the_wrong_type_is_refused(
+    tmp_path: Path, column: str, values: Any, kind: str
+) -> None:
+    raw = pd.DataFrame([_tidy_row("a", "pop", "x"), _tidy_row("b", "pop", "x")])
+    raw[column] = values
+    path = tmp_path / "typed.parquet"
+    raw.to_parquet(path)
+    frame, first_row = read_track_file(path)
+    with pytest.raises(InputError, match=f"has type {kind}") as info:
+        normalise_tracks(frame, file=str(path), first_row=first_row)
+    assert info.value.file == str(path)
+    assert info.value.field == column
+    assert f"column {column!r}" in str(info.value)
+
+
+def test_boolean_explicit_and_numeric_ids_are_accepted() -> None:
+    raw = pd.DataFrame([_tidy_row("a", "pop", "x"), _tidy_row("b", "pop", "x")])
+    raw["explicit"] = [True, False]
+    raw["track_album_id"] = [1, 2]
+    tracks = normalise_tracks(raw, file="t.parquet").tracks
+    assert tracks["explicit"].tolist() == [True, False]

@@ -225,7 +225,7 @@ def read_track_file(path: Path) -> tuple[pd.DataFrame, int]:
     except (OSError, ValueError) as exc:  # pyarrow raises these for damaged Parquet
         raise InputError(f"could not be read: {exc}", file=str(path)) from exc
     raise InputError(
-        "unsupported file type",
+        f"unsupported file type {path.suffix or '(no suffix)'!r}",
         file=str(path),
         value=path.suffix,
         allowed=".csv, .csv.gz, .tsv, .parquet",
@@ -336,6 +336,17 @@ def _split_list(values: pd.Series, separator: str | None) -> list[list[str]]:
     return out
 
 
+def _show(value: Any) -> str:
+    """A cell as a message shows it: quoted text, or 'an empty cell' when blank."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "an empty cell"
+    if isinstance(value, str) and not value.strip():
+        return "an empty cell"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 class _Problems:
     """Collects one ``InputError`` per bad cell, with the file's own row numbers and headers."""
 
@@ -350,12 +361,13 @@ class _Problems:
     ) -> None:
         for position in np.flatnonzero(mask):
             row = int(self.row_numbers[position])
+            value = values.iloc[position]
             error = InputError(
-                message,
+                message.replace("{value}", _show(value)),
                 file=self.file,
                 row=row,
                 field=self.mapping.get(target, target),
-                value=values.iloc[position],
+                value=value,
                 allowed=allowed,
             )
             self.items.append((row, error))
@@ -370,21 +382,23 @@ def _numeric(raw: pd.Series, target: str, problems: _Problems, *, required: bool
     values = pd.to_numeric(raw, errors="coerce").astype(float)
     blank = raw.isna().to_numpy() | (raw.astype("string").str.strip() == "").fillna(True).to_numpy()
     not_number = ~blank & values.isna().to_numpy()
-    problems.add(not_number, target, "not a number", raw, "a number")
+    problems.add(not_number, target, "{value} is not a number", raw, "a number")
     if required:
-        problems.add(blank, target, "missing value", raw, "a number")
+        problems.add(blank, target, "missing value ({value})", raw, "a number")
     rng = FEATURE_RANGES.get(target)
     if rng is not None:
         present = values.notna().to_numpy()
         bad = present & ~rng.valid(values).to_numpy()
         if target == "tempo":
             zero = present & (values.to_numpy() == 0)
-            problems.add(zero, target, "tempo is 0 (no beat detected)", raw, rng.describe())
+            problems.add(zero, target, "tempo {value} (no beat detected)", raw, rng.describe())
             bad &= ~zero
-        problems.add(bad, target, "out of range", raw, rng.describe())
+        problems.add(bad, target, "{value} is out of range", raw, rng.describe())
     if target == "duration_ms":
         short = values.notna().to_numpy() & (values.to_numpy() < MIN_DURATION_MS)
-        problems.add(short, target, "duration under 30 s", raw, f">= {MIN_DURATION_MS} ms")
+        problems.add(
+            short, target, "duration {value} ms is under 30 s", raw, f">= {MIN_DURATION_MS} ms"
+        )
     return values
 
 
@@ -396,8 +410,59 @@ def _boolean(raw: pd.Series, target: str, problems: _Problems) -> pd.Series:
     result[text.isin(_TRUE).fillna(False)] = True
     result[text.isin(_FALSE).fillna(False)] = False
     bad = (text.notna() & (text != "") & result.isna()).to_numpy(dtype=bool)
-    problems.add(bad, target, "not a true/false value", raw, "true/false, yes/no, 1/0")
+    problems.add(bad, target, "{value} is not a true/false value", raw, "true/false, yes/no, 1/0")
     return result
+
+
+_NUMERIC_FIELDS = frozenset({"popularity", "duration_ms", *AUDIO_FEATURES})
+
+
+def _column_kind(values: pd.Series) -> str:
+    """The broad type of a column: bool, number, datetime, timedelta, category or text."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "timedelta"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    return "text"
+
+
+def _allowed_kinds(target: str) -> tuple[str, ...]:
+    if target in _NUMERIC_FIELDS:
+        return ("number", "text")
+    if target == "explicit":
+        return ("bool", "number", "text")
+    if target == "release_date":
+        return ("datetime", "number", "text")
+    return ("text", "number", "category")  # ids, names, genres
+
+
+def _check_column_types(raw: pd.DataFrame, resolved: dict[str, str], *, file: str) -> None:
+    """Refuse columns whose type cannot hold the field (e.g. a boolean ``energy`` column).
+
+    CSV cells are all read as text (checked cell by cell later); typed files such as Parquet
+    carry a type per column, and a wrong one would otherwise be converted silently (True ->
+    energy 1.0).
+    """
+    for target, source in resolved.items():
+        column = raw[source]
+        kind = _column_kind(column)
+        allowed = _allowed_kinds(target)
+        if kind not in allowed:
+            raise InputError(
+                f"column {source!r} (catalog field {target!r}) has type {kind} "
+                f"({column.dtype}), which cannot hold a {target}",
+                file=file,
+                field=source,
+                value=str(column.dtype),
+                allowed=" or ".join(f"{k} column" for k in allowed),
+            )
 
 
 def _integer(values: pd.Series) -> pd.Series:
@@ -424,6 +489,7 @@ def normalise_tracks(
         raise InputError("the file has no data rows", file=file)
     layout = detect_layout(columns)
     resolved = _resolve_mapping(columns, layout, mapping or {}, file=file)
+    _check_column_types(raw, resolved, file=file)
     row_numbers = np.arange(len(raw)) + first_row
     problems = _Problems(file=file, row_numbers=row_numbers, mapping=resolved)
 
@@ -437,7 +503,11 @@ def normalise_tracks(
     parsed["track_id"] = _track_ids(column("track_id"))
     missing_id = parsed["track_id"].isna().to_numpy()
     problems.add(
-        missing_id, "track_id", "missing track id: row skipped", column("track_id"), "an id"
+        missing_id,
+        "track_id",
+        "missing track id ({value}): row skipped",
+        column("track_id"),
+        "an id",
     )
     for target in TEXT_FIELDS:
         parsed[target] = _text(column(target))
@@ -445,7 +515,7 @@ def normalise_tracks(
         problems.add(
             parsed[target].isna().to_numpy() & ~missing_id,
             target,
-            "missing value",
+            "missing value ({value})",
             column(target),
             "a non-empty text",
         )
@@ -465,7 +535,7 @@ def normalise_tracks(
     problems.add(
         ~dates["release_valid"].to_numpy(),
         "release_date",
-        "not a date: release date dropped",
+        "{value} is not a date: release date dropped",
         column("release_date"),
         "YYYY-MM-DD, YYYY-MM or YYYY",
     )

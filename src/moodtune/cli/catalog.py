@@ -91,7 +91,7 @@ def _render_import(summary: dict[str, Any]) -> None:
         console.print(f"{summary['problem_count']} problem(s), first {len(summary['problems'])}:")
         for p in summary["problems"]:
             console.print(
-                f"  row {p['row']}, column {p['field']!r}, value {p['value']!r}: {p['message']}"
+                f"  row {p['row']}, column {p['field']!r}: {p['message']}"
                 + (f" (allowed: {p['allowed']})" if p["allowed"] else ""),
                 highlight=False,
                 markup=False,
