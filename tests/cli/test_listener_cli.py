@@ -212,6 +212,14 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(
         assert sum(repo.count_rows(conn).values()) == 0
 
 
+def test_a_second_listener_with_the_same_name_is_refused(cli_db: str) -> None:
+    kim = run_json("listener", "create", "--name", "Kim")["listener"]["id"]
+    again = runner.invoke(app, ["listener", "create", "--name", "Kim"])
+    assert again.exit_code != 0
+    assert "already exists" in str(again.exception) and kim in str(again.exception)
+    assert run_json("listener", "show", "Kim")["id"] == kim  # name-based commands still work
+
+
 def test_malformed_profile_file_is_refused(cli_db: str, tmp_path: Path) -> None:
     broken = tmp_path / "profile.json"
     broken.write_text('{"anxiety": 3, "depression": ')

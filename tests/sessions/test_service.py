@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from moodtune.sessions import (
     start_session,
 )
 from moodtune.store import repository as repo
-from moodtune.store.engine import read_transaction
+from moodtune.store.engine import read_transaction, write_transaction
 from tests.sessions.factories import CALM_PROFILE, T0, day, session, tracks
 
 
@@ -78,11 +79,29 @@ def test_bad_listener_input_is_refused_and_stores_nothing(
     assert unchanged(engine, before)
 
 
+def test_a_display_name_already_taken_is_refused(engine: Engine) -> None:
+    kim = create_listener(engine, display_name="Kim")
+    before = counts(engine)
+    with pytest.raises(InputError, match="already exists") as info:
+        create_listener(engine, display_name=" Kim ")
+    assert info.value.field == "display_name"
+    assert kim.id in str(info.value)
+    assert "'Kim 2'" in str(info.value)
+    assert unchanged(engine, before)
+    assert get_listener(engine, "Kim") == kim  # the name still resolves
+    assert create_listener(engine, display_name="Kim 2").display_name == "Kim 2"
+    assert create_listener(engine).display_name is None  # unnamed listeners never clash
+    assert create_listener(engine).display_name is None
+
+
 def test_unknown_and_ambiguous_listeners(engine: Engine) -> None:
     with pytest.raises(InputError, match="unknown listener"):
         get_listener(engine, "nobody")
+    # two listeners can share a name only in a database written before names were unique
     a = create_listener(engine, display_name="Sam")
-    b = create_listener(engine, display_name="Sam")
+    b = replace(a, id="b" * 32)
+    with write_transaction(engine) as conn:
+        repo.insert_listener(conn, b)
     with pytest.raises(InputError, match="2 listeners are named") as info:
         get_listener(engine, "Sam")
     assert a.id in str(info.value) and b.id in str(info.value)

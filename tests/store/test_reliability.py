@@ -211,3 +211,31 @@ def test_a_writer_killed_at_a_random_moment_leaves_only_whole_sessions(engine: E
     with read_transaction(engine) as conn:
         stored = {s.id for s in repo.list_sessions(conn, person.id)}
     assert set(acknowledged) <= stored  # every committed session survived the kill
+
+
+def test_racing_creates_with_one_name_make_exactly_one_listener(engine: Engine) -> None:
+    from moodtune.errors import InputError
+
+    made: list[str] = []
+    refused: list[InputError] = []
+    other: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            made.append(create_listener(engine, display_name="Kim").id)
+        except InputError as exc:
+            refused.append(exc)
+        except BaseException as exc:
+            other.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert other == []
+    assert len(made) == 1 and len(refused) == 5
+    with read_transaction(engine) as conn:
+        assert [r.id for r in repo.find_listeners_by_name(conn, "Kim")] == made

@@ -320,6 +320,8 @@ def create_listener(
     """Store a new listener; returns the record with its new id.
 
     ``consent_storage`` must be True: moodtune stores nothing about a person without it.
+    A display name already used by another listener is refused (commands accept the name in
+    place of the id); the check runs inside the write transaction, under a lock on PostgreSQL.
     """
     if not consent_storage:
         raise InputError(
@@ -347,8 +349,24 @@ def create_listener(
         updated_at=now,
     )
     with write_transaction(engine) as conn:
+        if record.display_name is not None:
+            repo.lock_listener_names(conn)
+            _refuse_taken_name(conn, record.display_name)
         repo.insert_listener(conn, record)
     return record
+
+
+def _refuse_taken_name(conn: Connection, name: str) -> None:
+    """A display name must stay unique: commands accept it in place of the id."""
+    taken = repo.find_listeners_by_name(conn, name)
+    if taken:
+        raise InputError(
+            f"a listener named {name!r} already exists (id {taken[0].id})",
+            field="display_name",
+            value=name,
+            allowed=f"a name no other listener has (e.g. '{name} 2' or '{name} B'), or the "
+            f"existing listener's id {taken[0].id}",
+        )
 
 
 def get_listener(engine: Engine, listener: str) -> ListenerRecord:

@@ -55,6 +55,7 @@ __all__ = [
     "list_session_tracks",
     "list_sessions",
     "listener_rows",
+    "lock_listener_names",
     "mark_session_finished",
     "session_outcome_rows",
     "upsert_feedback",
@@ -100,6 +101,19 @@ def get_listener(conn: Connection, listener_id: str) -> ListenerRecord | None:
     """The listener with this id, or ``None``."""
     row = conn.execute(sa.select(listeners).where(listeners.c.id == listener_id)).first()
     return None if row is None else _listener(row)
+
+
+_LISTENER_NAMES_LOCK = 0x6D74_6E61  # "mtna": any constant shared by every writer
+
+
+def lock_listener_names(conn: Connection) -> None:
+    """Serialise listener creation until this transaction ends (PostgreSQL advisory lock).
+
+    Makes "is this display name free?" followed by the insert atomic across writers. SQLite
+    needs nothing: a write transaction there already holds the database write lock.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LISTENER_NAMES_LOCK)))
 
 
 def find_listeners_by_name(conn: Connection, name: str) -> list[ListenerRecord]:
