@@ -246,3 +246,13 @@ def test_cli_playlist_journey_json_and_errors(
     bad = runner.invoke(app, ["playlist", "journey", "--from", "sad"])
     assert bad.exit_code != 0
     assert "--to MOOD or --goal GOAL" in str(bad.exception)
+    journey = ["playlist", "journey", "--from", "sad", "--to", "calm"]
+    negative = runner.invoke(app, [*journey, "--tracks", "-1"])
+    assert negative.exit_code != 0
+    assert isinstance(negative.exception, InputError)
+    assert negative.exception.field == "--tracks"
+    assert "--tracks -1" in str(negative.exception)
+    both = runner.invoke(app, [*journey, "--tracks", "5", "--minutes", "20"])
+    assert isinstance(both.exception, InputError) and "not both" in str(both.exception)
+    zero = runner.invoke(app, [*journey, "--minutes", "0"])
+    assert isinstance(zero.exception, InputError) and zero.exception.field == "--minutes"

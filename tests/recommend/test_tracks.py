@@ -221,12 +221,19 @@ def test_unknown_seed_id_names_the_id_and_suggests_by_title(rng: np.random.Gener
     assert info.value.field == "track_id"
     with pytest.raises(InputError, match=r"tracks with that title: seed \(Song seed"):
         index.similar(["Song seed"])
+    index.catalog_name = "party-mix"
+    with pytest.raises(InputError, match="not in the active catalog 'party-mix'"):
+        index.similar(["nope"])
 
 
 def test_bad_inputs_raise_precise_errors(rng: np.random.Generator) -> None:
     index = TrackIndex().fit(_planted(rng, 50))
     with pytest.raises(InputError, match="k must be a positive"):
         index.near_mood(MoodPoint(0, 0), k=0)
+    with pytest.raises(InputError, match="popularity weight must be a non-negative number, got -3"):
+        index.near_mood(MoodPoint(0, 0), popularity_weight=-3)
+    with pytest.raises(InputError, match="non-negative"):
+        index.similar(["seed"], popularity_weight=-0.5)
     with pytest.raises(InputError, match="arousal 1.5 is outside"):
         index.near_mood(MoodPoint(0, 1.5))
     with pytest.raises(InputError, match="unknown genre"):
@@ -317,3 +324,22 @@ def test_cli_tracks_mood_json(monkeypatch: pytest.MonkeyPatch) -> None:
     payload = json.loads(result.output)
     assert len(payload["tracks"]) == 3
     assert all(t["reason"].startswith("nearest to your mood") for t in payload["tracks"])
+
+
+def test_cli_refuses_negative_popularity_weight_and_takes_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    import moodtune.recommend.tracks as tracks_module
+    from moodtune.cli import app
+
+    index = TrackIndex().fit(grid_catalog(0.2))
+    monkeypatch.setattr(tracks_module, "load_track_index", lambda *a, **k: index)
+    runner = CliRunner()
+    bad = runner.invoke(app, ["tracks", "mood", "calm", "--popularity-weight", "-3"])
+    assert bad.exit_code == 2
+    assert "--popularity-weight" in bad.output
+    counted = runner.invoke(app, ["tracks", "mood", "calm", "--count", "4", "--json"])
+    assert counted.exit_code == 0, counted.output
+    assert counted.output.count('"track_id"') == 4

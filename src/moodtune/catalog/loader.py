@@ -478,8 +478,8 @@ def catalog_info(settings: Settings | None = None, *, name: str | None = None) -
             "coverage": catalog.release_date_coverage,
             "by_precision": {str(k): int(v) for k, v in precision.items()},
             "year_range": [
-                float(tracks["release_year"].min()),
-                float(tracks["release_year"].max()),
+                int(tracks["release_year"].min()),
+                int(tracks["release_year"].max()),
             ]
             if tracks["release_year"].notna().any()
             else None,

@@ -147,7 +147,9 @@ def _render_info(info: dict[str, Any]) -> None:
     dates = info["release_dates"]
     precision = ", ".join(f"{k} {v:,}" for k, v in dates["by_precision"].items())
     console.print(
-        f"release dates: {dates['coverage']:.1%} known ({precision}); years {dates['year_range']}"
+        f"release dates: {dates['coverage']:.1%} known ({precision})"
+        + _year_range(dates["year_range"]),
+        highlight=False,
     )
     explicit = info["explicit"]
     console.print(
@@ -173,6 +175,14 @@ def _render_info(info: dict[str, Any]) -> None:
         console.print(f"cache {what}: {path}", highlight=False)
 
 
+def _year_range(years: Any) -> str:
+    """``[1957.0, 2020.0]`` as "; years 1957–2020" (nothing when unknown)."""
+    if not years or any(y is None for y in years):
+        return ""
+    low, high = (round(float(y)) for y in years)
+    return f"; years {low}" if low == high else f"; years {low}–{high}"
+
+
 @app.command("list")
 def list_command(as_json: JsonOption = False) -> None:
     """The available catalogs; the active one is marked."""
@@ -189,7 +199,7 @@ def list_command(as_json: JsonOption = False) -> None:
 
 @app.command("use")
 def use_command(name: Annotated[str, typer.Argument(help="Catalog to make active.")]) -> None:
-    """Switch the active catalog (used by tracks, playlists and the web app)."""
+    """Switch the active catalog (used by the tracks and playlist commands)."""
     from moodtune.catalog import use_catalog
 
     use_catalog(name)

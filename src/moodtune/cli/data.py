@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,11 +19,21 @@ NameArg = Annotated[
 @app.command("fetch")
 def fetch_command(names: NameArg = None) -> None:
     """Fetch, verify and convert datasets to the Parquet cache."""
+    import rich
+
     from moodtune.data import REGISTRY, load_table
 
-    for name in names or list(REGISTRY):
-        frame = load_table(name)
-        console.print(f"[green]ok[/] {name}: {len(frame):,} rows verified and cached")
+    # The loaders draw transient progress bars on Rich's global console; outside a terminal
+    # they cannot be erased and leave blank lines, so they are silenced there.
+    progress_console = rich.get_console()
+    was_quiet = progress_console.quiet
+    progress_console.quiet = was_quiet or not progress_console.is_terminal
+    try:
+        for name in names or list(REGISTRY):
+            frame = load_table(name)
+            console.print(f"[green]ok[/] {name}: {len(frame):,} rows verified and cached")
+    finally:
+        progress_console.quiet = was_quiet
 
 
 @app.command("info")
@@ -44,18 +55,20 @@ def info_command(
             [{**asdict(i), "licence_text": i.licence_text if licence else None} for i in infos]
         )
         return
-    table = Table(title="moodtune datasets")
-    for col in ("name", "cached", "mirror", "public URL", "licence note"):
-        table.add_column(col, overflow="fold")
+    table = Table(title="moodtune datasets", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("cached", no_wrap=True)
+    table.add_column("source", no_wrap=True, overflow="ellipsis")
     for i in infos:
-        table.add_row(
-            f"{i.name}\n{i.description}",
-            i.parquet_path or i.cached_path or "[yellow]not cached[/]",
-            i.mirror_path or "-",
-            i.url,
-            i.licence_file or "-",
-        )
+        cached = "yes" if (i.parquet_path or i.cached_path) else "[yellow]no[/]"
+        source = f"mirror {Path(i.mirror_path).name}" if i.mirror_path else i.url
+        table.add_row(i.name, cached, source)
     console.print(table)
+    for i in infos:
+        console.print(
+            f"{i.name}: {i.description}", highlight=False, no_wrap=True, overflow="ellipsis"
+        )
+    console.print("paths, public URLs and licence files: --json; licence texts: --licence")
     if licence:
         for i in infos:
             console.rule(i.name)

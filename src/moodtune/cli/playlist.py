@@ -30,6 +30,36 @@ def register_top_level(root: typer.Typer) -> None:
     """Add this group's top-level commands (if any) to the root app."""
 
 
+def _check_length(tracks: int | None, minutes: float | None) -> None:
+    """Refuse a bad --tracks / --minutes under the option's own name."""
+    import math
+
+    from moodtune.errors import InputError
+    from moodtune.recommend.journey import MAX_STEPS
+
+    if tracks is not None and minutes is not None:
+        raise InputError(
+            f"give --tracks or --minutes, not both (got --tracks {tracks}, --minutes {minutes:g})",
+            field="--tracks",
+            value=tracks,
+            allowed="one of --tracks, --minutes",
+        )
+    if tracks is not None and not 2 <= tracks <= MAX_STEPS:
+        raise InputError(
+            f"--tracks {tracks}: a journey needs between 2 and {MAX_STEPS} tracks",
+            field="--tracks",
+            value=tracks,
+            allowed=f"2-{MAX_STEPS}",
+        )
+    if minutes is not None and not (math.isfinite(minutes) and minutes > 0):
+        raise InputError(
+            f"--minutes {minutes:g}: the length must be a positive number of minutes",
+            field="--minutes",
+            value=minutes,
+            allowed="> 0",
+        )
+
+
 @app.command("journey")
 def journey_command(
     start: Annotated[
@@ -56,11 +86,17 @@ def journey_command(
     ] = None,
     max_tempo_jump: Annotated[
         float | None,
-        typer.Option("--max-tempo-jump", help="Largest BPM change between tracks (default 20)."),
+        typer.Option(
+            "--max-tempo-jump",
+            help="Largest BPM change between tracks (default 20, or the goal's).",
+        ),
     ] = None,
     max_energy_jump: Annotated[
         float | None,
-        typer.Option("--max-energy-jump", help="Largest energy change between tracks (0.2)."),
+        typer.Option(
+            "--max-energy-jump",
+            help="Largest energy change between tracks (default 0.2, or the goal's).",
+        ),
     ] = None,
     genre: GenreOption = None,
     explicit: ExplicitOption = "allow",
@@ -100,6 +136,7 @@ def journey_command(
     index = load_track_index()
     usable = index.tracks_["usable"].to_numpy(dtype=bool)
     track_minutes = float(np.median(index.tracks_["duration_ms"].to_numpy()[usable]) / 60_000)
+    _check_length(tracks, minutes)
     if tracks is None and minutes is None:
         minutes = 30.0
     plan = plan_journey(here, target, steps=tracks, minutes=minutes, track_minutes=track_minutes)

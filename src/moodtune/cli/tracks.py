@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from moodtune.cli._common import console, print_json
+from moodtune.cli._profile import (
+    Age,
+    Anxiety,
+    Depression,
+    Exploratory,
+    FavGenre,
+    Freq,
+    Hours,
+    Insomnia,
+    Ocd,
+    ProfileFile,
+)
 
 if TYPE_CHECKING:
     from moodtune.recommend.filters import TrackFilters
@@ -61,11 +72,12 @@ ExcludeTrackOption = Annotated[
 MaxPerArtistOption = Annotated[
     int, typer.Option("--max-per-artist", help="At most this many tracks by one artist.")
 ]
-CountOption = Annotated[int, typer.Option("--k", "-k", help="How many tracks.")]
+CountOption = Annotated[int, typer.Option("--count", "-k", min=1, help="How many tracks.")]
 PopularityWeightOption = Annotated[
     float,
     typer.Option(
         "--popularity-weight",
+        min=0.0,
         help="Prefer popular recent releases: score = distance - weight x recency-weighted "
         "popularity (0 = off).",
     ),
@@ -267,19 +279,16 @@ def for_profile_command(
         str,
         typer.Option("--mood", help="How you feel: a word (sad, calm, ...) or 'valence,arousal'."),
     ],
-    profile_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--profile", help="A profile JSON file (fields as in moodtune.survey.Profile)."
-        ),
-    ] = None,
-    anxiety: Annotated[float | None, typer.Option(help="Anxiety 0-10.")] = None,
-    depression: Annotated[float | None, typer.Option(help="Depression 0-10.")] = None,
-    insomnia: Annotated[float | None, typer.Option(help="Insomnia 0-10.")] = None,
-    ocd: Annotated[float | None, typer.Option("--ocd", help="OCD 0-10.")] = None,
-    freq: Annotated[
-        list[str] | None, typer.Option("--freq", help="Genre frequency as GENRE=LEVEL (repeat).")
-    ] = None,
+    profile_file: ProfileFile = None,
+    anxiety: Anxiety = None,
+    depression: Depression = None,
+    insomnia: Insomnia = None,
+    ocd: Ocd = None,
+    age: Age = None,
+    hours: Hours = None,
+    fav_genre: FavGenre = None,
+    exploratory: Exploratory = None,
+    freq: Freq = None,
     goal: Annotated[
         str | None,
         typer.Option("--goal", help="calm_down | lift_mood | focus | sleep | energise | stay."),
@@ -303,7 +312,7 @@ def for_profile_command(
 
     profile = build_profile(
         profile_file=profile_file, anxiety=anxiety, depression=depression, insomnia=insomnia,
-        ocd=ocd, freq=freq,
+        ocd=ocd, age=age, hours=hours, fav_genre=fav_genre, exploratory=exploratory, freq=freq,
     )  # fmt: skip
     filters = build_filters(
         genre=None, explicit=explicit, min_duration=None, max_duration=None,

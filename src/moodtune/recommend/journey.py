@@ -146,13 +146,16 @@ def plan_journey(
     if minutes is not None:
         if not (isinstance(minutes, int | float) and math.isfinite(minutes) and minutes > 0):
             raise InputError(
-                "minutes must be a positive number", field="minutes", value=minutes, allowed="> 0"
+                f"minutes must be a positive number, got {minutes!r}",
+                field="minutes",
+                value=minutes,
+                allowed="> 0",
             )
         steps = max(2, round(minutes / track_minutes))
     assert steps is not None
     if not isinstance(steps, int | np.integer) or not 2 <= steps <= MAX_STEPS:
         raise InputError(
-            "a journey needs between 2 and 200 tracks",
+            f"a journey needs between 2 and {MAX_STEPS} tracks, got {steps!r}",
             field="steps",
             value=steps,
             allowed=f"2-{MAX_STEPS}",
@@ -240,7 +243,7 @@ class Journey:
         return float(self.tracks["duration_ms"].sum() / 60_000)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form for ``--json`` and the web API."""
+        """JSON-friendly form for ``--json`` and library callers."""
         records = self.tracks.astype(object).where(self.tracks.notna(), None)
         return {
             "query": self.query,

@@ -123,7 +123,7 @@ class TrackRecommendations:
         return len(self.tracks)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form for ``--json`` and the web API."""
+        """JSON-friendly form for ``--json`` and library callers."""
         records = self.tracks.astype(object).where(self.tracks.notna(), None)
         return {
             "query": self.query,
@@ -258,6 +258,8 @@ class TrackIndex:
         self.ef_search = ef_search
         self.tie_weight = tie_weight
         self.build_threads = build_threads
+        #: The catalog's name, for messages (set by :func:`load_track_index`).
+        self.catalog_name: str | None = None
 
     # ------------------------------------------------------------------ building
     def _params(self) -> dict[str, Any]:
@@ -451,9 +453,15 @@ class TrackIndex:
                     if len(hits)
                     else ""
                 )
+                which = (
+                    f"the active catalog {self.catalog_name!r}"
+                    if self.catalog_name
+                    else "the catalog"
+                )
+                switch = "; `moodtune catalog list` shows the others" if self.catalog_name else ""
                 raise InputError(
-                    f"unknown track id {tid!r}: not in the catalog "
-                    f"({len(self.tracks_):,} tracks){hint}",
+                    f"unknown track id {tid!r}: not in {which} "
+                    f"({len(self.tracks_):,} tracks){hint}{switch}",
                     field="track_id",
                     value=tid,
                     allowed="a track_id from the catalog",
@@ -690,6 +698,7 @@ class TrackIndex:
         its reason names that seed. Seeds themselves (and other versions of them) are left out.
         """
         _check_k(k)
+        _check_popularity_weight(popularity_weight)
         seeds = self.rows_for(track_ids)
         outcome = self.filter_outcome(filters)
         notes = list(outcome.notes)
@@ -778,6 +787,7 @@ class TrackIndex:
         """
         check_is_fitted(self, "index_")
         _check_k(k)
+        _check_popularity_weight(popularity_weight)
         valence, arousal = _check_point(point)
         if _outcome is not None:
             outcome = _outcome
@@ -860,6 +870,7 @@ class TrackIndex:
         """
         check_is_fitted(self, "index_")
         _check_k(k)
+        _check_popularity_weight(popularity_weight)
         scored = _genre_scores(genres)
         known = _catalog_genres(self.tracks_)
         present = {g: s for g, s in scored.items() if g.lower() in known}
@@ -967,7 +978,9 @@ def load_track_index(settings: Settings | None = None, **params: Any) -> TrackIn
     from moodtune.catalog import load_catalog
 
     catalog = load_catalog(settings)
-    return TrackIndex.load_or_build(catalog.tracks, settings=settings, **params)
+    index = TrackIndex.load_or_build(catalog.tracks, settings=settings, **params)
+    index.catalog_name = catalog.name
+    return index
 
 
 def _filter_clause(outcome: FilterOutcome, max_per_artist: int | None) -> str:
@@ -977,9 +990,21 @@ def _filter_clause(outcome: FilterOutcome, max_per_artist: int | None) -> str:
     return ("; filters: " + ", ".join(parts)) if parts else ""
 
 
+def _check_popularity_weight(weight: float) -> None:
+    if not (isinstance(weight, int | float) and np.isfinite(weight) and weight >= 0):
+        raise InputError(
+            f"popularity weight must be a non-negative number, got {weight!r}",
+            field="popularity_weight",
+            value=weight,
+            allowed=">= 0 (0 = off)",
+        )
+
+
 def _check_k(k: int) -> None:
     if not isinstance(k, int | np.integer) or k < 1:
-        raise InputError("k must be a positive whole number", field="k", value=k, allowed=">= 1")
+        raise InputError(
+            f"k must be a positive whole number, got {k!r}", field="k", value=k, allowed=">= 1"
+        )
 
 
 def _check_point(point: MoodLike) -> tuple[float, float]:
