@@ -27,8 +27,8 @@ def test_import_info_use_and_list(
     assert info["name"] == "party-mix" and info["active"]
     assert info["explicit"]["available"]
     assert info["release_dates"]["year_range"] == [2001, 2019]
-    text = runner.invoke(app, ["catalog", "info"], env={"COLUMNS": "120"}).stdout
-    assert "years 2001–2019" in text
+    rendered = runner.invoke(app, ["catalog", "info"], env={"COLUMNS": "120"}).stdout
+    assert "years 2001–2019" in rendered
     listing = json.loads(runner.invoke(app, ["catalog", "list", "--json"]).stdout)
     assert [r["name"] for r in listing if r["active"]] == ["party-mix"]
     text = runner.invoke(app, ["catalog", "info"])
