@@ -74,8 +74,10 @@ def test_whole_listener_journey_through_the_cli(cli_db: str, tmp_path: Path) -> 
         "1",
         "--country",
         "GB",
+        "--keep-notes",
     )
     listener_id = made["listener"]["id"]
+    assert made["listener"]["consent_notes"] is True
     assert made["listener"]["profile"]["anxiety"] == 4.0
     assert made["safety"]["at_risk"] is False
 
@@ -218,6 +220,23 @@ def test_a_second_listener_with_the_same_name_is_refused(cli_db: str) -> None:
     assert again.exit_code != 0
     assert "already exists" in str(again.exception) and kim in str(again.exception)
     assert run_json("listener", "show", "Kim")["id"] == kim  # name-based commands still work
+
+
+def test_create_says_what_is_stored_and_consent_can_be_changed(cli_db: str) -> None:
+    made = run("listener", "create", "--name", "Lee").stdout
+    assert "notes: not kept" in made and "learning: on" in made
+    assert "moodtune listener consent" in made
+    assert run_json("listener", "show", "Lee")["consent_notes"] is False
+    run("checkin", "Lee", "--mood", "calm", "--note", "private words")
+    changed = run("listener", "consent", "Lee", "--keep-notes", "--no-learning").stdout
+    assert "notes: kept" in changed and "learning: off" in changed
+    shown = run_json("listener", "show", "Lee")
+    assert (shown["consent_notes"], shown["consent_learning"]) == (True, False)
+    run("checkin", "Lee", "--mood", "calm", "--note", "kept words")
+    withdrawn = run("listener", "consent", "Lee", "--no-notes").stdout
+    assert "Erased the text of 1 stored note(s)" in withdrawn
+    nothing = runner.invoke(app, ["listener", "consent", "Lee"])
+    assert nothing.exit_code != 0 and "nothing to change" in str(nothing.exception)
 
 
 def test_malformed_profile_file_is_refused(cli_db: str, tmp_path: Path) -> None:

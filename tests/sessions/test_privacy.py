@@ -31,7 +31,12 @@ SECRET_PLAYLIST = "Moonlit Saxophone Retreat 4412"
 
 def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[ListenerRecord, str]:
     person = create_listener(
-        engine, profile=CALM_PROFILE, display_name=name, goals=["calm_down"], country="DE"
+        engine,
+        profile=CALM_PROFILE,
+        display_name=name,
+        goals=["calm_down"],
+        country="DE",
+        consent_notes=True,
     )
     record_checkin(engine, person.id, MoodReport(valence=-0.2, arousal=0.1, note=note), at=day(0))
     started = session(engine, person.id, note=note, at=day(1))

@@ -20,6 +20,7 @@ from moodtune.sessions import (
     record_checkin,
     record_feedback,
     record_playlist_export,
+    set_consent,
     start_session,
 )
 from moodtune.store import repository as repo
@@ -50,7 +51,8 @@ def test_listener_round_trip_with_profile_goals_and_consent(engine: Engine) -> N
     assert get_listener(engine, "Ada") == made  # a unique display name works too
     assert got.goals == ("calm_down", "sleep")
     assert got.country == "GB"
-    assert (got.consent_storage, got.consent_notes, got.consent_learning) == (True, True, False)
+    # notes are opt-in: not kept unless asked for
+    assert (got.consent_storage, got.consent_notes, got.consent_learning) == (True, False, False)
     profile = listener_profile(got)
     assert profile is not None
     assert profile.fav_genre == "Rock"
@@ -112,7 +114,7 @@ def test_unknown_and_ambiguous_listeners(engine: Engine) -> None:
 
 
 def test_checkin_from_words_coordinates_and_note(engine: Engine) -> None:
-    person = create_listener(engine)
+    person = create_listener(engine, consent_notes=True)
     words = record_checkin(engine, person.id, MoodReport.parse("sad, tired"), at=T0).checkin
     assert words.words == ("sad", "tired")
     assert words.valence is not None and words.arousal is not None
@@ -260,7 +262,7 @@ def test_a_failure_half_way_through_a_session_leaves_nothing(
 
 
 def test_notes_are_screened_but_not_kept_without_consent(engine: Engine) -> None:
-    person = create_listener(engine, consent_notes=False, country="US")
+    person = create_listener(engine, country="US")  # the default: notes not kept
     result = record_checkin(
         engine, person.id, MoodReport(valence=-0.8, arousal=-0.6, note="I want to die")
     )
@@ -269,6 +271,32 @@ def test_notes_are_screened_but_not_kept_without_consent(engine: Engine) -> None
     assert result.checkin.note is None
     with read_transaction(engine) as conn:
         assert [c.note for c in repo.list_checkins(conn, person.id)] == [None]
+
+
+def test_consent_can_be_changed_and_withdrawing_notes_erases_them(engine: Engine) -> None:
+    person = create_listener(engine, consent_notes=True)
+    other = create_listener(engine, consent_notes=True)
+    record_checkin(engine, person.id, MoodReport(valence=0.1, arousal=0.1, note="first"))
+    record_checkin(engine, person.id, MoodReport(valence=0.1, arousal=0.1))
+    session(engine, person.id, note="second")
+    record_checkin(engine, other.id, MoodReport(valence=0.1, arousal=0.1, note="theirs"))
+
+    updated, erased = set_consent(engine, person.id, keep_notes=False)
+    assert erased == 2
+    assert (updated.consent_notes, updated.consent_learning) == (False, True)
+    assert get_listener(engine, person.id) == updated
+    with read_transaction(engine) as conn:
+        assert [c.note for c in repo.list_checkins(conn, person.id)] == [None, None, None]
+        assert [c.note for c in repo.list_checkins(conn, other.id)] == ["theirs"]
+
+    again, erased = set_consent(engine, person.id, keep_notes=True, learning=False)
+    assert (again.consent_notes, again.consent_learning, erased) == (True, False, 0)
+    before = counts(engine)
+    with pytest.raises(InputError, match="nothing to change"):
+        set_consent(engine, person.id)
+    with pytest.raises(InputError, match="unknown listener"):
+        set_consent(engine, "nobody", learning=True)
+    assert unchanged(engine, before)
 
 
 def test_high_scores_put_support_alongside_the_session(engine: Engine) -> None:

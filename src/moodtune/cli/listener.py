@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from moodtune.safety import RiskAssessment
     from moodtune.sessions import JourneyCatalog, LearnedListener, OfferedTrack
+    from moodtune.store.records import ListenerRecord
 
 app = typer.Typer(
     help="Listeners: create, show, export or delete everything stored.", no_args_is_help=True
@@ -53,7 +54,11 @@ Mood = Annotated[
     ),
 ]
 Note = Annotated[
-    str | None, typer.Option("--note", help="A private note (kept only with your consent).")
+    str | None,
+    typer.Option(
+        "--note",
+        help="A private note: screened for risk language, stored only if you chose --keep-notes.",
+    ),
 ]
 
 
@@ -110,11 +115,19 @@ def create(
         typer.Option("--country", help="ISO country code for crisis resources (e.g. US, GB)."),
     ] = None,
     keep_notes: Annotated[
-        bool, typer.Option("--keep-notes/--no-notes", help="Store free-text notes.")
-    ] = True,
+        bool,
+        typer.Option(
+            "--keep-notes/--no-notes",
+            help="Store the text of your --note answers (off unless you ask; notes are always "
+            "screened for risk language, then dropped).",
+        ),
+    ] = False,
     learning: Annotated[
         bool,
-        typer.Option("--learning/--no-learning", help="Let feedback personalise suggestions."),
+        typer.Option(
+            "--learning/--no-learning",
+            help="Let your feedback and finished sessions personalise suggestions (on by default).",
+        ),
     ] = True,
     profile_file: ProfileFile = None,
     anxiety: Anxiety = None,
@@ -161,8 +174,70 @@ def create(
         print_json({"listener": as_json_dict(record), "safety": risk.to_dict()})
         return
     console.print(f"Created listener [bold]{record.id}[/]" + (f" ({name})" if name else ""))
+    _show_stored(record)
     _show_risk(risk)
     _disclaimer()
+
+
+def _show_stored(record: ListenerRecord) -> None:
+    """What moodtune keeps about this listener, and the command that changes it."""
+    notes = (
+        "kept (--keep-notes)"
+        if record.consent_notes
+        else "not kept: screened for risk language, then dropped"
+    )
+    learning = (
+        "on: your feedback and finished sessions personalise suggestions"
+        if record.consent_learning
+        else "off: suggestions are not personalised"
+    )
+    lines = [
+        "Stored on this machine: "
+        + ", ".join(
+            x
+            for x in (
+                "name" if record.display_name else "",
+                "survey answers" if record.profile else "",
+                "goals" if record.goals else "",
+                "country" if record.country else "",
+                "mood check-ins, sessions and feedback",
+            )
+            if x
+        )
+        + ".",
+        f"  notes: {notes}",
+        f"  learning: {learning}",
+        f"Change: moodtune listener consent {record.id} --keep-notes|--no-notes "
+        "--learning|--no-learning; see everything: moodtune listener export; remove "
+        "everything: moodtune listener delete.",
+    ]
+    console.print("\n".join(lines), highlight=False)
+
+
+@app.command("consent")
+def consent(
+    listener: ListenerArg,
+    keep_notes: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-notes/--no-notes",
+            help="Keep note text from now on, or stop keeping it (--no-notes also erases the "
+            "notes already stored).",
+        ),
+    ] = None,
+    learning: Annotated[
+        bool | None,
+        typer.Option("--learning/--no-learning", help="Let feedback personalise suggestions."),
+    ] = None,
+) -> None:
+    """Change what moodtune keeps and learns about a listener."""
+    from moodtune.sessions import set_consent
+
+    record, erased = set_consent(_engine(), listener, keep_notes=keep_notes, learning=learning)
+    console.print(f"Updated listener [bold]{record.id}[/].")
+    _show_stored(record)
+    if erased:
+        console.print(f"Erased the text of {erased} stored note(s).")
 
 
 def _learned(engine: Engine, listener_id: str) -> LearnedListener | None:

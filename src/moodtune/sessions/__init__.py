@@ -42,6 +42,7 @@ from moodtune.sessions.service import (
     record_checkin,
     record_feedback,
     record_playlist_export,
+    set_consent,
     start_session,
 )
 
@@ -76,6 +77,7 @@ __all__ = [
     "record_checkin",
     "record_feedback",
     "record_playlist_export",
+    "set_consent",
     "start_personal_session",
     "start_session",
 ]

@@ -62,6 +62,7 @@ __all__ = [
     "record_playlist_export",
     "resolve_listener",
     "resolve_mood",
+    "set_consent",
     "start_session",
 ]
 
@@ -313,13 +314,15 @@ def create_listener(
     display_name: str | None = None,
     country: str | None = None,
     consent_storage: bool = True,
-    consent_notes: bool = True,
+    consent_notes: bool = False,
     consent_learning: bool = True,
     at: datetime | None = None,
 ) -> ListenerRecord:
     """Store a new listener; returns the record with its new id.
 
     ``consent_storage`` must be True: moodtune stores nothing about a person without it.
+    Notes are kept only when ``consent_notes`` is given (opt-in); feedback personalises
+    suggestions unless ``consent_learning`` is False. ``set_consent`` changes both later.
     A display name already used by another listener is refused (commands accept the name in
     place of the id); the check runs inside the write transaction, under a lock on PostgreSQL.
     """
@@ -367,6 +370,46 @@ def _refuse_taken_name(conn: Connection, name: str) -> None:
             allowed=f"a name no other listener has (e.g. '{name} 2' or '{name} B'), or the "
             f"existing listener's id {taken[0].id}",
         )
+
+
+def set_consent(
+    engine: Engine,
+    listener: str,
+    *,
+    keep_notes: bool | None = None,
+    learning: bool | None = None,
+    at: datetime | None = None,
+) -> tuple[ListenerRecord, int]:
+    """Change what the listener consents to; returns ``(updated record, notes erased)``.
+
+    Withdrawing consent to notes erases the text of every note already stored (one
+    transaction); the check-ins themselves stay. ``None`` leaves a flag as it is.
+    """
+    if keep_notes is None and learning is None:
+        raise InputError(
+            "nothing to change",
+            field="consent",
+            allowed="keep_notes and/or learning "
+            "(--keep-notes/--no-notes, --learning/--no-learning)",
+        )
+    when = _now(at)
+    with write_transaction(engine) as conn:
+        person = resolve_listener(conn, listener)
+        updated = replace(
+            person,
+            consent_notes=person.consent_notes if keep_notes is None else bool(keep_notes),
+            consent_learning=person.consent_learning if learning is None else bool(learning),
+            updated_at=when,
+        )
+        repo.update_listener_consent(
+            conn,
+            person.id,
+            consent_notes=updated.consent_notes,
+            consent_learning=updated.consent_learning,
+            at=when,
+        )
+        erased = 0 if updated.consent_notes else repo.clear_notes(conn, person.id)
+    return updated, erased
 
 
 def get_listener(engine: Engine, listener: str) -> ListenerRecord:

@@ -37,6 +37,7 @@ from moodtune.store.tables import (
 )
 
 __all__ = [
+    "clear_notes",
     "count_rows",
     "delete_listener_rows",
     "feedback_rows",
@@ -58,6 +59,7 @@ __all__ = [
     "lock_listener_names",
     "mark_session_finished",
     "session_outcome_rows",
+    "update_listener_consent",
     "upsert_feedback",
 ]
 
@@ -101,6 +103,32 @@ def get_listener(conn: Connection, listener_id: str) -> ListenerRecord | None:
     """The listener with this id, or ``None``."""
     row = conn.execute(sa.select(listeners).where(listeners.c.id == listener_id)).first()
     return None if row is None else _listener(row)
+
+
+def update_listener_consent(
+    conn: Connection,
+    listener_id: str,
+    *,
+    consent_notes: bool,
+    consent_learning: bool,
+    at: datetime,
+) -> None:
+    """Set the listener's consent flags."""
+    conn.execute(
+        listeners.update()
+        .where(listeners.c.id == listener_id)
+        .values(consent_notes=consent_notes, consent_learning=consent_learning, updated_at=at)
+    )
+
+
+def clear_notes(conn: Connection, listener_id: str) -> int:
+    """Erase the text of every note the listener's check-ins hold; returns how many."""
+    result = conn.execute(
+        checkins.update()
+        .where(checkins.c.listener_id == listener_id, checkins.c.note.is_not(None))
+        .values(note=None)
+    )
+    return int(result.rowcount)
 
 
 _LISTENER_NAMES_LOCK = 0x6D74_6E61  # "mtna": any constant shared by every writer
