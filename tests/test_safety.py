@@ -12,6 +12,7 @@ from moodtune.safety import (
     NOT_A_MEDICAL_DEVICE,
     SCORE_THRESHOLD,
     assess_risk,
+    check_country_code,
     crisis_resources,
     screen_note,
     screen_scores,
@@ -33,6 +34,14 @@ from moodtune.safety import (
         "i could kill myself",
         "thinking about ending   my life",
         "there is no reason to live",
+        "honestly kms",
+        "KMS.",
+        "i wanna kms tbh",
+        "I wish I could disappear forever",
+        "I just want to disappear",
+        "i don't want to wake up tomorrow",
+        "thinking about how to unalive myself",
+        "suicide squad soundtrack, and I feel suicidal",  # a title does not hide the rest
     ],
 )
 def test_self_harm_language_is_noticed(note: str) -> None:
@@ -51,11 +60,57 @@ def test_self_harm_language_is_noticed(note: str) -> None:
         "skills, skillset",  # 'kill' inside a word
         "cutting onions myself",  # 'cut myself' only as a phrase
         "overdosed on coffee",  # not the whole word 'overdose'
+        "suicide squad soundtrack",  # film titles and band names
+        "Suicidal Tendencies live at the festival",
+        "the Suicide Squad score is great",
+        "ran 5 kms this morning",  # kilometres, not 'kill myself'
+        "ran 10kms",
+        "weekms",  # 'kms' inside a word
         "",
     ],
 )
 def test_music_slang_and_ordinary_words_are_not_flagged(note: str) -> None:
     assert screen_note(note) == [], note
+
+
+def test_titles_are_ignored_only_where_they_stand() -> None:
+    assert screen_note("Suicide Squad then I want to die") == ["want to die"]
+    assert screen_note("suicidal tendencies, suicide") == ["suicide"]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("US", "US"),
+        ("gb", "GB"),
+        ("UK", "GB"),
+        (" de ", "DE"),
+        ("XK", "XK"),
+        ("international", "international"),
+        ("International", "international"),
+    ],
+)
+def test_assigned_country_codes_are_accepted(given: str, stored: str) -> None:
+    assert check_country_code(given) == stored
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ("XX", "not an assigned"),
+        ("ZZ", "not an assigned"),
+        ("QM", "not an assigned"),
+        ("AB", "not an assigned"),
+        ("Narnia", "two-letter"),
+        ("U5", "two-letter"),
+        ("USA", "two-letter"),
+    ],
+)
+def test_other_country_codes_are_refused(given: str, problem: str) -> None:
+    with pytest.raises(InputError, match=problem) as info:
+        check_country_code(given)
+    assert info.value.field == "country" and info.value.value == given
+    assert "international" in str(info.value)
 
 
 def test_score_threshold_is_inclusive() -> None:

@@ -28,12 +28,15 @@ from moodtune.errors import InputError
 
 __all__ = [
     "CRISIS_RESOURCES",
+    "ISO_COUNTRY_CODES",
     "NOT_A_MEDICAL_DEVICE",
     "RISK_PHRASES",
     "SCORE_THRESHOLD",
+    "TITLE_EXCLUSIONS",
     "CrisisResource",
     "RiskAssessment",
     "assess_risk",
+    "check_country_code",
     "crisis_resources",
     "screen_note",
     "screen_scores",
@@ -87,25 +90,55 @@ RISK_PHRASES: tuple[str, ...] = (
     "cut myself",
     "cutting myself",
     "overdose",
+    "kms",
+    "unalive",
+    "unalive myself",
+    "want to disappear",
+    "wanna disappear",
+    "wish i could disappear",
+    "disappear forever",
+    "don't want to wake up",
+    "dont want to wake up",
+    "do not want to wake up",
 )
 """Self-harm and suicide language, matched case-insensitively as whole words or phrases.
 
-Deliberately absent: single words that are mostly musical slang ("killer", "kills", "dead",
-"dying", "die" on its own), which would fire on "killer playlist" or "I'd die for this chorus".
+"kms" ("kill myself") counts only as a word of its own and not after a number ("ran 5 kms"
+is distance). Deliberately absent: single words that are mostly musical slang ("killer",
+"kills", "dead", "dying", "die" on its own), which would fire on "killer playlist" or "I'd die
+for this chorus".
 """
+
+TITLE_EXCLUSIONS: tuple[str, ...] = (
+    "suicide squad",
+    "suicidal tendencies",
+    "suicide silence",
+    "suicide solution",
+    "suicide blonde",
+    "suicide is painless",
+)
+"""Band, film and song names that contain a risk phrase; they are removed before screening.
+
+Only the title itself is ignored: "suicide squad soundtrack" does not fire, "listening to
+Suicidal Tendencies because I feel suicidal" still does (the second "suicidal" is screened).
+"""
+
+_PHRASE_GUARDS = {"kms": r"(?<!\d )(?<!\d)"}
+"""Extra conditions in front of a phrase: "kms" after a number is kilometres."""
 
 
 def _phrase_pattern(phrase: str) -> str:
     # Whole words; any run of spaces/hyphens between words; straight or curly apostrophes.
     words = re.split(r"[\s-]+", phrase)
     parts = [re.escape(w).replace("'", "['’]?") for w in words]
-    return r"\b" + r"[\s-]*".join(parts) + r"\b"
+    return _PHRASE_GUARDS.get(phrase, "") + r"\b" + r"[\s-]*".join(parts) + r"\b"
 
 
 _RISK_REGEX = re.compile(
     "|".join(f"(?P<p{i}>{_phrase_pattern(p)})" for i, p in enumerate(RISK_PHRASES)),
     re.IGNORECASE,
 )
+_TITLE_REGEX = re.compile("|".join(_phrase_pattern(t) for t in TITLE_EXCLUSIONS), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -193,6 +226,21 @@ Add or override countries without code changes in ``DATA_DIR/crisis_resources.js
 "lines": [{"name": "Mind Självmordslinjen", "contact": "call 90101"}]}}``.
 """
 
+_ASSIGNED_CODES = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+    DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
+    GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+    KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+    MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+    PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+    VN VU WF WS YE YT ZA ZM ZW XK
+"""
+ISO_COUNTRY_CODES: frozenset[str] = frozenset(_ASSIGNED_CODES.split())
+"""The 249 officially assigned ISO 3166-1 alpha-2 codes, plus XK (Kosovo, user-assigned but in
+wide use). Other user-assigned codes (AA, QM-QZ, XA-XZ, ZZ) name no country and are refused."""
+
 _ALIASES = {
     "UK": "GB",
     "INT": "international",
@@ -205,6 +253,27 @@ def _normalise_country(country: str | None) -> str:
     code = (country or "").strip()
     upper = code.upper()
     return _ALIASES.get(upper, upper)
+
+
+def check_country_code(country: str, *, field: str = "country") -> str:
+    """A listener's country as stored: an upper-case ISO 3166-1 alpha-2 code or "international".
+
+    ``UK`` is read as ``GB``; anything else that is not an assigned code is an ``InputError``.
+    """
+    code = _normalise_country(country)
+    if code == "international" or code in ISO_COUNTRY_CODES:
+        return code
+    shape = (
+        "is not an assigned ISO 3166-1 country code"
+        if re.fullmatch(r"[A-Z]{2}", code)
+        else "must be a two-letter ISO 3166-1 country code"
+    )
+    raise InputError(
+        f"country {country!r} {shape}",
+        field=field,
+        value=country,
+        allowed="an assigned two-letter code such as US, GB, DE, IN, BR, or 'international'",
+    )
 
 
 def _load_custom(path: Path) -> dict[str, CountryResources]:
@@ -258,7 +327,9 @@ def screen_note(note: str | None) -> list[str]:
     """The risk phrases found in a free-text note (lower-cased, in order of appearance)."""
     if not note:
         return []
-    return [m.group(0).lower() for m in _RISK_REGEX.finditer(note)]
+    # Blank out known titles (same length, so nothing else moves) before looking for phrases.
+    text = _TITLE_REGEX.sub(lambda m: " " * len(m.group(0)), note)
+    return [m.group(0).lower() for m in _RISK_REGEX.finditer(text)]
 
 
 def screen_scores(*, depression: float | None, anxiety: float | None) -> list[str]:

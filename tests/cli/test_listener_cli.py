@@ -199,6 +199,8 @@ def test_session_start_builds_a_journey_and_shows_support_alongside(
         ),
         (("session", "feedback", "no-such-session", "t", "--thumbs", "up"), "unknown session"),
         (("listener", "create", "--goal", "nap"), "unknown goal"),
+        (("listener", "create", "--country", "XX"), "not an assigned ISO 3166-1"),
+        (("listener", "create", "--country", "Narnia"), "two-letter"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_stores_nothing(

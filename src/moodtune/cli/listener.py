@@ -112,7 +112,11 @@ def create(
     ] = None,
     country: Annotated[
         str | None,
-        typer.Option("--country", help="ISO country code for crisis resources (e.g. US, GB)."),
+        typer.Option(
+            "--country",
+            help="Two-letter ISO 3166-1 country code for crisis resources (e.g. US, GB), "
+            "or 'international'.",
+        ),
     ] = None,
     keep_notes: Annotated[
         bool,

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from moodtune.config import Settings
 from moodtune.errors import InputError
-from moodtune.safety import RiskAssessment, assess_risk
+from moodtune.safety import RiskAssessment, assess_risk, check_country_code
 from moodtune.store import repository as repo
 from moodtune.store.engine import is_sqlite, read_transaction, write_transaction
 from moodtune.store.records import (
@@ -72,7 +72,6 @@ GOALS: tuple[str, ...] = ("calm_down", "lift_mood", "focus", "sleep", "energise"
 MAX_NOTE_CHARS = 5000
 MAX_WORDS = 20
 EXPORT_FORMAT_VERSION = 1
-_COUNTRY = re.compile(r"^(?:[A-Za-z]{2}|international)$")
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -248,16 +247,7 @@ def resolve_mood(report: MoodReport) -> tuple[float | None, float | None, tuple[
 def _check_country(country: str | None) -> str | None:
     if country is None or not country.strip():
         return None
-    code = country.strip()
-    code = "GB" if code.upper() == "UK" else code
-    if not _COUNTRY.match(code):
-        raise InputError(
-            "country must be a two-letter ISO code",
-            field="country",
-            value=country,
-            allowed="e.g. US, GB, DE, or 'international'",
-        )
-    return code if code == "international" else code.upper()
+    return check_country_code(country)
 
 
 def _profile_dict(profile: Profile | Mapping[str, Any] | None) -> dict[str, Any] | None:
