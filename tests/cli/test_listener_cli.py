@@ -114,6 +114,11 @@ def test_whole_listener_journey_through_the_cli(cli_db: str, tmp_path: Path) -> 
 
     done = run_json("session", "finish", session_id, "--mood", "0.3,0.1")
     assert done["change"]["valence"] is not None and done["change"]["valence"] > 0
+    late = run("session", "feedback", session_id, "t-1", "--thumbs", "down", ok=False)
+    assert late.exit_code != 0
+    assert "finished at" in str(late.exception) and "only while a session is open" in str(
+        late.exception
+    )
 
     text = run("history", listener_id)
     assert "too few sessions" in text.stdout and "not a medical device" in text.stdout

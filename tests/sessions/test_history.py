@@ -69,8 +69,8 @@ def test_history_groups_sessions_with_counts_and_too_few_flags(engine: Engine) -
             specs=calm,
             target=(0.6, 0.6),
         )
-        finish_session(engine, s.session.id, MoodReport(valence=-0.2, arousal=0.6), at=day(n, 10))
         record_feedback(engine, s.session.id, "c1", helped=n % 2 == 0, at=day(n, 10))
+        finish_session(engine, s.session.id, MoodReport(valence=-0.2, arousal=0.6), at=day(n, 10))
     # ... and two energise sessions with metal that move them away from it
     for n in range(5, 7):
         s = session(

@@ -181,9 +181,12 @@ def test_session_start_feedback_finish(engine: Engine) -> None:
         finish_session(engine, stored.id, MoodReport(valence=0.3, arousal=-0.3))
     with read_transaction(engine) as conn:
         assert len(repo.list_checkins(conn, person.id, session_id=stored.id)) == 2
-    # feedback after the session ended is still welcome (people rate later)
-    late = record_feedback(engine, stored.id, "trk-3", thumbs=-1)
-    assert late.thumbs == -1
+    # a finished session takes no more feedback, and says when it finished
+    before = counts(engine)
+    with pytest.raises(InputError, match="finished at 2026-01-05 12:00 UTC") as info:
+        record_feedback(engine, stored.id, "trk-3", thumbs=-1)
+    assert info.value.field == "session"
+    assert unchanged(engine, before)
 
 
 def test_feedback_for_a_track_never_offered_is_refused(engine: Engine) -> None:

@@ -555,7 +555,7 @@ def session_feedback(
     ] = None,
     as_json: Json = False,
 ) -> None:
-    """Tell moodtune how a track went (answers add up; give any of them, any time)."""
+    """Tell moodtune how a track went, before finishing the session (answers add up)."""
     from moodtune.sessions import record_feedback
     from moodtune.store.records import as_json_dict
 

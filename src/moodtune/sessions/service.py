@@ -588,8 +588,12 @@ def get_session(engine: Engine, session_id: str) -> SessionRecord:
         return _require_session(conn, session_id)
 
 
-def _require_session(conn: Connection, session_id: str) -> SessionRecord:
-    found = repo.get_session(conn, session_id.strip()) if isinstance(session_id, str) else None
+def _require_session(conn: Connection, session_id: str, *, lock: bool = False) -> SessionRecord:
+    found = (
+        repo.get_session(conn, session_id.strip(), lock=lock)
+        if isinstance(session_id, str)
+        else None
+    )
     if found is None:
         raise InputError(
             "unknown session",
@@ -744,16 +748,28 @@ def record_feedback(
     helped: bool | None = None,
     at: datetime | None = None,
 ) -> FeedbackRecord:
-    """Record feedback on a track offered in the session (answers accumulate per track).
+    """Record feedback on a track offered in an open session (answers accumulate per track).
 
     ``position`` (0-based) is needed only when the session offered the same track twice.
+    Feedback for a finished session is refused: the session's outcome (the after check-in) is
+    already recorded, and answers given later would be judged against a mood the listener has
+    moved on from. The check holds the session row, so it cannot race ``finish_session``.
     """
     _check_feedback_values(
         played=played, skipped_after_s=skipped_after_s, thumbs=thumbs, helped=helped
     )
     when = _now(at)
     with write_transaction(engine) as conn:
-        session = _require_session(conn, session_id)
+        session = _require_session(conn, session_id, lock=True)
+        if session.finished_at is not None:
+            raise InputError(
+                f"session {session.id} finished at {session.finished_at:%Y-%m-%d %H:%M} UTC; "
+                "feedback is taken only while a session is open",
+                field="session",
+                value=session_id,
+                allowed="feedback before 'moodtune session finish' (start a new session to "
+                "rate more tracks)",
+            )
         matches = [t for t in session.tracks if t.track_id == track_id]
         if position is not None:
             matches = [t for t in matches if t.position == position]

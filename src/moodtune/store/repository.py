@@ -297,9 +297,15 @@ def _session(row: sa.Row[Any], tracks: Sequence[SessionTrack] = ()) -> SessionRe
     )
 
 
-def get_session(conn: Connection, session_id: str) -> SessionRecord | None:
-    """The session with its tracks, or ``None``."""
-    row = conn.execute(sa.select(sessions).where(sessions.c.id == session_id)).first()
+def get_session(conn: Connection, session_id: str, *, lock: bool = False) -> SessionRecord | None:
+    """The session with its tracks, or ``None``.
+
+    ``lock`` holds the session row until the transaction ends (``SELECT ... FOR UPDATE`` on
+    PostgreSQL; a SQLite write transaction already holds the whole database), so a check of
+    ``finished_at`` stays true while the caller writes.
+    """
+    query = sa.select(sessions).where(sessions.c.id == session_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         return None
     return _session(row, list_session_tracks(conn, session_id))
