@@ -256,3 +256,27 @@ def test_cli_playlist_journey_json_and_errors(
     assert isinstance(both.exception, InputError) and "not both" in str(both.exception)
     zero = runner.invoke(app, [*journey, "--minutes", "0"])
     assert isinstance(zero.exception, InputError) and zero.exception.field == "--minutes"
+
+
+def test_minutes_are_met_with_the_real_track_durations() -> None:
+    tracks = grid_catalog(0.1)
+    tracks["duration_ms"] = 120_000  # two-minute tracks; the plan assumes 3.5 min each
+    index = TrackIndex().fit(tracks)
+    plan = plan_journey(MoodPoint(-0.6, -0.3), MoodPoint(0.5, -0.5), minutes=30)
+    assert plan.steps == 9  # round(30 / 3.5): 18 min of these tracks
+    journey = build_journey(index, plan)
+    assert abs(journey.total_minutes - 30) <= 2.0  # within one track
+    assert journey.plan.steps == len(journey.tracks) == 15
+    assert journey.plan.minutes == 30
+
+
+def test_a_gap_that_remains_is_stated() -> None:
+    tracks = grid_catalog(0.1)
+    tracks["duration_ms"] = 600_000  # ten-minute tracks: 2 tracks at least, 20 min
+    index = TrackIndex().fit(tracks)
+    plan = plan_journey(MoodPoint(-0.6, -0.3), MoodPoint(0.5, -0.5), minutes=5)
+    journey = build_journey(index, plan)
+    assert journey.plan.steps == 2
+    assert any("5 min asked: 2 tracks make 20.0 min, 15.0 min over" in n for n in journey.notes)
+    short = build_journey(index, plan_journey(MoodPoint(0, 0), MoodPoint(0.5, 0.5), steps=4))
+    assert not any("asked" in n for n in short.notes)  # a track count was asked: no note

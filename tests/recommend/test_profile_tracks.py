@@ -62,6 +62,11 @@ def test_tracks_follow_the_profiles_genres_with_evidence(recommender: GenreRecom
     assert {t.split("-")[0] for t in tracks["track_id"]} <= served
     assert all(r.startswith("survey genre ") for r in tracks["reason"])
     assert result.fallback is None
+    # Tables show a short reason; the genre evidence is said once, not once per track.
+    assert all("(your survey genre); Δmood" in r for r in tracks["short_reason"])
+    assert all(len(r) < 60 for r in tracks["short_reason"])
+    evidence = [e for e in result.tracks.explanations if "-> catalog genre" in e]
+    assert len(evidence) == len(result.catalog_genres)
 
 
 def test_catalog_without_any_recommended_genre_falls_back_to_mood(

@@ -94,6 +94,27 @@ def test_profile_breaks_ties_only_among_equally_close_tracks() -> None:
     index = TrackIndex(method="exact").fit(tracks)
     result = index.near_mood(MoodPoint(0.5, -0.5), k=3, profile={"tempo": 60})
     assert result.tracks["track_id"].tolist() == ["slow", "fast", "far_slow"]
+    # The wording is honest: the profile is a weighting, not only a tie-break.
+    assert result.tracks["reason"].str.contains("also weighted towards tempo=60").all()
+    assert not result.tracks["reason"].str.contains("tie-break").any()
+    assert any("can reorder tracks" in e for e in result.explanations)
+    assert result.tracks["short_reason"].str.match(r"^Δmood \d\.\d{3}, Δaudio \d").all()
+
+
+def test_profile_term_can_outrank_a_closer_mood() -> None:
+    tracks = make_catalog(
+        [
+            {"track_id": "closer_fast", "mood_valence": 0.5, "mood_arousal": -0.49,
+             "tempo": 190.0},
+            {"track_id": "slow", "mood_valence": 0.5, "mood_arousal": -0.47, "tempo": 60.0},
+            {"track_id": "mid", "mood_valence": 0.0, "mood_arousal": 0.0, "tempo": 120.0},
+        ]
+    )  # fmt: skip
+    index = TrackIndex(method="exact").fit(tracks)
+    result = index.near_mood(MoodPoint(0.5, -0.5), k=2, profile={"tempo": 60})
+    assert result.tracks["track_id"].tolist() == ["slow", "closer_fast"]
+    distances = result.tracks["distance"].to_numpy(dtype=float)
+    assert distances[0] > distances[1]
 
 
 def test_filters_and_artist_cap_are_respected(rng: np.random.Generator) -> None:
@@ -189,6 +210,8 @@ def test_tight_filter_falls_back_to_exact_search(rng: np.random.Generator) -> No
     result = index.near_mood(MoodPoint(0.9, 0.9), k=5, filters=TrackFilters(genres=("jazz",)))
     assert sorted(result.tracks["track_id"]) == ["t0", "t1", "t2"]
     assert any("searched them exactly" in n for n in result.notes)
+    by_genre = index.for_genres(["jazz", "pop"], MoodPoint(0.9, 0.9), k=4)
+    assert any(n.startswith("genre 'jazz': 3 track(s) pass") for n in by_genre.notes)
 
 
 def test_for_genres_shares_slots_and_names_genre_in_reason() -> None:
@@ -210,6 +233,8 @@ def test_for_genres_shares_slots_and_names_genre_in_reason() -> None:
     assert reasons.str.contains("genre recommendation 'Rock'").sum() == 6
     assert reasons.str.contains("genre recommendation 'Rap'").sum() == 2
     assert any("Jazz" in n for n in result.notes)
+    assert result.tracks["short_reason"].str.match(r"^(Rock|Rap); Δmood").all()
+    assert any("slots per genre" in e and "Rock 6" in e for e in result.explanations)
     with pytest.raises(InputError, match="none of the recommended genres"):
         index.for_genres(["Jazz"], MoodPoint(0, 0))
 
@@ -343,3 +368,24 @@ def test_cli_refuses_negative_popularity_weight_and_takes_count(
     counted = runner.invoke(app, ["tracks", "mood", "calm", "--count", "4", "--json"])
     assert counted.exit_code == 0, counted.output
     assert counted.output.count('"track_id"') == 4
+
+
+def test_cli_table_is_compact_and_says_shared_things_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    import moodtune.recommend.tracks as tracks_module
+    from moodtune.cli import app
+
+    index = TrackIndex().fit(grid_catalog(0.2))
+    monkeypatch.setattr(tracks_module, "load_track_index", lambda *a, **k: index)
+    result = CliRunner().invoke(
+        app, ["tracks", "mood", "calm", "--goal", "sleep", "-k", "5"], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    rows = [line for line in lines if line.startswith("│")]
+    assert len(rows) <= 5 * 2  # at most two lines per track at 80 columns
+    assert result.stdout.count("goal sleep (tempo") == 1  # the filters, said once
+    assert "tie-break" not in result.stdout

@@ -162,9 +162,12 @@ def journey_command(
         journey.tracks,
         journey.notes,
         position="position",
+        explanations=journey.explanations,
     )
     console.print(
-        f"{plan.steps} tracks, {journey.total_minutes:.1f} min. Mean distance from the planned "
+        f"{journey.plan.steps} tracks, {journey.total_minutes:.1f} min"
+        + (f" ({plan.minutes:g} asked)" if plan.minutes is not None else "")
+        + f". Mean distance from the planned "
         f"path {m.mean_waypoint_distance:.3f} (largest {m.max_waypoint_distance:.3f}); largest "
         f"jumps: {m.max_tempo_jump:.0f} BPM (bound {journey.bounds.tempo_bpm:g}), energy "
         f"{m.max_energy_jump:.2f} (bound {journey.bounds.energy:g}), mood {m.max_mood_jump:.3f}.",

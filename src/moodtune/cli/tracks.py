@@ -125,29 +125,49 @@ def build_filters(
     )
 
 
-def render_tracks(title: str, frame: Any, notes: list[str], *, position: str = "rank") -> None:
-    """A Rich table of recommended tracks with their reasons, then any notes."""
+def render_tracks(
+    title: str,
+    frame: Any,
+    notes: list[str],
+    *,
+    position: str = "rank",
+    explanations: list[str] | None = None,
+) -> None:
+    """A Rich table of tracks with a short reason each; shared explanations and notes below.
+
+    The full per-track reasons are in ``--json``. Below 110 columns the genres and energy
+    columns are dropped, below 90 the track id line too, so each track stays on a line or two.
+    """
     from rich.table import Table
 
+    width = console.width
+    columns = [position, "track", "artists", "genres", "v", "a", "BPM", "energy", "reason"]
+    if width < 110:
+        columns = [c for c in columns if c not in ("genres", "energy")]
     table = Table(title=title, show_lines=False)
-    for column in (position, "track", "artists", "genres", "v", "a", "BPM", "energy", "reason"):
-        table.add_column(column, overflow="fold")
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column in ("v", "a", "BPM", position))
     for row in frame.itertuples(index=False):
         synthetic = " [magenta](synthetic)[/]" if getattr(row, "synthetic", False) else ""
-        table.add_row(
-            str(getattr(row, position)),
-            f"{row.name}{synthetic}\n[dim]{row.track_id}[/]",
-            str(row.artists),
-            ", ".join(row.genres) if hasattr(row, "genres") else "",
-            f"{row.mood_valence:+.2f}",
-            f"{row.mood_arousal:+.2f}",
-            f"{row.tempo:.0f}",
-            f"{row.energy:.2f}",
-            str(row.reason),
-        )
+        track_id = "" if width < 90 else f"\n[dim]{row.track_id}[/]"
+        cells = {
+            position: str(getattr(row, position)),
+            "track": f"{row.name}{synthetic}{track_id}",
+            "artists": str(row.artists),
+            "genres": ", ".join(row.genres) if hasattr(row, "genres") else "",
+            "v": f"{row.mood_valence:+.2f}",
+            "a": f"{row.mood_arousal:+.2f}",
+            "BPM": f"{row.tempo:.0f}",
+            "energy": f"{row.energy:.2f}",
+            "reason": str(getattr(row, "short_reason", row.reason)),
+        }
+        table.add_row(*(cells[c] for c in columns))
     console.print(table)
+    for text in explanations or []:
+        console.print(f"[dim]·[/] {text}", highlight=False)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
+    console.print("[dim]full reasons per track: --json[/]")
 
 
 @app.command("similar")
@@ -186,7 +206,12 @@ def similar_command(
     if as_json:
         print_json(result.to_dict())
         return
-    render_tracks(f"Tracks similar to {', '.join(track_ids)}", result.tracks, result.notes)
+    render_tracks(
+        f"Tracks similar to {', '.join(track_ids)}",
+        result.tracks,
+        result.notes,
+        explanations=result.explanations,
+    )
 
 
 @app.command("mood")
@@ -270,7 +295,12 @@ def mood_command(
         print_json({"mood": {"valence": point.valence, "arousal": point.arousal},
                     **result.to_dict()})  # fmt: skip
         return
-    render_tracks(f"Tracks near {describe_point(target)}", result.tracks, result.notes)
+    render_tracks(
+        f"Tracks near {describe_point(target)}",
+        result.tracks,
+        result.notes,
+        explanations=result.explanations,
+    )
 
 
 @app.command("for-profile")
@@ -340,4 +370,5 @@ def for_profile_command(
             f"Tracks for your profile near {describe_point(result.point)}",
             result.tracks.tracks,
             payload["notes"],
+            explanations=result.tracks.explanations,
         )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,6 +47,8 @@ __all__ = [
     "JourneyInfeasibleError",
     "JourneyMetrics",
     "JourneyPlan",
+    "MAX_STEPS",
+    "MINUTES_REFITS",
     "JumpBounds",
     "PreferenceScores",
     "build_journey",
@@ -59,6 +61,8 @@ __all__ = [
 #: usable duration is used instead when a catalog is at hand).
 DEFAULT_TRACK_MINUTES = 3.5
 MAX_STEPS = 200
+#: How many times a minutes-based journey's track count is corrected to the real durations.
+MINUTES_REFITS = 3
 
 #: A listener's preference for tracks, higher is better (reward units: about +1 for a track
 #: they will like, -1 for one they will skip): an array over the index's catalog rows, shape
@@ -228,6 +232,8 @@ class Journey:
     bounds: JumpBounds
     notes: list[str] = field(default_factory=list)
     query: dict[str, Any] = field(default_factory=dict)
+    #: What every track's reason shares (the path, the filters), said once.
+    explanations: list[str] = field(default_factory=list)
 
     def planned_path(self) -> np.ndarray:
         """The waypoints, shape ``(steps, 2)``."""
@@ -257,6 +263,7 @@ class Journey:
             "planned_path": self.planned_path().round(4).tolist(),
             "actual_path": self.actual_path().round(4).tolist(),
             "notes": self.notes,
+            "explanations": self.explanations,
             "tracks": [
                 {k: (list(v) if isinstance(v, np.ndarray | tuple) else v) for k, v in r.items()}
                 for r in records.to_dict(orient="records")
@@ -283,13 +290,18 @@ def build_journey(
 ) -> Journey:
     """Choose one track per waypoint of ``plan`` (see the module docstring).
 
+    When the plan was made from ``minutes``, its track count came from a typical track length;
+    the real durations of the chosen tracks decide: the count is corrected (at most
+    :data:`MINUTES_REFITS` times) until the total is within one mean track length of the
+    minutes asked for, and any gap that remains is stated in the notes.
+
     Parameters
     ----------
     index
         A fitted :class:`TrackIndex` over the catalog.
     filters, profile
-        Which tracks may be used, and an audio profile that breaks near-ties (e.g. a goal's
-        ``{"tempo": 70, "instrumentalness": 0.9}``).
+        Which tracks may be used, and an audio profile weighted into each waypoint's ranking
+        (e.g. a goal's ``{"tempo": 70, "instrumentalness": 0.9}``).
     bounds
         The largest tempo and energy change between consecutive tracks (hard constraint).
     candidates, beam_width
@@ -324,6 +336,63 @@ def build_journey(
     JourneyInfeasibleError
         When no sequence keeps every jump within ``bounds`` under these filters.
     """
+    options: dict[str, Any] = {
+        "filters": filters,
+        "profile": profile,
+        "bounds": bounds,
+        "max_per_artist": max_per_artist,
+        "candidates": candidates,
+        "beam_width": beam_width,
+        "jump_penalty": jump_penalty,
+        "trend_penalty": trend_penalty,
+        "goal": goal,
+        "label": label,
+        "preference": preference,
+        "preference_weight": preference_weight,
+    }
+    journey = _build_journey(index, plan, **options)
+    if plan.minutes is None:
+        return journey
+    asked = plan.minutes
+    for _refit in range(MINUTES_REFITS):
+        mean = journey.total_minutes / journey.plan.steps
+        gap = asked - journey.total_minutes
+        steps = int(np.clip(journey.plan.steps + round(gap / mean), 2, MAX_STEPS))
+        if abs(gap) <= mean or steps == journey.plan.steps:
+            break
+        refit = plan_journey(plan.start, plan.target, steps=steps)
+        refit = replace(refit, minutes=asked, track_minutes=plan.track_minutes)
+        try:
+            journey = _build_journey(index, refit, **options)
+        except JourneyInfeasibleError:
+            break  # keep the journey that could be built
+    gap = asked - journey.total_minutes
+    if abs(gap) >= 0.5:
+        journey.notes.append(
+            f"{asked:g} min asked: {journey.plan.steps} tracks make {journey.total_minutes:.1f} "
+            f"min, {abs(gap):.1f} min {'short' if gap > 0 else 'over'} (whole tracks only)"
+        )
+    return journey
+
+
+def _build_journey(
+    index: TrackIndex,
+    plan: JourneyPlan,
+    *,
+    filters: TrackFilters | None = None,
+    profile: Mapping[str, float] | None = None,
+    bounds: JumpBounds | None = None,
+    max_per_artist: int | None = 2,
+    candidates: int = 24,
+    beam_width: int = 12,
+    jump_penalty: float = 0.02,
+    trend_penalty: float = 0.05,
+    goal: GoalSpec | None = None,
+    label: str | None = None,
+    preference: PreferenceScores | None = None,
+    preference_weight: float = 1.0,
+) -> Journey:
+    """One build of :func:`build_journey` for ``plan`` as given."""
     check_is_fitted(index, "index_")
     if bounds is None:
         bounds = (
@@ -592,6 +661,7 @@ def _assemble(
         frame["explicit"] = "unknown"
     cap = [f"at most {max_per_artist} per artist"] if max_per_artist is not None else []
     reasons = []
+    short = []
     for i in range(len(frame)):
         filt = [*outcomes[i].applied, *cap]
         filt_text = ("; filters: " + ", ".join(filt)) if filt else ""
@@ -612,7 +682,18 @@ def _assemble(
             f"a={wp.arousal:+.2f}), mood distance {frame['waypoint_distance'].iat[i]:.3f}; "
             f"{step}{jump}{filt_text}"
         )
+        short.append(
+            f"waypoint {i + 1}/{len(frame)}, Δmood {frame['waypoint_distance'].iat[i]:.2f}"
+            + ("" if i == 0 else f"; {tempo[i] - tempo[i - 1]:+.0f} BPM")
+        )
     frame["reason"] = reasons
+    frame["short_reason"] = short
+    shared = list(dict.fromkeys(", ".join([*o.applied, *cap]) for o in outcomes))
+    explanations = [
+        "one track per waypoint on the path from your check-in mood to the target; "
+        "Δmood: distance from the track's mood to its waypoint",
+        *(f"filters: {text}" for text in shared if text),
+    ]
     metrics = journey_metrics(planned, actual, tempo, energy, bounds)
     return Journey(
         plan=plan,
@@ -620,6 +701,7 @@ def _assemble(
         metrics=metrics,
         bounds=bounds,
         notes=list(dict.fromkeys(notes)),
+        explanations=explanations,
         query={
             "label": label,
             "goal": goal.goal.value if goal is not None else None,

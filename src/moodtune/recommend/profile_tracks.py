@@ -139,6 +139,18 @@ def tracks_for_profile(
     result.tracks["reason"] = [
         _with_evidence(reason, by_label, evidence) for reason in result.tracks["reason"]
     ]
+    # The short reason names the survey genre; its evidence is said once, in explanations.
+    result.tracks["short_reason"] = [
+        f"{by_label[slot]} (your survey genre){short.removeprefix(slot)}"
+        if slot in by_label
+        else short
+        for slot, short in zip(
+            result.tracks["genre_slot"], result.tracks["short_reason"], strict=True
+        )
+    ]
+    result.explanations[:0] = [
+        f"{genre} -> catalog genre {label!r}: {evidence[genre]}" for genre, label in chosen.items()
+    ]
     fallback = recs[0].fallback if recs and recs[0].fallback else None
     return ProfileTracks(
         tracks=result,

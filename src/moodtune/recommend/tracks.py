@@ -7,9 +7,11 @@ Two searches, each with the structure that measured fastest for it (see ``docs/t
   exact scan is measured by ``moodtune bench tracks``), or ``IndexFlatL2`` with ``method="exact"``.
 * **Tracks near a mood point** search the 2-D valence-arousal plane with an exact k-d tree
   (``scipy.spatial.cKDTree``): in two dimensions an exact tree is faster than any graph index.
-  Mood distance dominates the ranking; the audio features only break near-ties (``tie_weight``),
-  pulling towards a goal's audio profile (e.g. slow and instrumental for sleep) or, with no
-  profile, towards the typical track of that region.
+  Score = mood distance + ``tie_weight`` (0.05) x the RMS distance, over standardised audio
+  features, to an audio profile: a goal's (e.g. slow and instrumental for sleep) or, with no
+  profile, the typical track of that region. This is a weighting, not a pure tie-break: the
+  audio term can be as large as the mood gaps between close candidates, so it can reorder
+  them (reasons say "also weighted towards ...").
 
 Filters are applied by over-fetching (4k, then x4 each round) and falling back to an exact scan
 over the rows that pass when the index cannot supply enough. Every recommended track carries a
@@ -80,7 +82,7 @@ SIMILARITY_FEATURES: tuple[str, ...] = (
 )
 #: Multipliers applied after standardising (mean 0, sd 1 over usable rows); others are 1.
 FEATURE_WEIGHTS: dict[str, float] = {"mood_valence": 2.0, "mood_arousal": 2.0}
-#: Audio features that break near-ties in mood-point queries.
+#: Audio features of the profile term in mood-point queries (see the module docstring).
 TIE_BREAK_FEATURES: tuple[str, ...] = SIMILARITY_FEATURES[2:]
 
 _RESULT_COLUMNS = (
@@ -118,6 +120,9 @@ class TrackRecommendations:
     tracks: pd.DataFrame
     query: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: What every track's reason shares (the target, the ranking, the filters), said once.
+    #: Each track's full ``reason`` includes them; ``short_reason`` leaves them out.
+    explanations: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.tracks)
@@ -128,6 +133,7 @@ class TrackRecommendations:
         return {
             "query": self.query,
             "notes": self.notes,
+            "explanations": self.explanations,
             "tracks": [
                 {k: (list(v) if isinstance(v, np.ndarray | tuple) else v) for k, v in r.items()}
                 for r in records.to_dict(orient="records")
@@ -172,7 +178,7 @@ def catalog_fingerprint(tracks: pd.DataFrame) -> str:
 
 
 def goal_profile(spec: GoalSpec) -> dict[str, float]:
-    """The audio profile a goal prefers, used to break near-ties (raw feature units).
+    """The audio profile a goal prefers, weighted into mood-point scores (raw feature units).
 
     Middle of the goal's tempo range and energy bounds, instrumentalness 1 when instrumental
     is preferred, speechiness 0 when speech is limited.
@@ -237,7 +243,8 @@ class TrackIndex:
         HNSW graph degree, build beam and query beam.
     tie_weight
         Weight of the audio-profile distance (RMS over standardised features) added to the mood
-        distance in mood-point queries; small, so it only reorders tracks at similar mood.
+        distance in mood-point queries. Not a pure tie-break: it reorders tracks whose mood
+        distances differ by less than about ``tie_weight`` x their audio-profile gap.
     build_threads
         OpenMP threads while building; queries always use one thread (latency, not throughput).
     """
@@ -607,7 +614,7 @@ class TrackIndex:
             already=sorted(excluded),
         )
         notes.append(
-            f"filters leave {len(candidates):,} track(s): "
+            f"{len(candidates):,} track(s) pass the filters; "
             "searched them exactly instead of the index"
         )
         return kept, dict(zip(candidates.tolist(), dist.tolist(), strict=True))
@@ -742,17 +749,25 @@ class TrackIndex:
         names = {s: str(self.tracks_["name"].iat[s]) for s in seeds}
         seed_ids = {s: str(self.tracks_["track_id"].iat[s]) for s in seeds}
         reasons = []
+        short = []
         for r in kept:
             seed = nearest_seed[r]
             reasons.append(
                 f"similar to seed {names[seed]!r} ({seed_ids[seed]}), "
                 f"feature distance {dist_of[r]:.2f}" + _filter_clause(outcome, max_per_artist)
             )
+            short.append(f"like {names[seed]!r}, distance {dist_of[r]:.2f}")
+        explanations = ["distance: audio features and mood, standardised (0 = identical)"]
+        if popularity_weight:
+            explanations.append(f"score = distance - {popularity_weight:g} x popularity")
+        explanations.extend(_filter_explanation(outcome, max_per_artist))
         return self._result(
             kept,
             distances=[dist_of[r] for r in kept],
             scores=[dist_of[r] - popularity_weight * pop[r] for r in kept],
             reasons=reasons,
+            short_reasons=short,
+            explanations=explanations,
             outcome=outcome,
             notes=notes,
             query={
@@ -778,7 +793,7 @@ class TrackIndex:
         exclude: Sequence[int] = (),
         _outcome: FilterOutcome | None = None,
     ) -> TrackRecommendations:
-        """Tracks nearest a point of the mood plane; audio ``profile`` only breaks near-ties.
+        """Tracks nearest a point of the mood plane, also weighted towards an audio ``profile``.
 
         ``profile`` maps audio features (raw units, e.g. ``{"tempo": 70,
         "instrumentalness": 0.9}``) to preferred values. ``label`` names the point in reasons
@@ -813,11 +828,8 @@ class TrackIndex:
             notes=notes,
         )
         where = label or f"mood point ({valence:+.2f}, {arousal:+.2f})"
-        profile_text = (
-            "; tie-break towards " + ", ".join(f"{f}={v:g}" for f, v in profile.items())
-            if profile
-            else ""
-        )
+        wanted = ", ".join(f"{f}={v:g}" for f, v in profile.items()) if profile else ""
+        profile_text = f"; also weighted towards {wanted}" if profile else ""
         kept_arr = np.asarray(kept, dtype=np.int64)
         tie = self._profile_distance(kept_arr, profile) if len(kept_arr) else np.zeros(0)
         reasons = [
@@ -825,6 +837,21 @@ class TrackIndex:
             + _filter_clause(outcome, max_per_artist)
             for r in kept
         ]
+        short = [
+            f"Δmood {dist_of[r]:.3f}" + (f", Δaudio {t:.2f}" if profile else "")
+            for r, t in zip(kept, tie.tolist(), strict=True)
+        ]
+        ranking = "mood distance"
+        if profile:
+            ranking += (
+                f" + {self.tie_weight:g} x Δaudio, the distance to the audio profile {wanted} "
+                "(RMS of standardised features): this term can reorder tracks, not only "
+                "break ties"
+            )
+        if popularity_weight:
+            ranking += f" - {popularity_weight:g} x popularity"
+        explanations = [f"nearest to {where}", f"score = {ranking}"]
+        explanations.extend(_filter_explanation(outcome, max_per_artist))
         return self._result(
             kept,
             distances=[dist_of[r] for r in kept],
@@ -833,6 +860,8 @@ class TrackIndex:
                 for r, t in zip(kept, tie.tolist(), strict=True)
             ],
             reasons=reasons,
+            short_reasons=short,
+            explanations=explanations,
             outcome=outcome,
             notes=notes,
             query={
@@ -893,6 +922,10 @@ class TrackIndex:
             profile = goal_profile(goal) or None
         notes.extend(base.notes)
         slots = _allocate(present, k)
+        explanations = [
+            "slots per genre, in proportion to its recommendation score: "
+            + ", ".join(f"{g} {n}" for g, n in slots.items())
+        ]
         frames = []
         taken: list[int] = []
         for genre, n in slots.items():
@@ -918,13 +951,20 @@ class TrackIndex:
                 f"genre recommendation {genre!r} (score {present[genre]:.2f}); "
                 + part.tracks["reason"]
             )
+            part.tracks["short_reason"] = f"{genre}; " + part.tracks["short_reason"]
+            part.tracks["genre_slot"] = genre
             taken.extend(self.rows_for(part.tracks["track_id"].tolist()))
-            notes.extend(n_ for n_ in part.notes if n_ not in notes)
+            # Name the slot: a caveat about one genre's tracks is not about the others.
+            for note in part.notes:
+                named = f"genre {genre!r}: {note}"
+                if note not in base.notes and named not in notes:
+                    notes.append(named)
+            explanations.extend(e for e in part.explanations if e not in explanations)
             frames.append(part.tracks)
         tracks = (
             pd.concat(frames, ignore_index=True)
             if frames
-            else self._result([], [], [], [], base, [], {}).tracks
+            else self._result([], [], [], [], [], [], base, [], {}).tracks
         )
         tracks = tracks.sort_values("score", kind="stable").reset_index(drop=True)
         tracks["rank"] = np.arange(1, len(tracks) + 1)
@@ -932,6 +972,7 @@ class TrackIndex:
         return TrackRecommendations(
             tracks=tracks,
             notes=notes,
+            explanations=explanations,
             query={
                 "kind": "genres",
                 "genres": scored,
@@ -948,6 +989,8 @@ class TrackIndex:
         distances: Sequence[float],
         scores: Sequence[float],
         reasons: Sequence[str],
+        short_reasons: Sequence[str],
+        explanations: list[str],
         outcome: FilterOutcome,
         notes: list[str],
         query: dict[str, Any],
@@ -965,12 +1008,15 @@ class TrackIndex:
         if outcome.explicit_unknown:
             frame["explicit"] = "unknown"
         frame["reason"] = list(reasons)
+        frame["short_reason"] = list(short_reasons)
         if len(frame) < query.get("k", 0):
             notes.append(
                 f"only {len(frame)} track(s) satisfy the filters and artist limit "
                 f"(asked for {query['k']})"
             )
-        return TrackRecommendations(tracks=frame, query=query, notes=notes)
+        return TrackRecommendations(
+            tracks=frame, query=query, notes=notes, explanations=explanations
+        )
 
 
 def load_track_index(settings: Settings | None = None, **params: Any) -> TrackIndex:
@@ -988,6 +1034,11 @@ def _filter_clause(outcome: FilterOutcome, max_per_artist: int | None) -> str:
     if max_per_artist is not None:
         parts.append(f"at most {max_per_artist} per artist")
     return ("; filters: " + ", ".join(parts)) if parts else ""
+
+
+def _filter_explanation(outcome: FilterOutcome, max_per_artist: int | None) -> list[str]:
+    clause = _filter_clause(outcome, max_per_artist)
+    return [clause.removeprefix("; ")] if clause else []
 
 
 def _check_popularity_weight(weight: float) -> None:
