@@ -104,10 +104,18 @@ def test_whole_listener_journey_through_the_cli(cli_db: str, tmp_path: Path) -> 
     assert started["disclaimer"] == NOT_A_MEDICAL_DEVICE
     assert started["target"][0] == pytest.approx(0.6)  # lift_mood's target valence
 
+    assert [t["number"] for t in started["tracks"]] == [1, 2]
     fb = run_json(
         "session", "feedback", session_id, "t-2", "--thumbs", "up", "--helped", "--played"
     )
     assert (fb["thumbs"], fb["helped"], fb["played"]) == (1, True, True)
+    # --position takes the number as shown (t-2 is #2)
+    noted = run("session", "feedback", session_id, "t-2", "--position", "2", "--played")
+    assert "Noted feedback on track #2 (t-2)" in noted.stdout
+    wrong = run("session", "feedback", session_id, "t-2", "--position", "1", "--played", ok=False)
+    assert "as track #1" in str(wrong.exception) and "#2 t-2" in str(wrong.exception)
+    zero = run("session", "feedback", session_id, "t-2", "--position", "0", "--played", ok=False)
+    assert "start at 1" in str(zero.exception)
     bad = run("session", "feedback", session_id, "t-9", "--thumbs", "up", ok=False)
     assert bad.exit_code != 0
     assert "was not offered" in str(bad.exception)
@@ -174,6 +182,10 @@ def test_session_start_builds_a_journey_and_shows_support_alongside(
     assert calls["goal"] == "calm_down" and calls["steps"] == 4
     assert "988" in result.stdout  # support first, the playlist alongside
     assert "j3" in result.stdout and "not a medical device" in result.stdout
+    numbers = [
+        line.split("│")[1].strip() for line in result.stdout.splitlines() if "waypoint" in line
+    ]
+    assert numbers == ["1", "2", "3", "4"]  # tracks are numbered from 1, like journeys
     assert result.stdout.index("988") < result.stdout.index("j0")
 
     payload = run_json(

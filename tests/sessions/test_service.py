@@ -196,10 +196,10 @@ def test_feedback_for_a_track_never_offered_is_refused(engine: Engine) -> None:
     with pytest.raises(InputError, match="was not offered in session") as info:
         record_feedback(engine, started.session.id, "trk-999", thumbs=1)
     assert info.value.field == "track_id"
-    assert "0:trk-1" in str(info.value)
+    assert "#1 trk-1, #2 trk-2, #3 trk-3" in str(info.value)  # numbered as shown, from 1
     with pytest.raises(InputError, match="unknown session"):
         record_feedback(engine, "no-such-session", "trk-1", thumbs=1)
-    with pytest.raises(InputError, match="at position 2"):
+    with pytest.raises(InputError, match="as track #3"):
         record_feedback(engine, started.session.id, "trk-1", position=2, thumbs=1)
     for kwargs in ({"thumbs": 0}, {"thumbs": True}, {"skipped_after_s": -1.0}, {}):
         with pytest.raises(InputError):
@@ -211,9 +211,9 @@ def test_a_track_offered_twice_needs_its_position(engine: Engine) -> None:
     person = create_listener(engine)
     specs = (("a", "rock", "x"), ("b", "pop", "y"), ("a", "rock", "x"))
     started = session(engine, person.id, specs=specs)
-    with pytest.raises(InputError, match="offered 2 times") as info:
+    with pytest.raises(InputError, match="offered 2 times in this session, as #1 and #3") as info:
         record_feedback(engine, started.session.id, "a", thumbs=1)
-    assert info.value.allowed == "0, 2"
+    assert info.value.allowed is not None and "--position 1 or 3" in info.value.allowed
     assert record_feedback(engine, started.session.id, "a", position=2, thumbs=1).position == 2
 
 

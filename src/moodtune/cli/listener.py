@@ -496,7 +496,9 @@ def session_start(
                 "model_version": s.model_version,
                 "pace": (s.details or {}).get("pace"),
                 "learning": (s.details or {}).get("learning"),
-                "tracks": [asdict(t) for t in s.tracks],
+                # "number" is what the text table shows and --position takes; "position"
+                # is the stored 0-based index
+                "tracks": [{"number": t.position + 1, **asdict(t)} for t in s.tracks],
                 "safety": started.risk.to_dict(),
                 "disclaimer": NOT_A_MEDICAL_DEVICE,
             }
@@ -510,7 +512,7 @@ def session_start(
         table.add_column(column)
     for t in s.tracks:
         title = " - ".join(x for x in (t.name, t.artists) if x) or t.track_id
-        table.add_row(str(t.position), f"{title}\n[dim]{t.track_id}[/]", t.reason)
+        table.add_row(str(t.position + 1), f"{title}\n[dim]{t.track_id}[/]", t.reason)
     console.print(table)
     learning = (s.details or {}).get("learning") or {}
     if learning.get("personalised"):
@@ -541,7 +543,11 @@ def session_feedback(
     session: SessionArg,
     track_id: Annotated[str, typer.Argument(help="A track offered in that session.")],
     position: Annotated[
-        int | None, typer.Option("--position", help="Needed only if the track came twice.")
+        int | None,
+        typer.Option(
+            "--position",
+            help="The track's number as shown by 'session start' (needed only if it came twice).",
+        ),
     ] = None,
     played: Annotated[
         bool | None, typer.Option("--played/--not-played", help="Whether you played it.")
@@ -567,11 +573,18 @@ def session_feedback(
                 "thumbs must be up or down", field="--thumbs", value=thumbs, allowed="up, down"
             )
         thumbs_value = mapping[thumbs.strip().lower()]
+    if position is not None and position < 1:
+        raise InputError(
+            "track numbers start at 1",
+            field="--position",
+            value=position,
+            allowed="the number shown in the session's track table",
+        )
     record = record_feedback(
         _engine(),
         session,
         track_id,
-        position=position,
+        position=None if position is None else position - 1,
         played=played,
         skipped_after_s=skipped_after,
         thumbs=thumbs_value,
@@ -580,7 +593,7 @@ def session_feedback(
     if as_json:
         print_json(as_json_dict(record))
         return
-    console.print(f"Noted feedback on {record.track_id} (position {record.position}).")
+    console.print(f"Noted feedback on track #{record.position + 1} ({record.track_id}).")
 
 
 @session_app.command("finish")

@@ -750,10 +750,11 @@ def record_feedback(
 ) -> FeedbackRecord:
     """Record feedback on a track offered in an open session (answers accumulate per track).
 
-    ``position`` (0-based) is needed only when the session offered the same track twice.
-    Feedback for a finished session is refused: the session's outcome (the after check-in) is
-    already recorded, and answers given later would be judged against a mood the listener has
-    moved on from. The check holds the session row, so it cannot race ``finish_session``.
+    ``position`` (0-based, as stored; the CLI shows and takes it as a number from 1) is needed
+    only when the session offered the same track twice. Feedback for a finished session is
+    refused: the session's outcome (the after check-in) is already recorded, and answers given
+    later would be judged against a mood the listener has moved on from. The check holds the
+    session row, so it cannot race ``finish_session``.
     """
     _check_feedback_values(
         played=played, skipped_after_s=skipped_after_s, thumbs=thumbs, helped=helped
@@ -774,20 +775,24 @@ def record_feedback(
         if position is not None:
             matches = [t for t in matches if t.position == position]
         if not matches:
-            offered = ", ".join(f"{t.position}:{t.track_id}" for t in session.tracks[:12])
+            # Tracks are named by their number as shown to the listener: position + 1.
+            offered = ", ".join(f"#{t.position + 1} {t.track_id}" for t in session.tracks[:12])
             raise InputError(
                 f"track {track_id!r} was not offered in session {session.id}"
-                + (f" at position {position}" if position is not None else ""),
+                + (f" as track #{position + 1}" if position is not None else ""),
                 field="track_id",
                 value=track_id,
-                allowed=f"an offered track (position:id) {offered}"
+                allowed=f"a track it offered: {offered}"
                 + (" ..." if len(session.tracks) > 12 else ""),
             )
         if len(matches) > 1:
             raise InputError(
-                f"track {track_id!r} was offered {len(matches)} times in this session",
+                f"track {track_id!r} was offered {len(matches)} times in this session, as "
+                + " and ".join(f"#{t.position + 1}" for t in matches),
                 field="position",
-                allowed=", ".join(str(t.position) for t in matches),
+                allowed="which one: --position "
+                + " or ".join(str(t.position + 1) for t in matches)
+                + " (position=number-1 in the Python API)",
             )
         return repo.upsert_feedback(
             conn,
