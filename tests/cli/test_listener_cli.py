@@ -83,6 +83,9 @@ def test_whole_listener_journey_through_the_cli(cli_db: str, tmp_path: Path) -> 
 
     shown = run_json("listener", "show", "Robin")
     assert shown["id"] == listener_id and shown["country"] == "GB"
+    shown_text = run("listener", "show", "Robin").stdout
+    assert "scores (0-10): anxiety 4, depression 3, insomnia 2, OCD 1" in shown_text
+    assert "{" not in shown_text  # readable lines, not a raw dict
 
     checked = run("checkin", listener_id, "--mood", "tired, sad", "--note", "slow morning")
     assert "Checked in" in checked.stdout
@@ -130,6 +133,7 @@ def test_whole_listener_journey_through_the_cli(cli_db: str, tmp_path: Path) -> 
 
     text = run("history", listener_id)
     assert "too few sessions" in text.stdout and "not a medical device" in text.stdout
+    assert "3 check-ins, 1 session; streak 1 day," in text.stdout
     history = run_json("history", listener_id)
     assert len(history["sessions"]) == 1 and history["by_goal"][0]["name"] == "lift_mood"
     assert history["by_goal"][0]["too_few"] is True
@@ -253,7 +257,7 @@ def test_create_says_what_is_stored_and_consent_can_be_changed(cli_db: str) -> N
     assert (shown["consent_notes"], shown["consent_learning"]) == (True, False)
     run("checkin", "Lee", "--mood", "calm", "--note", "kept words")
     withdrawn = run("listener", "consent", "Lee", "--no-notes").stdout
-    assert "Erased the text of 1 stored note(s)" in withdrawn
+    assert "Erased the text of 1 stored note." in withdrawn
     nothing = runner.invoke(app, ["listener", "consent", "Lee"])
     assert nothing.exit_code != 0 and "nothing to change" in str(nothing.exception)
 

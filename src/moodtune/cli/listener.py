@@ -241,7 +241,7 @@ def consent(
     console.print(f"Updated listener [bold]{record.id}[/].")
     _show_stored(record)
     if erased:
-        console.print(f"Erased the text of {erased} stored note(s).")
+        console.print(f"Erased the text of {_plural(erased, 'stored note')}.")
 
 
 def _learned(engine: Engine, listener_id: str) -> LearnedListener | None:
@@ -293,6 +293,59 @@ def _show_learned(learned: LearnedListener | None, consent: bool) -> None:
         )
 
 
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def _profile_lines(profile: dict[str, Any]) -> list[str]:
+    """A stored survey profile as short readable lines (only the answers given)."""
+    scores = [
+        f"{name} {_number(profile[key])}"
+        for key, name in (
+            ("anxiety", "anxiety"),
+            ("depression", "depression"),
+            ("insomnia", "insomnia"),
+            ("ocd", "OCD"),
+        )
+        if profile.get(key) is not None
+    ]
+    lines = [f"scores (0-10): {', '.join(scores)}"] if scores else []
+    about = []
+    if profile.get("age") is not None:
+        about.append(f"age {_number(profile['age'])}")
+    if profile.get("hours_per_day") is not None:
+        about.append(f"{_number(profile['hours_per_day'])} h of music a day")
+    if profile.get("fav_genre"):
+        about.append(f"favourite genre {profile['fav_genre']}")
+    if profile.get("bpm") is not None:
+        about.append(f"preferred tempo {_number(profile['bpm'])} BPM")
+    if about:
+        lines.append(", ".join(about))
+    answers = [
+        f"{label}: {'yes' if profile[key] else 'no'}"
+        for key, label in (
+            ("while_working", "listens while working"),
+            ("instrumentalist", "plays an instrument"),
+            ("composer", "composes"),
+            ("exploratory", "explores new music"),
+            ("foreign_languages", "listens in other languages"),
+        )
+        if profile.get(key) is not None
+    ]
+    if answers:
+        lines.append("; ".join(answers))
+    frequencies = profile.get("genre_frequencies") or {}
+    if frequencies:
+        lines.append(
+            "how often: " + ", ".join(f"{g} {level.lower()}" for g, level in frequencies.items())
+        )
+    return lines
+
+
 @app.command("show")
 def show(listener: ListenerArg, as_json: Json = False) -> None:
     """Show a listener's stored profile, goals, consent and what moodtune learned."""
@@ -318,7 +371,9 @@ def show(listener: ListenerArg, as_json: Json = False) -> None:
     )
     console.print(f"  created: {record.created_at:%Y-%m-%d %H:%M} UTC")
     if record.profile:
-        console.print("  profile: " + json.dumps(record.profile), highlight=False)
+        console.print("  survey answers:")
+        for line in _profile_lines(record.profile):
+            console.print(f"    {line}", highlight=False)
     _show_learned(learned, record.consent_learning)
 
 
@@ -654,8 +709,9 @@ def history(
 
     s = result.streaks
     console.print(
-        f"[bold]{result.listener_id}[/]: {len(result.checkins)} check-ins, "
-        f"{len(result.sessions)} sessions; streak {s.current} day(s), longest {s.longest}."
+        f"[bold]{result.listener_id}[/]: {_plural(len(result.checkins), 'check-in')}, "
+        f"{_plural(len(result.sessions), 'session')}; streak {_plural(s.current, 'day')}, "
+        f"longest {_plural(s.longest, 'day')}."
     )
     recent = Table(title="Recent check-ins")
     for column in ("when (UTC)", "kind", "mood", "words"):
