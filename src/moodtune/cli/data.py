@@ -19,21 +19,11 @@ NameArg = Annotated[
 @app.command("fetch")
 def fetch_command(names: NameArg = None) -> None:
     """Fetch, verify and convert datasets to the Parquet cache."""
-    import rich
-
     from moodtune.data import REGISTRY, load_table
 
-    # The loaders draw transient progress bars on Rich's global console; outside a terminal
-    # they cannot be erased and leave blank lines, so they are silenced there.
-    progress_console = rich.get_console()
-    was_quiet = progress_console.quiet
-    progress_console.quiet = was_quiet or not progress_console.is_terminal
-    try:
-        for name in names or list(REGISTRY):
-            frame = load_table(name)
-            console.print(f"[green]ok[/] {name}: {len(frame):,} rows verified and cached")
-    finally:
-        progress_console.quiet = was_quiet
+    for name in names or list(REGISTRY):
+        frame = load_table(name)
+        console.print(f"[green]ok[/] {name}: {len(frame):,} rows verified and cached")
 
 
 @app.command("info")

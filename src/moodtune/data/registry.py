@@ -201,15 +201,22 @@ def _sha256(path: Path) -> str:
     return str(pooch.file_hash(str(path), alg="sha256"))
 
 
+def _progress(*columns: Any) -> Any:
+    """A transient Rich progress bar on stderr, drawn only in a terminal (pipes stay clean)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
+
+
 class _RichPoochBar:
     """Adapter giving pooch's downloader a Rich progress bar (pooch expects tqdm's API)."""
 
     def __init__(self, description: str) -> None:
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+        from rich.progress import BarColumn, DownloadColumn, TextColumn
 
-        self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), transient=True
-        )
+        self._progress = _progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn())
         self._progress.start()
         self._task = self._progress.add_task(description, total=None)
         self.total: int | None = None
@@ -225,14 +232,12 @@ class _RichPoochBar:
 
 
 def _copy_with_progress(src: Path, dest: Path, *, description: str) -> None:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+    from rich.progress import BarColumn, DownloadColumn, TextColumn
 
     size = src.stat().st_size
     tmp = dest.with_name(dest.name + f".part-{os.getpid()}")
     with (
-        Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), transient=True
-        ) as progress,
+        _progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn()) as progress,
         src.open("rb") as fin,
         tmp.open("wb") as fout,
     ):
@@ -349,9 +354,9 @@ def load_table(
             return pd.read_parquet(parquet)
         except Exception:  # a damaged cache is rebuilt from the verified raw file
             parquet.unlink(missing_ok=True)
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import SpinnerColumn, TextColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as progress:
+    with _progress(SpinnerColumn(), TextColumn("{task.description}")) as progress:
         progress.add_task(f"converting {raw.name} to Parquet (once)", total=None)
         frame = _read_raw(dataset, raw)
         dataset.content_check(frame, source=str(raw))
