@@ -211,9 +211,10 @@ def _show_stored(record: ListenerRecord) -> None:
         + ".",
         f"  notes: {notes}",
         f"  learning: {learning}",
-        f"Change: moodtune listener consent {record.id} --keep-notes|--no-notes "
-        "--learning|--no-learning; see everything: moodtune listener export; remove "
-        "everything: moodtune listener delete.",
+        "Change it: moodtune listener consent LISTENER [--keep-notes|--no-notes] "
+        "[--learning|--no-learning]",
+        "See all of it: moodtune listener export LISTENER --out FILE; "
+        "remove all of it: moodtune listener delete LISTENER",
     ]
     console.print("\n".join(lines), highlight=False)
 
@@ -385,8 +386,22 @@ def export(
     """Write everything stored about a listener to a JSON file (readable only by you)."""
     from moodtune.sessions import export_listener
 
+    folder = out.parent
+    if not folder.is_dir():
+        raise InputError(
+            "the folder to write into does not exist"
+            if not folder.exists()
+            else "the folder to write into is not a folder",
+            file=str(out),
+            field="--out",
+            value=str(folder),
+            allowed="a file in an existing folder (moodtune does not create folders)",
+        )
+    if out.is_dir():
+        raise InputError(
+            "--out is a folder", file=str(out), field="--out", allowed="a file name to write"
+        )
     payload = export_listener(_engine(), listener)
-    out.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=2, ensure_ascii=False)
@@ -405,11 +420,12 @@ def delete(
 
     engine = _engine()
     record = get_listener(engine, listener)
-    if not yes:
-        typer.confirm(
-            f"Delete listener {record.id} and all their check-ins, sessions and feedback?",
-            abort=True,
-        )
+    if not yes and not typer.confirm(
+        f"Delete listener {record.id} and all their check-ins, sessions and feedback?",
+        default=False,
+    ):
+        console.print(f"Listener {record.id} not deleted.")
+        raise typer.Exit(1)
     counts = delete_listener(engine, record.id)
     total = sum(counts.values())
     console.print(f"Deleted listener {record.id}: {total} rows removed.")
