@@ -42,13 +42,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TRACK_MINUTES",
+    "MAX_STEPS",
+    "MINUTES_REFITS",
     "Journey",
     "JourneyEvaluation",
     "JourneyInfeasibleError",
     "JourneyMetrics",
     "JourneyPlan",
-    "MAX_STEPS",
-    "MINUTES_REFITS",
     "JumpBounds",
     "PreferenceScores",
     "build_journey",
