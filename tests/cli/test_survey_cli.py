@@ -130,7 +130,8 @@ def test_profile_answers_carry_crisis_resources_when_scores_signal_risk(
     settings: Settings, depression: int, at_risk: bool
 ) -> None:
     scores = ["--anxiety", "3", "--depression", str(depression), "--insomnia", "1", "--ocd", "0"]
-    for command in (["recommend", "genres"], ["persona"]):
+    commands = (["recommend", "genres"], ["persona"], ["tracks", "for-profile", "--mood", "sad"])
+    for command in commands:
         result = runner.invoke(app, [*command, *scores, "--freq", "Rock=3", "--json"])
         assert result.exit_code == 0, result.output
         safety = json.loads(result.stdout)["safety"]

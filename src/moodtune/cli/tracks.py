@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from moodtune.cli._common import console, print_json
+from moodtune.cli._common import console, print_json, show_support
 from moodtune.cli._profile import (
     Age,
     Anxiety,
@@ -334,7 +334,7 @@ def for_profile_command(
     as_json: JsonOption = False,
 ) -> None:
     """Tracks that fit your survey profile's genre recommendations, near your goal's mood."""
-    from moodtune.cli._profile import build_profile
+    from moodtune.cli._profile import build_profile, profile_support
     from moodtune.mood.space import describe_point, parse_mood
     from moodtune.recommend.genres import load_or_fit_genre_recommender
     from moodtune.recommend.profile_tracks import tracks_for_profile
@@ -359,9 +359,11 @@ def for_profile_command(
         filters=filters,
         max_per_artist=max_per_artist,
     )
+    support = profile_support(profile)
     if as_json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "safety": support.to_dict()})
         return
+    show_support(support)
     genres = ", ".join(f"{g} → {label}" for g, label in result.catalog_genres.items())
     console.print(f"Your genre recommendations in this catalog: {genres or 'none'}")
     payload = result.to_dict()
