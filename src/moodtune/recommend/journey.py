@@ -625,28 +625,7 @@ def _assemble(
     max_per_artist: int | None,
     goal: GoalSpec | None,
 ) -> Journey:
-    cols = [
-        c
-        for c in (
-            "track_id",
-            "name",
-            "artists",
-            "genres",
-            "mood_valence",
-            "mood_arousal",
-            "quadrant",
-            "tempo",
-            "energy",
-            "instrumentalness",
-            "popularity",
-            "duration_ms",
-            "explicit",
-            "synthetic",
-        )
-        if c in index.tracks_.columns
-    ]
-    positions = np.array([index.tracks_.columns.get_loc(c) for c in cols], dtype=np.int64)
-    frame = pd.DataFrame(index.tracks_.iloc[np.asarray(rows), positions]).reset_index(drop=True)
+    frame = index.result_rows(rows)
     planned = plan.path()
     actual = frame[["mood_valence", "mood_arousal"]].to_numpy(dtype=float)
     frame.insert(0, "position", np.arange(1, len(frame) + 1))

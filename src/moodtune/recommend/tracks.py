@@ -983,6 +983,16 @@ class TrackIndex:
             },
         )
 
+    def result_rows(self, rows: Sequence[int]) -> pd.DataFrame:
+        """The catalog rows ``rows`` with the columns every track answer shows, in that order."""
+        check_is_fitted(self, "index_")
+        positions = np.array(
+            [self.tracks_.columns.get_loc(c) for c in _RESULT_COLUMNS if c in self.tracks_.columns],
+            dtype=np.int64,
+        )
+        picked = self.tracks_.iloc[np.asarray(rows, dtype=np.int64), positions]
+        return pd.DataFrame(picked).reset_index(drop=True)
+
     def _result(
         self,
         rows: Sequence[int],
@@ -995,13 +1005,7 @@ class TrackIndex:
         notes: list[str],
         query: dict[str, Any],
     ) -> TrackRecommendations:
-        positions = np.array(
-            [self.tracks_.columns.get_loc(c) for c in _RESULT_COLUMNS if c in self.tracks_.columns],
-            dtype=np.int64,
-        )
-        frame = pd.DataFrame(
-            self.tracks_.iloc[np.asarray(rows, dtype=np.int64), positions]
-        ).reset_index(drop=True)
+        frame = self.result_rows(rows)
         frame.insert(0, "rank", np.arange(1, len(frame) + 1))
         frame["distance"] = np.asarray(distances, dtype=float)
         frame["score"] = np.asarray(scores, dtype=float)
