@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from moodtune.cli._common import console, print_json
+from moodtune.cli._common import console, print_json, show_support
 from moodtune.cli._profile import (
     Age,
     Anxiety,
@@ -32,7 +32,6 @@ from moodtune.errors import InputError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from moodtune.safety import RiskAssessment
     from moodtune.sessions import JourneyCatalog, LearnedListener, OfferedTrack
     from moodtune.store.records import ListenerRecord
 
@@ -79,13 +78,6 @@ def _disclaimer() -> None:
     from moodtune.safety import NOT_A_MEDICAL_DEVICE
 
     console.print(f"[dim]{NOT_A_MEDICAL_DEVICE}[/]", highlight=False)
-
-
-def _show_risk(risk: RiskAssessment) -> None:
-    from rich.panel import Panel
-
-    if risk.at_risk:
-        console.print(Panel(risk.message, title="Support is available", border_style="yellow"))
 
 
 def _journey_catalog() -> JourneyCatalog:
@@ -179,7 +171,7 @@ def create(
         return
     console.print(f"Created listener [bold]{record.id}[/]" + (f" ({name})" if name else ""))
     _show_stored(record)
-    _show_risk(risk)
+    show_support(risk)
     _disclaimer()
 
 
@@ -451,7 +443,7 @@ def checkin(listener: ListenerArg, mood: Mood, note: Note = None, as_json: Json 
         else ", ".join(c.words)
     )
     console.print(f"Checked in: {where}", highlight=False)
-    _show_risk(result.risk)
+    show_support(result.risk)
     _disclaimer()
 
 
@@ -575,7 +567,7 @@ def session_start(
             }
         )
         return
-    _show_risk(started.risk)
+    show_support(started.risk)
     from rich.table import Table
 
     table = Table(title=f"Session {s.id} - goal {s.goal}")
@@ -699,7 +691,7 @@ def session_finish(
     )
     if done.change.get("progress") is not None:
         console.print(f"Moved {done.change['progress']:+.2f} toward the goal's target mood.")
-    _show_risk(done.risk)
+    show_support(done.risk)
     _disclaimer()
 
 
