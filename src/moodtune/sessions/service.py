@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from moodtune.config import Settings
 from moodtune.errors import InputError
+from moodtune.jsonable import to_jsonable
 from moodtune.safety import RiskAssessment, assess_risk, check_country_code
 from moodtune.store import repository as repo
 from moodtune.store.engine import is_sqlite, read_transaction, write_transaction
@@ -877,12 +878,6 @@ def record_playlist_export(
 # -- export and delete -------------------------------------------------------------------------
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 def export_listener(engine: Engine, listener: str) -> dict[str, Any]:
     """Everything stored about the listener, table by table, as a JSON-ready dict."""
     from moodtune import __version__
@@ -896,10 +891,7 @@ def export_listener(engine: Engine, listener: str) -> dict[str, Any]:
         "moodtune_version": __version__,
         "exported_at": utcnow().isoformat(),
         "listener_id": person.id,
-        "tables": {
-            name: [{k: _jsonable(v) for k, v in row.items()} for row in rows]
-            for name, rows in tables.items()
-        },
+        "tables": {name: [to_jsonable(dict(row)) for row in rows] for name, rows in tables.items()},
     }
 
 
