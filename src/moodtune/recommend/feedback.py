@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from moodtune.catalog.schema import SCALED_FEATURES
 from moodtune.errors import InputError
 
 if TYPE_CHECKING:
@@ -72,17 +73,7 @@ DEFAULT_PREFERENCE_WEIGHT = 1.0
 
 # Audio features the learner weighs (standardised over the catalogue). Key and mode are left
 # out: they are categorical and carry little taste signal on their own.
-AUDIO_PREFERENCE_FEATURES: tuple[str, ...] = (
-    "danceability",
-    "energy",
-    "loudness",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-)
+AUDIO_PREFERENCE_FEATURES: tuple[str, ...] = SCALED_FEATURES
 MOOD_FEATURES: tuple[str, ...] = ("mood_valence", "mood_arousal")
 
 # Plain words for a feature that raised a track's score: (when above the catalogue mean,
