@@ -10,6 +10,7 @@ __all__ = [
     "InputError",
     "MoodtuneError",
     "NotFittedError",
+    "NotFoundError",
     "ValidationReport",
 ]
 
@@ -69,6 +70,15 @@ class InputError(MoodtuneError, ValueError):
             "value": None if self.value is None else str(self.value),
             "allowed": self.allowed,
         }
+
+
+class NotFoundError(InputError, LookupError):
+    """Something asked for by id or name does not exist, or is not the caller's (HTTP 404).
+
+    A subclass of ``InputError`` so callers that catch bad input keep working; the web layer
+    answers it with 404 rather than 422. Another listener's session is reported exactly like a
+    session that does not exist, so its existence is not revealed.
+    """
 
 
 class ValidationReport(InputError):

@@ -213,7 +213,7 @@ def test_a_track_offered_twice_needs_its_position(engine: Engine) -> None:
     started = session(engine, person.id, specs=specs)
     with pytest.raises(InputError, match="offered 2 times in this session, as #1 and #3") as info:
         record_feedback(engine, started.session.id, "a", thumbs=1)
-    assert info.value.allowed is not None and "--position 1 or 3" in info.value.allowed
+    assert info.value.allowed is not None and "by the number shown: 1 or 3" in info.value.allowed
     assert record_feedback(engine, started.session.id, "a", position=2, thumbs=1).position == 2
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 
-from moodtune.errors import InputError, MoodtuneError
+from moodtune.errors import InputError, MoodtuneError, ValidationReport
 from moodtune.jsonable import to_jsonable
 
 console = Console()
@@ -44,6 +45,29 @@ def _report(error: object, payload: dict[str, Any]) -> int:
     if "--json" in sys.argv[1:]:
         print_json({"error": payload})
     return 2
+
+
+@contextmanager
+def option_names(**flags: str) -> Iterator[None]:
+    """Report library errors under the option the user typed: ``option_names(steps="--tracks")``.
+
+    The library names its fields (``steps``, ``position``); the CLI knows which flag set them.
+    """
+    try:
+        yield
+    except ValidationReport:
+        raise
+    except InputError as exc:
+        if exc.field not in flags:
+            raise
+        raise type(exc)(
+            exc.message,
+            file=exc.file,
+            row=exc.row,
+            field=flags[exc.field],
+            value=exc.value,
+            allowed=exc.allowed,
+        ) from None
 
 
 def print_json(payload: Any) -> None:

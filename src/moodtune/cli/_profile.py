@@ -90,10 +90,3 @@ def build_profile(
             frequencies[genre.strip()] = int(level) if level.strip().isdigit() else level.strip()
         data["genre_frequencies"] = frequencies
     return profile_from_mapping(data, source=source)
-
-
-def profile_support(profile: Any) -> Any:
-    """The risk screen for a profile's scores: crisis resources come before any answer."""
-    from moodtune.safety import assess_risk
-
-    return assess_risk(depression=profile.depression, anxiety=profile.anxiety)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from moodtune.cli._common import console, print_json, show_support
+from moodtune.cli._common import console, option_names, print_json, show_support
 from moodtune.cli._profile import (
     Age,
     Anxiety,
@@ -450,19 +450,6 @@ def checkin(listener: ListenerArg, mood: Mood, note: Note = None, as_json: Json 
 # -- sessions ----------------------------------------------------------------------------------
 
 
-def _journey_tracks(
-    *, engine: Engine, listener: str, start: tuple[float, float], goal: str, steps: int
-) -> tuple[list[OfferedTrack], str, tuple[float, float], dict[str, Any]]:
-    """The listener's iso-principle journey, shaped by what they liked when learning is on:
-    (tracks, model version, target, details with the pace and what the learner knew)."""
-    from moodtune.sessions import personal_journey
-
-    built = personal_journey(
-        engine, listener, start=start, goal=goal, steps=steps, catalog=_journey_catalog()
-    )
-    return built.tracks, built.model_version, built.target, built.details
-
-
 def _tracks_from_file(path: Path) -> list[OfferedTrack]:
     from moodtune.sessions import OfferedTrack
 
@@ -515,76 +502,65 @@ def session_start(
     as_json: Json = False,
 ) -> None:
     """Start a session: check in, get a journey of tracks toward your goal, and record it."""
-    from moodtune.sessions import GOALS, MoodReport, start_session
-    from moodtune.sessions.service import resolve_mood
+    from moodtune.app import Services, start_journey
+    from moodtune.app.views import SessionView
+    from moodtune.safety import NOT_A_MEDICAL_DEVICE
+    from moodtune.sessions import MoodReport
 
     before = MoodReport.parse(mood, note=note)
-    valence, arousal, _ = resolve_mood(before)
-    if goal not in GOALS:
-        raise InputError(
-            f"unknown goal {goal!r}", field="--goal", value=goal, allowed=", ".join(GOALS)
-        )
-    target: tuple[float, float] | None = None
-    details: dict[str, Any] = {}
-    engine = _engine()
-    if from_file is not None:
-        offered = _tracks_from_file(from_file)
-        model_version = f"listener-supplied ({from_file.name})"
-    else:
-        assert valence is not None and arousal is not None
-        offered, model_version, target, details = _journey_tracks(
-            engine=engine, listener=listener, start=(valence, arousal), goal=goal, steps=tracks
-        )
-    started = start_session(
-        engine,
-        listener,
-        goal=goal,
-        before=before,
-        tracks=offered,
-        model_version=model_version,
-        target=target,
-        details=details,
-    )
-    s = started.session
+    services = Services(engine=_engine(), catalog_loader=lambda: _journey_catalog())
+    with option_names(goal="--goal", tracks="--tracks", mood="--mood", note="--note"):
+        if from_file is not None:
+            view = _record_from_file(services, listener, goal, before, from_file)
+        else:
+            view = start_journey(services, listener, goal=goal, mood=before, tracks=tracks)
+    assert isinstance(view, SessionView) and view.support is not None
     if as_json:
-        from dataclasses import asdict
-
-        from moodtune.safety import NOT_A_MEDICAL_DEVICE
-
         print_json(
             {
-                "session_id": s.id,
-                "goal": s.goal,
-                "target": [s.target_valence, s.target_arousal],
-                "model_version": s.model_version,
-                "pace": (s.details or {}).get("pace"),
-                "learning": (s.details or {}).get("learning"),
+                "session_id": view.id,
+                "goal": view.goal,
+                "target": None
+                if view.target is None
+                else [view.target.valence, view.target.arousal],
+                "model_version": view.model_version,
+                "pace": view.pace,
+                "learning": view.learning or None,
                 # "number" is what the text table shows and --position takes; "position"
                 # is the stored 0-based index
-                "tracks": [{"number": t.position + 1, **asdict(t)} for t in s.tracks],
-                "safety": started.risk.to_dict(),
+                "tracks": [
+                    {
+                        "number": t.number,
+                        "position": t.number - 1,
+                        "track_id": t.track_id,
+                        "reason": t.reason,
+                        "title": t.title,
+                        "name": t.track.name if t.track else None,
+                        "artists": t.track.artists if t.track else None,
+                        "genre": t.track.genres[0] if t.track and t.track.genres else None,
+                        "mood": t.track.mood.quadrant if t.track else None,
+                        "planned_valence": None if t.planned is None else t.planned.valence,
+                        "planned_arousal": None if t.planned is None else t.planned.arousal,
+                    }
+                    for t in view.tracks
+                ],
+                "safety": view.support.to_dict(),
                 "disclaimer": NOT_A_MEDICAL_DEVICE,
             }
         )
         return
-    show_support(started.risk)
+    show_support(view.support)
     from rich.table import Table
 
-    table = Table(title=f"Session {s.id} - goal {s.goal}")
+    table = Table(title=f"Session {view.id} - goal {view.goal}")
     for column in ("#", "track", "why"):
         table.add_column(column)
-    for t in s.tracks:
-        title = " - ".join(x for x in (t.name, t.artists) if x) or t.track_id
-        table.add_row(str(t.position + 1), f"{title}\n[dim]{t.track_id}[/]", t.reason)
+    for t in view.tracks:
+        table.add_row(str(t.number), f"{t.title}\n[dim]{t.track_id}[/]", t.reason)
     console.print(table)
-    learning = (s.details or {}).get("learning") or {}
+    learning = view.learning
     if learning.get("personalised"):
-        pace = (s.details or {}).get("pace")
-        pace_text = (
-            f"; pace {pace:.2f} per track ({(s.details or {}).get('pace_source')})"
-            if pace is not None
-            else ""
-        )
+        pace_text = f"; pace {view.pace:.2f} per track" if view.pace is not None else ""
         console.print(
             f"Shaped by your feedback ({learning.get('n_feedback', 0)} answer(s), "
             f"{learning.get('n_sessions', 0)} finished session(s)): "
@@ -595,10 +571,31 @@ def session_start(
     elif learning and not learning.get("consent", True):
         console.print("Learning is off for you: this journey is not personalised.")
     console.print(
-        f"Give feedback: moodtune session feedback {s.id} TRACK_ID --thumbs up|down; "
-        f"finish with: moodtune session finish {s.id} --mood WORD"
+        f"Give feedback: moodtune session feedback {view.id} TRACK_ID --thumbs up|down; "
+        f"finish with: moodtune session finish {view.id} --mood WORD"
     )
     _disclaimer()
+
+
+def _record_from_file(services: Any, listener: str, goal: str, before: Any, path: Path) -> Any:
+    """Record a session for the tracks a file lists (no journey is built)."""
+    from moodtune.app.journeys import session_view
+    from moodtune.sessions import start_session
+
+    started = start_session(
+        services.engine,
+        listener,
+        goal=goal,
+        before=before,
+        tracks=_tracks_from_file(path),
+        model_version=f"listener-supplied ({path.name})",
+    )
+    from dataclasses import replace
+
+    from moodtune.app.views import support_view
+
+    view = session_view(services, started.session.listener_id, started.session.id)
+    return replace(view, support=support_view(started.risk))
 
 
 @session_app.command("feedback")
@@ -625,7 +622,6 @@ def session_feedback(
     as_json: Json = False,
 ) -> None:
     """Tell moodtune how a track went, before finishing the session (answers add up)."""
-    from moodtune.sessions import record_feedback
     from moodtune.store.records import as_json_dict
 
     thumbs_value = None
@@ -643,7 +639,26 @@ def session_feedback(
             value=position,
             allowed="the number shown in the session's track table",
         )
-    record = record_feedback(
+    with option_names(position="--position", thumbs="--thumbs"):
+        record = _feedback(session, track_id, position, played, skipped_after, thumbs_value, helped)
+    if as_json:
+        print_json(as_json_dict(record))
+        return
+    console.print(f"Noted feedback on track #{record.position + 1} ({record.track_id}).")
+
+
+def _feedback(
+    session: str,
+    track_id: str,
+    position: int | None,
+    played: bool | None,
+    skipped_after: float | None,
+    thumbs_value: int | None,
+    helped: bool | None,
+) -> Any:
+    from moodtune.sessions import record_feedback
+
+    return record_feedback(
         _engine(),
         session,
         track_id,
@@ -653,10 +668,6 @@ def session_feedback(
         thumbs=thumbs_value,
         helped=helped,
     )
-    if as_json:
-        print_json(as_json_dict(record))
-        return
-    console.print(f"Noted feedback on track #{record.position + 1} ({record.track_id}).")
 
 
 @session_app.command("finish")

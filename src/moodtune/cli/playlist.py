@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from moodtune.cli._common import console, print_json
+from moodtune.cli._common import console, option_names, print_json
 from moodtune.cli.tracks import (
     ExcludeArtistOption,
     ExcludeTrackOption,
@@ -28,36 +28,6 @@ app = typer.Typer(help="Playlists: iso-principle mood journeys.", no_args_is_hel
 
 def register_top_level(root: typer.Typer) -> None:
     """Add this group's top-level commands (if any) to the root app."""
-
-
-def _check_length(tracks: int | None, minutes: float | None) -> None:
-    """Refuse a bad --tracks / --minutes under the option's own name."""
-    import math
-
-    from moodtune.errors import InputError
-    from moodtune.recommend.journey import MAX_STEPS
-
-    if tracks is not None and minutes is not None:
-        raise InputError(
-            f"give --tracks or --minutes, not both (got --tracks {tracks}, --minutes {minutes:g})",
-            field="--tracks",
-            value=tracks,
-            allowed="one of --tracks, --minutes",
-        )
-    if tracks is not None and not 2 <= tracks <= MAX_STEPS:
-        raise InputError(
-            f"--tracks {tracks}: a journey needs between 2 and {MAX_STEPS} tracks",
-            field="--tracks",
-            value=tracks,
-            allowed=f"2-{MAX_STEPS}",
-        )
-    if minutes is not None and not (math.isfinite(minutes) and minutes > 0):
-        raise InputError(
-            f"--minutes {minutes:g}: the length must be a positive number of minutes",
-            field="--minutes",
-            value=minutes,
-            allowed="> 0",
-        )
 
 
 @app.command("journey")
@@ -111,47 +81,36 @@ def journey_command(
     as_json: JsonOption = False,
 ) -> None:
     """Start where you are and move, track by track, to where you want to be."""
-    import numpy as np
-
-    from moodtune.errors import InputError
+    from moodtune.app import mood_journey
     from moodtune.mood.goals import get_goal
     from moodtune.mood.space import describe_point, parse_mood
-    from moodtune.recommend.journey import JumpBounds, build_journey, plan_journey
     from moodtune.recommend.tracks import load_track_index
 
-    here = parse_mood(start)
-    spec = get_goal(goal) if goal else None
-    if to is None and spec is None:
-        raise InputError(
-            "say where the journey should go: --to MOOD or --goal GOAL",
-            field="--to",
-            allowed="a feeling word, 'v,a', or --goal calm_down|lift_mood|focus|sleep|...",
+    with option_names(
+        start="--from", to="--to", goal="--goal", tracks="--tracks", minutes="--minutes",
+        steps="--tracks", tempo_bpm="--max-tempo-jump", energy="--max-energy-jump",
+    ):  # fmt: skip
+        here = parse_mood(start)
+        spec = get_goal(goal) if goal else None
+        filters = build_filters(
+            genre=genre, explicit=explicit, min_duration=min_duration, max_duration=max_duration,
+            min_popularity=min_popularity, max_popularity=max_popularity,
+            instrumental=instrumental, exclude_artist=exclude_artist, exclude_track=exclude_track,
+        )  # fmt: skip
+        journey = mood_journey(
+            load_track_index(),
+            start=here,
+            to=to,
+            goal=goal,
+            tracks=tracks,
+            minutes=minutes,
+            max_tempo_jump=max_tempo_jump,
+            max_energy_jump=max_energy_jump,
+            filters=filters,
+            max_per_artist=max_per_artist,
         )
-    target = parse_mood(to) if to is not None else spec.target_for(here)  # type: ignore[union-attr]
-    filters = build_filters(
-        genre=genre, explicit=explicit, min_duration=min_duration, max_duration=max_duration,
-        min_popularity=min_popularity, max_popularity=max_popularity,
-        instrumental=instrumental, exclude_artist=exclude_artist, exclude_track=exclude_track,
-    )  # fmt: skip
-    index = load_track_index()
-    usable = index.tracks_["usable"].to_numpy(dtype=bool)
-    track_minutes = float(np.median(index.tracks_["duration_ms"].to_numpy()[usable]) / 60_000)
-    _check_length(tracks, minutes)
-    if tracks is None and minutes is None:
-        minutes = 30.0
-    plan = plan_journey(here, target, steps=tracks, minutes=minutes, track_minutes=track_minutes)
-    bounds = None
-    if max_tempo_jump is not None or max_energy_jump is not None or spec is None:
-        default = (
-            JumpBounds(spec.max_tempo_jump_bpm, spec.max_energy_jump) if spec else JumpBounds()
-        )
-        bounds = JumpBounds(
-            tempo_bpm=max_tempo_jump if max_tempo_jump is not None else default.tempo_bpm,
-            energy=max_energy_jump if max_energy_jump is not None else default.energy,
-        )
-    journey = build_journey(
-        index, plan, filters=filters, bounds=bounds, max_per_artist=max_per_artist, goal=spec
-    )
+    plan = journey.plan
+    target = plan.target
     if as_json:
         print_json(journey.to_dict())
         return

@@ -19,7 +19,6 @@ from moodtune.cli._profile import (
     Ocd,
     ProfileFile,
     build_profile,
-    profile_support,
 )
 
 app = typer.Typer(help="The listener survey: personas, effect model, genre recommenders.")
@@ -57,76 +56,21 @@ def report_command(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Personas, honest effect-model evaluation and genre-recommender evaluation."""
-    report = build_survey_report(repeats=repeats, splits=splits, seed=seed, show_progress=True)
+    from moodtune.app.reports import survey_report
+
+    with _progress() as bar:
+
+        def track(description: str) -> Any:
+            task = bar.add_task(description, total=None)
+            return lambda done, total: bar.update(task, completed=done, total=total)
+
+        report = survey_report(repeats=repeats, splits=splits, seed=seed, progress=track)
     if as_json:
         print_json(report)
     else:
         from moodtune.cli.survey_render import render_survey_report
 
         render_survey_report(report, console)
-
-
-def build_survey_report(
-    *, repeats: int = 5, splits: int = 5, seed: int = 0, show_progress: bool = False
-) -> dict[str, Any]:
-    """The whole survey report as a JSON-serialisable dict (every figure computed here)."""
-    from contextlib import nullcontext
-
-    from moodtune.config import get_settings
-    from moodtune.evaluation.genres import evaluate_genre_recommenders
-    from moodtune.survey.effect import effect_evaluation
-    from moodtune.survey.personas import load_or_fit_personas, persona_report
-    from moodtune.survey.schema import load_survey
-
-    settings = get_settings()
-    survey = load_survey(settings=settings)
-    progress = _progress() if show_progress else nullcontext()
-    with progress as bar:
-
-        def callback(description: str) -> Any:
-            if bar is None:
-                return None
-            task = bar.add_task(description, total=None)
-
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            return advance
-
-        personas_task = callback("fitting listener personas")
-        personas = load_or_fit_personas(survey.frame, settings=settings)
-        if personas_task is not None:
-            personas_task(1, 1)
-        # The stored evaluation behind `moodtune effect`, so both quote the same figures.
-        effect = effect_evaluation(
-            survey,
-            settings=settings,
-            n_repeats=repeats,
-            n_splits=splits,
-            random_state=seed,
-            progress=callback("evaluating effect models (leak-free CV)") or False,
-        )
-        genres = evaluate_genre_recommenders(
-            survey,
-            n_repeats=repeats,
-            random_state=seed,
-            progress=callback("evaluating genre recommenders"),
-        )
-    return {
-        "survey": {
-            "source": survey.source,
-            "respondents": len(survey.frame),
-            "labelled": len(survey.labelled),
-            "cleaning": survey.report.as_dict(),
-        },
-        "personas": persona_report(personas),
-        "effect": effect,
-        "genres": genres,
-        "commands": {
-            "this report": f"moodtune survey report --repeats {repeats} --splits {splits} "
-            f"--seed {seed} [--json]"
-        },
-    }
 
 
 @app.command("clean")
@@ -186,6 +130,8 @@ def persona_command(
         exploratory=exploratory,
         freq=freq,
     )
+    from moodtune.app.listeners import profile_support
+
     support = profile_support(profile)
     model = load_or_fit_personas()
     assignment = assign_persona(profile, model)
@@ -238,6 +184,8 @@ def effect_command(
 
         model = train_effect_model(progress=advance)
     prediction = predict_effect(profile, model)
+    from moodtune.app.listeners import profile_support
+
     support = profile_support(profile)
     if as_json:
         print_json({**prediction.as_dict(), "safety": support.to_dict()})
@@ -285,6 +233,8 @@ def recommend_genres_command(
     )
     model = load_or_fit_genre_recommender(method)
     recs = model.recommend(profile, n=n, filter_already_liked=not include_liked)
+    from moodtune.app.listeners import profile_support
+
     support = profile_support(profile)
     if as_json:
         print_json(

@@ -334,7 +334,8 @@ def for_profile_command(
     as_json: JsonOption = False,
 ) -> None:
     """Tracks that fit your survey profile's genre recommendations, near your goal's mood."""
-    from moodtune.cli._profile import build_profile, profile_support
+    from moodtune.app.listeners import profile_support
+    from moodtune.cli._profile import build_profile
     from moodtune.mood.space import describe_point, parse_mood
     from moodtune.recommend.genres import load_or_fit_genre_recommender
     from moodtune.recommend.profile_tracks import tracks_for_profile

@@ -339,12 +339,9 @@ def start_personal_session(
     Bad input (unknown listener or goal, mood out of range) raises ``InputError`` before
     anything is built or stored.
     """
-    from moodtune.sessions.service import GOALS
+    from moodtune.mood.goals import get_goal
 
-    if goal not in GOALS:
-        raise InputError(
-            f"unknown goal {goal!r}", field="goal", value=goal, allowed=", ".join(GOALS)
-        )
+    goal = get_goal(goal).goal.value
     valence, arousal, _ = resolve_mood(before)
     if valence is None or arousal is None:
         raise InputError("the before check-in needs a mood point", field="before")

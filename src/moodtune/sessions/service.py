@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine
 
 from moodtune.config import Settings
-from moodtune.errors import InputError
+from moodtune.errors import InputError, NotFoundError
 from moodtune.jsonable import to_jsonable
+from moodtune.mood.goals import Goal, get_goal
 from moodtune.safety import RiskAssessment, assess_risk, check_country_code
 from moodtune.store import repository as repo
 from moodtune.store.engine import is_sqlite, read_transaction, write_transaction
@@ -55,20 +56,25 @@ __all__ = [
     "get_listener",
     "get_session",
     "learning_data",
+    "list_checkins",
+    "list_feedback",
+    "list_sessions",
     "listener_profile",
     "listener_risk",
     "mood_progress",
     "record_checkin",
     "record_feedback",
     "record_playlist_export",
+    "replace_session_track",
     "resolve_listener",
     "resolve_mood",
     "set_consent",
     "start_session",
+    "update_profile",
 ]
 
-GOALS: tuple[str, ...] = ("calm_down", "lift_mood", "focus", "sleep", "energise", "stay")
-"""Session goals (the names ``moodtune.mood.goals`` defines)."""
+GOALS: tuple[str, ...] = tuple(g.value for g in Goal)
+"""Session goals: the names ``moodtune.mood.goals.Goal`` defines (one source)."""
 
 MAX_NOTE_CHARS = 5000
 MAX_WORDS = 20
@@ -171,11 +177,8 @@ def _now(at: datetime | None) -> datetime:
 
 
 def _check_goal(goal: str) -> str:
-    if goal not in GOALS:
-        raise InputError(
-            f"unknown goal {goal!r}", field="goal", value=goal, allowed=", ".join(GOALS)
-        )
-    return goal
+    """The goal's canonical name; every spelling ``get_goal`` accepts ("energize") works."""
+    return get_goal(goal).goal.value
 
 
 def _check_note(note: str | None) -> str | None:
@@ -289,11 +292,11 @@ def resolve_listener(conn: Connection, ref: str) -> ListenerRecord:
             value=ref,
             allowed="one of their ids: " + ", ".join(r.id for r in named),
         )
-    raise InputError(
+    raise NotFoundError(
         "unknown listener",
         field="listener",
         value=ref,
-        allowed="an id from 'moodtune listener create'",
+        allowed="a listener's id or display name",
     )
 
 
@@ -380,8 +383,7 @@ def set_consent(
         raise InputError(
             "nothing to change",
             field="consent",
-            allowed="keep_notes and/or learning "
-            "(--keep-notes/--no-notes, --learning/--no-learning)",
+            allowed="keep_notes and/or learning",
         )
     when = _now(at)
     with write_transaction(engine) as conn:
@@ -532,7 +534,7 @@ def start_session(
     ``moodtune.mood.goals.target``). The risk screen covers the listener's survey scores and
     the before note; when it fires the caller must show its message with the tracks.
     """
-    _check_goal(goal)
+    goal = _check_goal(goal)
     valence, arousal, words = resolve_mood(before)
     if valence is None or arousal is None:
         raise InputError("the before check-in needs a mood point", field="before")
@@ -583,24 +585,148 @@ def start_session(
     return StartedSession(session=session, before=stored_before, risk=risk)
 
 
-def get_session(engine: Engine, session_id: str) -> SessionRecord:
-    """A session with its tracks; ``InputError`` if unknown."""
+def get_session(
+    engine: Engine, session_id: str, *, listener_id: str | None = None
+) -> SessionRecord:
+    """A session with its tracks; ``NotFoundError`` if unknown (or not ``listener_id``'s)."""
     with read_transaction(engine) as conn:
-        return _require_session(conn, session_id)
+        return _require_session(conn, session_id, listener_id=listener_id)
 
 
-def _require_session(conn: Connection, session_id: str, *, lock: bool = False) -> SessionRecord:
+def list_sessions(engine: Engine, listener_id: str) -> list[SessionRecord]:
+    """The listener's sessions, oldest first, with their tracks."""
+    with read_transaction(engine) as conn:
+        person = resolve_listener(conn, listener_id)
+        return repo.list_sessions(conn, person.id)
+
+
+def list_checkins(engine: Engine, listener_id: str) -> list[CheckInRecord]:
+    """The listener's check-ins, oldest first."""
+    with read_transaction(engine) as conn:
+        person = resolve_listener(conn, listener_id)
+        return repo.list_checkins(conn, person.id)
+
+
+def list_feedback(engine: Engine, session_id: str, *, listener_id: str) -> list[FeedbackRecord]:
+    """The feedback given in one of the listener's sessions."""
+    with read_transaction(engine) as conn:
+        session = _require_session(conn, session_id, listener_id=listener_id)
+        return repo.list_feedback(conn, listener_id=listener_id, session_id=session.id)
+
+
+def update_profile(
+    engine: Engine,
+    listener: str,
+    profile: Profile | Mapping[str, Any] | None,
+    *,
+    display_name: str | None = None,
+    country: str | None = None,
+    at: datetime | None = None,
+) -> ListenerRecord:
+    """Replace the listener's survey profile (the survey can be completed later)."""
+    profile_json = _profile_dict(profile)
+    name = display_name.strip() if display_name else None
+    if name is not None and len(name) > 200:
+        raise InputError("name is too long", field="display_name", allowed="at most 200 characters")
+    checked_country = _check_country(country)
+    when = _now(at)
+    with write_transaction(engine) as conn:
+        person = resolve_listener(conn, listener)
+        if name is not None and name != person.display_name:
+            repo.lock_listener_names(conn)
+            _refuse_taken_name(conn, name)
+        updated = replace(
+            person,
+            profile=profile_json,
+            display_name=name if name is not None else person.display_name,
+            country=checked_country if country is not None else person.country,
+            updated_at=when,
+        )
+        repo.update_listener_profile(
+            conn,
+            person.id,
+            profile=updated.profile,
+            display_name=updated.display_name,
+            country=updated.country,
+            at=when,
+        )
+    return updated
+
+
+def replace_session_track(
+    engine: Engine,
+    session_id: str,
+    position: int,
+    track: OfferedTrack,
+    *,
+    listener_id: str,
+    at: datetime | None = None,
+) -> SessionRecord:
+    """Swap the track at ``position`` (0-based) of an open session for another one.
+
+    Refused for a finished session and for a track that already has feedback (the answer
+    belongs to the track that was heard). The swap is remembered in the session's details.
+    """
+    [checked] = _check_tracks([track])
+    when = _now(at)
+    with write_transaction(engine) as conn:
+        session = _require_session(conn, session_id, lock=True, listener_id=listener_id)
+        if session.finished_at is not None:
+            raise InputError(
+                "a finished session's tracks cannot change", field="session", value=session_id
+            )
+        current = next((t for t in session.tracks if t.position == position), None)
+        if current is None:
+            raise NotFoundError(
+                f"session has no track at position {position}",
+                field="position",
+                value=position,
+                allowed=f"0-{len(session.tracks) - 1}",
+            )
+        if any(t.track_id == checked.track_id for t in session.tracks):
+            raise InputError(
+                "that track is already in this session",
+                field="track_id",
+                value=checked.track_id,
+            )
+        if repo.list_feedback(
+            conn, listener_id=listener_id, session_id=session.id, position=position
+        ):
+            raise InputError(
+                "this track already has your feedback, so it stays",
+                field="position",
+                value=position,
+            )
+        new = replace(checked, position=position)
+        details = dict(session.details or {})
+        swaps = list(details.get("swaps") or [])
+        swaps.append(
+            {"position": position, "from": current.track_id, "to": new.track_id, "at": when}
+        )
+        details["swaps"] = to_jsonable(swaps)
+        repo.replace_session_track(conn, session.id, new, details=details)
+    tracks = tuple(new if t.position == position else t for t in session.tracks)
+    return replace(session, tracks=tracks, details=details)
+
+
+def _require_session(
+    conn: Connection, session_id: str, *, lock: bool = False, listener_id: str | None = None
+) -> SessionRecord:
+    """The session, or ``NotFoundError``; with ``listener_id``, only that listener's session.
+
+    Another listener's session is reported exactly as a missing one (ownership check).
+    """
     found = (
         repo.get_session(conn, session_id.strip(), lock=lock)
         if isinstance(session_id, str)
         else None
     )
-    if found is None:
-        raise InputError(
+    if found is None or (listener_id is not None and found.listener_id != listener_id):
+        raise NotFoundError(
             "unknown session",
             field="session",
             value=session_id,
-            allowed="an id printed by 'moodtune session start'",
+            allowed="the id of one of this listener's sessions",
         )
     return found
 
@@ -644,6 +770,7 @@ def finish_session(
     session_id: str,
     after: MoodReport,
     *,
+    listener_id: str | None = None,
     at: datetime | None = None,
     settings: Settings | None = None,
 ) -> FinishedSession:
@@ -652,7 +779,7 @@ def finish_session(
     note = _check_note(after.note)
     when = _now(at)
     with write_transaction(engine) as conn:
-        session = _require_session(conn, session_id)
+        session = _require_session(conn, session_id, listener_id=listener_id)
         if session.finished_at is not None:
             raise InputError(
                 f"session already finished at {session.finished_at.isoformat()}",
@@ -747,6 +874,7 @@ def record_feedback(
     skipped_after_s: float | None = None,
     thumbs: int | None = None,
     helped: bool | None = None,
+    listener_id: str | None = None,
     at: datetime | None = None,
 ) -> FeedbackRecord:
     """Record feedback on a track offered in an open session (answers accumulate per track).
@@ -762,14 +890,14 @@ def record_feedback(
     )
     when = _now(at)
     with write_transaction(engine) as conn:
-        session = _require_session(conn, session_id, lock=True)
+        session = _require_session(conn, session_id, lock=True, listener_id=listener_id)
         if session.finished_at is not None:
             raise InputError(
                 f"session {session.id} finished at {session.finished_at:%Y-%m-%d %H:%M} UTC; "
                 "feedback is taken only while a session is open",
                 field="session",
                 value=session_id,
-                allowed="feedback before 'moodtune session finish' (start a new session to "
+                allowed="feedback before the session is finished (start a new session to "
                 "rate more tracks)",
             )
         matches = [t for t in session.tracks if t.track_id == track_id]
@@ -791,9 +919,9 @@ def record_feedback(
                 f"track {track_id!r} was offered {len(matches)} times in this session, as "
                 + " and ".join(f"#{t.position + 1}" for t in matches),
                 field="position",
-                allowed="which one: --position "
+                allowed="which one, by the number shown: "
                 + " or ".join(str(t.position + 1) for t in matches)
-                + " (position=number-1 in the Python API)",
+                + " (position = number - 1)",
             )
         return repo.upsert_feedback(
             conn,

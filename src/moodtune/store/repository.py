@@ -121,6 +121,23 @@ def update_listener_consent(
     )
 
 
+def update_listener_profile(
+    conn: Connection,
+    listener_id: str,
+    *,
+    profile: dict[str, Any] | None,
+    display_name: str | None,
+    country: str | None,
+    at: datetime,
+) -> None:
+    """Set the listener's survey profile, display name and country."""
+    conn.execute(
+        listeners.update()
+        .where(listeners.c.id == listener_id)
+        .values(profile=profile, display_name=display_name, country=country, updated_at=at)
+    )
+
+
 def clear_notes(conn: Connection, listener_id: str) -> int:
     """Erase the text of every note the listener's check-ins hold; returns how many."""
     result = conn.execute(
@@ -256,6 +273,30 @@ def insert_session_tracks(
     ]
     if rows:
         conn.execute(session_tracks.insert(), rows)
+
+
+def replace_session_track(
+    conn: Connection, session_id: str, track: SessionTrack, *, details: dict[str, Any] | None
+) -> None:
+    """Put ``track`` at its position of the session (a swap) and store the session's details."""
+    conn.execute(
+        session_tracks.update()
+        .where(
+            (session_tracks.c.session_id == session_id)
+            & (session_tracks.c.position == track.position)
+        )
+        .values(
+            track_id=track.track_id,
+            name=track.name,
+            artists=track.artists,
+            genre=track.genre,
+            mood=track.mood,
+            planned_valence=track.planned_valence,
+            planned_arousal=track.planned_arousal,
+            reason=track.reason,
+        )
+    )
+    conn.execute(sessions.update().where(sessions.c.id == session_id).values(details=details))
 
 
 def list_session_tracks(conn: Connection, session_id: str) -> list[SessionTrack]:
@@ -416,14 +457,20 @@ def upsert_feedback(
 
 
 def list_feedback(
-    conn: Connection, *, listener_id: str | None = None, session_id: str | None = None
+    conn: Connection,
+    *,
+    listener_id: str | None = None,
+    session_id: str | None = None,
+    position: int | None = None,
 ) -> list[FeedbackRecord]:
-    """Feedback rows (for one listener and/or session), oldest first."""
+    """Feedback rows (for one listener, session and/or track position), oldest first."""
     query = sa.select(feedback)
     if listener_id is not None:
         query = query.where(feedback.c.listener_id == listener_id)
     if session_id is not None:
         query = query.where(feedback.c.session_id == session_id)
+    if position is not None:
+        query = query.where(feedback.c.position == position)
     rows = conn.execute(query.order_by(feedback.c.created_at, feedback.c.id))
     return [_feedback(r) for r in rows]
 

@@ -1,0 +1,268 @@
+"""Listeners: onboarding, the survey, check-ins, the Me page, consent, history, export, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from moodtune.app.views import (
+    CheckInView,
+    EffectView,
+    GenreView,
+    GroupView,
+    HistoryView,
+    ListenerView,
+    MeView,
+    PersonaView,
+    SessionSummary,
+    StreaksView,
+    SupportView,
+    mood_view,
+    support_view,
+)
+from moodtune.safety import assess_risk
+
+if TYPE_CHECKING:
+    from moodtune.app.services import Services
+    from moodtune.sessions.service import MoodReport
+    from moodtune.store.records import CheckInRecord, ListenerRecord
+    from moodtune.survey.schema import Profile
+
+__all__ = [
+    "check_in",
+    "delete_everything",
+    "export_everything",
+    "history_view",
+    "listener_view",
+    "me_view",
+    "onboard",
+    "profile_insights",
+    "profile_support",
+    "save_survey",
+    "set_consent",
+]
+
+
+def listener_view(record: ListenerRecord) -> ListenerView:
+    return ListenerView(
+        id=record.id,
+        display_name=record.display_name,
+        has_profile=record.profile is not None,
+        profile=record.profile,
+        consent_notes=record.consent_notes,
+        consent_learning=record.consent_learning,
+        country=record.country,
+        created_at=record.created_at,
+    )
+
+
+def profile_support(profile: Profile | None, *, country: str | None = None) -> SupportView:
+    """The risk screen for survey scores: when it fires, crisis resources come first."""
+    if profile is None:
+        return support_view(assess_risk(country=country))
+    return support_view(
+        assess_risk(depression=profile.depression, anxiety=profile.anxiety, country=country)
+    )
+
+
+def onboard(
+    services: Services,
+    *,
+    profile: Profile | Mapping[str, Any] | None,
+    display_name: str | None = None,
+    keep_notes: bool = False,
+    learning: bool = True,
+    country: str | None = None,
+) -> ListenerView:
+    """Create a listener (the survey may be skipped: ``profile=None``, a flagged cold start)."""
+    from moodtune.sessions import create_listener
+
+    record = create_listener(
+        services.engine,
+        profile=profile,
+        display_name=display_name,
+        country=country,
+        consent_notes=keep_notes,
+        consent_learning=learning,
+    )
+    return listener_view(record)
+
+
+def save_survey(
+    services: Services, listener_id: str, profile: Profile | Mapping[str, Any] | None
+) -> ListenerView:
+    """Store (or replace) the listener's survey answers."""
+    from moodtune.sessions.service import update_profile
+
+    return listener_view(update_profile(services.engine, listener_id, profile))
+
+
+def set_consent(
+    services: Services,
+    listener_id: str,
+    *,
+    keep_notes: bool | None = None,
+    learning: bool | None = None,
+) -> tuple[ListenerView, int]:
+    """Change consent; withdrawing it for notes erases stored note text (count returned)."""
+    from moodtune.sessions import set_consent as store_consent
+
+    record, erased = store_consent(
+        services.engine, listener_id, keep_notes=keep_notes, learning=learning
+    )
+    return listener_view(record), erased
+
+
+def _checkin_view(record: CheckInRecord, support: SupportView) -> CheckInView:
+    mood = (
+        None
+        if record.valence is None or record.arousal is None
+        else mood_view(record.valence, record.arousal, tuple(record.words))
+    )
+    return CheckInView(
+        id=record.id,
+        kind=record.kind,
+        created_at=record.created_at,
+        mood=mood,
+        note_kept=record.note is not None,
+        support=support,
+    )
+
+
+def check_in(services: Services, listener_id: str, mood: MoodReport) -> CheckInView:
+    """Store a standalone check-in; the note is screened for risk (stored only with consent)."""
+    from moodtune.sessions import record_checkin
+
+    result = record_checkin(services.engine, listener_id, mood, settings=services.settings)
+    return _checkin_view(result.checkin, support_view(result.risk))
+
+
+def profile_insights(
+    services: Services, profile: Profile | None, *, n_genres: int = 3
+) -> tuple[PersonaView | None, tuple[GenreView, ...], EffectView | None]:
+    """Persona, genre recommendations and the "will music help" estimate, from memory."""
+    if profile is None:
+        return None, (), None
+    from moodtune.survey.effect import predict_effect
+
+    assignment = services.personas.assign(profile)
+    personas = services.personas
+    silhouette = float(personas.selection_.get("best_silhouette", 0.0) or 0.0)
+    persona = PersonaView(
+        persona=assignment.persona,
+        probabilities={k: round(v, 4) for k, v in assignment.probabilities.items()},
+        x=assignment.x,
+        y=assignment.y,
+        cold_start=assignment.cold_start,
+        imputed_fields=tuple(assignment.imputed_fields),
+        n_respondents=int(personas.n_respondents_),
+        structure_note=(
+            f"The survey's {int(personas.n_respondents_)} respondents fall into "
+            f"{len(personas.names_)} loose groups (silhouette {silhouette:.2f}; 1 would be "
+            "clear-cut, 0 no structure): a rough description, not a category you belong to."
+        ),
+    )
+    genres = tuple(
+        GenreView(
+            genre=r.item,
+            score=round(r.score, 4),
+            reason=r.reason,
+            cold_start=bool(r.details.get("was_impossible")),
+        )
+        for r in services.genres.recommend(profile, n=n_genres)
+    )
+    prediction = predict_effect(profile, services.effect)
+    baseline = max(b["mean"] for b in prediction.baselines.values())
+    effect = EffectView(
+        probabilities={k: round(v, 4) for k, v in prediction.probabilities.items()},
+        most_likely=prediction.most_likely,
+        evidence_is_weak=prediction.evidence_is_weak,
+        message=prediction.message,
+        model_macro_f1=round(prediction.macro_f1["mean"], 3),
+        baseline_macro_f1=round(baseline, 3),
+        n_train=prediction.n_train,
+    )
+    return persona, genres, effect
+
+
+def me_view(services: Services, listener_id: str) -> MeView:
+    """The Me page: who the survey says you resemble, genres, the honest effect estimate."""
+    from moodtune.sessions import get_listener, listener_profile
+
+    record = get_listener(services.engine, listener_id)
+    profile = listener_profile(record)
+    persona, genres, effect = profile_insights(services, profile)
+    return MeView(
+        listener=listener_view(record),
+        persona=persona,
+        genres=genres,
+        effect=effect,
+        support=profile_support(profile, country=record.country),
+        survey_missing=profile is None,
+    )
+
+
+def history_view(services: Services, listener_id: str, *, min_sessions: int = 5) -> HistoryView:
+    """Mood over time, before/after per session, what helped (with counts), streaks."""
+    from moodtune.app.journeys import goal_label
+    from moodtune.sessions import listener_history
+
+    history = listener_history(services.engine, listener_id, min_sessions=min_sessions)
+    quiet = support_view(assess_risk())
+
+    def groups(items: Any) -> tuple[GroupView, ...]:
+        return tuple(
+            GroupView(
+                kind=g.kind,
+                name=goal_label(g.name) if g.kind == "goal" else g.name,
+                n=g.n,
+                mean_progress=g.mean_progress,
+                helped=g.helped,
+                rated=g.rated,
+                too_few=g.too_few,
+            )
+            for g in items
+        )
+
+    finished = sum(1 for s in history.sessions if s.finished and s.progress is not None)
+    return HistoryView(
+        checkins=tuple(_checkin_view(c, quiet) for c in history.checkins),
+        sessions=tuple(
+            SessionSummary(
+                id=s.session_id,
+                goal=s.goal,
+                goal_label=goal_label(s.goal),
+                started_at=s.started_at,
+                finished=s.finished,
+                tracks=s.tracks_offered,
+                before=None if s.before is None else mood_view(*s.before),
+                after=None if s.after is None else mood_view(*s.after),
+                progress=s.progress,
+            )
+            for s in history.sessions
+        ),
+        by_goal=groups(history.by_goal),
+        by_genre=groups(history.by_genre),
+        by_mood=groups(history.by_mood),
+        streaks=StreaksView(
+            current=history.streaks.current,
+            longest=history.streaks.longest,
+            days_with_checkins=history.streaks.days_with_checkins,
+        ),
+        min_sessions=history.min_sessions,
+        too_early=finished < min_sessions,
+    )
+
+
+def export_everything(services: Services, listener_id: str) -> dict[str, Any]:
+    """Everything stored about the listener, as one JSON-ready document."""
+    from moodtune.sessions import export_listener
+
+    return export_listener(services.engine, listener_id)
+
+
+def delete_everything(services: Services, listener_id: str) -> dict[str, int]:
+    """Delete everything stored about the listener; rows removed per table."""
+    from moodtune.sessions import delete_listener
+
+    return delete_listener(services.engine, listener_id)

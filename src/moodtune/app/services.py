@@ -1,0 +1,195 @@
+"""What the application answers from: the database and every model, loaded once at start.
+
+``prepare_services`` loads (or, on a first start, fits and caches) the persona model, the
+"will music help" model, the genre recommender, the active catalog with its mood model and
+track index, and opens (creating and migrating) the database. Requests then answer from memory:
+no model is fitted inside a request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from moodtune.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from moodtune.recommend.genres import GenreRecommender
+    from moodtune.sessions.personal import JourneyCatalog
+    from moodtune.survey.effect import EffectModel
+    from moodtune.survey.personas import PersonaModel
+    from moodtune.survey.schema import SurveyData
+
+__all__ = ["PREPARE_STEPS", "Services", "StepReporter", "TrackSearch", "prepare_services"]
+
+StepReporter = Callable[[str, int, int], None]
+"""Called with (what is being done, step number from 1, number of steps) before each step."""
+
+PREPARE_STEPS: tuple[str, ...] = (
+    "opening the database",
+    "reading the listener survey",
+    "listener personas",
+    "the 'will music help?' model (the first start evaluates it: about a minute)",
+    "genre recommendations",
+    "the track catalog, its moods and the track index",
+)
+
+
+@dataclass(frozen=True)
+class TrackSearch:
+    """Lower-cased "title — artists" per catalog row, for substring search without pandas."""
+
+    text: np.ndarray  # object array of str, one per catalog row
+    popularity: np.ndarray  # float, NaN where unknown
+    usable: np.ndarray  # bool
+
+    @classmethod
+    def from_tracks(cls, tracks: object) -> TrackSearch:
+        import pandas as pd
+
+        assert isinstance(tracks, pd.DataFrame)
+        names = tracks["name"].fillna("").astype(str).str.lower()
+        artists = tracks["artists"].fillna("").astype(str).str.lower()
+        return cls(
+            text=(names + " \u2014 " + artists).to_numpy(dtype=object),
+            popularity=pd.to_numeric(tracks["popularity"], errors="coerce").to_numpy(dtype=float)
+            if "popularity" in tracks
+            else np.full(len(tracks), np.nan),
+            usable=tracks["usable"].to_numpy(dtype=bool),
+        )
+
+
+class Services:
+    """The database engine, the settings and every fitted model the application uses.
+
+    Each model is loaded (or fitted and cached) the first time it is needed and then kept:
+    the web app calls ``prepare_services`` so all of them are ready before the first request;
+    a CLI command touches only what it uses.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        engine: Engine | None = None,
+        catalog_loader: Callable[[], JourneyCatalog] | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self._engine = engine
+        self._catalog_loader = catalog_loader
+        self._lock = threading.RLock()
+        self._survey: SurveyData | None = None
+        self._catalog: JourneyCatalog | None = None
+        self._personas: PersonaModel | None = None
+        self._effect: EffectModel | None = None
+        self._genres: GenreRecommender | None = None
+        self._search: TrackSearch | None = None
+        self.timings: dict[str, float] = {}
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                from moodtune.store import open_database
+
+                self._engine = open_database(self.settings)
+            return self._engine
+
+    @property
+    def survey(self) -> SurveyData:
+        with self._lock:
+            if self._survey is None:
+                from moodtune.survey.schema import load_survey
+
+                self._survey = load_survey(settings=self.settings)
+            return self._survey
+
+    @property
+    def personas(self) -> PersonaModel:
+        with self._lock:
+            if self._personas is None:
+                from moodtune.survey.personas import load_or_fit_personas
+
+                self._personas = load_or_fit_personas(self.survey.frame, settings=self.settings)
+            return self._personas
+
+    @property
+    def effect(self) -> EffectModel:
+        with self._lock:
+            if self._effect is None:
+                from moodtune.survey.effect import train_effect_model
+
+                self._effect = train_effect_model(self.survey, settings=self.settings)
+            return self._effect
+
+    @property
+    def genres(self) -> GenreRecommender:
+        with self._lock:
+            if self._genres is None:
+                from moodtune.recommend.genres import load_or_fit_genre_recommender
+
+                self._genres = load_or_fit_genre_recommender(
+                    "hybrid", survey=self.survey, settings=self.settings
+                )
+            return self._genres
+
+    @property
+    def catalog(self) -> JourneyCatalog:
+        with self._lock:
+            if self._catalog is None:
+                from moodtune.sessions.personal import load_journey_catalog
+
+                self._catalog = (
+                    self._catalog_loader()
+                    if self._catalog_loader is not None
+                    else load_journey_catalog(self.settings)
+                )
+            return self._catalog
+
+    @property
+    def search(self) -> TrackSearch:
+        with self._lock:
+            if self._search is None:
+                self._search = TrackSearch.from_tracks(self.catalog.index.tracks_)
+            return self._search
+
+    @property
+    def catalog_name(self) -> str:
+        return self.catalog.name
+
+
+def prepare_services(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    on_step: StepReporter | None = None,
+) -> Services:
+    """Load every model and index the application needs (fit and cache on a first start).
+
+    ``on_step`` is told what is being prepared before each step, so a caller can show
+    progress; ``Services.timings`` records how long each step took, in seconds.
+    """
+    services = Services(settings, engine=engine)
+    loaders: tuple[Callable[[], object], ...] = (
+        lambda: services.engine,
+        lambda: services.survey,
+        lambda: services.personas,
+        lambda: services.effect,
+        lambda: services.genres,
+        lambda: services.search,
+    )
+    total = len(PREPARE_STEPS)
+    for number, (label, load) in enumerate(zip(PREPARE_STEPS, loaders, strict=True), start=1):
+        if on_step is not None:
+            on_step(label, number, total)
+        started = time.perf_counter()
+        load()
+        services.timings[label.split(" (")[0]] = round(time.perf_counter() - started, 3)
+    return services

@@ -1,0 +1,364 @@
+"""Typed results of the application layer: what the CLI prints and the web shows.
+
+Plain frozen dataclasses; the web API serves them as its response schemas (FastAPI turns a
+dataclass into a Pydantic model), so one definition serves the CLI, the pages and the API.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from moodtune.mood.space import MoodPoint, nearest_feeling, quadrant
+from moodtune.safety import NOT_A_MEDICAL_DEVICE, RiskAssessment
+
+__all__ = [
+    "ChangeView",
+    "CheckInView",
+    "EffectView",
+    "FeedbackView",
+    "GenreView",
+    "GroupView",
+    "HistoryView",
+    "JourneyTrackView",
+    "ListenerView",
+    "MapView",
+    "MeView",
+    "MoodView",
+    "PersonaView",
+    "PreparedJourney",
+    "ResourceView",
+    "SessionSummary",
+    "SessionView",
+    "StreaksView",
+    "SupportView",
+    "TrackView",
+    "mood_view",
+    "support_view",
+]
+
+_SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
+
+
+@dataclass(frozen=True)
+class MoodView:
+    """A point of the mood plane, with its quadrant and the nearest feeling word."""
+
+    valence: float
+    arousal: float
+    quadrant: str
+    mood: str  #: the quadrant's first word, e.g. "calm" (the chip's colour)
+    near: str  #: the nearest named feeling
+    words: tuple[str, ...] = ()
+    description: str = ""
+
+
+def mood_view(valence: float, arousal: float, words: tuple[str, ...] = ()) -> MoodView:
+    """Describe ``(valence, arousal)`` in words, as the pad's live region does."""
+    point = MoodPoint(float(valence), float(arousal))
+    near = nearest_feeling(point)
+    where = quadrant(point.valence, point.arousal)
+    pleasant = "pleasant" if point.valence >= 0 else "unpleasant"
+    energy = "energetic" if point.arousal >= 0 else "calm"
+    text = f"{pleasant} {abs(point.valence):.2f}, {energy} {abs(point.arousal):.2f} — near {near}"
+    if len(words) > 1:
+        text = (
+            f"{' and '.join(words)} together: {pleasant} {abs(point.valence):.2f}, "
+            f"{energy} {abs(point.arousal):.2f} ({where}); the single word closest to that "
+            f"mix is {near}"
+        )
+    return MoodView(
+        valence=round(point.valence, 4),
+        arousal=round(point.arousal, 4),
+        quadrant=where,
+        mood=where.split("/")[0],
+        near=near,
+        words=tuple(words),
+        description=text,
+    )
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    name: str
+    contact: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SupportView:
+    """The risk screen's answer: when ``at_risk``, show this before any music."""
+
+    at_risk: bool
+    message: str
+    emergency: str | None
+    resources: tuple[ResourceView, ...]
+    reasons: tuple[str, ...]
+    country: str
+    disclaimer: str = NOT_A_MEDICAL_DEVICE
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the same keys as ``RiskAssessment.to_dict``)."""
+        out = asdict(self)
+        out["reasons"] = list(self.reasons)
+        out["resources"] = [asdict(r) for r in self.resources]
+        return out
+
+
+def support_view(risk: RiskAssessment) -> SupportView:
+    res = risk.resources
+    return SupportView(
+        at_risk=risk.at_risk,
+        message=risk.message,
+        emergency=res.emergency if res else None,
+        resources=tuple(
+            ResourceView(r.name, r.contact, r.note) for r in (res.lines if res else ())
+        ),
+        reasons=tuple(risk.reasons),
+        country=risk.country,
+    )
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """One catalog track as a listener sees it."""
+
+    track_id: str
+    name: str
+    artists: str
+    album: str | None
+    genres: tuple[str, ...]
+    mood: MoodView
+    tempo_bpm: float | None
+    energy: float | None
+    duration_s: float | None
+    popularity: float | None
+    release_year: int | None
+    spotify_url: str | None
+    spotify_embed_url: str | None
+
+
+def _num(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def track_view(row: Mapping[Any, Any]) -> TrackView:
+    """A ``TrackView`` from one catalog row (a dict of the catalog's columns)."""
+    track_id = str(row["track_id"])
+    spotify = bool(_SPOTIFY_ID.fullmatch(track_id))
+    genres = row.get("genres")
+    duration = _num(row.get("duration_ms"))
+    year = _num(row.get("release_year"))
+    return TrackView(
+        track_id=track_id,
+        name=str(row.get("name") or track_id),
+        artists=str(row.get("artists") or ""),
+        album=None if row.get("album") is None else str(row.get("album")),
+        genres=tuple(str(g) for g in genres) if genres is not None else (),
+        mood=mood_view(float(row["mood_valence"]), float(row["mood_arousal"])),
+        tempo_bpm=_num(row.get("tempo")),
+        energy=_num(row.get("energy")),
+        duration_s=None if duration is None else round(duration / 1000, 1),
+        popularity=_num(row.get("popularity")),
+        release_year=None if year is None else int(year),
+        spotify_url=f"https://open.spotify.com/track/{track_id}" if spotify else None,
+        spotify_embed_url=f"https://open.spotify.com/embed/track/{track_id}" if spotify else None,
+    )
+
+
+@dataclass(frozen=True)
+class FeedbackView:
+    thumbs: int | None
+    helped: bool | None
+    played: bool | None
+    skipped_after_s: float | None
+
+
+@dataclass(frozen=True)
+class JourneyTrackView:
+    """One track of a journey: its number as shown (1-based), the track, the plan and why."""
+
+    number: int
+    track: TrackView | None  #: None when the track is no longer in the active catalog
+    track_id: str
+    title: str
+    planned: MoodView | None
+    reason: str
+    feedback: FeedbackView | None = None
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """How the mood moved over a session: before → after, and toward the target."""
+
+    delta_valence: float
+    delta_arousal: float
+    progress: float  #: reduction in distance to the target (positive = closer)
+    summary: str
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A listening session (a journey), as shown on the journey page."""
+
+    id: str
+    goal: str
+    goal_label: str
+    started_at: datetime
+    finished_at: datetime | None
+    before: MoodView | None
+    after: MoodView | None
+    target: MoodView | None
+    tracks: tuple[JourneyTrackView, ...]
+    change: ChangeView | None
+    notes: tuple[str, ...]
+    personalised: bool
+    model_version: str
+    pace: float | None = None  #: mood-plane distance per track the journey moves at
+    learning: dict[str, Any] = field(default_factory=dict)  #: what the learner knew
+    support: SupportView | None = None  #: the risk screen, when this answer ran one
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: str
+    goal: str
+    goal_label: str
+    started_at: datetime
+    finished: bool
+    tracks: int
+    before: MoodView | None
+    after: MoodView | None
+    progress: float | None
+
+
+@dataclass(frozen=True)
+class PreparedJourney:
+    """A journey that is shown but not recorded (a preview, or a song path)."""
+
+    start: MoodView
+    target: MoodView
+    tracks: tuple[JourneyTrackView, ...]
+    notes: tuple[str, ...]
+    total_minutes: float
+    max_tempo_jump: float
+    max_energy_jump: float
+    tempo_bound: float
+    energy_bound: float
+
+
+@dataclass(frozen=True)
+class CheckInView:
+    id: int
+    kind: str
+    created_at: datetime
+    mood: MoodView | None
+    note_kept: bool
+    support: SupportView
+
+
+@dataclass(frozen=True)
+class ListenerView:
+    """The listener as stored: name, whether they answered the survey, consent."""
+
+    id: str
+    display_name: str | None
+    has_profile: bool
+    profile: dict[str, Any] | None
+    consent_notes: bool
+    consent_learning: bool
+    country: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PersonaView:
+    persona: str
+    probabilities: dict[str, float]
+    x: float
+    y: float
+    cold_start: bool
+    imputed_fields: tuple[str, ...]
+    n_respondents: int
+    structure_note: str
+
+
+@dataclass(frozen=True)
+class GenreView:
+    genre: str
+    score: float
+    reason: str
+    cold_start: bool
+
+
+@dataclass(frozen=True)
+class EffectView:
+    probabilities: dict[str, float]
+    most_likely: str
+    evidence_is_weak: bool
+    message: str
+    model_macro_f1: float
+    baseline_macro_f1: float
+    n_train: int
+
+
+@dataclass(frozen=True)
+class MeView:
+    """Everything the Me page shows: persona, genres, the effect estimate, consent, support."""
+
+    listener: ListenerView
+    persona: PersonaView | None
+    genres: tuple[GenreView, ...]
+    effect: EffectView | None
+    support: SupportView
+    survey_missing: bool
+
+
+@dataclass(frozen=True)
+class GroupView:
+    kind: str
+    name: str
+    n: int
+    mean_progress: float | None
+    helped: int
+    rated: int
+    too_few: bool
+
+
+@dataclass(frozen=True)
+class StreaksView:
+    current: int
+    longest: int
+    days_with_checkins: int
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    checkins: tuple[CheckInView, ...]
+    sessions: tuple[SessionSummary, ...]
+    by_goal: tuple[GroupView, ...]
+    by_genre: tuple[GroupView, ...]
+    by_mood: tuple[GroupView, ...]
+    streaks: StreaksView
+    min_sessions: int
+    too_early: bool
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The catalog's mood map: track density on a grid over the plane (not a scatter)."""
+
+    valence_edges: tuple[float, ...]
+    arousal_edges: tuple[float, ...]
+    counts: tuple[tuple[int, ...], ...]  #: counts[i][j]: arousal bin i, valence bin j
+    n_tracks: int
+    catalog: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
