@@ -38,6 +38,7 @@ __all__ = [
     "assess_risk",
     "check_country_code",
     "crisis_resources",
+    "help_resources",
     "screen_note",
     "screen_scores",
 ]
@@ -413,6 +414,21 @@ def assess_risk(
     return RiskAssessment(
         at_risk=True,
         reasons=tuple(reasons),
+        country=requested if exact else "international",
+        resources=resources,
+        message=_message(resources, exact, requested),
+    )
+
+
+def help_resources(
+    country: str | None = None, *, settings: Settings | None = None
+) -> RiskAssessment:
+    """The crisis resources for anyone who asks ("Need help now?"), with no screen run."""
+    settings = settings or get_settings()
+    requested = _normalise_country(country if country else settings.crisis_country)
+    resources, exact = crisis_resources(requested, settings=settings)
+    return RiskAssessment(
+        at_risk=False,
         country=requested if exact else "international",
         resources=resources,
         message=_message(resources, exact, requested),

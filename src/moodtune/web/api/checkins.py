@@ -1,0 +1,41 @@
+"""``/api/v1/checkins``: how you feel, now and over time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from moodtune import app as moodtune_app
+from moodtune.app.explore import MAX_PAGE
+from moodtune.app.views import CheckInView, HistoryView
+from moodtune.web.deps import ListenerId, ServicesDep
+from moodtune.web.schemas import CheckInCreate, Page
+
+router = APIRouter(tags=["check-ins"])
+Offset = Annotated[int, Query(ge=0, le=10**9)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+
+
+@router.post("/checkins", status_code=201, response_model=CheckInView)
+def create_checkin(body: CheckInCreate, listener: ListenerId, services: ServicesDep) -> Any:
+    """Record how you feel (a point and/or words; a note is kept only with consent)."""
+    return moodtune_app.check_in(services, listener, body.report())
+
+
+@router.get("/checkins", response_model=Page[CheckInView])
+def list_checkins(
+    listener: ListenerId, services: ServicesDep, offset: Offset = 0, limit: Limit = 20
+) -> Any:
+    """Your check-ins, newest first."""
+    history = moodtune_app.history_view(services, listener)
+    newest = list(reversed(history.checkins))
+    return Page[CheckInView](
+        items=newest[offset : offset + limit], total=len(newest), offset=offset, limit=limit
+    )
+
+
+@router.get("/history", response_model=HistoryView)
+def history(listener: ListenerId, services: ServicesDep) -> Any:
+    """Mood over time, before/after per session, what helped (with counts), streaks."""
+    return moodtune_app.history_view(services, listener)

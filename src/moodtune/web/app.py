@@ -1,0 +1,147 @@
+"""The app factory: pages, the API, static files, error pages, security headers, start-up."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from moodtune.app.services import Services
+from moodtune.config import Settings, get_settings
+from moodtune.web.deps import NoListenerYet, NotReady
+from moodtune.web.identity import LocalIdentity
+from moodtune.web.problems import install_problem_handlers, problem
+from moodtune.web.state import Readiness
+
+__all__ = ["create_app"]
+
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
+    "frame-src https://open.spotify.com; media-src 'self' blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _local_host(host: str) -> bool:
+    name = host.rsplit(":", 1)[0].strip("[]") if host.count(":") <= 1 or "]" in host else host
+    if name in ("localhost", "testserver"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    on_step: Callable[[str, int, int], None] | None = None,
+) -> FastAPI:
+    """The moodtune web app. Without ``services`` they are prepared in the background at start.
+
+    Pages load at once; those that need the models show what is being prepared until ready.
+    """
+    settings = settings or get_settings()
+    readiness = Readiness(settings=settings, services=services, on_step=on_step)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if readiness.services is None:
+            readiness.start()
+        yield
+
+    from moodtune import __version__
+
+    app = FastAPI(
+        title="moodtune",
+        version=__version__,
+        summary="Mood-aware music-therapy recommender: check in, get a journey of real tracks.",
+        description="Not a medical device. Everything stays on this machine. Errors are "
+        "`application/problem+json` (RFC 9457) whose `detail` and `errors` name the field.",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.readiness = readiness
+    app.state.identity = LocalIdentity(settings)
+
+    from moodtune.web import pages
+    from moodtune.web.api import api_router
+
+    install_problem_handlers(app, pages.render_error)
+
+    @app.exception_handler(NoListenerYet)
+    async def _welcome(request: Request, exc: NoListenerYet) -> Response:
+        return RedirectResponse("/welcome", status_code=303)
+
+    @app.exception_handler(NotReady)
+    async def _preparing(request: Request, exc: NotReady) -> Response:
+        return pages.render_preparing(request)
+
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # The app answers only to a local address (no DNS rebinding) and refuses unsafe
+        # requests another site's page sends (no cross-site request forgery).
+        host = request.headers.get("host", "")
+        if not _local_host(host):
+            return problem(400, f"this moodtune answers only on a local address, not {host!r}")
+        if request.method in UNSAFE_METHODS:
+            site = request.headers.get("sec-fetch-site")
+            origin = request.headers.get("origin")
+            if (site is not None and site not in ("same-origin", "none")) or (
+                origin is not None and origin.split("//", 1)[-1] != host
+            ):
+                return problem(403, "refused: this request came from another site", request=request)
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
+        if request.url.path.startswith(("/api/", "/journey", "/me", "/history")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/static-vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(
+            _plotly_js(),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, object]:
+        return {
+            "ready": readiness.ready,
+            "step": readiness.step,
+            "number": readiness.number,
+            "total": readiness.total,
+            "error": readiness.error,
+        }
+
+    app.include_router(api_router)
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,53 @@
+"""The app's start-up state: models are prepared in the background while pages already load."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from moodtune.app.services import Services, prepare_services
+from moodtune.config import Settings
+
+__all__ = ["Readiness"]
+
+
+@dataclass
+class Readiness:
+    """Prepares ``Services`` once, in a thread, and says what it is doing meanwhile."""
+
+    settings: Settings
+    services: Services | None = None
+    step: str = "starting"
+    number: int = 0
+    total: int = 0
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    on_step: Callable[[str, int, int], None] | None = None
+    _done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def ready(self) -> bool:
+        return self.services is not None
+
+    def _report(self, step: str, number: int, total: int) -> None:
+        self.step, self.number, self.total = step, number, total
+        if self.on_step is not None:
+            self.on_step(step, number, total)
+
+    def run(self) -> None:
+        try:
+            self.services = prepare_services(self.settings, on_step=self._report)
+            self._report("ready", self.total, self.total)
+        except Exception as exc:  # shown on every page instead of a traceback
+            self.error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._done.set()
+
+    def start(self) -> None:
+        threading.Thread(target=self.run, name="moodtune-prepare", daemon=True).start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
