@@ -572,6 +572,7 @@ def swap_track(services: Services, listener_id: str, session_id: str, number: in
     constraints), not already in the session; the first whose tempo and energy stay within
     the goal's jump bounds of both neighbours is taken.
     """
+    from moodtune.recommend.filters import TrackFilters
     from moodtune.sessions.service import OfferedTrack, replace_session_track
 
     session = session_view(services, listener_id, session_id)
@@ -584,10 +585,18 @@ def swap_track(services: Services, listener_id: str, session_id: str, number: in
     if planned is None:
         raise InputError("this track has no planned mood to search near", field="number")
     taken = [index.id_to_row_[t.track_id] for t in session.tracks if t.track_id in index.id_to_row_]
+    # As the journey builder does: the goal's hard constraints hold near its target only;
+    # elsewhere on the path just its no-explicit rule.
+    point = MoodPoint(planned.valence, planned.arousal)
+    near_target = (
+        session.target is not None
+        and point.distance(MoodPoint(session.target.valence, session.target.arousal)) <= spec.radius
+    )
     found = index.near_mood(
-        MoodPoint(planned.valence, planned.arousal),
+        point,
         k=40,
-        goal=spec,
+        goal=spec if near_target else None,
+        filters=None if near_target or spec.allow_explicit else TrackFilters(explicit=False),
         exclude=taken,
         max_per_artist=None,
         label=f"track {number}'s point on the path",

@@ -1,0 +1,158 @@
+"""The application layer's journey rules, on a tiny grid catalog and a real database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from moodtune import app as mt
+from moodtune.app.services import Services
+from moodtune.errors import InputError, NotFoundError
+from moodtune.mood.goals import get_goal
+from moodtune.recommend.tracks import TrackIndex
+from moodtune.sessions import JourneyCatalog, MoodReport, create_listener
+from tests.recommend.tiny_catalog import grid_catalog
+
+
+@pytest.fixture(scope="module")
+def grid() -> JourneyCatalog:
+    return JourneyCatalog.from_index(TrackIndex(method="exact").fit(grid_catalog(0.1)), name="grid")
+
+
+@pytest.fixture
+def services(engine: Any, grid: JourneyCatalog) -> Services:
+    return Services(engine=engine, catalog_loader=lambda: grid)
+
+
+def test_goal_labels_come_from_the_goal_descriptions() -> None:
+    assert mt.goal_label("calm_down") == "Calm down"
+    assert mt.goal_label("energize") == "Energise"  # every spelling get_goal accepts
+    assert mt.goal_label("stay") == "Stay with my mood"
+    names = [name for name, _label, _what in mt.goal_choices()]
+    assert names == ["calm_down", "lift_mood", "focus", "sleep", "energise", "stay"]
+
+
+@pytest.mark.parametrize(
+    ("tracks", "minutes", "default", "expected"),
+    [
+        (None, None, 8, mt.journey_length(tracks=8, minutes=None)),
+        (None, None, None, mt.journey_length(tracks=None, minutes=30.0)),
+        (12, None, 8, mt.journey_length(tracks=12, minutes=None)),
+        (None, 45, 8, mt.journey_length(tracks=None, minutes=45.0)),
+    ],
+)
+def test_journey_length_defaults(tracks: Any, minutes: Any, default: Any, expected: Any) -> None:
+    got = mt.journey_length(tracks=tracks, minutes=minutes, default_tracks=default)
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("tracks", "minutes", "field"),
+    [(1, None, "tracks"), (201, None, "tracks"), (True, None, "tracks"), (None, 0, "minutes"),
+     (None, float("inf"), "minutes"), (None, 601, "minutes"), (4, 10, "tracks")],
+)  # fmt: skip
+def test_journey_length_refuses_bad_lengths_naming_the_field(
+    tracks: Any, minutes: Any, field: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        mt.journey_length(tracks=tracks, minutes=minutes)
+    assert info.value.field == field
+
+
+def test_a_journey_session_swap_feedback_and_finish(services: Services) -> None:
+    person = create_listener(services.engine)
+    view = mt.start_journey(
+        services, person.id, goal="calm_down", mood=MoodReport(valence=-0.6, arousal=0.6), tracks=5
+    )
+    assert [t.number for t in view.tracks] == [1, 2, 3, 4, 5]
+    assert view.before is not None and view.before.valence == -0.6
+    assert view.target is not None and view.target.quadrant == "calm/relaxed"
+    assert view.support is not None and not view.support.at_risk
+
+    old = view.tracks[2]
+    swapped = mt.swap_track(services, person.id, view.id, 3)
+    new = swapped.tracks[2]
+    assert new.track_id != old.track_id
+    assert new.track_id not in {t.track_id for t in view.tracks}
+    assert new.reason.startswith("swapped in")
+    spec = get_goal("calm_down")
+    for neighbour in (swapped.tracks[1], swapped.tracks[3]):
+        assert new.track is not None and neighbour.track is not None
+        assert abs((new.track.tempo_bpm or 0) - (neighbour.track.tempo_bpm or 0)) <= (
+            spec.max_tempo_jump_bpm
+        )
+        assert abs((new.track.energy or 0) - (neighbour.track.energy or 0)) <= (
+            spec.max_energy_jump
+        )
+
+    rated = mt.give_feedback(services, person.id, view.id, 3, thumbs=1, helped=True)
+    assert rated.tracks[2].feedback is not None and rated.tracks[2].feedback.helped is True
+    with pytest.raises(InputError, match="already has your feedback"):
+        mt.swap_track(services, person.id, view.id, 3)  # the answer belongs to what was heard
+
+    done = mt.finish_journey(services, person.id, view.id, MoodReport(words=("calm",)))
+    assert done.after is not None and done.change is not None
+    assert done.change.progress > 0  # from tense to calm is closer to the calm target
+    assert "closer to" in done.change.summary
+    with pytest.raises(InputError, match="finished"):
+        mt.swap_track(services, person.id, view.id, 1)
+
+
+def test_sessions_are_reachable_only_through_their_listener(services: Services) -> None:
+    owner = create_listener(services.engine)
+    other = create_listener(services.engine)
+    view = mt.start_journey(
+        services, owner.id, goal="focus", mood=MoodReport(words=("tired",)), tracks=3
+    )
+    for call in (
+        lambda: mt.session_view(services, other.id, view.id),
+        lambda: mt.give_feedback(services, other.id, view.id, 1, thumbs=1),
+        lambda: mt.swap_track(services, other.id, view.id, 1),
+        lambda: mt.finish_journey(services, other.id, view.id, MoodReport(words=("calm",))),
+    ):
+        with pytest.raises(NotFoundError, match="unknown session"):
+            call()
+    with pytest.raises(NotFoundError, match="no track number 9"):
+        mt.give_feedback(services, owner.id, view.id, 9, thumbs=1)
+    assert mt.session_view(services, owner.id, view.id).id == view.id  # still intact
+
+
+def test_bad_input_is_refused_before_anything_is_stored(services: Services) -> None:
+    person = create_listener(services.engine)
+    for kwargs, field in (
+        ({"goal": "dance", "mood": MoodReport(words=("calm",))}, "goal"),
+        ({"goal": "sleep", "mood": MoodReport(valence=2.0, arousal=0.0)}, "valence"),
+        ({"goal": "sleep", "mood": MoodReport(words=("calm",)), "tracks": 1}, "tracks"),
+    ):
+        with pytest.raises(InputError) as info:
+            mt.start_journey(services, person.id, **kwargs)
+        assert info.value.field == field
+    items, total = mt.list_journeys(services, person.id)
+    assert (items, total) == ([], 0)
+
+
+def test_song_path_starts_on_the_named_track_and_ends_on_the_other(services: Services) -> None:
+    ids_in_catalog = set(services.catalog.index.tracks_["track_id"])
+    first, last = "g-0.50+0.50", "g+0.50-0.50"  # tense -> calm corners of the grid
+    assert {first, last} <= ids_in_catalog
+    path = mt.song_path(services, from_track=first, to_track=last, tracks=6)
+    ids = [t.track_id for t in path.tracks]
+    assert ids[0] == first and ids[-1] == last and len(ids) == 6 and len(set(ids)) == 6
+    assert path.tracks[0].reason == "the track you chose"
+    with pytest.raises(InputError, match="a mood or to another track"):
+        mt.song_path(services, from_track=first)
+    with pytest.raises(InputError, match="unknown track id"):
+        mt.song_path(services, from_track="nope", to_mood="calm")
+    to_mood = mt.song_path(services, from_track=first, to_mood="calm", tracks=4)
+    assert to_mood.target.near == "calm" and to_mood.tracks[0].track_id == first
+
+
+def test_mood_words_together_are_described_together() -> None:
+    from moodtune.app.views import mood_view
+
+    one = mood_view(0.6, -0.5)
+    assert one.description.startswith("pleasant 0.60, calm 0.50 — near ")
+    both = mood_view(-0.1, 0.1, ("tired", "anxious"))
+    assert both.description.startswith("tired and anxious together:")
+    assert "the single word closest to that mix" in both.description
