@@ -120,11 +120,12 @@ def test_sessions_are_reachable_only_through_their_listener(services: Services) 
 
 def test_bad_input_is_refused_before_anything_is_stored(services: Services) -> None:
     person = create_listener(services.engine)
-    for kwargs, field in (
+    cases: tuple[tuple[dict[str, Any], str], ...] = (
         ({"goal": "dance", "mood": MoodReport(words=("calm",))}, "goal"),
         ({"goal": "sleep", "mood": MoodReport(valence=2.0, arousal=0.0)}, "valence"),
         ({"goal": "sleep", "mood": MoodReport(words=("calm",)), "tracks": 1}, "tracks"),
-    ):
+    )
+    for kwargs, field in cases:
         with pytest.raises(InputError) as info:
             mt.start_journey(services, person.id, **kwargs)
         assert info.value.field == field
