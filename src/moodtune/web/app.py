@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -62,7 +63,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if readiness.services is None:
-            readiness.start()
+            # Start preparing just after the server starts listening, so the first page does
+            # not wait behind the model loading for the interpreter lock.
+            asyncio.get_running_loop().call_later(0.3, readiness.start)
         yield
 
     from moodtune import __version__
