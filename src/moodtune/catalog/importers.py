@@ -20,7 +20,9 @@ from moodtune.catalog.schema import (
     AUDIO_FEATURES,
     BASE_COLUMNS,
     FEATURE_RANGES,
+    MAX_DURATION_MS,
     MIN_DURATION_MS,
+    blank_invalid_values,
     exclusion_reasons,
     parse_release_dates,
 )
@@ -385,9 +387,11 @@ def _numeric(raw: pd.Series, target: str, problems: _Problems, *, required: bool
     problems.add(not_number, target, "{value} is not a number", raw, "a number")
     if required:
         problems.add(blank, target, "missing value ({value})", raw, "a number")
+    infinite = values.notna().to_numpy() & ~np.isfinite(values.to_numpy())
+    problems.add(infinite, target, "{value} is not a finite number", raw, "a finite number")
     rng = FEATURE_RANGES.get(target)
     if rng is not None:
-        present = values.notna().to_numpy()
+        present = values.notna().to_numpy() & ~infinite
         bad = present & ~rng.valid(values).to_numpy()
         if target == "tempo":
             zero = present & (values.to_numpy() == 0)
@@ -398,6 +402,10 @@ def _numeric(raw: pd.Series, target: str, problems: _Problems, *, required: bool
         short = values.notna().to_numpy() & (values.to_numpy() < MIN_DURATION_MS)
         problems.add(
             short, target, "duration {value} ms is under 30 s", raw, f">= {MIN_DURATION_MS} ms"
+        )
+        long = ~infinite & values.notna().to_numpy() & (values.to_numpy() > MAX_DURATION_MS)
+        problems.add(
+            long, target, "duration {value} ms is over 24 h", raw, f"<= {MAX_DURATION_MS} ms"
         )
     return values
 
@@ -564,9 +572,10 @@ def normalise_tracks(
     if tracks.empty:
         raise ValidationReport(problems.sorted() or [InputError("no tracks", file=file)], file=file)
 
+    reasons = exclusion_reasons(tracks)
+    tracks = blank_invalid_values(tracks)  # the reasons keep why; no model sees the values
     tracks["popularity"] = _integer(tracks["popularity"])
     tracks["duration_ms"] = _integer(tracks["duration_ms"])
-    reasons = exclusion_reasons(tracks)
     tracks["usable"] = reasons.isna().to_numpy()
     tracks["exclusion_reason"] = reasons.to_numpy()
     tracks["synthetic"] = False
