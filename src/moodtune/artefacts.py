@@ -208,7 +208,7 @@ def verify_folder(folder: Path, files: Sequence[str]) -> None:
 # -- building -----------------------------------------------------------------------------------
 
 
-def build_folder(folder: Path, *, files: Sequence[str], build: Callable[[Path], None]) -> None:
+def build_folder(folder: Path, *, files: Sequence[str], build: Callable[[Path], object]) -> None:
     """Build ``folder`` afresh: ``build`` writes ``files`` into a staging folder beside it, then
     the manifest is written, everything made private, and the staging folder renamed over
     ``folder`` (an old copy, with anything else it held, is removed). On error nothing changes.
@@ -237,10 +237,11 @@ def load_or_build(
     folder: Path,
     *,
     files: Sequence[str],
-    build: Callable[[Path], None],
+    build: Callable[[Path], object],
     load: Callable[[Path], T],
     what: str,
     rebuild_on: tuple[type[Exception], ...] = (DataIntegrityError,),
+    refresh: bool = False,
 ) -> T:
     """``load(folder)`` when the folder passes its manifest check, else build it and load it.
 
@@ -248,8 +249,13 @@ def load_or_build(
     ``rebuild_on`` (default ``DataIntegrityError``) to say a verified folder is still unusable
     (e.g. written in an older format). A folder that existed but failed is rebuilt with a
     warning naming ``what``, the file and the failed check; a first build says nothing.
+    ``refresh`` rebuilds whatever the folder holds.
     """
     problem: Exception | None = None
+    if refresh:
+        with folder_lock(folder):
+            build_folder(folder, files=files, build=build)
+        return load(folder)
     if folder.exists():
         try:
             verify_folder(folder, files)

@@ -300,9 +300,9 @@ def test_train_caches_by_survey_checksum(
 ) -> None:
     survey = as_survey(planted_survey(rng, n=120))
     first = train_effect_model(survey, settings=settings, n_repeats=1, n_splits=3)
-    cached = list(settings.model_dir.glob("effect-*.skops"))
+    cached = list(settings.model_dir.glob("effect-*/effect.skops"))
     assert len(cached) == 1
-    assert survey_checksum(survey)[:16] in cached[0].name
+    assert survey_checksum(survey)[:16] in cached[0].parent.name
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the cached model should have been loaded")

@@ -145,13 +145,14 @@ def exclusion_reasons(tracks: pd.DataFrame) -> pd.Series:
     add(_blank(tracks["artists"]), "missing artist")
     duration = pd.to_numeric(tracks["duration_ms"], errors="coerce").astype(float)
     add(duration.isna(), "duration missing")
-    add(~np.isfinite(duration) & duration.notna(), "duration not finite")
+    finite = pd.Series(np.isfinite(duration.to_numpy()), index=duration.index)
+    add(~finite & duration.notna(), "duration not finite")
     add(duration < MIN_DURATION_MS, "duration under 30 s")
-    add(np.isfinite(duration) & (duration > MAX_DURATION_MS), "duration over 24 h")
+    add(finite & (duration > MAX_DURATION_MS), "duration over 24 h")
     for column, rng in FEATURE_RANGES.items():
         values = pd.to_numeric(tracks[column], errors="coerce").astype(float)
         missing = values.isna()
-        infinite = ~missing & ~np.isfinite(values)
+        infinite = ~missing & ~pd.Series(np.isfinite(values.to_numpy()), index=values.index)
         add(infinite, f"{column} not finite")
         checked = ~missing & ~infinite
         if column == "popularity":
