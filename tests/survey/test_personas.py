@@ -351,3 +351,31 @@ def test_real_survey_personas(real_settings: Settings) -> None:
     assignment = model.assign(Profile(anxiety=2, depression=1, insomnia=0, ocd=0))
     assert assignment.persona in model.names_
     assert assignment.cold_start
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "delete", "manifest"])
+def test_a_damaged_cached_model_is_refitted_with_a_note(
+    settings: Settings, planted, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    frame, _ = planted
+    first = load_or_fit_personas(frame, settings=settings, model=PersonaModel(stability_seeds=1))
+    (path,) = settings.model_dir.glob("personas-*/personas.npz")
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "garbage":
+        path.write_bytes(b"\x00garbage" * 50)
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "delete":
+        path.unlink()
+    else:
+        (path.parent / "manifest.json").write_text("{not json")
+    with caplog.at_level(logging.WARNING, logger="moodtune.artefacts"):
+        again = load_or_fit_personas(
+            frame, settings=settings, model=PersonaModel(stability_seeds=1)
+        )
+    assert again.names_ == first.names_
+    (note,) = [r.getMessage() for r in caplog.records]
+    assert "rebuilt the persona model" in note
