@@ -11,7 +11,20 @@ __all__ = [
     "MoodtuneError",
     "NotFittedError",
     "ValidationReport",
+    "shorten",
 ]
+
+#: The longest an echoed value may be in a message; longer ones are cut in the middle.
+MAX_ECHOED_CHARS = 80
+
+
+def shorten(text: str, limit: int = MAX_ECHOED_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, keeping both ends and saying how much went."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - len(f"...[{len(text):,} characters cut]..."), 10)
+    marker = f"...[{len(text) - keep:,} characters cut]..."
+    return text[: keep - keep // 2] + marker + text[len(text) - keep // 2 :]
 
 
 class MoodtuneError(Exception):
@@ -23,7 +36,8 @@ class InputError(MoodtuneError, ValueError):
 
     ``row`` is 1-based and counts data rows as a spreadsheet shows them (the header is row 1,
     so the first data row is row 2) when ``file`` is a CSV; for other sources it is the
-    1-based record number.
+    1-based record number. A long ``value`` echoed in ``message`` (as ``str`` or ``repr``) is
+    shown cut to ``MAX_ECHOED_CHARS``; ``value`` itself keeps it whole.
     """
 
     def __init__(
@@ -36,7 +50,7 @@ class InputError(MoodtuneError, ValueError):
         value: Any = None,
         allowed: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = _cut_echoes(message, value)
         self.file = file
         self.row = row
         self.field = field
@@ -66,9 +80,18 @@ class InputError(MoodtuneError, ValueError):
             "file": self.file,
             "row": self.row,
             "field": self.field,
-            "value": None if self.value is None else str(self.value),
+            "value": None if self.value is None else shorten(str(self.value)),
             "allowed": self.allowed,
         }
+
+
+def _cut_echoes(message: str, value: Any) -> str:
+    if value is None:
+        return message
+    for shown in {repr(value), str(value)}:
+        if len(shown) > MAX_ECHOED_CHARS and shown in message:
+            message = message.replace(shown, shorten(shown))
+    return message
 
 
 class ValidationReport(InputError):

@@ -31,6 +31,7 @@ from moodtune.errors import InputError, ValidationReport
 __all__ = [
     "CANONICAL_FIELDS",
     "LAYOUTS",
+    "MAX_TRACK_FILE_BYTES",
     "REQUIRED_FIELDS",
     "ImportReport",
     "Layout",
@@ -205,13 +206,27 @@ class NormalisedCatalog:
     report: ImportReport
 
 
+#: Track files larger than this are refused before parsing (about 1 M rows of a wide export;
+#: parsing one takes several GB of memory). Documented in docs/catalog.md.
+MAX_TRACK_FILE_BYTES = 256 * 1024 * 1024
+
+
 def read_track_file(path: Path) -> tuple[pd.DataFrame, int]:
     """Read a CSV or Parquet file of tracks; returns the frame and the number of its first row.
 
     CSV cells are read as text so that every value can be checked and reported as written.
+    Files over ``MAX_TRACK_FILE_BYTES`` are refused before they are read.
     """
     if not path.exists():
         raise InputError("file not found", file=str(path))
+    size = path.stat().st_size
+    if size > MAX_TRACK_FILE_BYTES:
+        raise InputError(
+            f"the file is {size / 2**20:,.0f} MiB, over the {MAX_TRACK_FILE_BYTES // 2**20} MiB "
+            "limit for track files; split it, or keep only the columns moodtune reads",
+            file=str(path),
+            allowed=f"at most {MAX_TRACK_FILE_BYTES // 2**20} MiB",
+        )
     suffixes = "".join(path.suffixes[-2:]).lower()
     try:
         if path.suffix.lower() == ".parquet":

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FEATURE_WEIGHTS",
     "INDEX_FORMAT_VERSION",
+    "MAX_TRACKS_PER_QUERY",
     "SIMILARITY_FEATURES",
     "TIE_BREAK_FEATURES",
     "MoodLike",
@@ -1075,10 +1076,18 @@ def _check_popularity_weight(weight: float) -> None:
         )
 
 
+#: The most tracks one query returns (a longer list is not a recommendation, and building it
+#: scans the catalog several times over).
+MAX_TRACKS_PER_QUERY = 500
+
+
 def _check_k(k: int) -> None:
-    if not isinstance(k, int | np.integer) or k < 1:
+    if not isinstance(k, int | np.integer) or not 1 <= k <= MAX_TRACKS_PER_QUERY:
         raise InputError(
-            f"k must be a positive whole number, got {k!r}", field="k", value=k, allowed=">= 1"
+            f"k must be a positive whole number up to {MAX_TRACKS_PER_QUERY}, got {k!r}",
+            field="k",
+            value=k,
+            allowed=f"1..{MAX_TRACKS_PER_QUERY}",
         )
 
 
