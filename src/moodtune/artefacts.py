@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from moodtune.errors import DataIntegrityError
+from moodtune.errors import DamagedFileError, DataIntegrityError
 
 __all__ = [
     "MANIFEST_NAME",
@@ -57,19 +57,6 @@ PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
 T = TypeVar("T")
-
-
-class DamagedFileError(DataIntegrityError):
-    """A stored file failed a check: ``file`` names it, ``check`` says which check failed.
-
-    ``remedy`` (when set) says what the user can do; derived files are rebuilt instead.
-    """
-
-    def __init__(self, file: Path | str, check: str, *, remedy: str | None = None) -> None:
-        self.file = str(file)
-        self.check = check
-        self.remedy = remedy
-        super().__init__(f"{file}: {check}" + (f"; {remedy}" if remedy else ""))
 
 
 # -- private files ------------------------------------------------------------------------------

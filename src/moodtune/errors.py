@@ -6,7 +6,9 @@ from typing import Any
 
 __all__ = [
     "ConnectorError",
+    "DamagedFileError",
     "DataIntegrityError",
+    "DatabaseDamagedError",
     "InputError",
     "MoodtuneError",
     "NotFittedError",
@@ -111,6 +113,32 @@ class ValidationReport(InputError):
 
 class DataIntegrityError(MoodtuneError):
     """A dataset file failed a checksum or content check; it was not used."""
+
+
+class DamagedFileError(DataIntegrityError):
+    """A stored file failed a check: ``file`` names it, ``check`` says which check failed.
+
+    ``remedy`` (when set) says what the user can do; derived files are rebuilt instead.
+    """
+
+    def __init__(self, file: Any, check: str, *, remedy: str | None = None) -> None:
+        self.file = str(file)
+        self.check = check
+        self.remedy = remedy
+        super().__init__(f"{file}: {check}" + (f"; {remedy}" if remedy else ""))
+
+
+class DatabaseDamagedError(DamagedFileError):
+    """The embedded SQLite database file is damaged; moodtune has not written to it."""
+
+    def __init__(self, file: Any, check: str) -> None:
+        super().__init__(
+            file,
+            f"the moodtune database is damaged ({check}); it was not changed",
+            remedy=f"restore it from your backup, or move it aside (with any {file}-wal and "
+            f"{file}-shm beside it: mv {file} {file}.damaged) and moodtune starts a new, empty "
+            "database; `sqlite3 FILE .recover` may rescue rows from the damaged copy",
+        )
 
 
 class NotFittedError(MoodtuneError, AttributeError):
