@@ -6,13 +6,28 @@ from typing import Any
 
 __all__ = [
     "ConnectorError",
+    "DamagedFileError",
     "DataIntegrityError",
+    "DatabaseDamagedError",
     "InputError",
     "MoodtuneError",
     "NotFittedError",
     "NotFoundError",
     "ValidationReport",
+    "shorten",
 ]
+
+#: The longest an echoed value may be in a message; longer ones are cut in the middle.
+MAX_ECHOED_CHARS = 80
+
+
+def shorten(text: str, limit: int = MAX_ECHOED_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, keeping both ends and saying how much went."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - len(f"...[{len(text):,} characters cut]..."), 10)
+    marker = f"...[{len(text) - keep:,} characters cut]..."
+    return text[: keep - keep // 2] + marker + text[len(text) - keep // 2 :]
 
 
 class MoodtuneError(Exception):
@@ -24,7 +39,8 @@ class InputError(MoodtuneError, ValueError):
 
     ``row`` is 1-based and counts data rows as a spreadsheet shows them (the header is row 1,
     so the first data row is row 2) when ``file`` is a CSV; for other sources it is the
-    1-based record number.
+    1-based record number. A long ``value`` echoed in ``message`` (as ``str`` or ``repr``) is
+    shown cut to ``MAX_ECHOED_CHARS``; ``value`` itself keeps it whole.
     """
 
     def __init__(
@@ -37,7 +53,7 @@ class InputError(MoodtuneError, ValueError):
         value: Any = None,
         allowed: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = _cut_echoes(message, value)
         self.file = file
         self.row = row
         self.field = field
@@ -67,7 +83,7 @@ class InputError(MoodtuneError, ValueError):
             "file": self.file,
             "row": self.row,
             "field": self.field,
-            "value": None if self.value is None else str(self.value),
+            "value": None if self.value is None else shorten(str(self.value)),
             "allowed": self.allowed,
         }
 
@@ -79,6 +95,15 @@ class NotFoundError(InputError, LookupError):
     answers it with 404 rather than 422. Another listener's session is reported exactly like a
     session that does not exist, so its existence is not revealed.
     """
+
+
+def _cut_echoes(message: str, value: Any) -> str:
+    if value is None:
+        return message
+    for shown in {repr(value), str(value)}:
+        if len(shown) > MAX_ECHOED_CHARS and shown in message:
+            message = message.replace(shown, shorten(shown))
+    return message
 
 
 class ValidationReport(InputError):
@@ -98,6 +123,32 @@ class ValidationReport(InputError):
 
 class DataIntegrityError(MoodtuneError):
     """A dataset file failed a checksum or content check; it was not used."""
+
+
+class DamagedFileError(DataIntegrityError):
+    """A stored file failed a check: ``file`` names it, ``check`` says which check failed.
+
+    ``remedy`` (when set) says what the user can do; derived files are rebuilt instead.
+    """
+
+    def __init__(self, file: Any, check: str, *, remedy: str | None = None) -> None:
+        self.file = str(file)
+        self.check = check
+        self.remedy = remedy
+        super().__init__(f"{file}: {check}" + (f"; {remedy}" if remedy else ""))
+
+
+class DatabaseDamagedError(DamagedFileError):
+    """The embedded SQLite database file is damaged; moodtune has not written to it."""
+
+    def __init__(self, file: Any, check: str) -> None:
+        super().__init__(
+            file,
+            f"the moodtune database is damaged ({check}); it was not changed",
+            remedy=f"restore it from your backup, or move it aside (with any {file}-wal and "
+            f"{file}-shm beside it: mv {file} {file}.damaged) and moodtune starts a new, empty "
+            "database; `sqlite3 FILE .recover` may rescue rows from the damaged copy",
+        )
 
 
 class NotFittedError(MoodtuneError, AttributeError):

@@ -389,3 +389,13 @@ def test_cli_table_is_compact_and_says_shared_things_once(
     assert len(rows) <= 5 * 2  # at most two lines per track at 80 columns
     assert result.stdout.count("goal sleep (tempo") == 1  # the filters, said once
     assert "tie-break" not in result.stdout
+
+
+def test_k_is_bounded(rng: np.random.Generator) -> None:
+    from moodtune.recommend.tracks import MAX_TRACKS_PER_QUERY
+
+    index = TrackIndex().fit(_planted(rng, 50))
+    for k in (MAX_TRACKS_PER_QUERY + 1, 10**9):
+        with pytest.raises(InputError, match=f"up to {MAX_TRACKS_PER_QUERY}, got {k}"):
+            index.near_mood(MoodPoint(0, 0), k=k)
+    assert len(index.near_mood(MoodPoint(0, 0), k=MAX_TRACKS_PER_QUERY)) > 0  # the bound is ok

@@ -300,9 +300,9 @@ def test_train_caches_by_survey_checksum(
 ) -> None:
     survey = as_survey(planted_survey(rng, n=120))
     first = train_effect_model(survey, settings=settings, n_repeats=1, n_splits=3)
-    cached = list(settings.model_dir.glob("effect-*.skops"))
+    cached = list(settings.model_dir.glob("effect-*/effect.skops"))
     assert len(cached) == 1
-    assert survey_checksum(survey)[:16] in cached[0].name
+    assert survey_checksum(survey)[:16] in cached[0].parent.name
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the cached model should have been loaded")
@@ -335,3 +335,19 @@ def test_real_survey_end_to_end(real_settings: Settings) -> None:
     assert model.predict_proba(frame).sum() == pytest.approx(1.0)
     answer = predict_effect(Profile(anxiety=7, depression=6, insomnia=3, ocd=1), model)
     assert answer.message
+
+
+def test_a_damaged_cached_effect_model_is_retrained_with_a_note(
+    rng: np.random.Generator, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    survey = as_survey(planted_survey(rng, n=120))
+    first = train_effect_model(survey, settings=settings, n_repeats=1, n_splits=3)
+    (path,) = settings.model_dir.glob("effect-*/effect.json")
+    path.write_text(path.read_text()[:40])  # cut short
+    with caplog.at_level(logging.WARNING, logger="moodtune.artefacts"):
+        again = train_effect_model(survey, settings=settings, n_repeats=1, n_splits=3)
+    assert again.candidate == first.candidate
+    (note,) = [r.getMessage() for r in caplog.records]
+    assert "rebuilt the effect model" in note and "effect.json" in note

@@ -239,9 +239,9 @@ def test_fitted_model_is_cached_by_survey_checksum(settings: Settings, planted) 
     frame, _ = planted
     template = PersonaModel(stability_seeds=1)
     first = load_or_fit_personas(frame, settings=settings, model=template)
-    files = list(settings.model_dir.glob("personas-*.npz"))
+    files = list(settings.model_dir.glob("personas-*/personas.npz"))
     assert len(files) == 1
-    assert survey_checksum(frame)[:16] in files[0].name
+    assert survey_checksum(frame)[:16] in files[0].parent.name
     stamp = files[0].stat().st_mtime_ns
     again = load_or_fit_personas(frame, settings=settings, model=PersonaModel(stability_seeds=1))
     assert again.names_ == first.names_
@@ -254,7 +254,7 @@ def test_fitted_model_is_cached_by_survey_checksum(settings: Settings, planted) 
     changed.loc[0, "anxiety"] = 0.0
     assert survey_checksum(changed) != survey_checksum(frame)
     load_or_fit_personas(changed, settings=settings, model=PersonaModel(stability_seeds=1))
-    assert len(list(settings.model_dir.glob("personas-*.npz"))) == 2
+    assert len(list(settings.model_dir.glob("personas-*/personas.npz"))) == 2
 
 
 def test_map_figure_marks_the_person(tmp_path: Path, planted_model) -> None:
@@ -351,3 +351,31 @@ def test_real_survey_personas(real_settings: Settings) -> None:
     assignment = model.assign(Profile(anxiety=2, depression=1, insomnia=0, ocd=0))
     assert assignment.persona in model.names_
     assert assignment.cold_start
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "delete", "manifest"])
+def test_a_damaged_cached_model_is_refitted_with_a_note(
+    settings: Settings, planted, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    frame, _ = planted
+    first = load_or_fit_personas(frame, settings=settings, model=PersonaModel(stability_seeds=1))
+    (path,) = settings.model_dir.glob("personas-*/personas.npz")
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "garbage":
+        path.write_bytes(b"\x00garbage" * 50)
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "delete":
+        path.unlink()
+    else:
+        (path.parent / "manifest.json").write_text("{not json")
+    with caplog.at_level(logging.WARNING, logger="moodtune.artefacts"):
+        again = load_or_fit_personas(
+            frame, settings=settings, model=PersonaModel(stability_seeds=1)
+        )
+    assert again.names_ == first.names_
+    (note,) = [r.getMessage() for r in caplog.records]
+    assert "rebuilt the persona model" in note

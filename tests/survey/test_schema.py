@@ -141,3 +141,36 @@ def test_every_bad_profile_field_is_reported_with_its_value() -> None:
         profile_from_mapping(
             {"anxiety": 1, "depression": 1, "insomnia": 1, "ocd": 1, "fav_genre": "Polka"}
         )
+
+
+def test_profile_files_are_checked_before_parsing(tmp_path: Path) -> None:
+    import json
+    import time
+
+    from moodtune.survey.schema import MAX_PROFILE_FILE_BYTES, read_profile_file
+
+    good = tmp_path / "me.json"
+    good.write_text(json.dumps({"anxiety": 3, "depression": 2, "insomnia": 1, "ocd": 0}))
+    assert read_profile_file(good).anxiety == 3
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps({"anxiety": 3, "note": "x" * (50 * 2**20)}))
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="over the 64 KiB limit") as caught:
+        read_profile_file(huge)
+    assert time.perf_counter() - started < 1.0 and str(huge) in str(caught.value)
+    near = tmp_path / "near.json"
+    near.write_text(json.dumps({"anxiety": "9" * (MAX_PROFILE_FILE_BYTES - 100)}))
+    with pytest.raises(InputError) as caught:
+        read_profile_file(near)
+    (anxiety,) = [line for line in str(caught.value).splitlines() if "'anxiety'" in line]
+    assert len(anxiety) < 300 and "characters cut" in anxiety
+    utf16 = tmp_path / "utf16.json"
+    utf16.write_text('{"anxiety": 3}', encoding="utf-16")
+    with pytest.raises(InputError, match="not UTF-8 text") as caught:
+        read_profile_file(utf16)
+    assert str(utf16) in str(caught.value)
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(InputError, match="must be a JSON object"):
+        read_profile_file(tmp_path / "list.json")
+    with pytest.raises(InputError, match="not found"):
+        read_profile_file(tmp_path / "absent.json")

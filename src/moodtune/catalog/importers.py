@@ -20,7 +20,9 @@ from moodtune.catalog.schema import (
     AUDIO_FEATURES,
     BASE_COLUMNS,
     FEATURE_RANGES,
+    MAX_DURATION_MS,
     MIN_DURATION_MS,
+    blank_invalid_values,
     exclusion_reasons,
     parse_release_dates,
 )
@@ -29,6 +31,7 @@ from moodtune.errors import InputError, ValidationReport
 __all__ = [
     "CANONICAL_FIELDS",
     "LAYOUTS",
+    "MAX_TRACK_FILE_BYTES",
     "REQUIRED_FIELDS",
     "ImportReport",
     "Layout",
@@ -203,13 +206,27 @@ class NormalisedCatalog:
     report: ImportReport
 
 
+#: Track files larger than this are refused before parsing (about 1 M rows of a wide export;
+#: parsing one takes several GB of memory). Documented in docs/catalog.md.
+MAX_TRACK_FILE_BYTES = 256 * 1024 * 1024
+
+
 def read_track_file(path: Path) -> tuple[pd.DataFrame, int]:
     """Read a CSV or Parquet file of tracks; returns the frame and the number of its first row.
 
     CSV cells are read as text so that every value can be checked and reported as written.
+    Files over ``MAX_TRACK_FILE_BYTES`` are refused before they are read.
     """
     if not path.exists():
         raise InputError("file not found", file=str(path))
+    size = path.stat().st_size
+    if size > MAX_TRACK_FILE_BYTES:
+        raise InputError(
+            f"the file is {size / 2**20:,.0f} MiB, over the {MAX_TRACK_FILE_BYTES // 2**20} MiB "
+            "limit for track files; split it, or keep only the columns moodtune reads",
+            file=str(path),
+            allowed=f"at most {MAX_TRACK_FILE_BYTES // 2**20} MiB",
+        )
     suffixes = "".join(path.suffixes[-2:]).lower()
     try:
         if path.suffix.lower() == ".parquet":
@@ -385,9 +402,11 @@ def _numeric(raw: pd.Series, target: str, problems: _Problems, *, required: bool
     problems.add(not_number, target, "{value} is not a number", raw, "a number")
     if required:
         problems.add(blank, target, "missing value ({value})", raw, "a number")
+    infinite = values.notna().to_numpy() & ~np.isfinite(values.to_numpy())
+    problems.add(infinite, target, "{value} is not a finite number", raw, "a finite number")
     rng = FEATURE_RANGES.get(target)
     if rng is not None:
-        present = values.notna().to_numpy()
+        present = values.notna().to_numpy() & ~infinite
         bad = present & ~rng.valid(values).to_numpy()
         if target == "tempo":
             zero = present & (values.to_numpy() == 0)
@@ -398,6 +417,10 @@ def _numeric(raw: pd.Series, target: str, problems: _Problems, *, required: bool
         short = values.notna().to_numpy() & (values.to_numpy() < MIN_DURATION_MS)
         problems.add(
             short, target, "duration {value} ms is under 30 s", raw, f">= {MIN_DURATION_MS} ms"
+        )
+        long = ~infinite & values.notna().to_numpy() & (values.to_numpy() > MAX_DURATION_MS)
+        problems.add(
+            long, target, "duration {value} ms is over 24 h", raw, f"<= {MAX_DURATION_MS} ms"
         )
     return values
 
@@ -564,9 +587,10 @@ def normalise_tracks(
     if tracks.empty:
         raise ValidationReport(problems.sorted() or [InputError("no tracks", file=file)], file=file)
 
+    reasons = exclusion_reasons(tracks)
+    tracks = blank_invalid_values(tracks)  # the reasons keep why; no model sees the values
     tracks["popularity"] = _integer(tracks["popularity"])
     tracks["duration_ms"] = _integer(tracks["duration_ms"])
-    reasons = exclusion_reasons(tracks)
     tracks["usable"] = reasons.isna().to_numpy()
     tracks["exclusion_reason"] = reasons.to_numpy()
     tracks["synthetic"] = False

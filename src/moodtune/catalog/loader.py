@@ -20,6 +20,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from moodtune.artefacts import (
+    MANIFEST_NAME,
+    DamagedFileError,
+    atomic_write_text,
+    file_sha256,
+    load_or_build,
+    remove_lock,
+    verify_folder,
+    write_manifest,
+)
+from moodtune.artefacts import logger as artefact_logger
 from moodtune.catalog.importers import (
     ImportReport,
     NormalisedCatalog,
@@ -32,11 +43,7 @@ from moodtune.catalog.store import (
     CATALOG_BUILD_VERSION,
     DEFAULT_CATALOG,
     RegistryFile,
-    atomic_write_text,
-    build_lock,
     catalog_root,
-    file_sha256,
-    staging_dir,
     validate_catalog_name,
 )
 from moodtune.config import Settings, get_settings
@@ -113,6 +120,16 @@ class ImportResult:
 
 
 _LOADED: dict[str, Catalog] = {}
+
+#: The files of a catalog's base folder (its track table) and of a derived folder; each folder
+#: also holds a ``manifest.json`` with their sizes and sha256 (see ``moodtune.artefacts``).
+BASE_FILES: tuple[str, ...] = ("tracks.parquet", "source.json")
+DERIVED_FILES: tuple[str, ...] = (
+    "mood.parquet",
+    "mood_proba.npy",
+    "scaled_features.npy",
+    "meta.json",
+)
 
 
 def _key(fingerprint: str) -> str:
@@ -192,6 +209,7 @@ def load_catalog(settings: Settings | None = None, *, name: str | None = None) -
     settings = settings or get_settings()
     registry = RegistryFile(settings).read()
     name = name or str(registry["active"])
+    entry: dict[str, Any] | None = None
     if name == DEFAULT_CATALOG:
         base_dir = _default_base_dir(settings)
     else:
@@ -202,58 +220,106 @@ def load_catalog(settings: Settings | None = None, *, name: str | None = None) -
                 f"unknown catalog {name!r}", field="catalog", value=name, allowed=", ".join(known)
             )
         base_dir = catalog_root(settings) / name / str(entry["key"])
-        if not (base_dir / "tracks.parquet").exists():
-            raise InputError(
-                f"catalog {name!r} is registered but its files are missing ({base_dir}); "
-                "import it again with --replace",
-                field="catalog",
-                value=name,
-            )
     derived_dir = base_dir / _derived_name(settings)
     cached = _LOADED.get(str(derived_dir))
     if cached is not None and derived_dir.exists():
         return cached
-    if not (derived_dir / "meta.json").exists():
-        with build_lock(base_dir):
-            if not (derived_dir / "meta.json").exists():
-                _build_derived(base_dir, derived_dir, settings, name=name)
-    catalog = _read_catalog(name, base_dir, derived_dir)
+    if entry is None:
+        _load_or_build_default_base(base_dir, settings)
+    else:
+        _check_imported_base(name, base_dir, entry)
+    catalog = _load_or_build_derived(name, base_dir, derived_dir, settings)
     _LOADED[str(derived_dir)] = catalog
     return catalog
 
 
+def _load_or_build_derived(
+    name: str, base_dir: Path, derived_dir: Path, settings: Settings
+) -> Catalog:
+    return load_or_build(
+        derived_dir,
+        files=DERIVED_FILES,
+        build=lambda staged: _build_derived(base_dir, staged, settings, name=name),
+        load=lambda folder: _read_catalog(name, base_dir, folder),
+        what=f"the mood tables of catalog {name!r}",
+    )
+
+
 def _default_base_dir(settings: Settings) -> Path:
+    from moodtune.data.registry import get_dataset
+
+    return catalog_root(settings) / DEFAULT_CATALOG / _key(get_dataset(DEFAULT_CATALOG).sha256)
+
+
+def _load_or_build_default_base(base_dir: Path, settings: Settings) -> None:
+    """The default catalog's track table: checked, and rebuilt from the dataset if damaged."""
+    load_or_build(
+        base_dir,
+        files=BASE_FILES,
+        build=lambda staged: _build_default_base(staged, settings),
+        load=lambda folder: None,
+        what=f"the track table of catalog {DEFAULT_CATALOG!r}",
+    )
+
+
+def _build_default_base(staged: Path, settings: Settings) -> None:
     from moodtune.data.registry import fetch, get_dataset, load_table
 
     dataset = get_dataset(DEFAULT_CATALOG)
-    root = catalog_root(settings) / DEFAULT_CATALOG
-    pinned = root / _key(dataset.sha256)
-    if (pinned / "tracks.parquet").exists():
-        return pinned
-    with build_lock(root):
-        raw_path = fetch(DEFAULT_CATALOG, settings=settings)
-        # The mirror copy is verified against the pinned hash; a download is hashed itself.
-        sha = dataset.sha256 if raw_path.name == dataset.filename else file_sha256(raw_path)
-        base_dir = root / _key(sha)
-        if (base_dir / "tracks.parquet").exists():
-            return base_dir
-        frame = load_table(DEFAULT_CATALOG, settings=settings, fetcher=lambda *_, **__: raw_path)
-        normalised = normalise_tracks(frame, file=str(raw_path), first_row=2)
-        _write_base(
-            base_dir,
-            normalised,
-            source={
-                "kind": "dataset",
-                "dataset": DEFAULT_CATALOG,
-                "description": dataset.description,
-                "source_file": str(raw_path),
-                "fingerprint": sha,
-            },
+    raw_path = fetch(DEFAULT_CATALOG, settings=settings)
+    # The mirror copy is verified against the pinned hash; a download is hashed itself.
+    sha = dataset.sha256 if raw_path.name == dataset.filename else file_sha256(raw_path)
+    frame = load_table(DEFAULT_CATALOG, settings=settings, fetcher=lambda *_, **__: raw_path)
+    normalised = normalise_tracks(frame, file=str(raw_path), first_row=2)
+    _write_base(
+        staged,
+        normalised,
+        source={
+            "kind": "dataset",
+            "dataset": DEFAULT_CATALOG,
+            "description": dataset.description,
+            "source_file": str(raw_path),
+            "fingerprint": sha,
+        },
+    )
+
+
+def _check_imported_base(name: str, base_dir: Path, entry: dict[str, Any]) -> None:
+    """An imported catalog's table is its own source: if damaged, say so; never guess it."""
+    if not (base_dir / "tracks.parquet").exists() and not (base_dir / MANIFEST_NAME).exists():
+        raise InputError(
+            f"catalog {name!r} is registered but its files are missing ({base_dir}); "
+            "import it again with --replace",
+            field="catalog",
+            value=name,
         )
-    return base_dir
+    try:
+        verify_folder(base_dir, BASE_FILES)
+    except DamagedFileError as exc:
+        if not (base_dir / MANIFEST_NAME).exists() and _readable_base(base_dir):
+            # Written by a moodtune that kept no manifest: adopt it as it reads.
+            write_manifest(base_dir, BASE_FILES)
+            artefact_logger.info("moodtune: recorded checksums for catalog %r", name)
+            return
+        raise DamagedFileError(
+            exc.file,
+            f"the stored track table of catalog {name!r} is damaged ({exc.check})",
+            remedy=f"import it again from {entry.get('source_file')} (replacing it), "
+            "or remove the catalog",
+        ) from None
 
 
-def _write_base(base_dir: Path, normalised: NormalisedCatalog, *, source: dict[str, Any]) -> None:
+def _readable_base(base_dir: Path) -> bool:
+    try:
+        _read_tracks(base_dir)
+        json.loads((base_dir / "source.json").read_text())
+    except (DamagedFileError, OSError, ValueError):
+        return False
+    return True
+
+
+def _write_base(folder: Path, normalised: NormalisedCatalog, *, source: dict[str, Any]) -> None:
+    """Write the track table and its ``source.json`` into ``folder`` (a staging folder)."""
     report = normalised.report
     source = {
         **source,
@@ -261,9 +327,8 @@ def _write_base(base_dir: Path, normalised: NormalisedCatalog, *, source: dict[s
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "report": report.as_dict(max_problems=200),
     }
-    with staging_dir(base_dir) as staged:
-        normalised.tracks.to_parquet(staged / "tracks.parquet", index=False)
-        atomic_write_text(staged / "source.json", json.dumps(source, indent=2, default=str))
+    normalised.tracks.to_parquet(folder / "tracks.parquet", index=False)
+    atomic_write_text(folder / "source.json", json.dumps(source, indent=2, default=str))
 
 
 def _scaled_features(tracks: pd.DataFrame) -> tuple[np.ndarray, dict[str, list[float]]]:
@@ -285,8 +350,9 @@ MIN_OWN_FIT_TRACKS = 40
 
 
 def _build_derived(
-    base_dir: Path, derived_dir: Path, settings: Settings, *, name: str = DEFAULT_CATALOG
+    base_dir: Path, staged: Path, settings: Settings, *, name: str = DEFAULT_CATALOG
 ) -> None:
+    """Write the derived files (``DERIVED_FILES``) of ``base_dir``'s catalog into ``staged``."""
     from moodtune.mood.annotate import annotate_tracks
 
     tracks = _read_tracks(base_dir)
@@ -321,33 +387,74 @@ def _build_derived(
         "random_state": settings.random_state,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    with staging_dir(derived_dir) as staged:
-        annotation.columns.to_parquet(staged / "mood.parquet", index=False)
-        np.save(staged / "mood_proba.npy", annotation.cluster_proba.astype(np.float32))
-        np.save(staged / "scaled_features.npy", scaled)
-        atomic_write_text(staged / "meta.json", json.dumps(meta, indent=2, default=str))
+    annotation.columns.to_parquet(staged / "mood.parquet", index=False)
+    np.save(staged / "mood_proba.npy", annotation.cluster_proba.astype(np.float32))
+    np.save(staged / "scaled_features.npy", scaled)
+    atomic_write_text(staged / "meta.json", json.dumps(meta, indent=2, default=str))
 
 
 def _read_tracks(base_dir: Path) -> pd.DataFrame:
-    tracks = pd.read_parquet(base_dir / "tracks.parquet")
+    path = base_dir / "tracks.parquet"
+    try:
+        tracks = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's errors for a damaged file derive from these
+        raise DamagedFileError(path, f"not a readable Parquet file ({exc})") from None
+    missing = [c for c in BASE_COLUMNS if c not in tracks.columns]
+    if missing:
+        raise DamagedFileError(path, f"not a catalog track table (no column(s) {missing})")
     for column in ("genres", "subgenres"):
         tracks[column] = [list(v) if v is not None else [] for v in tracks[column].tolist()]
     return tracks
 
 
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise DamagedFileError(path, f"not readable JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise DamagedFileError(path, "not a JSON object")
+    return data
+
+
+def _read_array(path: Path, *, rows: int) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise DamagedFileError(path, f"not a readable .npy array ({exc})") from None
+    if array.ndim != 2 or array.shape[0] != rows:
+        raise DamagedFileError(path, f"shape {array.shape}, expected ({rows}, ...)")
+    return array
+
+
 def _read_catalog(name: str, base_dir: Path, derived_dir: Path) -> Catalog:
+    """Read a catalog from its folders; a file that cannot be what it should raises
+    ``DamagedFileError`` naming it."""
     tracks = _read_tracks(base_dir)
-    mood = pd.read_parquet(derived_dir / "mood.parquet")
+    mood_path = derived_dir / "mood.parquet"
+    try:
+        mood = pd.read_parquet(mood_path)
+    except (OSError, ValueError) as exc:
+        raise DamagedFileError(mood_path, f"not a readable Parquet file ({exc})") from None
+    if len(mood) != len(tracks):
+        raise DamagedFileError(mood_path, f"{len(mood)} rows, the track table has {len(tracks)}")
     tracks = pd.concat([tracks[list(BASE_COLUMNS)], mood.set_axis(tracks.index)], axis=1)
-    meta = json.loads((derived_dir / "meta.json").read_text())
-    source = json.loads((base_dir / "source.json").read_text())
+    meta = _read_json(derived_dir / "meta.json")
+    source = _read_json(base_dir / "source.json")
+    try:
+        cluster_names = tuple(meta["cluster_names"])
+        feature_names = tuple(meta["feature_names"])
+    except (KeyError, TypeError) as exc:
+        raise DamagedFileError(derived_dir / "meta.json", f"lacks {exc}") from None
+    proba = _read_array(derived_dir / "mood_proba.npy", rows=len(tracks))
+    scaled = _read_array(derived_dir / "scaled_features.npy", rows=len(tracks))
     return Catalog(
         name=name,
         tracks=tracks,
-        mood_cluster_proba=np.load(derived_dir / "mood_proba.npy"),
-        mood_cluster_names=tuple(meta["cluster_names"]),
-        scaled_features=np.load(derived_dir / "scaled_features.npy"),
-        feature_names=tuple(meta["feature_names"]),
+        mood_cluster_proba=proba,
+        mood_cluster_names=cluster_names,
+        scaled_features=scaled,
+        feature_names=feature_names,
         meta=meta,
         source=source,
         base_dir=base_dir,
@@ -406,44 +513,55 @@ def import_catalog(
     mapping_text = json.dumps(report.mapping, sort_keys=True)
     key = _key(hashlib.sha256((fingerprint + mapping_text).encode()).hexdigest())
     base_dir = catalog_root(settings) / name / key
-    with build_lock(catalog_root(settings) / name):
-        if not (base_dir / "tracks.parquet").exists():
-            _write_base(
-                base_dir,
-                normalised,
-                source={
-                    "kind": "import",
-                    "source_file": str(path.resolve()),
-                    "fingerprint": fingerprint,
-                    "layout": report.layout,
-                },
-            )
+    source = {
+        "kind": "import",
+        "source_file": str(path.resolve()),
+        "fingerprint": fingerprint,
+        "layout": report.layout,
+    }
+    created_name_dir, created_base = not base_dir.parent.exists(), not base_dir.exists()
+    try:
+        # The same file imported again heals a damaged stored table: its source is at hand.
+        load_or_build(
+            base_dir,
+            files=BASE_FILES,
+            build=lambda staged: _write_base(staged, normalised, source=source),
+            load=lambda folder: None,
+            what=f"the track table of catalog {name!r}",
+        )
         derived_dir = base_dir / _derived_name(settings)
-        if not (derived_dir / "meta.json").exists():
-            _build_derived(base_dir, derived_dir, settings, name=name)
-    catalog = _read_catalog(name, base_dir, derived_dir)
-    previous: dict[str, Any] | None = None
-    with registry.editing() as data:
-        previous = data["imported"].get(name)
-        if previous is not None and not replace:
-            raise InputError(
-                f"a catalog named {name!r} already exists; pass --replace to replace it",
-                field="name",
-                value=name,
-            )
-        data["imported"][name] = {
-            "key": key,
-            "source_file": str(path.resolve()),
-            "layout": report.layout,
-            "tracks": report.tracks,
-            "usable_tracks": report.usable_tracks,
-            "imported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        if use:
-            data["active"] = name
-        active = data["active"] == name
+        catalog = _load_or_build_derived(name, base_dir, derived_dir, settings)
+        previous: dict[str, Any] | None = None
+        with registry.editing() as data:
+            previous = data["imported"].get(name)
+            if previous is not None and not replace:
+                raise InputError(
+                    f"a catalog named {name!r} already exists; pass --replace to replace it",
+                    field="name",
+                    value=name,
+                )
+            data["imported"][name] = {
+                "key": key,
+                "source_file": str(path.resolve()),
+                "layout": report.layout,
+                "tracks": report.tracks,
+                "usable_tracks": report.usable_tracks,
+                "imported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+            if use:
+                data["active"] = name
+            active = data["active"] == name
+    except BaseException:
+        # A failed import leaves nothing behind (a folder another import uses is kept).
+        if created_name_dir:
+            shutil.rmtree(base_dir.parent, ignore_errors=True)
+        elif created_base:
+            shutil.rmtree(base_dir, ignore_errors=True)
+            remove_lock(base_dir)
+        raise
     if previous is not None and previous.get("key") != key:
         shutil.rmtree(catalog_root(settings) / name / str(previous["key"]), ignore_errors=True)
+        remove_lock(catalog_root(settings) / name / str(previous["key"]))
     _LOADED[str(derived_dir)] = catalog
     return ImportResult(
         name=name, report=report, catalog=catalog, replaced=previous is not None, active=active

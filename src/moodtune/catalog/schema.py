@@ -16,10 +16,12 @@ __all__ = [
     "AUDIO_FEATURES",
     "BASE_COLUMNS",
     "FEATURE_RANGES",
+    "MAX_DURATION_MS",
     "MIN_DURATION_MS",
     "MOOD_COLUMNS",
     "SCALED_FEATURES",
     "FeatureRange",
+    "blank_invalid_values",
     "exclusion_reasons",
     "parse_release_dates",
 ]
@@ -74,6 +76,8 @@ BASE_COLUMNS: tuple[str, ...] = (
 MOOD_COLUMNS: tuple[str, ...] = ("mood_valence", "mood_arousal", "quadrant", "mood_cluster")
 
 MIN_DURATION_MS = 30_000
+#: Longer than a day is not a track (ten-hour sleep recordings exist, so the bound is loose).
+MAX_DURATION_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -128,8 +132,8 @@ def _blank(values: pd.Series) -> pd.Series:
 def exclusion_reasons(tracks: pd.DataFrame) -> pd.Series:
     """Why each row cannot be recommended: ``"; "``-joined reasons, or ``None`` when usable.
 
-    Reasons: missing track name / artist, a missing or out-of-range audio feature or
-    popularity, tempo 0 (no beat detected), duration under 30 s.
+    Reasons: missing track name / artist, a missing, non-finite or out-of-range audio feature
+    or popularity, tempo 0 (no beat detected), duration under 30 s or over 24 h.
     """
     joined = np.full(len(tracks), "", dtype=object)
 
@@ -141,19 +145,25 @@ def exclusion_reasons(tracks: pd.DataFrame) -> pd.Series:
     add(_blank(tracks["artists"]), "missing artist")
     duration = pd.to_numeric(tracks["duration_ms"], errors="coerce").astype(float)
     add(duration.isna(), "duration missing")
+    finite = pd.Series(np.isfinite(duration.to_numpy()), index=duration.index)
+    add(~finite & duration.notna(), "duration not finite")
     add(duration < MIN_DURATION_MS, "duration under 30 s")
+    add(finite & (duration > MAX_DURATION_MS), "duration over 24 h")
     for column, rng in FEATURE_RANGES.items():
         values = pd.to_numeric(tracks[column], errors="coerce").astype(float)
         missing = values.isna()
+        infinite = ~missing & ~pd.Series(np.isfinite(values.to_numpy()), index=values.index)
+        add(infinite, f"{column} not finite")
+        checked = ~missing & ~infinite
         if column == "popularity":
-            add(~missing & ~rng.valid(values), "popularity out of range")
+            add(checked & ~rng.valid(values), "popularity out of range")
             continue
         add(missing, f"{column} missing")
         if column == "tempo":
             add(values == 0, "tempo is 0")
-            add(~missing & (values != 0) & ~rng.valid(values), "tempo out of range")
+            add(checked & (values != 0) & ~rng.valid(values), "tempo out of range")
         else:
-            add(~missing & ~rng.valid(values), f"{column} out of range")
+            add(checked & ~rng.valid(values), f"{column} out of range")
     cleaned = [text[2:] if text else None for text in joined]
     return pd.Series(cleaned, index=tracks.index, dtype=object)
 
@@ -216,3 +226,20 @@ def _plausible(parts: tuple[str, ...]) -> bool:
     if len(parts) >= 2 and not 1 <= int(parts[1]) <= 12:
         return False
     return not (len(parts) == 3 and not 1 <= int(parts[2]) <= 31)
+
+
+def blank_invalid_values(tracks: pd.DataFrame) -> pd.DataFrame:
+    """``tracks`` with every non-finite or out-of-range number replaced by NaN.
+
+    Run after :func:`exclusion_reasons` has recorded why such rows are unusable, so that no
+    model, scaler or index ever computes with ``1e308`` or ``inf`` (the row keeps its reason).
+    """
+    out = tracks.copy()
+    for column, rng in FEATURE_RANGES.items():
+        values = pd.to_numeric(out[column], errors="coerce").astype(float)
+        out[column] = values.where(rng.valid(values))
+    duration = pd.to_numeric(out["duration_ms"], errors="coerce").astype(float)
+    out["duration_ms"] = duration.where(
+        np.isfinite(duration) & (duration >= 0) & (duration <= MAX_DURATION_MS)
+    )
+    return out

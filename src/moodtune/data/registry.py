@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from moodtune.artefacts import PRIVATE_FILE_MODE, make_private, private_dir
 from moodtune.config import Settings, get_settings
 from moodtune.errors import DataIntegrityError, InputError
 
@@ -245,6 +246,7 @@ def _copy_with_progress(src: Path, dest: Path, *, description: str) -> None:
         while chunk := fin.read(1 << 20):
             fout.write(chunk)
             progress.advance(task, len(chunk))
+    os.chmod(tmp, PRIVATE_FILE_MODE)
     os.replace(tmp, dest)
 
 
@@ -266,7 +268,7 @@ def fetch(name: str, *, settings: Settings | None = None) -> Path:
     settings = settings or get_settings()
     dataset = get_dataset(name)
     cache_dir = settings.cache_dir
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(cache_dir)
     cached = cache_dir / dataset.filename
     if cached.exists():
         if _sha256(cached) == dataset.sha256:
@@ -299,7 +301,7 @@ def _download(dataset: Dataset, *, cache_dir: Path, where: str) -> Path:
                 dataset.url,
                 known_hash=f"sha256:{dataset.url_sha256}" if dataset.url_sha256 else None,
                 fname=fname,
-                path=cache_dir / "downloads",
+                path=private_dir(cache_dir / "downloads"),
                 progressbar=_RichPoochBar(f"downloading {fname}"),
             )
         )
@@ -318,9 +320,11 @@ def _download(dataset: Dataset, *, cache_dir: Path, where: str) -> Path:
         # Downloaded content differs byte-wise from the mirror file; keep it under its own name.
         target = cache_dir / fname
         os.replace(path, target)
+        make_private(target)
         return target
     target = cache_dir / dataset.filename
     os.replace(path, target)
+    make_private(target)
     return target
 
 
@@ -360,7 +364,7 @@ def load_table(
         progress.add_task(f"converting {raw.name} to Parquet (once)", total=None)
         frame = _read_raw(dataset, raw)
         dataset.content_check(frame, source=str(raw))
-        parquet.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(parquet.parent)
         fd, tmp_name = tempfile.mkstemp(dir=parquet.parent, suffix=".parquet.part")
         os.close(fd)
         frame.to_parquet(tmp_name, index=False)

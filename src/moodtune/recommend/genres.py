@@ -37,7 +37,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from moodtune.config import Settings
 
-from moodtune.errors import InputError
+from moodtune.artefacts import load_or_build
+from moodtune.errors import DataIntegrityError, InputError
 from moodtune.evaluation.metrics import ndcg_at_k
 from moodtune.recommend.base import Recommendation, Recommender, check_n
 from moodtune.survey.features import check_feature_frame, feature_columns, survey_feature_pipeline
@@ -855,7 +856,8 @@ def load_or_fit_genre_recommender(
     """A fitted genre recommender for the survey, cached in ``settings.model_dir``.
 
     The cache key is the survey content and the recommender kind, so a changed survey refits.
-    A cached file written by an incompatible version is refitted and replaced, never used.
+    A cached model that fails its manifest check or was written by an incompatible version is
+    refitted and replaced (with a warning, see ``moodtune.artefacts``), never used.
     """
     from moodtune.config import get_settings
     from moodtune.survey.schema import load_survey, survey_checksum
@@ -864,13 +866,13 @@ def load_or_fit_genre_recommender(
     survey = survey if survey is not None else load_survey(settings=settings)
     params: dict[str, Any] = {"random_state": settings.random_state} if kind == "hybrid" else {}
     template = make_genre_recommender(kind, **params)
-    path = settings.model_dir / f"genres-{kind}-{survey_checksum(survey.frame)[:16]}.npz"
-    if path.exists() and not refit:
-        try:
-            return type(template).load(path)
-        except InputError:
-            pass  # written by an incompatible version: refit below
-    fitted = template.fit(survey)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fitted.save(path)
-    return fitted
+    fitted_on = survey
+    return load_or_build(
+        settings.model_dir / f"genres-{kind}-{survey_checksum(survey.frame)[:16]}",
+        files=("genres.npz",),
+        build=lambda staged: template.fit(fitted_on).save(staged / "genres.npz"),
+        load=lambda folder: type(template).load(folder / "genres.npz"),
+        what=f"the {kind} genre recommender",
+        rebuild_on=(DataIntegrityError, InputError),
+        refresh=refit,
+    )

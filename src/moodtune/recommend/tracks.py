@@ -32,6 +32,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from moodtune.artefacts import (
+    DamagedFileError,
+    load_or_build,
+    make_private,
+    verify_folder,
+    write_manifest,
+)
 from moodtune.errors import DataIntegrityError, InputError, check_is_fitted
 from moodtune.recommend.filters import (
     FilterOutcome,
@@ -51,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FEATURE_WEIGHTS",
     "INDEX_FORMAT_VERSION",
+    "MAX_TRACKS_PER_QUERY",
     "SIMILARITY_FEATURES",
     "TIE_BREAK_FEATURES",
     "MoodLike",
@@ -65,6 +73,8 @@ __all__ = [
 ]
 
 INDEX_FORMAT_VERSION = 1
+#: The files of a saved index folder, listed with their sha256 in its ``manifest.json``.
+INDEX_FILES: tuple[str, ...] = ("index.faiss", "meta.json")
 
 #: Columns of the similarity space, in order. Mood first: it is what the listener asked for.
 SIMILARITY_FEATURES: tuple[str, ...] = (
@@ -354,7 +364,8 @@ class TrackIndex:
         return self
 
     def save(self, directory: str | Path) -> Path:
-        """Write the index (faiss format, no pickle) and its metadata; returns the directory."""
+        """Write the index (faiss format, no pickle), its metadata and a manifest of both;
+        returns the directory."""
         import faiss
 
         check_is_fitted(self, "index_")
@@ -372,8 +383,10 @@ class TrackIndex:
         with tempfile.TemporaryDirectory(dir=directory) as tmp:
             faiss.write_index(self.index_, str(Path(tmp) / "index.faiss"))
             Path(tmp, "meta.json").write_text(json.dumps(meta, indent=1))
-            os.replace(Path(tmp) / "index.faiss", directory / "index.faiss")
-            os.replace(Path(tmp) / "meta.json", directory / "meta.json")
+            for name in INDEX_FILES:
+                make_private(Path(tmp) / name)
+                os.replace(Path(tmp) / name, directory / name)
+        write_manifest(directory, INDEX_FILES)
         return directory
 
     @classmethod
@@ -385,7 +398,11 @@ class TrackIndex:
         meta_path = directory / "meta.json"
         if not meta_path.is_file():
             raise DataIntegrityError(f"{meta_path}: no saved track index here")
-        meta = json.loads(meta_path.read_text())
+        verify_folder(directory, INDEX_FILES)
+        try:
+            meta = json.loads(meta_path.read_text())
+        except ValueError as exc:
+            raise DamagedFileError(meta_path, f"not readable JSON ({exc})") from None
         if meta.get("format_version") != INDEX_FORMAT_VERSION:
             raise DataIntegrityError(
                 f"{meta_path}: index format {meta.get('format_version')!r}, this moodtune "
@@ -400,7 +417,12 @@ class TrackIndex:
             )
         scaler = (np.asarray(meta["feature_mean"]), np.asarray(meta["feature_scale"]))
         self._prepare(tracks, scaler=scaler)
-        index = faiss.read_index(str(directory / "index.faiss"))
+        try:
+            index = faiss.read_index(str(directory / "index.faiss"))
+        except RuntimeError as exc:  # faiss reports a damaged file this way
+            raise DamagedFileError(
+                directory / "index.faiss", f"not a faiss index ({exc})"
+            ) from None
         if index.ntotal != len(self.usable_rows_):
             raise DataIntegrityError(
                 f"{directory / 'index.faiss'}: holds {index.ntotal} vectors, "
@@ -420,21 +442,20 @@ class TrackIndex:
         progress: Callable[[int, int], None] | None = None,
         **params: Any,
     ) -> TrackIndex:
-        """The persisted index for this catalog, rebuilt (and saved) only when it changed."""
+        """The persisted index for this catalog, rebuilt (and saved) only when it changed or
+        its files fail their manifest check (then with a warning, see ``moodtune.artefacts``)."""
         base = Path(cache_dir) if cache_dir is not None else index_cache_dir(settings)
         probe = cls(**params)
         key = hashlib.sha256(
             (catalog_fingerprint(tracks) + json.dumps(probe._params(), sort_keys=True)).encode()
         ).hexdigest()[:16]
-        directory = base / key
-        if (directory / "meta.json").is_file():
-            try:
-                return cls.load(directory, tracks, **params)
-            except DataIntegrityError:
-                pass  # stale or damaged: rebuild below, which overwrites it
-        index = cls(**params).fit(tracks, progress=progress)
-        index.save(directory)
-        return index
+        return load_or_build(
+            base / key,
+            files=INDEX_FILES,
+            build=lambda staged: cls(**params).fit(tracks, progress=progress).save(staged),
+            load=lambda folder: cls.load(folder, tracks, **params),
+            what="the track index",
+        )
 
     # ------------------------------------------------------------------ lookups
     def rows_for(self, track_ids: Sequence[str]) -> list[int]:
@@ -1055,10 +1076,18 @@ def _check_popularity_weight(weight: float) -> None:
         )
 
 
+#: The most tracks one query returns (a longer list is not a recommendation, and building it
+#: scans the catalog several times over).
+MAX_TRACKS_PER_QUERY = 500
+
+
 def _check_k(k: int) -> None:
-    if not isinstance(k, int | np.integer) or k < 1:
+    if not isinstance(k, int | np.integer) or not 1 <= k <= MAX_TRACKS_PER_QUERY:
         raise InputError(
-            f"k must be a positive whole number, got {k!r}", field="k", value=k, allowed=">= 1"
+            f"k must be a positive whole number up to {MAX_TRACKS_PER_QUERY}, got {k!r}",
+            field="k",
+            value=k,
+            allowed=f"1..{MAX_TRACKS_PER_QUERY}",
         )
 
 

@@ -1026,16 +1026,18 @@ def export_listener(engine: Engine, listener: str) -> dict[str, Any]:
 def delete_listener(engine: Engine, listener: str) -> dict[str, int]:
     """Delete everything stored about the listener; returns rows removed per table.
 
-    On SQLite the write-ahead log is then checkpointed and truncated, and ``secure_delete``
-    has overwritten the freed pages, so the deleted text is gone from the files too.
+    On SQLite the write-ahead log is then checkpointed and truncated (waiting for concurrent
+    readers, see ``store.checkpoint_wal``), and ``secure_delete`` has overwritten the freed
+    pages, so the deleted text is gone from the files too. If a reader outlasts the wait, a
+    warning on the ``moodtune.store`` logger says exactly what remains.
     """
     with write_transaction(engine) as conn:
         person = resolve_listener(conn, listener)
         counts = repo.delete_listener_rows(conn, person.id)
     if is_sqlite(engine):
-        raw = engine.raw_connection()
-        try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
+        from moodtune.store.engine import checkpoint_wal, logger
+
+        purge = checkpoint_wal(engine)
+        if not purge.complete:
+            logger.warning("moodtune: listener %s deleted, but %s", person.id, purge.remaining)
     return counts

@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from moodtune.store.engine import (
+    WalCheckpoint,
+    checkpoint_wal,
     database_url,
     dispose_engines,
     get_engine,
@@ -56,6 +58,8 @@ __all__ = [
     "PlaylistExportRecord",
     "SessionRecord",
     "SessionTrack",
+    "WalCheckpoint",
+    "checkpoint_wal",
     "current_revision",
     "database_url",
     "dispose_engines",

@@ -4,25 +4,40 @@ SQLite runs in WAL mode with foreign keys on, ``synchronous=FULL`` and ``secure_
 deleted listener's bytes are overwritten, not just unlinked). Write transactions start with
 ``BEGIN IMMEDIATE`` so concurrent writers queue on the busy timeout instead of failing when a
 read transaction tries to upgrade to a write.
+
+The database file is created 0600 in a 0700 folder (its ``-wal`` and ``-shm`` files take the
+database file's mode), and checked before use: a file that is not a SQLite database or fails
+``PRAGMA quick_check`` raises ``DatabaseDamagedError`` naming it, and is never replaced by a
+fresh database.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from moodtune.artefacts import PRIVATE_FILE_MODE, private_dir
 from moodtune.config import Settings, get_settings
-from moodtune.errors import InputError
+from moodtune.errors import DatabaseDamagedError, InputError
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_S",
+    "WalCheckpoint",
     "begin_immediate",
+    "check_sqlite_file",
+    "checkpoint_wal",
     "database_url",
     "dispose_engines",
     "get_engine",
@@ -36,7 +51,11 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_S = 60.0
 """How long a SQLite writer waits for another writer's lock before giving up."""
 
+logger = logging.getLogger("moodtune.store")
+
 _SQLITE_BEGIN_OPTION = "moodtune_sqlite_begin"
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_DAMAGE_MESSAGES = ("file is not a database", "database disk image is malformed")
 _engines: dict[str, Engine] = {}
 _migrated: set[str] = set()
 _engines_lock = threading.Lock()
@@ -77,13 +96,66 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return create_engine(url, **kwargs)
 
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _prepare_sqlite_file(Path(parsed.database))
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
+    event.listen(engine, "handle_error", _sqlite_on_error)
     return engine
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives ``-wal``/``-shm`` the same mode), or check
+    an existing one is an undamaged SQLite database and make it owner-only."""
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        check_sqlite_file(path)
+        for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            with contextlib.suppress(FileNotFoundError, PermissionError):
+                os.chmod(name, PRIVATE_FILE_MODE)
+        return
+    os.fchmod(fd, PRIVATE_FILE_MODE)  # O_CREAT's mode is masked by the umask
+    os.close(fd)
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Raise ``DatabaseDamagedError`` unless ``path`` is an empty file or a SQLite database
+    that passes ``PRAGMA quick_check`` (it reads every page: milliseconds for a personal
+    database)."""
+    with path.open("rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if not header:
+        if Path(f"{path}-wal").exists() and Path(f"{path}-wal").stat().st_size:
+            raise DatabaseDamagedError(path, "the file is empty but its write-ahead log is not")
+        return  # an empty file is a database that was never written
+    if header != _SQLITE_HEADER:
+        raise DatabaseDamagedError(path, "the file does not start with the SQLite header")
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error as exc:
+        raise DatabaseDamagedError(path, f"SQLite cannot open it: {exc}") from None
+    try:
+        rows = connection.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseDamagedError(path, f"quick_check failed: {exc}") from None
+    finally:
+        connection.close()
+    if rows != [("ok",)]:
+        raise DatabaseDamagedError(path, f"quick_check found: {rows[0][0]}")
+
+
+def _sqlite_on_error(context: Any) -> None:
+    """Turn SQLite's "not a database" / "malformed" into ``DatabaseDamagedError``."""
+    original = context.original_exception
+    if isinstance(original, sqlite3.DatabaseError) and str(original) in _DAMAGE_MESSAGES:
+        database = context.engine.url.database if context.engine is not None else None
+        raise DatabaseDamagedError(database or "(the SQLite database)", str(original)) from (
+            context.sqlalchemy_exception
+        )
 
 
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -163,3 +235,66 @@ def dispose_engines() -> None:
             engine.dispose()
         _engines.clear()
         _migrated.clear()
+
+
+@dataclass(frozen=True)
+class WalCheckpoint:
+    """The outcome of :func:`checkpoint_wal`: whether the write-ahead log was emptied."""
+
+    complete: bool
+    wal_file: str
+    wal_frames: int  # pages in the log when the last attempt ran
+    checkpointed_frames: int  # of those, copied back into the database file
+    waited_s: float
+
+    @property
+    def remaining(self) -> str:
+        """What is left, in words ("" when complete)."""
+        if self.complete:
+            return ""
+        return (
+            f"another connection is reading the database, so after {self.waited_s:.0f} s "
+            f"{self.wal_frames - self.checkpointed_frames} of {self.wal_frames} page(s) in the "
+            f"write-ahead log {self.wal_file} are not yet copied back, and old copies of the "
+            "deleted rows stay in the database file and that log until it finishes reading "
+            "and a checkpoint runs (call moodtune.store.checkpoint_wal again)"
+        )
+
+
+#: How long a checkpoint after a deletion waits for concurrent readers to finish.
+CHECKPOINT_WAIT_S = 30.0
+
+
+def checkpoint_wal(engine: Engine, *, wait_s: float | None = None) -> WalCheckpoint:
+    """Copy SQLite's write-ahead log into the database file and truncate it to zero bytes.
+
+    Retries while other connections read (each try waits up to 0.25 s on them) for at most
+    ``wait_s`` (default ``CHECKPOINT_WAIT_S``). With ``secure_delete`` on, a complete
+    checkpoint leaves no copy of deleted rows in either file.
+    """
+    wait_s = CHECKPOINT_WAIT_S if wait_s is None else wait_s
+    wal_file = f"{engine.url.database}-wal"
+    started = time.monotonic()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA busy_timeout = 250")
+        try:
+            while True:
+                busy, frames, done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                waited = time.monotonic() - started
+                if not busy or waited >= wait_s:
+                    break
+                time.sleep(0.05)
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.close()
+    finally:
+        raw.close()
+    return WalCheckpoint(
+        complete=not busy,
+        wal_file=wal_file,
+        wal_frames=max(int(frames), 0),
+        checkpointed_frames=max(int(done), 0),
+        waited_s=waited,
+    )

@@ -25,8 +25,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from moodtune import __version__
+from moodtune.artefacts import load_or_build
 from moodtune.config import Settings, get_settings
-from moodtune.errors import InputError, MoodtuneError, check_is_fitted
+from moodtune.errors import DataIntegrityError, InputError, MoodtuneError, check_is_fitted
 from moodtune.evaluation.metrics import classification_summary, spread
 from moodtune.evaluation.splits import Fold, repeated_stratified_folds
 from moodtune.jsonable import to_jsonable
@@ -609,6 +610,10 @@ def load_effect_model(path: str | Path) -> EffectModel:
     return model
 
 
+#: The cached effect model's files: the pipeline (skops) and its metadata and evaluation.
+_CACHE_FILES: tuple[str, ...] = ("effect.skops", "effect.json")
+
+
 def train_effect_model(
     survey: SurveyData | None = None,
     *,
@@ -623,33 +628,41 @@ def train_effect_model(
     """Evaluate, pick the best candidate, fit it on all labelled rows, and cache it.
 
     The cache lives in ``settings.model_dir`` keyed by the survey checksum and the protocol, so
-    a second call with the same survey loads the model and its stored evaluation.
+    a second call with the same survey loads the model and its stored evaluation; a cached
+    model that fails its manifest check or was written by another version is rebuilt.
     """
     settings = settings or get_settings()
     survey = survey if survey is not None else load_survey(settings=settings)
     checksum = survey_checksum(survey)
-    path = settings.model_dir / (
-        f"effect-{checksum[:16]}-{n_repeats}x{n_splits}-seed{random_state}.skops"
+    folder = (
+        settings.model_dir / f"effect-{checksum[:16]}-{n_repeats}x{n_splits}-seed{random_state}"
     )
-    if path.exists() and not refresh:
-        try:
-            return load_effect_model(path)
-        except InputError:
-            pass  # an incompatible or damaged cache entry is rebuilt below, never used
-    evaluation = evaluate_effect_models(
-        survey,
-        n_repeats=n_repeats,
-        n_splits=n_splits,
-        random_state=random_state,
-        n_jobs=n_jobs,
-        progress=progress,
+
+    def build(staged: Path) -> None:
+        evaluation = evaluate_effect_models(
+            survey,
+            n_repeats=n_repeats,
+            n_splits=n_splits,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            progress=progress,
+        )
+        frame, y = _labelled_frame(survey)
+        model = EffectModel(candidate=evaluation["selected"], random_state=random_state)
+        model.fit(frame, y)
+        model.evaluation_ = evaluation
+        model.survey_checksum_ = checksum
+        save_effect_model(model, staged / _CACHE_FILES[0])
+
+    return load_or_build(
+        folder,
+        files=_CACHE_FILES,
+        build=build,
+        load=lambda found: load_effect_model(found / _CACHE_FILES[0]),
+        what="the effect model",
+        rebuild_on=(DataIntegrityError, InputError),
+        refresh=refresh,
     )
-    frame, y = _labelled_frame(survey)
-    model = EffectModel(candidate=evaluation["selected"], random_state=random_state).fit(frame, y)
-    model.evaluation_ = evaluation
-    model.survey_checksum_ = checksum
-    save_effect_model(model, path)
-    return model
 
 
 def effect_evaluation(

@@ -36,8 +36,9 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 
 from moodtune import __version__
+from moodtune.artefacts import load_or_build
 from moodtune.config import Settings, get_settings
-from moodtune.errors import InputError, check_is_fitted
+from moodtune.errors import DataIntegrityError, InputError, check_is_fitted
 from moodtune.jsonable import to_jsonable
 from moodtune.survey.features import check_feature_frame, survey_feature_pipeline
 from moodtune.survey.schema import (
@@ -775,10 +776,13 @@ def _persona_profiles(
 # --- caching, reporting, assignment -------------------------------------------------------------
 
 
-def _cache_path(frame: pd.DataFrame, model: PersonaModel, settings: Settings) -> Path:
+_CACHE_FILE = "personas.npz"
+
+
+def _cache_dir(frame: pd.DataFrame, model: PersonaModel, settings: Settings) -> Path:
     params = json.dumps(to_jsonable(model.get_params()), sort_keys=True)
     key = hashlib.sha256(f"{params}|{FORMAT_VERSION}".encode()).hexdigest()[:10]
-    return settings.model_dir / f"personas-{survey_checksum(frame)[:16]}-{key}.npz"
+    return settings.model_dir / f"personas-{survey_checksum(frame)[:16]}-{key}"
 
 
 def load_or_fit_personas(
@@ -791,21 +795,23 @@ def load_or_fit_personas(
     """The persona model for a survey, cached in ``settings.model_dir`` by survey checksum.
 
     ``frame`` defaults to the public MxMH survey; ``model`` to ``PersonaModel(random_state=
-    settings.random_state)``. A cached file of an incompatible format is refitted and replaced.
+    settings.random_state)``. A cached model that fails its manifest check or is of an
+    incompatible format is refitted and replaced, with a warning (see ``moodtune.artefacts``).
     """
     settings = settings or get_settings()
     if frame is None:
         frame = load_survey(settings=settings).frame
     template = model if model is not None else PersonaModel(random_state=settings.random_state)
-    path = _cache_path(frame, template, settings)
-    if path.exists() and not refit:
-        try:
-            return PersonaModel.load(path)
-        except InputError:
-            pass  # stale cache from another format version: refit below and overwrite it
-    fitted = template.fit(frame)
-    fitted.save(path)
-    return fitted
+    survey_frame = frame
+    return load_or_build(
+        _cache_dir(frame, template, settings),
+        files=(_CACHE_FILE,),
+        build=lambda staged: template.fit(survey_frame).save(staged / _CACHE_FILE),
+        load=lambda folder: PersonaModel.load(folder / _CACHE_FILE),
+        what="the persona model",
+        rebuild_on=(DataIntegrityError, InputError),
+        refresh=refit,
+    )
 
 
 def persona_report(

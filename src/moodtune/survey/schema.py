@@ -27,6 +27,7 @@ __all__ = [
     "FREQUENCY_LEVELS",
     "FREQ_COLUMNS",
     "GENRES",
+    "MAX_PROFILE_FILE_BYTES",
     "SCORES",
     "CleaningReport",
     "Profile",
@@ -36,6 +37,7 @@ __all__ = [
     "load_survey",
     "profile_from_mapping",
     "profiles_to_frame",
+    "read_profile_file",
     "survey_checksum",
 ]
 
@@ -205,6 +207,44 @@ class Profile(BaseModel):
             **{name: getattr(self, name) for name in SCORES},
         }
         return record
+
+
+#: A profile is a few dozen short answers; larger files are refused before they are parsed.
+MAX_PROFILE_FILE_BYTES = 64 * 1024
+
+
+def read_profile_file(path: str | Path) -> Profile:
+    """A ``Profile`` from a JSON file (fields as in ``Profile``), checked before it is parsed.
+
+    Refuses a missing file, one over ``MAX_PROFILE_FILE_BYTES``, text that is not UTF-8 JSON,
+    and JSON that is not an object, each with the file's name.
+    """
+    import json
+
+    path = Path(path)
+    source = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError("profile file not found", file=source) from None
+    if size > MAX_PROFILE_FILE_BYTES:
+        raise InputError(
+            f"the profile file is {size:,} bytes, over the {MAX_PROFILE_FILE_BYTES // 1024} KiB "
+            "limit (a profile is a few dozen answers)",
+            file=source,
+            allowed=f"at most {MAX_PROFILE_FILE_BYTES // 1024} KiB",
+        )
+    try:
+        loaded = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError("the profile file is not UTF-8 text", file=source) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=source
+        ) from None
+    if not isinstance(loaded, dict):
+        raise InputError("a profile must be a JSON object", file=source)
+    return profile_from_mapping(loaded, source=source)
 
 
 def profile_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -> Profile:
