@@ -541,16 +541,15 @@ def _beam_search(
     artists = index.artist_codes_
     pools: list[np.ndarray] = []
     locals_: list[np.ndarray] = []
-    for step, wp in enumerate(plan.waypoints):
-        rows_list, dist_of = index.mood_pool(
-            wp.valence,
-            wp.arousal,
-            k=candidates,
-            outcome=outcomes[step],
-            profile=profile,
-            max_per_artist=None,
-            notes=notes,
-        )
+    found = index.mood_pools(
+        plan.path(),
+        k=candidates,
+        outcomes=outcomes,
+        profile=profile,
+        max_per_artist=None,
+        notes=notes,
+    )
+    for step, (rows_list, dist_of) in enumerate(found):
         if not rows_list:
             return None, step
         rows = np.asarray(rows_list, dtype=np.int64)
@@ -625,48 +624,65 @@ def _assemble(
     max_per_artist: int | None,
     goal: GoalSpec | None,
 ) -> Journey:
-    frame = index.result_rows(rows)
+    answer = index.result_columns(rows)
     planned = plan.path()
-    actual = frame[["mood_valence", "mood_arousal"]].to_numpy(dtype=float)
-    frame.insert(0, "position", np.arange(1, len(frame) + 1))
-    frame.insert(1, "waypoint_valence", planned[:, 0].round(4))
-    frame.insert(2, "waypoint_arousal", planned[:, 1].round(4))
-    frame["waypoint_distance"] = np.sqrt(((planned - actual) ** 2).sum(axis=1))
-    tempo = frame["tempo"].to_numpy(dtype=float)
-    energy = frame["energy"].to_numpy(dtype=float)
-    frame["tempo_jump"] = np.concatenate([[0.0], np.diff(tempo)])
-    frame["energy_jump"] = np.concatenate([[0.0], np.diff(energy)])
-    if outcomes[0].explicit_unknown:
-        frame["explicit"] = "unknown"
+    actual = np.column_stack(
+        [
+            np.asarray(answer["mood_valence"], dtype=float),
+            np.asarray(answer["mood_arousal"], dtype=float),
+        ]
+    )
+    tempo = np.asarray(answer["tempo"], dtype=float)
+    energy = np.asarray(answer["energy"], dtype=float)
+    distance = np.sqrt(((planned - actual) ** 2).sum(axis=1))
+    n = len(rows)
+    columns: dict[str, Any] = {
+        "position": np.arange(1, n + 1),
+        "waypoint_valence": planned[:, 0].round(4),
+        "waypoint_arousal": planned[:, 1].round(4),
+        **answer,
+        "waypoint_distance": distance,
+        "tempo_jump": np.concatenate([[0.0], np.diff(tempo)]),
+        "energy_jump": np.concatenate([[0.0], np.diff(energy)]),
+    }
+    explicit_unknown = outcomes[0].explicit_unknown
+    if explicit_unknown:
+        # Keep the column where an assignment would put it; its value is set below.
+        columns.setdefault("explicit", distance)
     cap = [f"at most {max_per_artist} per artist"] if max_per_artist is not None else []
     reasons = []
     short = []
-    for i in range(len(frame)):
+    # Python floats: formatting NumPy scalars one by one would cost more than the search.
+    tempo_list, energy_list, distance_list = tempo.tolist(), energy.tolist(), distance.tolist()
+    for i in range(n):
         filt = [*outcomes[i].applied, *cap]
         filt_text = ("; filters: " + ", ".join(filt)) if filt else ""
         wp = plan.waypoints[i]
         step = (
             "starts at your check-in mood"
             if i == 0
-            else ("arrives at the target" if i == len(frame) - 1 else "moves along the path")
+            else ("arrives at the target" if i == n - 1 else "moves along the path")
         )
         jump = (
             ""
             if i == 0
-            else f"; change from previous: {tempo[i] - tempo[i - 1]:+.0f} BPM, "
-            f"{energy[i] - energy[i - 1]:+.2f} energy"
+            else f"; change from previous: {tempo_list[i] - tempo_list[i - 1]:+.0f} BPM, "
+            f"{energy_list[i] - energy_list[i - 1]:+.2f} energy"
         )
         reasons.append(
-            f"nearest to waypoint {i + 1}/{len(frame)} (v={wp.valence:+.2f}, "
-            f"a={wp.arousal:+.2f}), mood distance {frame['waypoint_distance'].iat[i]:.3f}; "
+            f"nearest to waypoint {i + 1}/{n} (v={wp.valence:+.2f}, "
+            f"a={wp.arousal:+.2f}), mood distance {distance_list[i]:.3f}; "
             f"{step}{jump}{filt_text}"
         )
         short.append(
-            f"waypoint {i + 1}/{len(frame)}, Δmood {frame['waypoint_distance'].iat[i]:.2f}"
-            + ("" if i == 0 else f"; {tempo[i] - tempo[i - 1]:+.0f} BPM")
+            f"waypoint {i + 1}/{n}, Δmood {distance_list[i]:.2f}"
+            + ("" if i == 0 else f"; {tempo_list[i] - tempo_list[i - 1]:+.0f} BPM")
         )
-    frame["reason"] = reasons
-    frame["short_reason"] = short
+    columns["reason"] = reasons
+    columns["short_reason"] = short
+    frame = pd.DataFrame(columns, copy=False)
+    if explicit_unknown:
+        frame["explicit"] = "unknown"
     shared = list(dict.fromkeys(", ".join([*o.applied, *cap]) for o in outcomes))
     explanations = [
         "one track per waypoint on the path from your check-in mood to the target; "
