@@ -58,6 +58,7 @@ __all__ = [
     "TrackRecommendations",
     "catalog_fingerprint",
     "describe_goal_constraints",
+    "frame_from_columns",
     "goal_outcome",
     "goal_profile",
     "index_cache_dir",
@@ -319,6 +320,9 @@ class TrackIndex:
         # ``iloc`` on the catalog table plus column inserts); they share the table's memory.
         self._answer_columns = {
             c: _column_values(tracks[c]) for c in _RESULT_COLUMNS if c in tracks.columns
+        }
+        self._guarded_columns = {
+            c for c, values in self._answer_columns.items() if _needs_guard(values)
         }
         self._names = tracks["name"].array
         self._ids = tracks["track_id"].array
@@ -633,12 +637,17 @@ class TrackIndex:
     def _profile_distance(
         self, rows: np.ndarray, profile: Mapping[str, float] | None
     ) -> np.ndarray:
-        """RMS standardised distance of ``rows`` to an audio profile (default: their centre)."""
+        """RMS standardised distance of ``rows`` to an audio profile (default: their centre).
+
+        ``rows`` may be 2-D, ``(pools, rows)``: each pool is then scored as if alone.
+        """
         cols = self._tie_cols
         standard = self.vectors_[rows, _TIE_SPAN] / self._tie_weights
         if not profile:
-            target = standard.mean(axis=0) if len(rows) else np.zeros(len(cols))
-            return np.sqrt(((standard - target) ** 2).mean(axis=1))
+            target = (
+                standard.mean(axis=-2, keepdims=True) if rows.shape[-1] else np.zeros(len(cols))
+            )
+            return np.sqrt(((standard - target) ** 2).mean(axis=-1))
         unknown = [f for f in profile if f not in TIE_BREAK_FEATURES]
         if unknown:
             raise InputError(
@@ -651,7 +660,7 @@ class TrackIndex:
         target_raw = np.array([profile[f] for f in profile], dtype=float)
         full = [SIMILARITY_FEATURES.index(f) for f in profile]
         target = (target_raw - self.feature_mean_[full]) / self.feature_scale_[full]
-        return np.sqrt(((standard[:, use] - target) ** 2).mean(axis=1))
+        return np.sqrt(((standard[..., use] - target) ** 2).mean(axis=-1))
 
     def mood_pool(
         self,
@@ -698,23 +707,75 @@ class TrackIndex:
         ``outcomes[i]`` for point ``i``; the same answers, from one k-d tree query for all."""
         check_is_fitted(self, "index_")
         points = np.asarray(points, dtype=float).reshape(-1, 2)
-        fetch = min(_first_fetch(k), len(self.usable_rows_))
+        total = len(self.usable_rows_)
+        first_fetch = _first_fetch(k)
+        fetch = min(first_fetch, total)
         dist, idx = self.mood_tree_.query(points, k=fetch)
         dist = np.asarray(dist).reshape(len(points), fetch)
         rows = self.usable_rows_[np.asarray(idx).reshape(len(points), fetch)]
-        return [
-            self._mood_pool(
-                float(v),
-                float(a),
-                k=k,
-                outcome=outcomes[i],
-                profile=profile,
-                max_per_artist=max_per_artist,
-                notes=notes,
-                first=(rows[i], dist[i]),
+        pools: list[tuple[list[int], dict[int, float]] | None] = [None] * len(points)
+        if max_per_artist is None:
+            self._mood_pools_at_once(
+                rows, dist, k=k, outcomes=outcomes, profile=profile, into=pools
             )
-            for i, (v, a) in enumerate(points.tolist())
-        ]
+        for i, (v, a) in enumerate(points.tolist()):
+            if pools[i] is None:
+                pools[i] = self._mood_pool(
+                    v,
+                    a,
+                    k=k,
+                    outcome=outcomes[i],
+                    profile=profile,
+                    max_per_artist=max_per_artist,
+                    notes=notes,
+                    first=(rows[i], dist[i]),
+                )
+        return [pool for pool in pools if pool is not None]
+
+    def _mood_pools_at_once(
+        self,
+        rows: np.ndarray,
+        dist: np.ndarray,
+        *,
+        k: int,
+        outcomes: Sequence[FilterOutcome | None],
+        profile: Mapping[str, float] | None,
+        into: list[tuple[list[int], dict[int, float]] | None],
+    ) -> None:
+        """The pools of :meth:`mood_pools` without an artist cap, vectorised over points.
+
+        Only where :meth:`_filtered_pool`'s first round would already end (every fetched row
+        passes and ``k`` distinct songs are among them), so the answers are the same; the
+        other points are left as None for the one-point path.
+        """
+        total = len(self.usable_rows_)
+        first_fetch = _first_fetch(k)
+        ready = np.zeros(len(rows), dtype=bool)
+        by_outcome: dict[int, list[int]] = {}
+        for i, outcome in enumerate(outcomes):
+            by_outcome.setdefault(id(outcome), []).append(i)
+        for points in by_outcome.values():
+            outcome = outcomes[points[0]]
+            if outcome is None:
+                ready[points] = total > first_fetch
+            elif outcome.count_among(self.usable_rows_) > first_fetch:
+                ready[points] = outcome.mask[rows[points]].all(axis=1)
+        at = np.flatnonzero(ready)
+        if len(at) == 0:
+            return
+        score = dist[at] + self.tie_weight * self._profile_distance(rows[at], profile)
+        ranked = np.take_along_axis(rows[at], np.argsort(score, axis=1, kind="stable"), axis=1)
+        # A song's first place in each ranking is kept, as diversify does without an artist cap.
+        songs = self.duplicate_codes_[ranked]
+        earlier = np.tri(songs.shape[1], k=-1, dtype=bool)
+        repeat = ((songs[:, :, None] == songs[:, None, :]) & earlier).any(axis=2)
+        for j, i in enumerate(at.tolist()):
+            kept = ranked[j][~repeat[j]][:k]
+            if len(kept) >= k:
+                into[i] = (
+                    kept.tolist(),
+                    dict(zip(rows[i].tolist(), dist[i].tolist(), strict=True)),
+                )
 
     def _mood_pool(
         self,
@@ -1064,20 +1125,21 @@ class TrackIndex:
 
     def result_rows(self, rows: Sequence[int]) -> pd.DataFrame:
         """The catalog rows ``rows`` with the columns every track answer shows, in that order."""
-        check_is_fitted(self, "index_")
-        return pd.DataFrame(self.result_columns(rows), copy=False)
+        return frame_from_columns(self.result_columns(rows), len(rows))
 
     def result_columns(self, rows: Sequence[int]) -> dict[str, Any]:
-        """The answer columns at catalog rows ``rows`` (arrays keeping the catalog's dtypes)."""
+        """The answer columns at catalog rows ``rows``, keeping the catalog's dtypes; for
+        :func:`frame_from_columns`, with any columns of the caller's own."""
+        check_is_fitted(self, "index_")
         picked = np.asarray(rows, dtype=np.int64)
         out: dict[str, Any] = {}
         for c, values in self._answer_columns.items():
             taken = values.take(picked)
-            # An object column passed as a Series keeps its dtype; as an array, the frame
-            # constructor would infer the string dtype from the few rows taken.
-            if isinstance(taken, np.ndarray) and taken.dtype == object:
-                taken = pd.Series(taken, dtype=object, copy=False)
-            out[c] = taken
+            # As a Series an object column keeps its dtype; as an array the frame
+            # constructor could convert the few rows taken (e.g. all strings: "str").
+            out[c] = (
+                pd.Series(taken, dtype=object, copy=False) if c in self._guarded_columns else taken
+            )
         return out
 
     def _result(
@@ -1101,7 +1163,7 @@ class TrackIndex:
             columns.setdefault("explicit", columns["distance"])
         columns["reason"] = list(reasons)
         columns["short_reason"] = list(short_reasons)
-        frame = pd.DataFrame(columns, copy=False)
+        frame = frame_from_columns(columns, len(rows))
         if outcome.explicit_unknown:
             frame["explicit"] = "unknown"
         if len(frame) < query.get("k", 0):
@@ -1122,6 +1184,20 @@ def load_track_index(settings: Settings | None = None, **params: Any) -> TrackIn
     index = TrackIndex.load_or_build(catalog.tracks, settings=settings, **params)
     index.catalog_name = catalog.name
     return index
+
+
+def frame_from_columns(columns: Mapping[str, Any], length: int) -> pd.DataFrame:
+    """A DataFrame (index 0..length-1) from columns of ``length`` values: arrays, lists or
+    Series, e.g. :meth:`TrackIndex.result_columns` plus an answer's own columns."""
+    return pd.DataFrame(columns, index=pd.RangeIndex(length), copy=False)
+
+
+def _needs_guard(values: np.ndarray | pd.api.extensions.ExtensionArray) -> bool:
+    """Whether rows of an object column could be converted by the frame constructor: only
+    columns holding lists or tuples alone (e.g. genres) are certain to stay objects."""
+    if not (isinstance(values, np.ndarray) and values.dtype == object):
+        return False
+    return not all(isinstance(v, list | tuple) for v in values)
 
 
 def _column_values(column: pd.Series) -> np.ndarray | pd.api.extensions.ExtensionArray:
