@@ -357,13 +357,17 @@ def diversify(
     seen_songs = {int(duplicate_codes[p]) for p in already}
     per_artist: dict[int, int] = {}
     kept: list[int] = []
-    for pos in candidates:
-        pos = int(pos)
-        song = int(duplicate_codes[pos])
+    order = np.asarray(candidates, dtype=np.int64)
+    # Python ints read once: the walk below is per candidate, so NumPy scalars would dominate.
+    for pos, song, artist in zip(
+        order.tolist(),
+        duplicate_codes[order].tolist(),
+        artist_codes[order].tolist(),
+        strict=True,
+    ):
         if song in seen_songs:
             continue
-        artist = int(artist_codes[pos])
-        if max_per_artist is not None and per_artist.get(artist, 0) >= max_per_artist:
+        if per_artist.get(artist, 0) >= max_per_artist:
             continue
         seen_songs.add(song)
         per_artist[artist] = per_artist.get(artist, 0) + 1

@@ -35,7 +35,7 @@ import pandas as pd
 from moodtune.errors import InputError, MoodtuneError, check_is_fitted
 from moodtune.mood.space import MoodPoint, quadrant
 from moodtune.recommend.filters import FilterOutcome, TrackFilters
-from moodtune.recommend.tracks import TrackIndex, goal_outcome, goal_profile
+from moodtune.recommend.tracks import TrackIndex, frame_from_columns, goal_outcome, goal_profile
 
 if TYPE_CHECKING:
     from moodtune.mood.goals import GoalSpec
@@ -539,68 +539,88 @@ def _beam_search(
     """One beam search; returns (rows, 0) or (None, index of the step that had no way on)."""
     songs = index.duplicate_codes_
     artists = index.artist_codes_
-    pools: list[np.ndarray] = []
-    locals_: list[np.ndarray] = []
-    for step, wp in enumerate(plan.waypoints):
-        rows_list, dist_of = index.mood_pool(
-            wp.valence,
-            wp.arousal,
-            k=candidates,
-            outcome=outcomes[step],
-            profile=profile,
-            max_per_artist=None,
-            notes=notes,
-        )
+    found = index.mood_pools(
+        plan.path(),
+        k=candidates,
+        outcomes=outcomes,
+        profile=profile,
+        max_per_artist=None,
+        notes=notes,
+    )
+    for step, (rows_list, _) in enumerate(found):
         if not rows_list:
             return None, step
-        rows = np.asarray(rows_list, dtype=np.int64)
-        tie = index._profile_distance(rows, profile) * index.tie_weight
-        dist = np.array([dist_of[r] for r in rows_list])
-        local = dist + tie
-        if preference is not None:
-            local = local - preference_weight * float(dist.max()) * preference(rows)
-        pools.append(rows)
-        locals_.append(local)
+    pools: list[np.ndarray]
+    locals_: list[np.ndarray]
+    dists: list[np.ndarray] | np.ndarray
+    if len({len(rows_list) for rows_list, _ in found}) == 1:
+        # Pools of one size (the usual case): score them all at once.
+        stacked = np.array([rows_list for rows_list, _ in found], dtype=np.int64)
+        ties = index._profile_distance(stacked, profile) * index.tie_weight
+        dists = np.array([[dist_of[r] for r in rows_list] for rows_list, dist_of in found])
+        pools = list(stacked)
+        locals_ = list(dists + ties)
+    else:
+        dists = [np.array([dist_of[r] for r in rows_list]) for rows_list, dist_of in found]
+        pools = [np.asarray(rows_list, dtype=np.int64) for rows_list, _ in found]
+        locals_ = [
+            d + index._profile_distance(rows, profile) * index.tie_weight
+            for d, rows in zip(dists, pools, strict=True)
+        ]
+    if preference is not None:
+        locals_ = [
+            local - preference_weight * float(d.max()) * preference(rows)
+            for local, d, rows in zip(locals_, dists, pools, strict=True)
+        ]
+    pool_tempo = [tempo[p] for p in pools]
+    pool_energy = [energy[p] for p in pools]
     # Backward pass (lookahead): keep only candidates from which the end can still be reached
     # within the jump bounds, so the forward search never walks into a dead end (e.g. a tempo
     # too far above a sleep goal's range to come down in time).
     reachable = [np.ones(len(p), dtype=bool) for p in pools]
     for step in range(len(pools) - 2, -1, -1):
-        here, nxt = pools[step], pools[step + 1]
-        ok = (np.abs(tempo[here][:, None] - tempo[nxt][None, :]) <= bounds.tempo_bpm) & (
-            np.abs(energy[here][:, None] - energy[nxt][None, :]) <= bounds.energy
-        )
+        ok = (
+            np.abs(pool_tempo[step][:, None] - pool_tempo[step + 1][None, :]) <= bounds.tempo_bpm
+        ) & (np.abs(pool_energy[step][:, None] - pool_energy[step + 1][None, :]) <= bounds.energy)
         reachable[step] = (ok & reachable[step + 1][None, :]).any(axis=1)
         if not reachable[step].any():
             return None, step + 1
     beam_cost = np.zeros(1)
     beam_paths = np.zeros((1, 0), dtype=np.int64)
+    # The songs, artists, tempo and energy along each beam, kept beside the paths.
+    beam_songs = np.zeros((1, 0), dtype=songs.dtype)
+    beam_artists = np.zeros((1, 0), dtype=artists.dtype)
+    last_tempo = last_energy = np.zeros(1)
     for step in range(len(pools)):
-        rows = pools[step][reachable[step]]
-        local = locals_[step][reachable[step]]
+        keep = reachable[step]
+        rows = pools[step][keep]
+        local = locals_[step][keep]
+        row_tempo = pool_tempo[step][keep]
+        row_energy = pool_energy[step][keep]
+        row_songs = songs[rows]
+        row_artists = artists[rows]
         if step == 0:
             cost = beam_cost[:, None] + local[None, :]
             feasible = np.ones_like(cost, dtype=bool)
         else:
-            last = beam_paths[:, -1]
-            d_tempo = np.abs(tempo[rows][None, :] - tempo[last][:, None])
-            d_energy = np.abs(energy[rows][None, :] - energy[last][:, None])
+            change = row_tempo[None, :] - last_tempo[:, None]
+            d_tempo = np.abs(change)
+            d_energy = np.abs(row_energy[None, :] - last_energy[:, None])
             feasible = (d_tempo <= bounds.tempo_bpm) & (d_energy <= bounds.energy)
             jump = (d_tempo / bounds.tempo_bpm + d_energy / bounds.energy) / 2
             cost = beam_cost[:, None] + local[None, :] + jump_penalty * jump
             if trend != "any":
-                change = tempo[rows][None, :] - tempo[last][:, None]
-                against = {
-                    "slowing": np.maximum(change, 0.0),
-                    "rising": np.maximum(-change, 0.0),
-                    "steady": np.abs(change),
-                }[trend]
+                if trend == "slowing":
+                    against = np.maximum(change, 0.0)
+                elif trend == "rising":
+                    against = np.maximum(-change, 0.0)
+                else:  # steady
+                    against = d_tempo
                 cost = cost + trend_penalty * against / bounds.tempo_bpm
             # no song twice, at most max_per_artist per artist: (beams, path, candidates)
-            path_songs = songs[beam_paths][:, :, None]
-            feasible &= ~(path_songs == songs[rows][None, None, :]).any(axis=1)
+            feasible &= ~(beam_songs[:, :, None] == row_songs[None, None, :]).any(axis=1)
             if max_per_artist is not None:
-                same = artists[beam_paths][:, :, None] == artists[rows][None, None, :]
+                same = beam_artists[:, :, None] == row_artists[None, None, :]
                 feasible &= same.sum(axis=1) < max_per_artist
         if not feasible.any():
             return None, step
@@ -610,6 +630,10 @@ def _beam_search(
         best = best[np.argsort(flat[best], kind="stable")]
         b_idx, c_idx = np.divmod(best, len(rows))
         beam_paths = np.concatenate([beam_paths[b_idx], rows[c_idx][:, None]], axis=1)
+        beam_songs = np.concatenate([beam_songs[b_idx], row_songs[c_idx][:, None]], axis=1)
+        beam_artists = np.concatenate([beam_artists[b_idx], row_artists[c_idx][:, None]], axis=1)
+        last_tempo = row_tempo[c_idx]
+        last_energy = row_energy[c_idx]
         beam_cost = flat[best]
     return [int(r) for r in beam_paths[0]], 0
 
@@ -625,48 +649,65 @@ def _assemble(
     max_per_artist: int | None,
     goal: GoalSpec | None,
 ) -> Journey:
-    frame = index.result_rows(rows)
+    answer = index.result_columns(rows)
     planned = plan.path()
-    actual = frame[["mood_valence", "mood_arousal"]].to_numpy(dtype=float)
-    frame.insert(0, "position", np.arange(1, len(frame) + 1))
-    frame.insert(1, "waypoint_valence", planned[:, 0].round(4))
-    frame.insert(2, "waypoint_arousal", planned[:, 1].round(4))
-    frame["waypoint_distance"] = np.sqrt(((planned - actual) ** 2).sum(axis=1))
-    tempo = frame["tempo"].to_numpy(dtype=float)
-    energy = frame["energy"].to_numpy(dtype=float)
-    frame["tempo_jump"] = np.concatenate([[0.0], np.diff(tempo)])
-    frame["energy_jump"] = np.concatenate([[0.0], np.diff(energy)])
-    if outcomes[0].explicit_unknown:
-        frame["explicit"] = "unknown"
+    actual = np.column_stack(
+        [
+            np.asarray(answer["mood_valence"], dtype=float),
+            np.asarray(answer["mood_arousal"], dtype=float),
+        ]
+    )
+    tempo = np.asarray(answer["tempo"], dtype=float)
+    energy = np.asarray(answer["energy"], dtype=float)
+    distance = np.sqrt(((planned - actual) ** 2).sum(axis=1))
+    n = len(rows)
+    columns: dict[str, Any] = {
+        "position": np.arange(1, n + 1),
+        "waypoint_valence": planned[:, 0].round(4),
+        "waypoint_arousal": planned[:, 1].round(4),
+        **answer,
+        "waypoint_distance": distance,
+        "tempo_jump": np.concatenate([[0.0], np.diff(tempo)]),
+        "energy_jump": np.concatenate([[0.0], np.diff(energy)]),
+    }
+    explicit_unknown = outcomes[0].explicit_unknown
+    if explicit_unknown:
+        # Keep the column where an assignment would put it; its value is set below.
+        columns.setdefault("explicit", distance)
     cap = [f"at most {max_per_artist} per artist"] if max_per_artist is not None else []
     reasons = []
     short = []
-    for i in range(len(frame)):
+    # Python floats: formatting NumPy scalars one by one would cost more than the search.
+    tempo_list, energy_list, distance_list = tempo.tolist(), energy.tolist(), distance.tolist()
+    for i in range(n):
         filt = [*outcomes[i].applied, *cap]
         filt_text = ("; filters: " + ", ".join(filt)) if filt else ""
         wp = plan.waypoints[i]
         step = (
             "starts at your check-in mood"
             if i == 0
-            else ("arrives at the target" if i == len(frame) - 1 else "moves along the path")
+            else ("arrives at the target" if i == n - 1 else "moves along the path")
         )
         jump = (
             ""
             if i == 0
-            else f"; change from previous: {tempo[i] - tempo[i - 1]:+.0f} BPM, "
-            f"{energy[i] - energy[i - 1]:+.2f} energy"
+            else f"; change from previous: {tempo_list[i] - tempo_list[i - 1]:+.0f} BPM, "
+            f"{energy_list[i] - energy_list[i - 1]:+.2f} energy"
         )
         reasons.append(
-            f"nearest to waypoint {i + 1}/{len(frame)} (v={wp.valence:+.2f}, "
-            f"a={wp.arousal:+.2f}), mood distance {frame['waypoint_distance'].iat[i]:.3f}; "
+            f"nearest to waypoint {i + 1}/{n} (v={wp.valence:+.2f}, "
+            f"a={wp.arousal:+.2f}), mood distance {distance_list[i]:.3f}; "
             f"{step}{jump}{filt_text}"
         )
         short.append(
-            f"waypoint {i + 1}/{len(frame)}, Δmood {frame['waypoint_distance'].iat[i]:.2f}"
-            + ("" if i == 0 else f"; {tempo[i] - tempo[i - 1]:+.0f} BPM")
+            f"waypoint {i + 1}/{n}, Δmood {distance_list[i]:.2f}"
+            + ("" if i == 0 else f"; {tempo_list[i] - tempo_list[i - 1]:+.0f} BPM")
         )
-    frame["reason"] = reasons
-    frame["short_reason"] = short
+    columns["reason"] = reasons
+    columns["short_reason"] = short
+    frame = frame_from_columns(columns, n)
+    if explicit_unknown:
+        frame["explicit"] = "unknown"
     shared = list(dict.fromkeys(", ".join([*o.applied, *cap]) for o in outcomes))
     explanations = [
         "one track per waypoint on the path from your check-in mood to the target; "

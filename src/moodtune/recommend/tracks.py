@@ -66,6 +66,7 @@ __all__ = [
     "TrackRecommendations",
     "catalog_fingerprint",
     "describe_goal_constraints",
+    "frame_from_columns",
     "goal_outcome",
     "goal_profile",
     "index_cache_dir",
@@ -94,6 +95,9 @@ SIMILARITY_FEATURES: tuple[str, ...] = (
 FEATURE_WEIGHTS: dict[str, float] = {"mood_valence": 2.0, "mood_arousal": 2.0}
 #: Audio features of the profile term in mood-point queries (see the module docstring).
 TIE_BREAK_FEATURES: tuple[str, ...] = SIMILARITY_FEATURES[2:]
+#: Where they sit in the similarity vectors: a slice keeps the rows taken C-ordered (the
+#: profile term's float32 sums then run in the same order as ever) and is cheap to take.
+_TIE_SPAN = slice(2, None)
 
 _RESULT_COLUMNS = (
     "track_id",
@@ -322,6 +326,16 @@ class TrackIndex:
         self.tempo_ = tracks["tempo"].to_numpy(dtype=float)
         self.energy_ = tracks["energy"].to_numpy(dtype=float)
         self.fingerprint_ = catalog_fingerprint(tracks)
+        # Answers are assembled from these per request (a dict of columns is ~10x cheaper than
+        # ``iloc`` on the catalog table plus column inserts); they share the table's memory.
+        self._answer_columns = {
+            c: _column_values(tracks[c]) for c in _RESULT_COLUMNS if c in tracks.columns
+        }
+        self._guarded_columns = {
+            c for c, values in self._answer_columns.items() if _needs_guard(values)
+        }
+        self._names = tracks["name"].array
+        self._ids = tracks["track_id"].array
         self._no_filter_outcome: FilterOutcome | None = None
         self._popularity: np.ndarray | None = None
         self._popularity_statement = ""
@@ -594,14 +608,15 @@ class TrackIndex:
         """Over-fetch and widen until ``k`` rows pass filters and diversity, else exact scan."""
         mask = outcome.mask if outcome is not None else None
         total = len(self.usable_rows_)
-        fetch = max(4 * k, 16)
+        fetch = _first_fetch(k)
         excluded = set(int(e) for e in exclude)
+        excluded_rows = np.fromiter(excluded, dtype=np.int64, count=len(excluded))
         passing = total if outcome is None else outcome.count_among(self.usable_rows_)
         while passing > fetch:  # else scanning the passing rows is cheaper than the index
             rows, dist = fetch_fn(fetch)
             ok = np.ones(len(rows), dtype=bool) if mask is None else mask[rows]
             if excluded:
-                ok &= ~np.isin(rows, list(excluded))
+                ok &= _not_in(rows, excluded_rows)
             rows, dist = rows[ok], dist[ok]
             order = rank(rows, dist)
             kept = diversify(
@@ -623,7 +638,7 @@ class TrackIndex:
             self.usable_rows_ if mask is None else self.usable_rows_[mask[self.usable_rows_]]
         )
         if excluded:
-            candidates = candidates[~np.isin(candidates, list(excluded))]
+            candidates = candidates[_not_in(candidates, excluded_rows)]
         dist = exact_fn(candidates)
         order = rank(candidates, dist)
         kept = diversify(
@@ -643,12 +658,17 @@ class TrackIndex:
     def _profile_distance(
         self, rows: np.ndarray, profile: Mapping[str, float] | None
     ) -> np.ndarray:
-        """RMS standardised distance of ``rows`` to an audio profile (default: their centre)."""
+        """RMS standardised distance of ``rows`` to an audio profile (default: their centre).
+
+        ``rows`` may be 2-D, ``(pools, rows)``: each pool is then scored as if alone.
+        """
         cols = self._tie_cols
-        standard = self.vectors_[np.ix_(rows, cols)] / self._tie_weights
+        standard = self.vectors_[rows, _TIE_SPAN] / self._tie_weights
         if not profile:
-            target = standard.mean(axis=0) if len(rows) else np.zeros(len(cols))
-            return np.sqrt(((standard - target) ** 2).mean(axis=1))
+            target = (
+                standard.mean(axis=-2, keepdims=True) if rows.shape[-1] else np.zeros(len(cols))
+            )
+            return np.sqrt(((standard - target) ** 2).mean(axis=-1))
         unknown = [f for f in profile if f not in TIE_BREAK_FEATURES]
         if unknown:
             raise InputError(
@@ -661,7 +681,7 @@ class TrackIndex:
         target_raw = np.array([profile[f] for f in profile], dtype=float)
         full = [SIMILARITY_FEATURES.index(f) for f in profile]
         target = (target_raw - self.feature_mean_[full]) / self.feature_scale_[full]
-        return np.sqrt(((standard[:, use] - target) ** 2).mean(axis=1))
+        return np.sqrt(((standard[..., use] - target) ** 2).mean(axis=-1))
 
     def mood_pool(
         self,
@@ -682,10 +702,124 @@ class TrackIndex:
         recency-weighted popularity. Returns the rows and their mood distances (a dict that may
         hold more rows than were kept). The lean building block of journeys.
         """
+        return self._mood_pool(
+            valence,
+            arousal,
+            k=k,
+            outcome=outcome,
+            profile=profile,
+            max_per_artist=max_per_artist,
+            popularity_weight=popularity_weight,
+            exclude=exclude,
+            notes=notes,
+        )
+
+    def mood_pools(
+        self,
+        points: np.ndarray,
+        *,
+        k: int,
+        outcomes: Sequence[FilterOutcome | None],
+        profile: Mapping[str, float] | None = None,
+        max_per_artist: int | None = None,
+        notes: list[str] | None = None,
+    ) -> list[tuple[list[int], dict[int, float]]]:
+        """:meth:`mood_pool` at each of ``points`` (shape ``(m, 2)``: valence, arousal), with
+        ``outcomes[i]`` for point ``i``; the same answers, from one k-d tree query for all."""
+        check_is_fitted(self, "index_")
+        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        total = len(self.usable_rows_)
+        first_fetch = _first_fetch(k)
+        fetch = min(first_fetch, total)
+        dist, idx = self.mood_tree_.query(points, k=fetch)
+        dist = np.asarray(dist).reshape(len(points), fetch)
+        rows = self.usable_rows_[np.asarray(idx).reshape(len(points), fetch)]
+        pools: list[tuple[list[int], dict[int, float]] | None] = [None] * len(points)
+        if max_per_artist is None:
+            self._mood_pools_at_once(
+                rows, dist, k=k, outcomes=outcomes, profile=profile, into=pools
+            )
+        for i, (v, a) in enumerate(points.tolist()):
+            if pools[i] is None:
+                pools[i] = self._mood_pool(
+                    v,
+                    a,
+                    k=k,
+                    outcome=outcomes[i],
+                    profile=profile,
+                    max_per_artist=max_per_artist,
+                    notes=notes,
+                    first=(rows[i], dist[i]),
+                )
+        return [pool for pool in pools if pool is not None]
+
+    def _mood_pools_at_once(
+        self,
+        rows: np.ndarray,
+        dist: np.ndarray,
+        *,
+        k: int,
+        outcomes: Sequence[FilterOutcome | None],
+        profile: Mapping[str, float] | None,
+        into: list[tuple[list[int], dict[int, float]] | None],
+    ) -> None:
+        """The pools of :meth:`mood_pools` without an artist cap, vectorised over points.
+
+        Only where :meth:`_filtered_pool`'s first round would already end (every fetched row
+        passes and ``k`` distinct songs are among them), so the answers are the same; the
+        other points are left as None for the one-point path.
+        """
+        total = len(self.usable_rows_)
+        first_fetch = _first_fetch(k)
+        ready = np.zeros(len(rows), dtype=bool)
+        by_outcome: dict[int, list[int]] = {}
+        for i, outcome in enumerate(outcomes):
+            by_outcome.setdefault(id(outcome), []).append(i)
+        for points in by_outcome.values():
+            outcome = outcomes[points[0]]
+            if outcome is None:
+                ready[points] = total > first_fetch
+            elif outcome.count_among(self.usable_rows_) > first_fetch:
+                ready[points] = outcome.mask[rows[points]].all(axis=1)
+        at = np.flatnonzero(ready)
+        if len(at) == 0:
+            return
+        score = dist[at] + self.tie_weight * self._profile_distance(rows[at], profile)
+        ranked = np.take_along_axis(rows[at], np.argsort(score, axis=1, kind="stable"), axis=1)
+        # A song's first place in each ranking is kept, as diversify does without an artist cap.
+        songs = self.duplicate_codes_[ranked]
+        earlier = np.tri(songs.shape[1], k=-1, dtype=bool)
+        repeat = ((songs[:, :, None] == songs[:, None, :]) & earlier).any(axis=2)
+        for j, i in enumerate(at.tolist()):
+            kept = ranked[j][~repeat[j]][:k]
+            if len(kept) >= k:
+                into[i] = (
+                    kept.tolist(),
+                    dict(zip(rows[i].tolist(), dist[i].tolist(), strict=True)),
+                )
+
+    def _mood_pool(
+        self,
+        valence: float,
+        arousal: float,
+        *,
+        k: int,
+        outcome: FilterOutcome | None = None,
+        profile: Mapping[str, float] | None = None,
+        max_per_artist: int | None = None,
+        popularity_weight: float = 0.0,
+        exclude: Sequence[int] = (),
+        notes: list[str] | None = None,
+        first: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[list[int], dict[int, float]]:
+        """:meth:`mood_pool`; ``first`` is the answer of the first fetch, when already known."""
         here = np.array([valence, arousal])
         pop = self.popularity()[0] if popularity_weight else None
+        first_fetch = _first_fetch(k)
 
         def fetch(n: int) -> tuple[np.ndarray, np.ndarray]:
+            if first is not None and n == first_fetch:
+                return first
             return self.mood_rows(valence, arousal, n)
 
         def exact(candidates: np.ndarray) -> np.ndarray:
@@ -736,6 +870,11 @@ class TrackIndex:
         nearest_seed: dict[int, int] = {}
 
         def fetch(n: int) -> tuple[np.ndarray, np.ndarray]:
+            if len(seeds) == 1:
+                # One seed: the index's answer already is each row's nearest-seed distance.
+                rows, dist = self._ann(self.vectors_[seeds[0]], n + 1)
+                nearest_seed.update(dict.fromkeys(rows.tolist(), seeds[0]))
+                return rows, dist.astype(float)
             best: dict[int, tuple[float, int]] = {}
             for seed in seeds:
                 rows, dist = self._ann(self.vectors_[seed], n + 1)
@@ -767,15 +906,16 @@ class TrackIndex:
             exclude=seeds,
             notes=notes,
         )
-        names = {s: str(self.tracks_["name"].iat[s]) for s in seeds}
-        seed_ids = {s: str(self.tracks_["track_id"].iat[s]) for s in seeds}
+        names = {s: str(self._names[s]) for s in seeds}
+        seed_ids = {s: str(self._ids[s]) for s in seeds}
+        clause = _filter_clause(outcome, max_per_artist)
         reasons = []
         short = []
         for r in kept:
             seed = nearest_seed[r]
             reasons.append(
                 f"similar to seed {names[seed]!r} ({seed_ids[seed]}), "
-                f"feature distance {dist_of[r]:.2f}" + _filter_clause(outcome, max_per_artist)
+                f"feature distance {dist_of[r]:.2f}{clause}"
             )
             short.append(f"like {names[seed]!r}, distance {dist_of[r]:.2f}")
         explanations = ["distance: audio features and mood, standardised (0 = identical)"]
@@ -793,7 +933,7 @@ class TrackIndex:
             notes=notes,
             query={
                 "kind": "similar",
-                "seeds": [str(self.tracks_["track_id"].iat[s]) for s in seeds],
+                "seeds": [seed_ids[s] for s in seeds],
                 "k": k,
                 "max_per_artist": max_per_artist,
                 "popularity_weight": popularity_weight,
@@ -853,9 +993,9 @@ class TrackIndex:
         profile_text = f"; also weighted towards {wanted}" if profile else ""
         kept_arr = np.asarray(kept, dtype=np.int64)
         tie = self._profile_distance(kept_arr, profile) if len(kept_arr) else np.zeros(0)
+        clause = _filter_clause(outcome, max_per_artist)
         reasons = [
-            f"nearest to {where}: mood distance {dist_of[r]:.3f}{profile_text}"
-            + _filter_clause(outcome, max_per_artist)
+            f"nearest to {where}: mood distance {dist_of[r]:.3f}{profile_text}{clause}"
             for r in kept
         ]
         short = [
@@ -1006,13 +1146,22 @@ class TrackIndex:
 
     def result_rows(self, rows: Sequence[int]) -> pd.DataFrame:
         """The catalog rows ``rows`` with the columns every track answer shows, in that order."""
+        return frame_from_columns(self.result_columns(rows), len(rows))
+
+    def result_columns(self, rows: Sequence[int]) -> dict[str, Any]:
+        """The answer columns at catalog rows ``rows``, keeping the catalog's dtypes; for
+        :func:`frame_from_columns`, with any columns of the caller's own."""
         check_is_fitted(self, "index_")
-        positions = np.array(
-            [self.tracks_.columns.get_loc(c) for c in _RESULT_COLUMNS if c in self.tracks_.columns],
-            dtype=np.int64,
-        )
-        picked = self.tracks_.iloc[np.asarray(rows, dtype=np.int64), positions]
-        return pd.DataFrame(picked).reset_index(drop=True)
+        picked = np.asarray(rows, dtype=np.int64)
+        out: dict[str, Any] = {}
+        for c, values in self._answer_columns.items():
+            taken = values.take(picked)
+            # As a Series an object column keeps its dtype; as an array the frame
+            # constructor could convert the few rows taken (e.g. all strings: "str").
+            out[c] = (
+                pd.Series(taken, dtype=object, copy=False) if c in self._guarded_columns else taken
+            )
+        return out
 
     def _result(
         self,
@@ -1026,14 +1175,18 @@ class TrackIndex:
         notes: list[str],
         query: dict[str, Any],
     ) -> TrackRecommendations:
-        frame = self.result_rows(rows)
-        frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-        frame["distance"] = np.asarray(distances, dtype=float)
-        frame["score"] = np.asarray(scores, dtype=float)
+        columns: dict[str, Any] = {"rank": np.arange(1, len(rows) + 1)}
+        columns.update(self.result_columns(rows))
+        columns["distance"] = np.asarray(distances, dtype=float)
+        columns["score"] = np.asarray(scores, dtype=float)
+        if outcome.explicit_unknown:
+            # Keep the column where an assignment would put it; its value is set below.
+            columns.setdefault("explicit", columns["distance"])
+        columns["reason"] = list(reasons)
+        columns["short_reason"] = list(short_reasons)
+        frame = frame_from_columns(columns, len(rows))
         if outcome.explicit_unknown:
             frame["explicit"] = "unknown"
-        frame["reason"] = list(reasons)
-        frame["short_reason"] = list(short_reasons)
         if len(frame) < query.get("k", 0):
             notes.append(
                 f"only {len(frame)} track(s) satisfy the filters and artist limit "
@@ -1052,6 +1205,41 @@ def load_track_index(settings: Settings | None = None, **params: Any) -> TrackIn
     index = TrackIndex.load_or_build(catalog.tracks, settings=settings, **params)
     index.catalog_name = catalog.name
     return index
+
+
+def frame_from_columns(columns: Mapping[str, Any], length: int) -> pd.DataFrame:
+    """A DataFrame (index 0..length-1) from columns of ``length`` values: arrays, lists or
+    Series, e.g. :meth:`TrackIndex.result_columns` plus an answer's own columns."""
+    return pd.DataFrame(columns, index=pd.RangeIndex(length), copy=False)
+
+
+def _needs_guard(values: np.ndarray | pd.api.extensions.ExtensionArray) -> bool:
+    """Whether rows of an object column could be converted by the frame constructor: only
+    columns holding lists or tuples alone (e.g. genres) are certain to stay objects."""
+    if not (isinstance(values, np.ndarray) and values.dtype == object):
+        return False
+    return not all(isinstance(v, list | tuple) for v in values)
+
+
+def _column_values(column: pd.Series) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """A column's values to ``take`` rows from: a NumPy array where pandas holds one, else the
+    column's own array (arrow strings, nullable booleans keep their dtype)."""
+    values = column.array
+    if isinstance(values, pd.arrays.NumpyExtensionArray):
+        return values.to_numpy()
+    return values
+
+
+def _first_fetch(k: int) -> int:
+    """How many candidates a filtered search fetches first for ``k`` answers (then x4)."""
+    return max(4 * k, 16)
+
+
+def _not_in(rows: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+    """``~np.isin(rows, excluded)``; a direct comparison for the usual handful of exclusions."""
+    if len(excluded) > 64:
+        return ~np.isin(rows, excluded)
+    return ~(rows[:, None] == excluded[None, :]).any(axis=1)
 
 
 def _filter_clause(outcome: FilterOutcome, max_per_artist: int | None) -> str:
