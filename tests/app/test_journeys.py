@@ -157,3 +157,22 @@ def test_mood_words_together_are_described_together() -> None:
     both = mood_view(-0.1, 0.1, ("tired", "anxious"))
     assert both.description.startswith("tired and anxious together:")
     assert "the single word closest to that mix" in both.description
+
+
+def test_mood_journey_checks_everything_before_loading_the_index(grid: JourneyCatalog) -> None:
+    def never() -> Any:
+        raise AssertionError("the index was loaded before the arguments were checked")
+
+    for kwargs, field in (
+        ({"start": "sad"}, "to"),
+        ({"start": "sad", "to": "calm", "tracks": 1}, "tracks"),
+        ({"start": "sad", "to": "calm", "max_tempo_jump": -5.0}, "tempo_bpm"),
+        ({"start": "nan,0", "to": "calm"}, "mood"),
+        ({"start": "sad", "to": "calm", "goal": "energise"}, "to"),  # contradictory target
+    ):
+        with pytest.raises(InputError) as info:
+            mt.mood_journey(never, **kwargs)
+        assert info.value.field == field
+    within = mt.mood_journey(lambda: grid.index, start="sad", to="0.5,0.6", goal="energise",
+                             tracks=4)  # fmt: skip
+    assert within.plan.target.valence == 0.5 and within.plan.steps == 4

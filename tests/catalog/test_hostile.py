@@ -89,3 +89,20 @@ def test_an_oversized_track_file_is_refused_before_parsing(
         import_catalog(path, name="huge", settings=settings)
     assert str(path) in str(caught.value)
     assert not (settings.parquet_dir / "catalogs" / "huge").exists()
+
+
+def test_semicolon_and_utf16_exports_are_read_and_other_encodings_named(tmp_path: Path) -> None:
+    from moodtune.catalog.importers import read_track_file
+
+    semi = tmp_path / "semi.csv"
+    semi.write_text("track_id;name;artists\nx1;Song;Artist\n", encoding="utf-8")
+    frame, first_row = read_track_file(semi)
+    assert list(frame.columns) == ["track_id", "name", "artists"] and first_row == 2
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("track_id,name,artists\nx1,Söng,Artist\n".encode("utf-16"))
+    assert read_track_file(utf16)[0].loc[0, "name"] == "Söng"
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("track_id,name\nx1,S\xf6ng\n".encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8 text") as info:
+        read_track_file(latin)
+    assert info.value.file == str(latin)

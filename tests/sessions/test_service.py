@@ -181,11 +181,16 @@ def test_session_start_feedback_finish(engine: Engine) -> None:
         finish_session(engine, stored.id, MoodReport(valence=0.3, arousal=-0.3))
     with read_transaction(engine) as conn:
         assert len(repo.list_checkins(conn, person.id, session_id=stored.id)) == 2
-    # a finished session takes no more feedback, and says when it finished
+    # people rate after listening: within the window the answer is kept, marked late
+    late = record_feedback(engine, stored.id, "trk-3", thumbs=-1, at=day(0, 13))
+    assert late.late is True and late.thumbs == -1
+    again = record_feedback(engine, stored.id, "trk-1", helped=True, at=day(0, 13))
+    assert again.late is True and again.skipped_after_s == 12.5  # earlier answers kept
+    # after the window a finished session takes no more feedback, and says when it finished
     before = counts(engine)
     with pytest.raises(InputError, match="finished at 2026-01-05 12:00 UTC") as info:
-        record_feedback(engine, stored.id, "trk-3", thumbs=-1)
-    assert info.value.field == "session"
+        record_feedback(engine, stored.id, "trk-2", thumbs=-1, at=day(1, 13))
+    assert info.value.field == "session" and "24 hours" in str(info.value)
     assert unchanged(engine, before)
 
 

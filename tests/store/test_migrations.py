@@ -24,14 +24,14 @@ def test_fresh_database_migrates_to_head_and_matches_the_tables(db_url: str) -> 
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0002"
+        assert current_revision(engine) == head_revision() == "0003"
         with engine.connect() as conn:
             diff = compare_metadata(
                 MigrationContext.configure(conn, opts={"compare_type": True}), metadata
             )
         assert diff == []
         upgrade(engine)  # already at head: a no-op
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
     finally:
         engine.dispose()
 
@@ -94,7 +94,7 @@ def test_old_database_with_data_upgrades_and_keeps_it(db_url: str) -> None:
 
         upgrade(engine)
 
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         with read_transaction(engine) as conn:
             listener = repo.get_listener(conn, "L1")
             assert listener is not None
@@ -114,6 +114,7 @@ def test_old_database_with_data_upgrades_and_keeps_it(db_url: str) -> None:
             assert [t.track_id for t in session.tracks] == ["trk-a", "trk-b"]
             (fb,) = repo.list_feedback(conn, listener_id="L1")
             assert (fb.track_id, fb.thumbs, fb.helped) == ("trk-b", 1, True)
+            assert fb.late is False  # 0003: answers from before it are not late
         with engine.begin() as conn:  # the table 0002 added works with the old rows
             repo.insert_playlist_export(
                 conn,
@@ -156,7 +157,7 @@ def test_concurrent_first_starts_migrate_once(db_url: str) -> None:
         t.join()
     try:
         assert errors == []
-        assert current_revision(engines[0]) == "0002"
+        assert current_revision(engines[0]) == "0003"
         with engines[0].connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 1
     finally:
@@ -170,7 +171,11 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (root / "env.py").is_file()
     assert (root / "script.py.mako").is_file()
     names = sorted(p.name for p in (root / "versions").iterdir() if p.name.endswith(".py"))
-    assert names[:2] == ["0001_initial.py", "0002_country_exports_words.py"]
+    assert names[:3] == [
+        "0001_initial.py",
+        "0002_country_exports_words.py",
+        "0003_late_feedback.py",
+    ]
 
 
 def test_open_database_creates_embedded_sqlite_on_first_use(settings: Settings) -> None:
@@ -181,7 +186,7 @@ def test_open_database_creates_embedded_sqlite_on_first_use(settings: Settings) 
     engine = open_database(settings)
     try:
         assert path.is_file()
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -8,7 +8,7 @@ only through its listener.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +105,7 @@ def journey_length(
     if tracks is not None:
         if isinstance(tracks, bool) or not isinstance(tracks, int) or not 2 <= tracks <= MAX_STEPS:
             raise InputError(
-                f"a journey needs between 2 and {MAX_STEPS} tracks",
+                f"a journey needs between 2 and {MAX_STEPS} tracks, not {tracks!r}",
                 field="tracks",
                 value=tracks,
                 allowed=f"2-{MAX_STEPS}",
@@ -119,7 +119,7 @@ def journey_length(
             or not 0 < minutes <= MAX_JOURNEY_MINUTES
         ):
             raise InputError(
-                "the length must be a positive number of minutes",
+                f"the length must be a positive number of minutes, not {minutes!r}",
                 field="minutes",
                 value=minutes,
                 allowed=f"> 0 and at most {MAX_JOURNEY_MINUTES:g}",
@@ -148,7 +148,7 @@ def _steps_for(index: TrackIndex, length: JourneyLength) -> int:
 
 
 def mood_journey(
-    index: TrackIndex,
+    index: TrackIndex | Callable[[], TrackIndex],
     *,
     start: str | MoodPoint,
     to: str | MoodPoint | None = None,
@@ -162,8 +162,10 @@ def mood_journey(
 ) -> Journey:
     """An iso-principle playlist from ``start`` to ``to`` (or the goal's target).
 
-    Everything is checked before any search: the moods, the goal, the length and the bounds.
-    With a goal, its bounds apply unless a bound is given; with only ``to``, the defaults.
+    Everything is checked before the index is loaded (``index`` may be a loader) or searched:
+    the moods, the goal, the length and the bounds. With a goal, its bounds apply unless a bound
+    is given; with only ``to``, the defaults. A ``to`` outside the goal's target region is
+    refused: the goal's constraints (tempo, energy near the end) would contradict it.
     """
     from moodtune.recommend.journey import JumpBounds, build_journey, plan_journey
 
@@ -180,6 +182,17 @@ def mood_journey(
         if to is not None
         else spec.target_for(here)  # type: ignore[union-attr]
     )
+    if to is not None and spec is not None:
+        aim = spec.target_for(here)
+        if target.distance(aim) > spec.radius + 1e-9:
+            raise InputError(
+                f"the target mood ({target.valence:+.2f}, {target.arousal:+.2f}) is outside the "
+                f"region the goal {spec.goal.value} aims at (within {spec.radius:g} of "
+                f"({aim.valence:+.2f}, {aim.arousal:+.2f})), so their constraints contradict",
+                field="to",
+                value=to if isinstance(to, str) else f"{target.valence},{target.arousal}",
+                allowed="a target mood or a goal, or a target inside the goal's region",
+            )
     length = journey_length(tracks=tracks, minutes=minutes)
     bounds = None
     if max_tempo_jump is not None or max_energy_jump is not None or spec is None:
@@ -190,6 +203,8 @@ def mood_journey(
             tempo_bpm=max_tempo_jump if max_tempo_jump is not None else default.tempo_bpm,
             energy=max_energy_jump if max_energy_jump is not None else default.energy,
         )
+    if callable(index):  # everything above is checked before the index is loaded
+        index = index()
     plan = plan_journey(
         here,
         target,

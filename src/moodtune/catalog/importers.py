@@ -40,6 +40,7 @@ __all__ = [
     "normalise_tracks",
     "parse_mapping",
     "read_track_file",
+    "sniff_text_table",
 ]
 
 TEXT_FIELDS: tuple[str, ...] = ("name", "artists", "album", "album_id")
@@ -211,6 +212,37 @@ class NormalisedCatalog:
 MAX_TRACK_FILE_BYTES = 256 * 1024 * 1024
 
 
+def sniff_text_table(path: Path, *, tab: bool = False) -> tuple[str, str]:
+    """``(encoding, delimiter)`` of a CSV export: UTF-8 (with or without BOM) or UTF-16 with
+    its BOM; comma, semicolon (European spreadsheets), tab or pipe, from the header line."""
+    import csv
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
+        head = handle.read(64 * 1024)  # the sample: the header and the first rows
+    encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    sample = 64 * 1024
+    try:
+        text = head.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if len(head) < sample or exc.start < len(head) - 4:  # not a character cut by the sample
+            raise InputError(
+                f"the file is not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8 "
+                "(or UTF-16) CSV" + (" — it looks binary" if b"\x00" in head else ""),
+                file=str(path),
+            ) from None
+        text = head[: exc.start].decode(encoding)
+    if tab:
+        return encoding, "\t"
+    header = text.splitlines()[0] if text else ""
+    try:
+        sep = csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = ","
+    return encoding, sep
+
+
 def read_track_file(path: Path) -> tuple[pd.DataFrame, int]:
     """Read a CSV or Parquet file of tracks; returns the frame and the number of its first row.
 
@@ -232,11 +264,11 @@ def read_track_file(path: Path) -> tuple[pd.DataFrame, int]:
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path), 1
         if suffixes.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
-            sep = "\t" if ".tsv" in suffixes else ","
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig"
-            )
+            encoding, sep = sniff_text_table(path, tab=".tsv" in suffixes)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding=encoding)
             return frame, 2
+    except InputError:
+        raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"could not be read: {exc}", file=str(path)) from exc
     except (OSError, ValueError) as exc:  # pyarrow raises these for damaged Parquet

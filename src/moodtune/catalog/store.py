@@ -71,13 +71,20 @@ class RegistryFile:
     def read(self) -> dict[str, Any]:
         if not self.path.exists():
             return {"active": DEFAULT_CATALOG, "imported": {}}
+        from moodtune.jsonfile import read_json_file
+
         try:
-            data = json.loads(self.path.read_text())
-        except json.JSONDecodeError as exc:
+            data = read_json_file(self.path, what="catalog registry", max_bytes=16 * 1024 * 1024)
+        except InputError as exc:
             raise InputError(
-                f"the catalog registry is not valid JSON: {exc}; fix or delete it",
+                f"{exc.message}; fix it, or delete it to forget the imported catalogs (their "
+                "folders stay and can be imported again)",
                 file=str(self.path),
-            ) from exc
+            ) from None
+        if not isinstance(data, dict):
+            raise InputError(
+                "the catalog registry must be a JSON object; fix or delete it", file=str(self.path)
+            )
         data.setdefault("active", DEFAULT_CATALOG)
         data.setdefault("imported", {})
         return data

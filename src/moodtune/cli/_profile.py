@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,18 +52,10 @@ def build_profile(
     data: dict[str, Any] = {}
     source: str | None = None  # options only: the field name says where
     if profile_file is not None:
+        from moodtune.survey.schema import read_profile_answers
+
         source = str(profile_file)
-        try:
-            loaded = json.loads(profile_file.read_text())
-        except FileNotFoundError:
-            raise InputError("profile file not found", file=source) from None
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=source
-            ) from None
-        if not isinstance(loaded, dict):
-            raise InputError("a profile must be a JSON object", file=source)
-        data.update(loaded)
+        data.update(read_profile_answers(profile_file))
     options = {
         "anxiety": anxiety,
         "depression": depression,

@@ -373,11 +373,16 @@ def show(listener: ListenerArg, as_json: Json = False) -> None:
 @app.command("export")
 def export(
     listener: ListenerArg,
-    out: Annotated[Path, typer.Option("--out", help="Where to write the JSON file.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the JSON file ('-': standard output).")
+    ],
 ) -> None:
     """Write everything stored about a listener to a JSON file (readable only by you)."""
     from moodtune.sessions import export_listener
 
+    if str(out) == "-":
+        print_json(export_listener(_engine(), listener))
+        return
     folder = out.parent
     if not folder.is_dir():
         raise InputError(
@@ -429,20 +434,28 @@ def delete(
 
 def checkin(listener: ListenerArg, mood: Mood, note: Note = None, as_json: Json = False) -> None:
     """Record how you feel right now."""
-    from moodtune.mood.space import MoodPoint, describe_point
+    from moodtune.app.views import mood_view
     from moodtune.sessions import MoodReport, record_checkin
     from moodtune.store.records import as_json_dict
 
-    result = record_checkin(_engine(), listener, MoodReport.parse(mood, note=note))
-    if as_json:
-        print_json({"checkin": as_json_dict(result.checkin), "safety": result.risk.to_dict()})
-        return
+    with option_names(mood="--mood", note="--note", words="--mood"):
+        result = record_checkin(_engine(), listener, MoodReport.parse(mood, note=note))
     c = result.checkin
-    where = (
-        describe_point(MoodPoint(c.valence, c.arousal))
-        if c.valence is not None and c.arousal is not None
-        else ", ".join(c.words)
+    described = (
+        None
+        if c.valence is None or c.arousal is None
+        else mood_view(c.valence, c.arousal, c.words).description
     )
+    if as_json:
+        print_json(
+            {
+                "checkin": as_json_dict(c),
+                "description": described,
+                "safety": result.risk.to_dict(),
+            }
+        )
+        return
+    where = described or ", ".join(c.words)
     console.print(f"Checked in: {where}", highlight=False)
     show_support(result.risk)
     _disclaimer()
@@ -452,16 +465,10 @@ def checkin(listener: ListenerArg, mood: Mood, note: Note = None, as_json: Json 
 
 
 def _tracks_from_file(path: Path) -> list[OfferedTrack]:
+    from moodtune.jsonfile import read_json_file
     from moodtune.sessions import OfferedTrack
 
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno}", file=str(path)
-        ) from None
+    raw = read_json_file(path, what="track list", max_bytes=1024 * 1024)
     items = raw.get("tracks") if isinstance(raw, dict) else raw
     if not isinstance(items, list):
         raise InputError("expected a list of tracks (or {'tracks': [...]})", file=str(path))
@@ -719,9 +726,11 @@ def history(
 ) -> None:
     """Show check-ins over time, change per session, what helped most and streaks."""
     from moodtune.safety import NOT_A_MEDICAL_DEVICE
-    from moodtune.sessions import listener_history
+    from moodtune.sessions import get_listener, listener_history
 
-    result = listener_history(_engine(), listener, min_sessions=min_sessions)
+    engine = _engine()
+    result = listener_history(engine, listener, min_sessions=min_sessions)
+    person = get_listener(engine, result.listener_id)
     if as_json:
         print_json({**result.to_dict(), "disclaimer": NOT_A_MEDICAL_DEVICE})
         return
@@ -729,7 +738,8 @@ def history(
 
     s = result.streaks
     console.print(
-        f"[bold]{result.listener_id}[/]: {_plural(len(result.checkins), 'check-in')}, "
+        f"[bold]{person.display_name or 'Listener ' + person.id[:8]}[/]: "
+        f"{_plural(len(result.checkins), 'check-in')}, "
         f"{_plural(len(result.sessions), 'session')}; streak {_plural(s.current, 'day')}, "
         f"longest {_plural(s.longest, 'day')}."
     )

@@ -98,7 +98,7 @@ def journey_command(
             instrumental=instrumental, exclude_artist=exclude_artist, exclude_track=exclude_track,
         )  # fmt: skip
         journey = mood_journey(
-            load_track_index(),
+            load_track_index,
             start=here,
             to=to,
             goal=goal,

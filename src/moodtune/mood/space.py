@@ -176,15 +176,22 @@ def _place(word: str, source: FeelingSource) -> MoodPoint:
 
 FEELINGS: dict[str, MoodPoint] = {w: _place(w, s) for w, s in sorted(FEELING_SOURCES.items())}
 
-_COORDS = re.compile(
-    r"^\s*\(?\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*[,;\s]\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)?\s*$"
-)
+_COORDS = re.compile(r"^\s*\(?\s*([^\s,;()]+)\s*[,;\s]\s*([^\s,;()]+)\s*\)?\s*$")
+
+
+def _coordinate(token: str) -> float | None:
+    """A coordinate token as a float (``nan``/``inf`` included), or None if it is no number."""
+    try:
+        return float(token)
+    except ValueError:
+        return None
 
 
 def parse_mood(text_or_coords: str) -> MoodPoint:
     """A mood from a named feeling (``"sad"``, ``"at ease"``) or ``"valence,arousal"``.
 
-    Raises ``InputError`` listing the known words, or the valid range of the coordinates.
+    Raises ``InputError`` listing the known words, or the valid range of the coordinates. Every
+    bad coordinate (out of range, ``nan``, ``inf``, too large to read) gets the same message.
     """
     if not isinstance(text_or_coords, str) or not text_or_coords.strip():
         raise InputError(
@@ -195,25 +202,19 @@ def parse_mood(text_or_coords: str) -> MoodPoint:
         )
     text = text_or_coords.strip()
     match = _COORDS.match(text)
-    if match:
-        try:
-            valence, arousal = float(match.group(1)), float(match.group(2))
-        except ValueError:
-            raise InputError(
-                "could not read coordinates",
-                field="mood",
-                value=text,
-                allowed="'valence,arousal' with both in [-1, 1], e.g. '-0.5,0.3'",
-            ) from None
-        for axis, value in (("valence", valence), ("arousal", arousal)):
-            if not -1.0 <= value <= 1.0:
+    numbers = None if match is None else [_coordinate(match.group(i)) for i in (1, 2)]
+    if match is not None and numbers is not None and all(n is not None for n in numbers):
+        for axis, token, value in zip(("valence", "arousal"), match.groups(), numbers, strict=True):
+            assert value is not None
+            if not (math.isfinite(value) and -1.0 <= value <= 1.0):
                 raise InputError(
-                    f"{axis} {value:g} is outside the mood plane",
+                    f"{axis} {token} is outside the mood plane",
                     field="mood",
                     value=text,
-                    allowed=f"{axis} in [-1, 1]",
+                    allowed="'valence,arousal', both finite numbers in [-1, 1], e.g. '-0.5,0.3'",
                 )
-        return MoodPoint(valence, arousal)
+        assert numbers[0] is not None and numbers[1] is not None
+        return MoodPoint(numbers[0], numbers[1])
     word = re.sub(r"[\s_-]+", " ", text.lower())
     if word in FEELINGS:
         return FEELINGS[word]

@@ -16,7 +16,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GOALS",
+    "LATE_FEEDBACK_WINDOW",
     "MAX_NOTE_CHARS",
     "CheckInResult",
     "FinishedSession",
@@ -77,6 +78,9 @@ GOALS: tuple[str, ...] = tuple(g.value for g in Goal)
 """Session goals: the names ``moodtune.mood.goals.Goal`` defines (one source)."""
 
 MAX_NOTE_CHARS = 5000
+LATE_FEEDBACK_WINDOW = timedelta(hours=24)
+"""How long after a session finished its tracks may still be rated (people rate after
+listening); such answers are stored marked ``late``."""
 MAX_WORDS = 20
 EXPORT_FORMAT_VERSION = 1
 
@@ -327,6 +331,11 @@ def create_listener(
             value=False,
             allowed="True",
         )
+    if display_name is not None and not display_name.strip():
+        raise InputError(
+            "a name cannot be empty", field="display_name", value=display_name,
+            allowed="some text, or no name at all",
+        )  # fmt: skip
     profile_json = _profile_dict(profile)
     checked_goals = tuple(dict.fromkeys(_check_goal(g) for g in goals))
     name = display_name.strip() if display_name else None
@@ -880,10 +889,10 @@ def record_feedback(
     """Record feedback on a track offered in an open session (answers accumulate per track).
 
     ``position`` (0-based, as stored; the CLI shows and takes it as a number from 1) is needed
-    only when the session offered the same track twice. Feedback for a finished session is
-    refused: the session's outcome (the after check-in) is already recorded, and answers given
-    later would be judged against a mood the listener has moved on from. The check holds the
-    session row, so it cannot race ``finish_session``.
+    only when the session offered the same track twice. People often rate after listening, so
+    feedback up to ``LATE_FEEDBACK_WINDOW`` after a session finished is kept, marked ``late``
+    (the session's outcome, its after check-in, is already recorded); later answers are refused.
+    The check holds the session row, so it cannot race ``finish_session``.
     """
     _check_feedback_values(
         played=played, skipped_after_s=skipped_after_s, thumbs=thumbs, helped=helped
@@ -891,13 +900,15 @@ def record_feedback(
     when = _now(at)
     with write_transaction(engine) as conn:
         session = _require_session(conn, session_id, lock=True, listener_id=listener_id)
-        if session.finished_at is not None:
+        late = session.finished_at is not None
+        if session.finished_at is not None and when - session.finished_at > LATE_FEEDBACK_WINDOW:
+            hours = LATE_FEEDBACK_WINDOW.total_seconds() / 3600
             raise InputError(
                 f"session {session.id} finished at {session.finished_at:%Y-%m-%d %H:%M} UTC; "
-                "feedback is taken only while a session is open",
+                f"feedback is taken while a session is open and up to {hours:g} hours after",
                 field="session",
                 value=session_id,
-                allowed="feedback before the session is finished (start a new session to "
+                allowed=f"feedback within {hours:g} hours of finishing (start a new session to "
                 "rate more tracks)",
             )
         matches = [t for t in session.tracks if t.track_id == track_id]
@@ -934,6 +945,7 @@ def record_feedback(
             skipped_after_s=None if skipped_after_s is None else float(skipped_after_s),
             thumbs=thumbs,
             helped=helped,
+            late=late,
         )
 
 

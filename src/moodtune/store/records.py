@@ -107,6 +107,7 @@ class FeedbackRecord:
     helped: bool | None
     created_at: datetime
     updated_at: datetime
+    late: bool = False  #: given after the session finished (within the documented window)
 
 
 @dataclass(frozen=True)

@@ -412,6 +412,7 @@ def _feedback(row: sa.Row[Any]) -> FeedbackRecord:
         helped=None if row.helped is None else bool(row.helped),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        late=bool(row.late),
     )
 
 
@@ -427,8 +428,11 @@ def upsert_feedback(
     skipped_after_s: float | None = None,
     thumbs: int | None = None,
     helped: bool | None = None,
+    late: bool = False,
 ) -> FeedbackRecord:
     """Record feedback on an offered track; answers given earlier and not repeated are kept.
+
+    ``late`` marks an answer given after the session finished (once late, always late).
 
     One atomic ``INSERT ... ON CONFLICT DO UPDATE``, so two writers answering about the same
     track at once cannot lose either answer's fields.
@@ -442,6 +446,7 @@ def upsert_feedback(
         "skipped_after_s": skipped_after_s,
         "thumbs": thumbs,
         "helped": helped,
+        "late": late,
         "created_at": at,
         "updated_at": at,
     }
@@ -451,6 +456,7 @@ def upsert_feedback(
         name: sa.func.coalesce(stmt.excluded[name], feedback.c[name]) for name in _FEEDBACK_FIELDS
     }
     update["updated_at"] = stmt.excluded.updated_at
+    update["late"] = feedback.c.late | stmt.excluded.late
     stmt = stmt.on_conflict_do_update(index_elements=["session_id", "position"], set_=update)
     row = conn.execute(stmt.returning(*feedback.c)).one()
     return _feedback(row)

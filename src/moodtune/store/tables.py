@@ -181,6 +181,7 @@ feedback = sa.Table(
     sa.Column("skipped_after_s", sa.Float(), nullable=True),
     sa.Column("thumbs", sa.SmallInteger(), nullable=True),
     sa.Column("helped", sa.Boolean(), nullable=True),
+    sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(

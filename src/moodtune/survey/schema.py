@@ -37,6 +37,7 @@ __all__ = [
     "load_survey",
     "profile_from_mapping",
     "profiles_to_frame",
+    "read_profile_answers",
     "read_profile_file",
     "survey_checksum",
 ]
@@ -153,6 +154,14 @@ class Profile(BaseModel):
     insomnia: float = Field(ge=0, le=10)
     ocd: float = Field(ge=0, le=10)
 
+    @field_validator("age", "hours_per_day", "bpm", *SCORES, mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any) -> Any:
+        # JSON true/false would otherwise be read as 1.0/0.0 (an anxiety score of "true").
+        if isinstance(value, bool):
+            raise ValueError("a number is needed here, not true/false")
+        return value
+
     @field_validator("fav_genre")
     @classmethod
     def _known_fav_genre(cls, value: str | None) -> str | None:
@@ -219,32 +228,24 @@ def read_profile_file(path: str | Path) -> Profile:
     Refuses a missing file, one over ``MAX_PROFILE_FILE_BYTES``, text that is not UTF-8 JSON,
     and JSON that is not an object, each with the file's name.
     """
-    import json
+    return profile_from_mapping(read_profile_answers(path), source=str(path))
 
-    path = Path(path)
+
+def read_profile_answers(path: str | Path) -> dict[str, Any]:
+    """The raw answers of a profile JSON file (checked as ``read_profile_file`` checks it), for
+    callers that add answers of their own before validating."""
+    from moodtune.jsonfile import read_json_file
+
     source = str(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError("profile file not found", file=source) from None
-    if size > MAX_PROFILE_FILE_BYTES:
-        raise InputError(
-            f"the profile file is {size:,} bytes, over the {MAX_PROFILE_FILE_BYTES // 1024} KiB "
-            "limit (a profile is a few dozen answers)",
-            file=source,
-            allowed=f"at most {MAX_PROFILE_FILE_BYTES // 1024} KiB",
-        )
-    try:
-        loaded = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputError("the profile file is not UTF-8 text", file=source) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=source
-        ) from None
+    loaded = read_json_file(
+        path,
+        what="profile file",
+        max_bytes=MAX_PROFILE_FILE_BYTES,
+        why_small=" (a profile is a few dozen answers)",
+    )
     if not isinstance(loaded, dict):
         raise InputError("a profile must be a JSON object", file=source)
-    return profile_from_mapping(loaded, source=source)
+    return loaded
 
 
 def profile_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -> Profile:
