@@ -176,3 +176,24 @@ def test_mood_journey_checks_everything_before_loading_the_index(grid: JourneyCa
     within = mt.mood_journey(lambda: grid.index, start="sad", to="0.5,0.6", goal="energise",
                              tracks=4)  # fmt: skip
     assert within.plan.target.valence == 0.5 and within.plan.steps == 4
+
+
+def test_reasons_never_claim_a_filter_the_catalog_could_not_apply(services: Services) -> None:
+    person = create_listener(services.engine)
+    view = mt.start_journey(
+        services, person.id, goal="sleep", mood=MoodReport(words=("tense",)), tracks=4
+    )  # the grid catalog records no explicit-lyrics flag
+    assert not any("no explicit lyrics" in t.reason for t in view.tracks)
+    assert any("could not be applied" in n for n in view.notes)
+    assert "goal sleep (tempo 50-90 BPM" in view.tracks[-1].reason
+
+
+def test_a_reason_names_what_the_preference_rests_on() -> None:
+    from moodtune.sessions.personal import _reason
+
+    kwargs: dict[str, Any] = {"liked": [], "shaped": True, "explored": False, "short": False,
+                              "last": False}  # fmt: skip
+    assert "your feedback suggests" in _reason("near waypoint 2", **kwargs)
+    sessions_only = _reason("near waypoint 2", evidence="how your past sessions went", **kwargs)
+    assert "how your past sessions went suggests" in sessions_only
+    assert "feedback" not in sessions_only

@@ -137,3 +137,17 @@ def test_profile_answers_carry_crisis_resources_when_scores_signal_risk(
         safety = json.loads(result.stdout)["safety"]
         assert safety["at_risk"] is at_risk
         assert bool(safety["resources"]) is at_risk
+
+
+def test_track_counts_are_bounded_before_anything_loads() -> None:
+    import typing
+
+    from typer.testing import CliRunner
+
+    from moodtune.cli import app
+    from moodtune.cli.tracks import CountOption
+    from moodtune.recommend.tracks import MAX_TRACKS_PER_QUERY
+
+    assert typing.get_args(CountOption)[1].max == MAX_TRACKS_PER_QUERY  # one bound, two places
+    result = CliRunner().invoke(app, ["tracks", "mood", "calm", "-k", "1000000000"])
+    assert result.exit_code == 2 and "500" in result.output

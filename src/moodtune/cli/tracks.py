@@ -72,7 +72,10 @@ ExcludeTrackOption = Annotated[
 MaxPerArtistOption = Annotated[
     int, typer.Option("--max-per-artist", help="At most this many tracks by one artist.")
 ]
-CountOption = Annotated[int, typer.Option("--count", "-k", min=1, help="How many tracks.")]
+# The library's bound (MAX_TRACKS_PER_QUERY), checked by Typer before anything is loaded.
+CountOption = Annotated[
+    int, typer.Option("--count", "-k", min=1, max=500, help="How many tracks (1-500).")
+]
 PopularityWeightOption = Annotated[
     float,
     typer.Option(

@@ -211,8 +211,9 @@ def goal_profile(spec: GoalSpec) -> dict[str, float]:
     return profile
 
 
-def describe_goal_constraints(spec: GoalSpec) -> str:
-    """The hard constraints of a goal in words, for reasons."""
+def describe_goal_constraints(spec: GoalSpec, *, explicit_known: bool = True) -> str:
+    """The hard constraints of a goal in words, for reasons (never one that was not applied:
+    a catalog without explicit-lyrics flags cannot apply "no explicit lyrics")."""
     parts = []
     if spec.tempo_range is not None:
         parts.append(f"tempo {spec.tempo_range[0]:g}-{spec.tempo_range[1]:g} BPM")
@@ -222,7 +223,7 @@ def describe_goal_constraints(spec: GoalSpec) -> str:
         parts.append(f"energy <= {spec.max_energy:g}")
     if spec.max_speechiness is not None:
         parts.append(f"speechiness <= {spec.max_speechiness:g}")
-    if not spec.allow_explicit:
+    if not spec.allow_explicit and explicit_known:
         parts.append("no explicit lyrics")
     return f"goal {spec.goal.value}" + (f" ({', '.join(parts)})" if parts else "")
 
@@ -239,7 +240,9 @@ def goal_outcome(
     outcome = apply_filters(tracks, base)
     outcome.mask = outcome.mask & spec.constraint_mask(tracks)
     outcome.applied = [a for a in outcome.applied if a != "no explicit lyrics"]
-    outcome.applied.append(describe_goal_constraints(spec))
+    outcome.applied.append(
+        describe_goal_constraints(spec, explicit_known=not outcome.explicit_unknown)
+    )
     return outcome
 
 

@@ -208,7 +208,14 @@ class PersonalJourney:
 
 
 def _reason(
-    base: str, *, liked: list[str], shaped: bool, explored: bool, short: bool, last: bool
+    base: str,
+    *,
+    liked: list[str],
+    shaped: bool,
+    explored: bool,
+    short: bool,
+    last: bool,
+    evidence: str = "your feedback",
 ) -> str:
     if last and short:
         base = base.replace(
@@ -220,7 +227,7 @@ def _reason(
         return f"{base}; something different, to learn more about your taste"
     if liked:
         return f"{base}; matches what you liked: {', '.join(liked)}"
-    return f"{base}; chosen over a closer track your feedback suggests you would enjoy less"
+    return f"{base}; chosen over a closer track {evidence} suggests you would enjoy less"
 
 
 def personal_journey(
@@ -261,6 +268,11 @@ def personal_journey(
     plan = adaptive.plan
     short = plan.waypoints[-1].distance(plan.target) > 1e-6
     records = journey.tracks.to_dict(orient="records")
+    known = learned.preferences()
+    # Name what the preference rests on: answers about tracks, or only finished sessions.
+    evidence = (
+        "your feedback" if known is not None and known.n_feedback else "how your past sessions went"
+    )
     tracks = []
     for i, row in enumerate(records):
         genres = row.get("genres")
@@ -274,6 +286,7 @@ def personal_journey(
                     explored=adaptive.explored[i],
                     short=short,
                     last=i == len(records) - 1,
+                    evidence=evidence,
                 ),
                 name=None if row.get("name") is None else str(row["name"]),
                 artists=None if row.get("artists") is None else str(row["artists"]),
