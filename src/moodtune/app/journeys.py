@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from moodtune.recommend.filters import TrackFilters
     from moodtune.recommend.journey import Journey
     from moodtune.recommend.tracks import TrackIndex
+    from moodtune.sessions.history import SessionChange
     from moodtune.sessions.service import MoodReport
     from moodtune.store.records import FeedbackRecord, SessionRecord
 
@@ -50,6 +51,7 @@ __all__ = [
     "list_journeys",
     "mood_journey",
     "prepared_view",
+    "session_summary",
     "session_view",
     "song_path",
     "start_journey",
@@ -465,21 +467,22 @@ def list_journeys(
 
     history = listener_history(services.engine, listener_id)
     newest = list(reversed(history.sessions))
-    page = newest[offset : offset + limit]
-    return [
-        SessionSummary(
-            id=s.session_id,
-            goal=s.goal,
-            goal_label=goal_label(s.goal),
-            started_at=s.started_at,
-            finished=s.finished,
-            tracks=s.tracks_offered,
-            before=None if s.before is None else mood_view(*s.before),
-            after=None if s.after is None else mood_view(*s.after),
-            progress=s.progress,
-        )
-        for s in page
-    ], len(newest)
+    return [session_summary(s) for s in newest[offset : offset + limit]], len(newest)
+
+
+def session_summary(change: SessionChange) -> SessionSummary:
+    """One line of a listener's history: goal, when, before → after and the progress."""
+    return SessionSummary(
+        id=change.session_id,
+        goal=change.goal,
+        goal_label=goal_label(change.goal),
+        started_at=change.started_at,
+        finished=change.finished,
+        tracks=change.tracks_offered,
+        before=None if change.before is None else mood_view(*change.before),
+        after=None if change.after is None else mood_view(*change.after),
+        progress=change.progress,
+    )
 
 
 def start_journey(
