@@ -516,12 +516,16 @@ class TrackIndex:
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
         fetch = min(fetch, self._ntotal)
         if self.method == "hnsw" and fetch > self.ef_search:
-            # A wider beam only for large over-fetches; the common path skips building a
-            # SWIG parameter object per query (it showed in the p99 tail).
-            import faiss
+            # A wider beam only for large over-fetches. The SWIG parameter object is made once
+            # per beam width (making one per query showed in the p99 tail); searches only
+            # read it.
+            params = self._search_params.get(fetch)
+            if params is None:
+                import faiss
 
-            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
-            params.efSearch = fetch
+                params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+                params.efSearch = fetch
+                self._search_params[fetch] = params
             dist, labels = self.index_.search(query, fetch, params=params)
         else:
             dist, labels = self.index_.search(query, fetch)
@@ -536,6 +540,7 @@ class TrackIndex:
             index.hnsw.efSearch = self.ef_search
         self.index_ = index
         self._ntotal = int(index.ntotal)
+        self._search_params: dict[int, Any] = {}
 
     def nearest_rows(self, vector: np.ndarray, k: int = 20) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` usable rows nearest ``vector`` (similarity space); rows and distances.
