@@ -906,10 +906,11 @@ class TrackIndex:
         if popularity_weight:
             explanations.append(f"score = distance - {popularity_weight:g} x popularity")
         explanations.extend(_filter_explanation(outcome, max_per_artist))
+        distances = np.array([dist_of[r] for r in kept], dtype=float)
         return self._result(
             kept,
-            distances=[dist_of[r] for r in kept],
-            scores=[dist_of[r] - popularity_weight * pop[r] for r in kept],
+            distances=distances,
+            scores=distances - popularity_weight * pop[np.asarray(kept, dtype=np.int64)],
             reasons=reasons,
             short_reasons=short,
             explanations=explanations,
@@ -997,13 +998,13 @@ class TrackIndex:
             ranking += f" - {popularity_weight:g} x popularity"
         explanations = [f"nearest to {where}", f"score = {ranking}"]
         explanations.extend(_filter_explanation(outcome, max_per_artist))
+        distances = np.array([dist_of[r] for r in kept], dtype=float)
         return self._result(
             kept,
-            distances=[dist_of[r] for r in kept],
-            scores=[
-                dist_of[r] + self.tie_weight * t - popularity_weight * pop[r]
-                for r, t in zip(kept, tie.tolist(), strict=True)
-            ],
+            distances=distances,
+            scores=distances
+            + self.tie_weight * tie.astype(float)
+            - popularity_weight * pop[kept_arr],
             reasons=reasons,
             short_reasons=short,
             explanations=explanations,
@@ -1150,8 +1151,8 @@ class TrackIndex:
     def _result(
         self,
         rows: Sequence[int],
-        distances: Sequence[float],
-        scores: Sequence[float],
+        distances: Sequence[float] | np.ndarray,
+        scores: Sequence[float] | np.ndarray,
         reasons: Sequence[str],
         short_reasons: Sequence[str],
         explanations: list[str],
