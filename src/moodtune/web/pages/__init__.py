@@ -263,14 +263,16 @@ def _checkin_page(
 
 
 @router.get("/checkin")
-def checkin_page(request: Request, listener: ListenerId) -> Response:
+def checkin_page(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
     params = request.query_params
     values: dict[str, Any] = {"valence": "0", "arousal": "0", "goal": "calm_down", "tracks": "8"}
     for key in ("valence", "arousal", "goal"):
         if params.get(key):
             values[key] = params[key]
     notice = "Welcome. Start whenever you are ready." if params.get("welcome") else None
-    return _checkin_page(request, values=values, errors={}, notice=notice)
+    # when the survey answers signal risk, the crisis resources come before the music
+    support = moodtune_app.me_view(services, listener).support
+    return _checkin_page(request, values=values, errors={}, notice=notice, support=support)
 
 
 @router.get("/journey/new")
