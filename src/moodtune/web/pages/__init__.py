@@ -36,8 +36,10 @@ NAV = (
     ("/explore", "Explore", "explore"),
     ("/me", "Me", "me"),
 )
-PAD_WORDS = ("excited", "happy", "content", "calm", "relaxed", "tired", "bored", "sad",
-             "depressed", "tense", "angry", "afraid", "anxious", "alert")  # fmt: skip
+# a word every ~30° around the circumplex: words that share a point (calm/relaxed/content,
+# afraid/anxious, sad/depressed) would print on top of each other on the pad
+PAD_WORDS = ("excited", "joyful", "happy", "hopeful", "calm", "tired", "bored", "sad",
+             "stressed", "anxious", "tense")  # fmt: skip
 CHIP_WORDS = ("calm", "happy", "tired", "anxious", "sad", "tense", "stressed", "bored",
               "relaxed", "excited", "angry", "content")  # fmt: skip
 

@@ -85,6 +85,9 @@
     var fig = readFigure(div);
     if (!fig) return;
     div.setAttribute("data-plotted", "");
+    // a figure of fixed height keeps it when a resize re-lays it out (responsive mode sizes the
+    // plot to its div, which the CSS only gives a min-height): no overflow onto the caption
+    if (fig.layout && isFinite(fig.layout.height)) div.style.minHeight = fig.layout.height + "px";
     var p = window.Plotly.newPlot(div, fig.data, themed(fig.layout), Object.assign({}, CONFIG, fig.config));
     var after = function () {
       div.setAttribute("data-rendered", "");
