@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 
 import moodtune
 
@@ -39,8 +46,8 @@ READY_TIMEOUT_S = 240.0
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
 CACHE_DIRS = ("datasets", "parquet", "models")
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @dataclass(frozen=True)
@@ -179,14 +186,14 @@ def new_context(
     browser: Browser,
     server: LiveServer,
     *,
-    viewport: dict[str, int] | None = None,
+    viewport: ViewportSize | None = None,
     java_script: bool = True,
     dark: bool = False,
 ) -> BrowserContext:
     """A fresh browser profile pointed at the server."""
     context = browser.new_context(
         base_url=server.base_url,
-        viewport=viewport or DESKTOP,  # type: ignore[arg-type]
+        viewport=viewport or DESKTOP,
         java_script_enabled=java_script,
         color_scheme="dark" if dark else "light",
         accept_downloads=True,
