@@ -164,6 +164,15 @@ class Services:
     def catalog_name(self) -> str:
         return self.catalog.name
 
+    def with_engine(self, engine: Engine) -> Services:
+        """The same loaded models over another database (tests run one app on two back-ends)."""
+        other = Services(self.settings, engine=engine, catalog_loader=self._catalog_loader)
+        with self._lock:
+            other._survey, other._catalog = self._survey, self._catalog
+            other._personas, other._effect = self._personas, self._effect
+            other._genres, other._search = self._genres, self._search
+        return other
+
 
 def prepare_services(
     settings: Settings | None = None,
