@@ -287,6 +287,8 @@ def test_cross_site_and_non_local_requests_are_refused(
         headers={"Origin": "http://testserver"},
     )
     assert same.status_code == 201
+    for local in ("LOCALHOST:8000", "127.0.0.1:8000", "[::1]:8000"):
+        assert client.get(f"{API}/support", headers={"Host": local}).status_code == 200
     rebound = client.get(f"{API}/sessions", headers={"Host": "evil.example"})
     assert_problem(rebound, 400)
     assert client.get(f"{API}/checkins").json()["total"] == 1  # the refused ones wrote nothing
