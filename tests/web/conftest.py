@@ -9,18 +9,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from moodtune.app.services import Services, prepare_services
+from moodtune.app.services import Services
 from moodtune.config import Settings
 from moodtune.web import create_app
 
 SURVEY = {"age": 24, "hours_per_day": 3, "fav_genre": "Rock", "bpm": 120,
           "anxiety": 6, "depression": 4, "insomnia": 3, "ocd": 1}  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def prepared(real_settings: Settings) -> Services:
-    """Every model loaded once per test worker (the first time fits the effect model: ~35 s)."""
-    return prepare_services(real_settings)
 
 
 @pytest.fixture
