@@ -1,4 +1,5 @@
-"""Browser fixtures: one real moodtune server and one Chromium per test session (per worker).
+"""Web fixtures. In-process app tests: models prepared once per worker, every test on SQLite and
+PostgreSQL. Browser tests: one real moodtune server and one Chromium per test session (per worker).
 
 The server is the real thing: ``moodtune serve`` in a subprocess on a free loopback port, with
 its own data directory (seeded from the worker's dataset cache, so datasets are converted and
@@ -22,8 +23,10 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -34,6 +37,9 @@ from playwright.sync_api import (
 )
 
 import moodtune
+from moodtune.app.services import Services
+from moodtune.config import Settings
+from moodtune.web import create_app
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = [
@@ -250,3 +256,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+# --- in-process app tests (TestClient) ------------------------------------------------------
+
+SURVEY = {"age": 24, "hours_per_day": 3, "fav_genre": "Rock", "bpm": 120,
+          "anxiety": 6, "depression": 4, "insomnia": 3, "ocd": 1}  # fmt: skip
+
+
+@pytest.fixture
+def app_settings(real_settings: Settings, tmp_path: Path) -> Settings:
+    """The app's own settings: a fresh data dir, so the local listener file is per test."""
+    return real_settings.model_copy(update={"data_dir": tmp_path / "web-data"})
+
+
+@pytest.fixture
+def services(prepared: Services, engine: Any) -> Services:
+    """The prepared models over this test's fresh database (SQLite or PostgreSQL)."""
+    return prepared.with_engine(engine)
+
+
+@pytest.fixture
+def client(app_settings: Settings, services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(app_settings, services=services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api_listener(client: TestClient) -> dict[str, Any]:
+    """The local listener, set up through the API with a survey."""
+    response = client.post("/api/v1/listener", json={"display_name": "Ana", "survey": SURVEY})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body

@@ -335,11 +335,6 @@ def song_path(
 # -- sessions (a listener's journeys) ----------------------------------------------------------
 
 
-def _catalog_row(services: Services, track_id: str) -> dict[str, Any] | None:
-    row = services.catalog.index.id_to_row_.get(track_id)
-    return None if row is None else _row_dict(services.catalog.index, row)
-
-
 def _feedback_view(records: Sequence[FeedbackRecord], position: int) -> FeedbackView | None:
     mine = [f for f in records if f.position == position]
     if not mine:
@@ -360,9 +355,10 @@ def _session_view(
     support: Any = None,
 ) -> SessionView:
     items = []
+    id_to_row = services.catalog.index.id_to_row_
     for t in session.tracks:
-        row = _catalog_row(services, t.track_id)
-        view = None if row is None else track_view(row)
+        row = id_to_row.get(t.track_id)
+        view = None if row is None else services.track_view_at(row)
         title = " — ".join(x for x in (t.name, t.artists) if x) or t.track_id
         planned = (
             None

@@ -38,6 +38,7 @@ def _plotly_js() -> Path:
 
 
 def _local_host(host: str) -> bool:
+    host = host.lower()  # host names are case-insensitive (RFC 3986)
     name = host.rsplit(":", 1)[0].strip("[]") if host.count(":") <= 1 or "]" in host else host
     if name in ("localhost", "testserver"):
         return True
