@@ -512,6 +512,7 @@ def start_journey(
         catalog=services.catalog,
         random_state=random_state,
         settings=services.settings,
+        cache=services.learners,
     )
     b = started.before
     return _session_view(

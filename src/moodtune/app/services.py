@@ -97,6 +97,9 @@ class Services:
         self._search: TrackSearch | None = None
         self._track_views: dict[int, TrackView] = {}
         self.timings: dict[str, float] = {}
+        from moodtune.sessions.personal import LearnerCache
+
+        self.learners = LearnerCache()  #: per database: each Services has its own engine
 
     @property
     def engine(self) -> Engine:

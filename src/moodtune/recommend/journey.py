@@ -35,7 +35,7 @@ import pandas as pd
 from moodtune.errors import InputError, MoodtuneError, check_is_fitted
 from moodtune.mood.space import MoodPoint, quadrant
 from moodtune.recommend.filters import FilterOutcome, TrackFilters
-from moodtune.recommend.tracks import TrackIndex, frame_from_columns, goal_outcome, goal_profile
+from moodtune.recommend.tracks import TrackIndex, frame_from_columns, goal_profile
 
 if TYPE_CHECKING:
     from moodtune.mood.goals import GoalSpec
@@ -419,7 +419,7 @@ def _build_journey(
     step_outcomes = [outcome] * plan.steps
     notes = list(outcome.notes)
     if goal is not None:
-        near_goal = goal_outcome(index.tracks_, filters, goal)
+        near_goal = index.goal_filter_outcome(filters, goal)
         end = plan.target
         arriving = [i for i, wp in enumerate(plan.waypoints) if wp.distance(end) <= goal.radius]
         if near_goal.count == 0:

@@ -341,6 +341,7 @@ class TrackIndex:
         self._names = tracks["name"].array
         self._ids = tracks["track_id"].array
         self._no_filter_outcome: FilterOutcome | None = None
+        self._outcomes: dict[tuple[TrackFilters, GoalSpec | None], FilterOutcome] = {}
         self._popularity: np.ndarray | None = None
         self._popularity_statement = ""
         self._mood_tree_build()
@@ -525,7 +526,28 @@ class TrackIndex:
             if self._no_filter_outcome is None:
                 self._no_filter_outcome = apply_filters(self.tracks_, None)
             return self._no_filter_outcome
-        return apply_filters(self.tracks_, filters)
+        return self._cached_outcome(filters, None)
+
+    def goal_filter_outcome(self, filters: TrackFilters | None, goal: GoalSpec) -> FilterOutcome:
+        """``goal_outcome`` over this catalog, kept per (filters, goal): do not modify it."""
+        check_is_fitted(self, "index_")
+        return self._cached_outcome(filters or TrackFilters(), goal)
+
+    def _cached_outcome(self, filters: TrackFilters, goal: GoalSpec | None) -> FilterOutcome:
+        # Evaluating a filter scans the whole catalog table (a few ms); requests repeat a few
+        # goals and filter sets, so the outcomes are kept (a bounded number of them).
+        key = (filters, goal)
+        found = self._outcomes.get(key)
+        if found is None:
+            found = (
+                apply_filters(self.tracks_, filters)
+                if goal is None
+                else goal_outcome(self.tracks_, filters, goal)
+            )
+            if len(self._outcomes) >= 64:
+                self._outcomes.pop(next(iter(self._outcomes)))
+            self._outcomes[key] = found
+        return found
 
     def popularity(self) -> tuple[np.ndarray, str]:
         """Recency-weighted popularity per row in [0, 1], and the statement of how."""
@@ -980,7 +1002,7 @@ class TrackIndex:
         elif goal is None:
             outcome = self.filter_outcome(filters)
         else:
-            outcome = goal_outcome(self.tracks_, filters, goal)
+            outcome = self.goal_filter_outcome(filters, goal)
         if goal is not None and profile is None:
             profile = goal_profile(goal) or None
         notes = list(outcome.notes)
