@@ -33,11 +33,11 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -499,6 +499,18 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+T = TypeVar("T")
+
+
+def _run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: the caller's thread may already run an event
+    loop (a notebook, or Playwright's sync API in the same test process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def run_web_bench(
     *,
     clients: int = 50,
@@ -527,7 +539,7 @@ def run_web_bench(
             _set_up_listener(server.url)
             if progress is not None:
                 progress(f"load: {clients} clients", 0, 1)
-            load = asyncio.run(
+            load = _run_loop(
                 _load(
                     server.url,
                     clients=clients,
@@ -539,7 +551,7 @@ def run_web_bench(
             after_load_mb = server.rss.sample()
             if progress is not None:
                 progress(f"saturation: concurrency {concurrency}", 0, 1)
-            sat = asyncio.run(
+            sat = _run_loop(
                 _saturate(
                     server.url,
                     concurrency=concurrency,
