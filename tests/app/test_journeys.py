@@ -221,3 +221,14 @@ def test_the_learner_is_refitted_only_when_the_history_moved(services: Services)
     set_consent(services.engine, person.id, learning=False)  # written past the app layer
     off = cache.learned(services.engine, person.id, features)
     assert off.learner is None and not off.consent_learning
+
+
+def test_answers_that_signal_risk_bring_support_with_the_stored_survey(
+    services: Services,
+) -> None:
+    calm = mt.onboard(services, profile={"anxiety": 2, "depression": 1, "insomnia": 1, "ocd": 0})
+    assert calm.support is not None and not calm.support.at_risk
+    low = mt.save_survey(
+        services, calm.id, {"anxiety": 3, "depression": 9, "insomnia": 1, "ocd": 0}
+    )
+    assert low.support is not None and low.support.at_risk and low.support.resources

@@ -43,6 +43,9 @@ __all__ = [
 
 
 def listener_view(record: ListenerRecord) -> ListenerView:
+    """The stored listener, with the risk screen of their survey scores."""
+    from moodtune.sessions import listener_profile
+
     return ListenerView(
         id=record.id,
         display_name=record.display_name,
@@ -52,6 +55,7 @@ def listener_view(record: ListenerRecord) -> ListenerView:
         consent_learning=record.consent_learning,
         country=record.country,
         created_at=record.created_at,
+        support=profile_support(listener_profile(record), country=record.country),
     )
 
 

@@ -285,6 +285,8 @@ class ListenerView:
     consent_learning: bool
     country: str | None
     created_at: datetime
+    #: the risk screen of the survey scores: crisis resources first when it fires
+    support: SupportView | None = None
 
 
 @dataclass(frozen=True)
