@@ -232,6 +232,7 @@ def genre_scores_figure(frame: pd.DataFrame) -> Figure:
                            "symbol": ("circle", "square", "diamond", "triangle-up")[s_index],
                            "size": 8},  # fmt: skip
                 "offsetgroup": score,
+                "orientation": "h",
                 "text": texts,
                 "hovertemplate": "%{y} · " + SCORE_LABELS[score]
                 + ": %{x:+.2f} points (%{text})<extra></extra>",
@@ -249,6 +250,7 @@ def genre_scores_figure(frame: pd.DataFrame) -> Figure:
     )
     layout["yaxis"]["autorange"] = "reversed"
     layout["scattermode"] = "group"
+    layout["scattergap"] = 0.3
     return _figure(
         "survey-genres", title, data, layout,
         f"The largest gap is {biggest[0]} and {biggest[1]}: frequent listeners score "

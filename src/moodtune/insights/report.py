@@ -111,6 +111,7 @@ def _cached_json(
     settings: Settings, name: str, key: dict[str, Any], compute: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
     """``compute()`` once per ``key``, kept as JSON in ``model_dir/insights`` (atomic write)."""
+    key = json.loads(json.dumps(to_jsonable(key), sort_keys=True))  # tuples become lists
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(settings.model_dir) / "insights" / f"{name}-{digest}.json"
     if path.is_file():
