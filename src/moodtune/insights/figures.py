@@ -686,8 +686,10 @@ def journey_evaluation_figure(result: dict[str, Any]) -> Figure:
     title = "Mood journeys against the naive way"
     layout = _layout(title, x="", y=measures[0][0], height=400)
     layout.update(
-        xaxis={"domain": [0, 0.45], "automargin": True},
-        xaxis2={"domain": [0.55, 1], "anchor": "y2", "automargin": True},
+        xaxis={"domain": [0, 0.45], "automargin": True,
+               "title": {"text": "way of choosing the tracks"}},
+        xaxis2={"domain": [0.55, 1], "anchor": "y2", "automargin": True,
+                "title": {"text": "way of choosing the tracks"}},
         yaxis={"title": {"text": "distance to path (mood units)"}, "automargin": True},
         yaxis2={"title": {"text": "largest tempo jump (BPM)"}, "anchor": "x2",
                 "automargin": True},
