@@ -14,8 +14,8 @@ from moodtune.app.services import Services
 from moodtune.insights.cards import effect_card, mood_card
 from moodtune.insights.claims import ASSOCIATION_CLAIMS
 from moodtune.insights.figures import OKABE_ITO
-from moodtune.insights.report import InsightsReport, build_report, mood_model_agreement
 from moodtune.insights.html import plotly_js_path, render_body
+from moodtune.insights.report import InsightsReport, build_report, mood_model_agreement
 from tests.insights.conftest import TEST_OPTIONS
 
 pytestmark = pytest.mark.slow

@@ -74,9 +74,7 @@ def test_wilson_interval_and_mean_ci_known_answers() -> None:
         (-0.4, -0.6, -0.2, 0.01, -1, "holds"),
     ],
 )
-def test_decide(
-    g: float, low: float, high: float, p: float, direction: int, expected: str
-) -> None:
+def test_decide(g: float, low: float, high: float, p: float, direction: int, expected: str) -> None:
     assert decide(direction=direction, g=g, g_low=low, g_high=high, adjusted_p=p) == expected
 
 

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from moodtune.insights.report import InsightsReport
 
 __all__ = ["register_top_level"]
 
 
-def _build(quiet: bool = False):  # type: ignore[no-untyped-def]
+def _build(quiet: bool = False) -> InsightsReport:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from moodtune.cli._common import console
     from moodtune.insights.report import build_report
 
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
         disable=quiet,
-    ) as progress:  # fmt: skip
+    ) as progress:
         task = progress.add_task("building the report", total=None)
         return build_report(on_step=lambda s: progress.update(task, description=s))
 
@@ -34,8 +41,12 @@ def report(
     from moodtune.insights.html import render_standalone
 
     if output.exists() and output.is_dir():
-        raise InputError("the output is a directory", field="output", value=str(output),
-                         allowed="a file path, e.g. insights.html")  # fmt: skip
+        raise InputError(
+            "the output is a directory",
+            field="output",
+            value=str(output),
+            allowed="a file path, e.g. insights.html",
+        )
     built = _build()
     html = render_standalone(built)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -68,8 +79,11 @@ def models(
         table.add_column("baseline")
         rows = [*card.metrics, *([card.leaky] if card.leaky else [])]
         for m in rows:
-            base = f"{m.baseline}: {m.baseline_value:.3f}" if m.baseline and m.baseline_value \
-                is not None else (m.baseline or "")  # fmt: skip
+            base = (
+                f"{m.baseline}: {m.baseline_value:.3f}"
+                if m.baseline and m.baseline_value is not None
+                else (m.baseline or "")
+            )
             value = "–" if m.value is None else f"{m.value:.3f}"
             table.add_row(m.name, value, m.spread, base)
         console.print(card.summary, highlight=False)

@@ -93,27 +93,52 @@ def effect_card(evaluation: dict[str, Any], *, respondents: int) -> ModelCard:
             "Self-reported, cross-sectional answers: associations, not effects.",
         ),
         metrics=(
-            CardMetric(f"macro-F1 ({selected.replace('_', ' ')}, leak-free "
-                       f"{protocol['n_repeats']}x{protocol['n_splits']} CV)",
-                       model["macro_f1"]["mean"], _spread(model["macro_f1"]),
-                       "stratified random guess", base["stratified"]["macro_f1"]["mean"]),  # fmt: skip
-            CardMetric("balanced accuracy", model["balanced_accuracy"]["mean"],
-                       _spread(model["balanced_accuracy"]), "majority class",
-                       base["majority"]["balanced_accuracy"]["mean"]),  # fmt: skip
-            CardMetric("accuracy", model["accuracy"]["mean"], _spread(model["accuracy"]),
-                       "majority class", base["majority"]["accuracy"]["mean"]),  # fmt: skip
-            CardMetric("Brier score (lower is better)", model["brier"]["mean"],
-                       _spread(model["brier"]), "class frequencies",
-                       base["prior"]["brier"]["mean"]),  # fmt: skip
-            CardMetric("log-loss (lower is better)", model["log_loss"]["mean"],
-                       _spread(model["log_loss"]), "class frequencies",
-                       base["prior"]["log_loss"]["mean"]),  # fmt: skip
+            CardMetric(
+                f"macro-F1 ({selected.replace('_', ' ')}, leak-free "
+                f"{protocol['n_repeats']}x{protocol['n_splits']} CV)",
+                model["macro_f1"]["mean"],
+                _spread(model["macro_f1"]),
+                "stratified random guess",
+                base["stratified"]["macro_f1"]["mean"],
+            ),
+            CardMetric(
+                "balanced accuracy",
+                model["balanced_accuracy"]["mean"],
+                _spread(model["balanced_accuracy"]),
+                "majority class",
+                base["majority"]["balanced_accuracy"]["mean"],
+            ),
+            CardMetric(
+                "accuracy",
+                model["accuracy"]["mean"],
+                _spread(model["accuracy"]),
+                "majority class",
+                base["majority"]["accuracy"]["mean"],
+            ),
+            CardMetric(
+                "Brier score (lower is better)",
+                model["brier"]["mean"],
+                _spread(model["brier"]),
+                "class frequencies",
+                base["prior"]["brier"]["mean"],
+            ),
+            CardMetric(
+                "log-loss (lower is better)",
+                model["log_loss"]["mean"],
+                _spread(model["log_loss"]),
+                "class frequencies",
+                base["prior"]["log_loss"]["mean"],
+            ),
         ),
         leaky=CardMetric(
             "macro-F1 under the prior art's leaky protocol (oversampling before the split)",
-            demo["leaky"]["macro_f1"]["mean"], _spread(demo["leaky"]["macro_f1"]),
-            "the same model, split first", demo["leak_free"]["macro_f1"]["mean"],
-        ) if demo else None,  # fmt: skip
+            demo["leaky"]["macro_f1"]["mean"],
+            _spread(demo["leaky"]["macro_f1"]),
+            "the same model, split first",
+            demo["leak_free"]["macro_f1"]["mean"],
+        )
+        if demo
+        else None,
         calibration=(
             f"Expected calibration error {model['ece']['mean']:.3f}"
             + (
@@ -141,10 +166,14 @@ def persona_card(report: dict[str, Any]) -> ModelCard:
         name="Listener personas",
         status="fitted",
         summary=f"{selection['chosen_k']} personas chosen by {selection['chosen_by']}: {sizes}.",
-        intended_use=("Describe groups of respondents who answered alike, and place a new "
-                      "listener near the people they resemble.",),  # fmt: skip
-        misuse=("Not a diagnosis or a personality type; a persona is a summary of survey "
-                "answers and says nothing certain about one person.",),  # fmt: skip
+        intended_use=(
+            "Describe groups of respondents who answered alike, and place a new "
+            "listener near the people they resemble.",
+        ),
+        misuse=(
+            "Not a diagnosis or a personality type; a persona is a summary of survey "
+            "answers and says nothing certain about one person.",
+        ),
         data=f"The MxMH survey: {report['n_respondents']} self-selected online respondents, "
         f"{len(report['method']['features'])} standardised features.",
         limits=(
@@ -152,19 +181,31 @@ def persona_card(report: dict[str, Any]) -> ModelCard:
             "The names are generated from the traits that differ most, not from experts.",
         ),
         metrics=(
-            CardMetric("silhouette at the chosen k",
-                       selection["silhouette"][selection["k_values"].index(selection["chosen_k"])],
-                       "", "", None),  # fmt: skip
-            CardMetric("stability across seeds (mean adjusted Rand index)",
-                       stability["mean_ari"], f"min {stability['min_ari']:.3f}"),  # fmt: skip
-            CardMetric("stability on 80% subsamples (mean adjusted Rand index)",
-                       stability["subsample_mean_ari"],
-                       f"min {stability['subsample_min_ari']:.3f}"),  # fmt: skip
-            CardMetric("agreement of KMeans with a Gaussian mixture (adjusted Rand index)",
-                       selection["kmeans_vs_gmm_ari"]),  # fmt: skip
+            CardMetric(
+                "silhouette at the chosen k",
+                selection["silhouette"][selection["k_values"].index(selection["chosen_k"])],
+                "",
+                "",
+                None,
+            ),
+            CardMetric(
+                "stability across seeds (mean adjusted Rand index)",
+                stability["mean_ari"],
+                f"min {stability['min_ari']:.3f}",
+            ),
+            CardMetric(
+                "stability on 80% subsamples (mean adjusted Rand index)",
+                stability["subsample_mean_ari"],
+                f"min {stability['subsample_min_ari']:.3f}",
+            ),
+            CardMetric(
+                "agreement of KMeans with a Gaussian mixture (adjusted Rand index)",
+                selection["kmeans_vs_gmm_ari"],
+            ),
         ),
-        improvements=("A larger, representative survey; validated scales instead of 0-10 "
-                      "self-ratings.",),  # fmt: skip
+        improvements=(
+            "A larger, representative survey; validated scales instead of 0-10 self-ratings.",
+        ),
         command="moodtune survey personas",
     )
 
@@ -178,14 +219,29 @@ def genre_card(result: dict[str, Any]) -> ModelCard:
     cards = []
     for name in ("hybrid", "collaborative", "content"):
         if name in metrics:
-            cards.append(CardMetric(f"{name}: hit-rate@{k}", metrics[name][hit]["mean"],
-                                    _spread(metrics[name][hit]), "popularity",
-                                    metrics["popularity"][hit]["mean"]))  # fmt: skip
-            cards.append(CardMetric(f"{name}: NDCG@{k}", metrics[name][ndcg]["mean"],
-                                    _spread(metrics[name][ndcg]), "popularity",
-                                    metrics["popularity"][ndcg]["mean"]))  # fmt: skip
-    cards.append(CardMetric(f"random: hit-rate@{k}", metrics["random"][hit]["mean"],
-                            _spread(metrics["random"][hit])))  # fmt: skip
+            cards.append(
+                CardMetric(
+                    f"{name}: hit-rate@{k}",
+                    metrics[name][hit]["mean"],
+                    _spread(metrics[name][hit]),
+                    "popularity",
+                    metrics["popularity"][hit]["mean"],
+                )
+            )
+            cards.append(
+                CardMetric(
+                    f"{name}: NDCG@{k}",
+                    metrics[name][ndcg]["mean"],
+                    _spread(metrics[name][ndcg]),
+                    "popularity",
+                    metrics["popularity"][ndcg]["mean"],
+                )
+            )
+    cards.append(
+        CardMetric(
+            f"random: hit-rate@{k}", metrics["random"][hit]["mean"], _spread(metrics["random"][hit])
+        )
+    )
     return ModelCard(
         key="genres",
         name="Genre recommenders (hybrid, collaborative, content)",
@@ -208,11 +264,13 @@ def mood_card(agreement: dict[str, Any] | None, *, catalog: str, tracks: int) ->
     common = {
         "key": "mood",
         "name": "Track mood model (audio features → valence, arousal)",
-        "intended_use": ("Place tracks on the valence-arousal plane so journeys can move "
-                         "through it gently.",),  # fmt: skip
+        "intended_use": (
+            "Place tracks on the valence-arousal plane so journeys can move through it gently.",
+        ),
         "misuse": ("Not a judgement of how a track will make any one person feel.",),
-        "improvements": ("Ratings of more varied music than chart pop; per-listener "
-                         "calibration from feedback.",),  # fmt: skip
+        "improvements": (
+            "Ratings of more varied music than chart pop; per-listener calibration from feedback.",
+        ),
         "command": "moodtune models",
     }
     if not agreement:
@@ -230,12 +288,23 @@ def mood_card(agreement: dict[str, Any] | None, *, catalog: str, tracks: int) ->
     for axis in ("valence", "arousal"):
         m = agreement.get(axis) or {}
         if "pearson_r" in m:
-            metrics.append(CardMetric(f"{axis}: Pearson r with human ratings (held out)",
-                                      m["pearson_r"], str(m.get("spread", ""))))  # fmt: skip
+            metrics.append(
+                CardMetric(
+                    f"{axis}: Pearson r with human ratings (held out)",
+                    m["pearson_r"],
+                    str(m.get("spread", "")),
+                )
+            )
         if "mae" in m:
-            metrics.append(CardMetric(f"{axis}: mean absolute error", m["mae"],
-                                      str(m.get("spread", "")), "predicting the mean rating",
-                                      m.get("baseline_mae")))  # fmt: skip
+            metrics.append(
+                CardMetric(
+                    f"{axis}: mean absolute error",
+                    m["mae"],
+                    str(m.get("spread", "")),
+                    "predicting the mean rating",
+                    m.get("baseline_mae"),
+                )
+            )
     return ModelCard(
         status="fitted",
         summary=str(agreement.get("reading") or "Fitted to human ratings."),
@@ -254,11 +323,16 @@ def learning_card(summary: dict[str, Any]) -> ModelCard:
         for metric in ("acceptance", "gain"):
             entry = comparison[arm][metric]
             metrics.append(
-                CardMetric(f"{arm.replace('_', ' ')}: {metric} minus no learning "
-                           f"(sessions {comparison['from_session']}+)", entry["difference"],
-                           f"95% CI ±{entry['ci95']:.3f}; better in {entry['sessions_better']} "
-                           f"of {entry['sessions']} sessions", "no learning", 0.0)
-            )  # fmt: skip
+                CardMetric(
+                    f"{arm.replace('_', ' ')}: {metric} minus no learning "
+                    f"(sessions {comparison['from_session']}+)",
+                    entry["difference"],
+                    f"95% CI ±{entry['ci95']:.3f}; better in {entry['sessions_better']} "
+                    f"of {entry['sessions']} sessions",
+                    "no learning",
+                    0.0,
+                )
+            )
     return ModelCard(
         key="learning",
         name="Per-listener learner (feedback → next journey)",

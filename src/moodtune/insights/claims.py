@@ -67,7 +67,9 @@ class AssociationClaim:
 _SOURCE = "001-ai-music-therapy.md"
 
 
-def _genre_claims(genres: tuple[str, ...], outcomes: tuple[str, ...], direction: int, text: str):
+def _genre_claims(
+    genres: tuple[str, ...], outcomes: tuple[str, ...], direction: int, text: str
+) -> tuple[AssociationClaim, ...]:
     return tuple(
         AssociationClaim(
             key=f"{g.lower().replace(' ', '_')}-{o}",
@@ -234,8 +236,14 @@ def _share_rows(values: pd.Series) -> list[dict[str, Any]]:
     for name, count in answered.value_counts().items():
         low, high = wilson_interval(int(count), n)
         rows.append(
-            {"value": str(name), "n": int(count), "of": n, "share": count / n, "low": low,
-             "high": high}  # fmt: skip
+            {
+                "value": str(name),
+                "n": int(count),
+                "of": n,
+                "share": count / n,
+                "low": low,
+                "high": high,
+            }
         )
     return rows
 
@@ -246,8 +254,11 @@ def _rock_pop(frame: pd.DataFrame) -> DescriptiveCheck:
     named = [r for r in rows if r["value"] in ("Rock", "Pop")]
     others = [r for r in rows if r["value"] not in ("Rock", "Pop")]
     weakest = min(r["low"] for r in named)
-    best_other = max(others, key=lambda r: r["share"], default={"value": "none", "share": 0.0,
-                     "high": 0.0, "low": 0.0})  # fmt: skip
+    best_other = max(
+        others,
+        key=lambda r: r["share"],
+        default={"value": "none", "share": 0.0, "high": 0.0, "low": 0.0},
+    )
     verdict: Verdict
     if top == {"Rock", "Pop"} and weakest > best_other["high"]:
         verdict = "holds"

@@ -46,12 +46,21 @@ VERDICT_STYLE = {
     "does not hold": ("#D55E00", "x"),
     "cannot decide": ("#999999", "diamond-open"),
 }
-SCORE_LABELS = {"anxiety": "Anxiety", "depression": "Depression", "insomnia": "Insomnia",
-                "ocd": "OCD"}  # fmt: skip
+SCORE_LABELS = {
+    "anxiety": "Anxiety",
+    "depression": "Depression",
+    "insomnia": "Insomnia",
+    "ocd": "OCD",
+}
 HOUR_BINS: tuple[tuple[float, float, str], ...] = (
-    (0, 1, "under 1"), (1, 2, "1-2"), (2, 4, "2-4"), (4, 6, "4-6"), (6, 8, "6-8"),
-    (8, 12, "8-12"), (12, 25, "12+"),
-)  # fmt: skip
+    (0, 1, "under 1"),
+    (1, 2, "1-2"),
+    (2, 4, "2-4"),
+    (4, 6, "4-6"),
+    (6, 8, "6-8"),
+    (8, 12, "8-12"),
+    (12, 25, "12+"),
+)
 
 
 @dataclass(frozen=True)
@@ -142,9 +151,14 @@ def _bars(
         layout = _layout(title, x=x, y=y)
     layout["showlegend"] = False
     return _figure(
-        key, title, [trace], layout, reading, (x, "respondents", "share"),
+        key,
+        title,
+        [trace],
+        layout,
+        reading,
+        (x, "respondents", "share"),
         [(lab, int(c), f"{c / total:.1%}") for lab, c in zip(labels, counts, strict=True)],
-    )  # fmt: skip
+    )
 
 
 # --------------------------------------------------------------------------------- survey
@@ -156,47 +170,65 @@ def age_figure(frame: pd.DataFrame) -> Figure:
     keep = [i for i, c in enumerate(counts) if c > 0 or 15 <= edges[i] <= 60]
     share_young = float((age < 30).mean())
     return _bars(
-        "survey-age", "Who answered: age", [labels[i] for i in keep],
-        [int(counts[i]) for i in keep], x="age (years, 5-year bands)", y="respondents",
+        "survey-age",
+        "Who answered: age",
+        [labels[i] for i in keep],
+        [int(counts[i]) for i in keep],
+        x="age (years, 5-year bands)",
+        y="respondents",
         reading=f"Most respondents are young: {share_young:.0%} of {len(age)} are under 30 "
         f"(median {age.median():.0f} years), so findings speak mostly for young adults.",
-    )  # fmt: skip
+    )
 
 
 def hours_figure(frame: pd.DataFrame) -> Figure:
     hours = frame["hours_per_day"].dropna()
     counts = [int(((hours >= lo) & (hours < hi)).sum()) for lo, hi, _ in HOUR_BINS]
     return _bars(
-        "survey-hours", "Who answered: hours of music per day", [b[2] for b in HOUR_BINS],
-        counts, x="hours of music per day", y="respondents",
+        "survey-hours",
+        "Who answered: hours of music per day",
+        [b[2] for b in HOUR_BINS],
+        counts,
+        x="hours of music per day",
+        y="respondents",
         reading=f"The median respondent listens {hours.median():g} hours a day; "
         f"{counts[-1]} of {len(hours)} say 12 hours or more.",
-    )  # fmt: skip
+    )
 
 
 def streaming_figure(frame: pd.DataFrame) -> Figure:
     counts = frame["streaming_service"].fillna("(not answered)").value_counts()
     top = counts.index[0]
     return _bars(
-        "survey-streaming", "Who answered: main streaming service", [str(i) for i in counts.index],
-        [int(c) for c in counts], x="streaming service", y="respondents", horizontal=True,
+        "survey-streaming",
+        "Who answered: main streaming service",
+        [str(i) for i in counts.index],
+        [int(c) for c in counts],
+        x="streaming service",
+        y="respondents",
+        horizontal=True,
         reading=f"{top} is the main service of {counts.iloc[0] / counts.sum():.0%} of "
         f"{counts.sum()} respondents.",
-    )  # fmt: skip
+    )
 
 
 def while_working_figure(frame: pd.DataFrame) -> Figure:
     values = frame["while_working"]
     labels = ["yes", "no", "not answered"]
-    counts = [int((values == True).sum()), int((values == False).sum()),  # noqa: E712
-              int(values.isna().sum())]  # fmt: skip
+    given = values.dropna().astype(bool)
+    counts = [int(given.sum()), int((~given).sum()), int(values.isna().sum())]
     answered = counts[0] + counts[1]
     return _bars(
-        "survey-working", "Who answered: music while working or studying", labels, counts,
-        x="listens while working", y="respondents", colour=OKABE_ITO[2],
+        "survey-working",
+        "Who answered: music while working or studying",
+        labels,
+        counts,
+        x="listens while working",
+        y="respondents",
+        colour=OKABE_ITO[2],
         reading=f"{counts[0] / max(answered, 1):.0%} of the {answered} who answered listen "
         "while they work or study.",
-    )  # fmt: skip
+    )
 
 
 def genre_scores_figure(frame: pd.DataFrame) -> Figure:
@@ -216,8 +248,15 @@ def genre_scores_figure(frame: pd.DataFrame) -> Figure:
             highs.append(diff.ci_high - diff.difference)
             texts.append(f"n = {diff.n_a} vs {diff.n_b}")
             rows.append(
-                (genre, SCORE_LABELS[score], _r(diff.difference), _r(diff.ci_low),
-                 _r(diff.ci_high), diff.n_a, diff.n_b)  # fmt: skip
+                (
+                    genre,
+                    SCORE_LABELS[score],
+                    _r(diff.difference),
+                    _r(diff.ci_low),
+                    _r(diff.ci_high),
+                    diff.n_a,
+                    diff.n_b,
+                )
             )
         data.append(
             {
@@ -226,15 +265,23 @@ def genre_scores_figure(frame: pd.DataFrame) -> Figure:
                 "name": SCORE_LABELS[score],
                 "x": xs,
                 "y": list(GENRES),
-                "error_x": {"type": "data", "symmetric": False, "array": highs,
-                            "arrayminus": lows, "thickness": 1.5},  # fmt: skip
-                "marker": {"color": OKABE_ITO[s_index],
-                           "symbol": ("circle", "square", "diamond", "triangle-up")[s_index],
-                           "size": 8},  # fmt: skip
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": highs,
+                    "arrayminus": lows,
+                    "thickness": 1.5,
+                },
+                "marker": {
+                    "color": OKABE_ITO[s_index],
+                    "symbol": ("circle", "square", "diamond", "triangle-up")[s_index],
+                    "size": 8,
+                },
                 "offsetgroup": score,
                 "orientation": "h",
                 "text": texts,
-                "hovertemplate": "%{y} · " + SCORE_LABELS[score]
+                "hovertemplate": "%{y} · "
+                + SCORE_LABELS[score]
                 + ": %{x:+.2f} points (%{text})<extra></extra>",
             }
         )
@@ -245,21 +292,33 @@ def genre_scores_figure(frame: pd.DataFrame) -> Figure:
         x="difference in mean score, points on the 0-10 scale (95% CI)",
         y="genre (listens sometimes or very often vs never or rarely)",
         height=640,
-        shapes=[{"type": "line", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
-                 "line": {"color": "#999999", "width": 1}}],  # fmt: skip
+        shapes=[
+            {
+                "type": "line",
+                "x0": 0,
+                "x1": 0,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#999999", "width": 1},
+            }
+        ],
     )
     layout["yaxis"]["autorange"] = "reversed"
     layout["scattermode"] = "group"
     layout["scattergap"] = 0.3
     return _figure(
-        "survey-genres", title, data, layout,
+        "survey-genres",
+        title,
+        data,
+        layout,
         f"The largest gap is {biggest[0]} and {biggest[1]}: frequent listeners score "
         f"{biggest[2]:+.2f} points (95% CI {biggest[3]:+.2f} to {biggest[4]:+.2f}). Most "
         "intervals cross zero; these are associations in a self-selected survey, not effects "
         "of the music, and intervals here are not corrected for the 64 comparisons.",
         ("genre", "score", "difference (points)", "CI low", "CI high", "n frequent", "n rest"),
         rows,
-    )  # fmt: skip
+    )
 
 
 def hours_scores_figure(frame: pd.DataFrame) -> Figure:
@@ -281,8 +340,10 @@ def hours_scores_figure(frame: pd.DataFrame) -> Figure:
                 "x": labels,
                 "y": means,
                 "error_y": {"type": "data", "array": errors, "thickness": 1.2},
-                "line": {"color": OKABE_ITO[s_index],
-                         "dash": ("solid", "dash", "dot", "dashdot")[s_index]},  # fmt: skip
+                "line": {
+                    "color": OKABE_ITO[s_index],
+                    "dash": ("solid", "dash", "dot", "dashdot")[s_index],
+                },
                 "marker": {"symbol": ("circle", "square", "diamond", "triangle-up")[s_index]},
             }
         )
@@ -290,14 +351,21 @@ def hours_scores_figure(frame: pd.DataFrame) -> Figure:
     strongest = max(SCORES, key=lambda s: abs(float(rho[s])))
     title = "Hours of music per day and the four scores"
     return _figure(
-        "survey-hours-scores", title, data,
-        _layout(title, x="hours of music per day", y="mean score, 0-10 (95% CI)",
-                yaxis={"range": [0, 10]}),
+        "survey-hours-scores",
+        title,
+        data,
+        _layout(
+            title,
+            x="hours of music per day",
+            y="mean score, 0-10 (95% CI)",
+            yaxis={"range": [0, 10]},
+        ),
         f"Scores rise only slightly with listening time (strongest Spearman rho: "
         f"{SCORE_LABELS[strongest]} {float(rho[strongest]):+.2f}); the 12+ group is small, "
         "so its interval is wide.",
-        ("hours", "score", "mean", "CI low", "CI high", "n"), rows,
-    )  # fmt: skip
+        ("hours", "score", "mean", "CI low", "CI high", "n"),
+        rows,
+    )
 
 
 def bpm_figure(frame: pd.DataFrame) -> Figure:
@@ -307,13 +375,17 @@ def bpm_figure(frame: pd.DataFrame) -> Figure:
     labels = [f"{e}-{e + 9}" for e in edges[:-1]]
     missing = int(frame["bpm"].isna().sum())
     return _bars(
-        "survey-bpm", "Favourite tempo", labels, [int(c) for c in counts],
-        x="favourite tempo (beats per minute, 10-BPM bands)", y="respondents",
+        "survey-bpm",
+        "Favourite tempo",
+        labels,
+        [int(c) for c in counts],
+        x="favourite tempo (beats per minute, 10-BPM bands)",
+        y="respondents",
         colour=OKABE_ITO[4],
         reading=f"The median favourite tempo is {bpm.median():.0f} BPM (middle half "
         f"{bpm.quantile(0.25):.0f}-{bpm.quantile(0.75):.0f}); {missing} answers were blank or "
         "implausible and are left out.",
-    )  # fmt: skip
+    )
 
 
 def effects_figure(frame: pd.DataFrame) -> Figure:
@@ -328,28 +400,42 @@ def effects_figure(frame: pd.DataFrame) -> Figure:
         "x": list(EFFECTS),
         "y": [round(100 * s, 1) for s in shares],
         "marker": {"color": colours},
-        "error_y": {"type": "data", "symmetric": False,
-                    "array": [round(100 * (hi - s), 1) for (_, hi), s in zip(intervals, shares,
-                                                                              strict=True)],
-                    "arrayminus": [round(100 * (s - lo), 1) for (lo, _), s in
-                                   zip(intervals, shares, strict=True)]},  # fmt: skip
+        "error_y": {
+            "type": "data",
+            "symmetric": False,
+            "array": [
+                round(100 * (hi - s), 1) for (_, hi), s in zip(intervals, shares, strict=True)
+            ],
+            "arrayminus": [
+                round(100 * (s - lo), 1) for (lo, _), s in zip(intervals, shares, strict=True)
+            ],
+        },
         "text": [f"{c} of {n}" for c in counts],
         "textposition": "outside",
         "hovertemplate": "%{x}: %{y:.1f}% (%{text})<extra></extra>",
     }
     title = "What respondents say music does for their mental health"
-    layout = _layout(title, x="answer to 'Music effects'", y="share of respondents, % (95% CI)",
-                     yaxis={"range": [0, 100]})  # fmt: skip
+    layout = _layout(
+        title,
+        x="answer to 'Music effects'",
+        y="share of respondents, % (95% CI)",
+        yaxis={"range": [0, 100]},
+    )
     layout["showlegend"] = False
     return _figure(
-        "survey-effects", title, [trace], layout,
+        "survey-effects",
+        title,
+        [trace],
+        layout,
         f"{shares[0]:.0%} of the {n} who answered say music improves how they feel and "
         f"{shares[2]:.0%} that it makes things worse; people who joined a survey about music "
         "are likely to think well of it.",
         ("answer", "respondents", "share", "CI low", "CI high"),
-        [(e, c, f"{s:.1%}", f"{lo:.1%}", f"{hi:.1%}")
-         for e, c, s, (lo, hi) in zip(EFFECTS, counts, shares, intervals, strict=True)],
-    )  # fmt: skip
+        [
+            (e, c, f"{s:.1%}", f"{lo:.1%}", f"{hi:.1%}")
+            for e, c, s, (lo, hi) in zip(EFFECTS, counts, shares, intervals, strict=True)
+        ],
+    )
 
 
 # --------------------------------------------------------------------------------- claims
@@ -357,8 +443,10 @@ def claims_figure(report: ClaimsReport) -> Figure:
     """Forest plot: Hedges' g with its 95% CI per claim; marker shape and colour by verdict."""
     data = []
     rows = []
-    labels = [f"{c.claim.exposure.replace('hours_12_plus', '12+ hours')} → "
-              f"{c.claim.outcome}" for c in report.checks]  # fmt: skip
+    labels = [
+        f"{c.claim.exposure.replace('hours_12_plus', '12+ hours')} → {c.claim.outcome}"
+        for c in report.checks
+    ]
     for verdict, (colour, symbol) in VERDICT_STYLE.items():
         chosen = [i for i, c in enumerate(report.checks) if c.verdict == verdict]
         if not chosen:
@@ -371,45 +459,95 @@ def claims_figure(report: ClaimsReport) -> Figure:
                 "name": verdict,
                 "x": [_r(c.result.g) for c in checks],
                 "y": [labels[i] for i in chosen],
-                "error_x": {"type": "data", "symmetric": False,
-                            "array": [_r(c.result.g_high - c.result.g) for c in checks],
-                            "arrayminus": [_r(c.result.g - c.result.g_low) for c in checks]},
-                "marker": {"color": colour, "symbol": symbol, "size": 11,
-                           "line": {"width": 2, "color": colour}},  # fmt: skip
-                "text": [f"claimed {'higher' if c.claim.direction > 0 else 'lower'}; "
-                         f"adjusted p = {c.adjusted_p:.3g}" for c in checks],  # fmt: skip
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [_r(c.result.g_high - c.result.g) for c in checks],
+                    "arrayminus": [_r(c.result.g - c.result.g_low) for c in checks],
+                },
+                "marker": {
+                    "color": colour,
+                    "symbol": symbol,
+                    "size": 11,
+                    "line": {"width": 2, "color": colour},
+                },
+                "text": [
+                    f"claimed {'higher' if c.claim.direction > 0 else 'lower'}; "
+                    f"adjusted p = {c.adjusted_p:.3g}"
+                    for c in checks
+                ],
                 "hovertemplate": "%{y}: g = %{x:+.2f} (%{text})<extra>" + verdict + "</extra>",
             }
         )
     for label, c in zip(labels, report.checks, strict=True):
         rows.append(
-            (label, "higher" if c.claim.direction > 0 else "lower", c.result.n_a, c.result.n_b,
-             _r(c.result.difference), f"{c.result.ci_low:+.2f} to {c.result.ci_high:+.2f}",
-             _r(c.result.g), f"{c.result.p_value:.3g}", f"{c.adjusted_p:.3g}", c.verdict)
-        )  # fmt: skip
+            (
+                label,
+                "higher" if c.claim.direction > 0 else "lower",
+                c.result.n_a,
+                c.result.n_b,
+                _r(c.result.difference),
+                f"{c.result.ci_low:+.2f} to {c.result.ci_high:+.2f}",
+                _r(c.result.g),
+                f"{c.result.p_value:.3g}",
+                f"{c.adjusted_p:.3g}",
+                c.verdict,
+            )
+        )
     band = report.smallest_effect
     title = "The prior art's claims, checked"
     layout = _layout(
-        title, x="standardised difference, Hedges' g (95% CI); positive = exposed group higher",
-        y="claim (exposure → score)", height=460,
+        title,
+        x="standardised difference, Hedges' g (95% CI); positive = exposed group higher",
+        y="claim (exposure → score)",
+        height=460,
         shapes=[
-            {"type": "rect", "x0": -band, "x1": band, "yref": "paper", "y0": 0, "y1": 1,
-             "fillcolor": "rgba(153,153,153,0.15)", "line": {"width": 0}, "layer": "below"},
-            {"type": "line", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
-             "line": {"color": "#999999", "width": 1}},
+            {
+                "type": "rect",
+                "x0": -band,
+                "x1": band,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": "rgba(153,153,153,0.15)",
+                "line": {"width": 0},
+                "layer": "below",
+            },
+            {
+                "type": "line",
+                "x0": 0,
+                "x1": 0,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#999999", "width": 1},
+            },
         ],
-    )  # fmt: skip
+    )
     layout["yaxis"]["autorange"] = "reversed"
     counts = report.counts()
     return _figure(
-        "claims-forest", title, data, layout,
+        "claims-forest",
+        title,
+        data,
+        layout,
         f"Of {len(report.checks) + len(report.descriptive)} claims, {counts['holds']} hold, "
         f"{counts['does not hold']} do not and the data cannot decide {counts['cannot decide']}"
         f" (grey band: |g| < {band:g}, too small to matter).",
-        ("claim", "claimed", "n exposed", "n rest", "difference (points)", "95% CI",
-         "Hedges' g", "p", f"p ({report.correction})", "verdict"),
+        (
+            "claim",
+            "claimed",
+            "n exposed",
+            "n rest",
+            "difference (points)",
+            "95% CI",
+            "Hedges' g",
+            "p",
+            f"p ({report.correction})",
+            "verdict",
+        ),
         rows,
-    )  # fmt: skip
+    )
 
 
 # ------------------------------------------------------------------------------- personas
@@ -426,8 +564,12 @@ def persona_map_figure(embedding: np.ndarray, labels: np.ndarray, names: Sequenc
                 "name": f"{name} ({int(members.sum())})",
                 "x": [round(float(v), 3) for v in points[:, 0]],
                 "y": [round(float(v), 3) for v in points[:, 1]],
-                "marker": {"color": OKABE_ITO[index % 8], "symbol": symbols[index % 8],
-                           "size": 6, "opacity": 0.7},  # fmt: skip
+                "marker": {
+                    "color": OKABE_ITO[index % 8],
+                    "symbol": symbols[index % 8],
+                    "size": 6,
+                    "opacity": 0.7,
+                },
                 "hoverinfo": "name",
             }
         )
@@ -435,13 +577,20 @@ def persona_map_figure(embedding: np.ndarray, labels: np.ndarray, names: Sequenc
         rows.append((name, int(members.sum()), _r(centre[0]), _r(centre[1])))
     title = "Listener personas on a map of the answers"
     return _figure(
-        "personas-map", title, data,
-        _layout(title, x="first principal component (standardised answers)",
-                y="second principal component", height=440),
+        "personas-map",
+        title,
+        data,
+        _layout(
+            title,
+            x="first principal component (standardised answers)",
+            y="second principal component",
+            height=440,
+        ),
         f"{len(names)} personas; each dot is a respondent placed by the first two principal "
         "components of their standardised answers, so distance means similar answers.",
-        ("persona", "respondents", "centre (PC1)", "centre (PC2)"), rows,
-    )  # fmt: skip
+        ("persona", "respondents", "centre (PC1)", "centre (PC2)"),
+        rows,
+    )
 
 
 def persona_profile_figure(report: dict[str, Any]) -> Figure:
@@ -452,13 +601,26 @@ def persona_profile_figure(report: dict[str, Any]) -> Figure:
     for index, p in enumerate(personas):
         values = [_r(p["means"].get(v)) for v in variables]
         data.append(
-            {"type": "bar", "name": f"{p['name']} (n = {p['size']})",
-             "x": [names[v] for v in variables], "y": values,
-             "marker": {"color": OKABE_ITO[index % 8],
-                        "pattern": {"shape": ("", "/", "x", ".", "+", "-")[index % 6]}}}
-        )  # fmt: skip
-        rows.append((p["name"], p["size"], f"{p['share']:.0%}", *values,
-                     ", ".join(g["genre"] for g in p["top_genres"])))  # fmt: skip
+            {
+                "type": "bar",
+                "name": f"{p['name']} (n = {p['size']})",
+                "x": [names[v] for v in variables],
+                "y": values,
+                "marker": {
+                    "color": OKABE_ITO[index % 8],
+                    "pattern": {"shape": ("", "/", "x", ".", "+", "-")[index % 6]},
+                },
+            }
+        )
+        rows.append(
+            (
+                p["name"],
+                p["size"],
+                f"{p['share']:.0%}",
+                *values,
+                ", ".join(g["genre"] for g in p["top_genres"]),
+            )
+        )
     stability = report.get("stability") or {}
     title = "Persona profiles: listening time and the four scores"
     layout = _layout(title, x="variable", y="persona mean (hours, or score 0-10)")
@@ -469,9 +631,14 @@ def persona_profile_figure(report: dict[str, Any]) -> Figure:
         f"{stability.get('subsample_mean_ari', float('nan')):.2f}, 1 = identical)."
     )
     return _figure(
-        "personas-profile", title, data, layout, reading,
-        ("persona", "respondents", "share", *[names[v] for v in variables], "top genres"), rows,
-    )  # fmt: skip
+        "personas-profile",
+        title,
+        data,
+        layout,
+        reading,
+        ("persona", "respondents", "share", *[names[v] for v in variables], "top genres"),
+        rows,
+    )
 
 
 # -------------------------------------------------------------------------------- catalog
@@ -484,28 +651,39 @@ def mood_density_figure(tracks: pd.DataFrame, *, bins: int = 40) -> Figure:
     counts, _, _ = np.histogram2d(a[ok], v[ok], bins=[edges, edges])
     centres = [round(float(c), 3) for c in (edges[:-1] + edges[1:]) / 2]
     trace = {
-        "type": "heatmap", "x": centres, "y": centres,
+        "type": "heatmap",
+        "x": centres,
+        "y": centres,
         "z": [[int(c) if c else None for c in row] for row in counts],
-        "colorscale": "Cividis", "colorbar": {"title": {"text": "tracks"}},
+        "colorscale": "Cividis",
+        "colorbar": {"title": {"text": "tracks"}},
         "hovertemplate": "valence %{x:.2f}, arousal %{y:.2f}: %{z} tracks<extra></extra>",
-    }  # fmt: skip
+    }
     rows = []
     for name in QUADRANT_COLOURS:
         n = int((tracks.loc[usable, "quadrant"] == name).sum())
         rows.append((name, n, f"{n / max(int(ok.sum()), 1):.1%}"))
     title = "The catalog's mood map"
-    layout = _layout(title, x="valence: unpleasant (-1) to pleasant (+1)",
-                     y="arousal: calm (-1) to energetic (+1)", height=460,
-                     xaxis={"range": [-1, 1], "constrain": "domain"},
-                     yaxis={"range": [-1, 1], "scaleanchor": "x", "constrain": "domain"})
+    layout = _layout(
+        title,
+        x="valence: unpleasant (-1) to pleasant (+1)",
+        y="arousal: calm (-1) to energetic (+1)",
+        height=460,
+        xaxis={"range": [-1, 1], "constrain": "domain"},
+        yaxis={"range": [-1, 1], "scaleanchor": "x", "constrain": "domain"},
+    )
     top = max(rows, key=lambda r: r[1])
     return _figure(
-        "catalog-map", title, [trace], layout,
+        "catalog-map",
+        title,
+        [trace],
+        layout,
         f"Most of the {int(ok.sum()):,} usable tracks sit in the {top[0]} quadrant "
         f"({top[2]}); calm and sad music is scarce in this chart-pop catalog, so journeys "
         "toward calm have fewer tracks to choose from.",
-        ("quadrant", "tracks", "share"), rows,
-    )  # fmt: skip
+        ("quadrant", "tracks", "share"),
+        rows,
+    )
 
 
 def _first_genre(tracks: pd.DataFrame) -> pd.Series:
@@ -530,29 +708,47 @@ def composition_figure(tracks: pd.DataFrame, *, column: str) -> Figure:
     for index, category in enumerate(categories):
         colour = QUADRANT_COLOURS.get(category, OKABE_ITO[index % 8])
         data.append(
-            {"type": "bar", "orientation": "h", "name": str(category),
-             "y": order, "x": [round(100 * float(table.loc[g, category]), 1) for g in order],
-             "marker": {"color": colour,
-                        "pattern": {"shape": ("", "/", "x", ".", "+", "-", "|", "\\")[index % 8]}},
-             "hovertemplate": "%{y}: %{x:.1f}% " + str(category) + "<extra></extra>"}
-        )  # fmt: skip
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": str(category),
+                "y": order,
+                "x": [round(100 * float(table.loc[g, category]), 1) for g in order],
+                "marker": {
+                    "color": colour,
+                    "pattern": {"shape": ("", "/", "x", ".", "+", "-", "|", "\\")[index % 8]},
+                },
+                "hovertemplate": "%{y}: %{x:.1f}% " + str(category) + "<extra></extra>",
+            }
+        )
     what = "quadrant" if column == "quadrant" else "mood cluster"
     title = f"Mood {what} composition per genre"
-    layout = _layout(title, x=f"share of the genre's tracks, % by {what}", y="genre (first listed)",
-                     height=max(320, 40 * len(order) + 160), xaxis={"range": [0, 100]})
+    layout = _layout(
+        title,
+        x=f"share of the genre's tracks, % by {what}",
+        y="genre (first listed)",
+        height=max(320, 40 * len(order) + 160),
+        xaxis={"range": [0, 100]},
+    )
     layout["barmode"] = "stack"
     layout["yaxis"]["autorange"] = "reversed"
-    rows = [(g, int(sizes[g]), *[f"{100 * float(table.loc[g, c]):.1f}%" for c in categories])
-            for g in order]  # fmt: skip
+    rows = [
+        (g, int(sizes[g]), *[f"{100 * float(table.loc[g, c]):.1f}%" for c in categories])
+        for g in order
+    ]
     leader = {c: max(order, key=lambda g: float(table.loc[g, c])) for c in categories}
     first = categories[0]
     return _figure(
-        f"catalog-{column}", title, data, layout,
+        f"catalog-{column}",
+        title,
+        data,
+        layout,
         f"Genres differ in mood: {leader[first]} has the largest share of {first} tracks "
         f"({100 * float(table.loc[leader[first], first]):.0f}%); the mood labels come from the "
         "audio-feature model, not from listeners.",
-        ("genre", "tracks", *[str(c) for c in categories]), rows,
-    )  # fmt: skip
+        ("genre", "tracks", *[str(c) for c in categories]),
+        rows,
+    )
 
 
 def mood_agreement_figure(agreement: dict[str, Any]) -> Figure:
@@ -562,25 +758,50 @@ def mood_agreement_figure(agreement: dict[str, Any]) -> Figure:
     for index, axis in enumerate(("valence", "arousal")):
         points = pairs.get(axis) or []
         data.append(
-            {"type": "scatter", "mode": "markers", "name": axis,
-             "x": [round(float(p[0]), 3) for p in points],
-             "y": [round(float(p[1]), 3) for p in points],
-             "marker": {"color": OKABE_ITO[index], "symbol": ("circle", "square")[index],
-                        "size": 5, "opacity": 0.6}}
-        )  # fmt: skip
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": axis,
+                "x": [round(float(p[0]), 3) for p in points],
+                "y": [round(float(p[1]), 3) for p in points],
+                "marker": {
+                    "color": OKABE_ITO[index],
+                    "symbol": ("circle", "square")[index],
+                    "size": 5,
+                    "opacity": 0.6,
+                },
+            }
+        )
     rows = []
     for axis in ("valence", "arousal"):
         m = agreement.get(axis) or {}
-        rows.append((axis, m.get("n"), _r(m.get("pearson_r", float("nan"))),
-                     _r(m.get("mae", float("nan"))), _r(m.get("baseline_mae", float("nan")))))  # fmt: skip
+        rows.append(
+            (
+                axis,
+                m.get("n"),
+                _r(m.get("pearson_r", float("nan"))),
+                _r(m.get("mae", float("nan"))),
+                _r(m.get("baseline_mae", float("nan"))),
+            )
+        )
     title = "Mood model against human ratings (held-out tracks)"
-    layout = _layout(title, x="human rating, -1 to +1", y="model, -1 to +1", height=420,
-                     xaxis={"range": [-1, 1]}, yaxis={"range": [-1, 1]})
+    layout = _layout(
+        title,
+        x="human rating, -1 to +1",
+        y="model, -1 to +1",
+        height=420,
+        xaxis={"range": [-1, 1]},
+        yaxis={"range": [-1, 1]},
+    )
     return _figure(
-        "catalog-mood-agreement", title, data, layout,
+        "catalog-mood-agreement",
+        title,
+        data,
+        layout,
         str(agreement.get("reading") or "How closely the fitted model follows human ratings."),
-        ("axis", "tracks", "Pearson r", "mean abs. error", "baseline mean abs. error"), rows,
-    )  # fmt: skip
+        ("axis", "tracks", "Pearson r", "mean abs. error", "baseline mean abs. error"),
+        rows,
+    )
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -593,42 +814,65 @@ def effect_evaluation_figure(evaluation: dict[str, Any]) -> Figure:
         entries.append((f"{name} (baseline)", "trivial baseline", metrics["macro_f1"]))
     demo = evaluation.get("leaky_demo") or {}
     if demo:
-        entries.append(("random forest, leak-free split", "model, leak-free",
-                        demo["leak_free"]["macro_f1"]))
-        entries.append(("random forest, LEAKY protocol", "leaky (what not to do)",
-                        demo["leaky"]["macro_f1"]))  # fmt: skip
-    colours = {"model, leak-free": OKABE_ITO[0], "trivial baseline": "#999999",
-               "leaky (what not to do)": OKABE_ITO[3]}  # fmt: skip
+        entries.append(
+            ("random forest, leak-free split", "model, leak-free", demo["leak_free"]["macro_f1"])
+        )
+        entries.append(
+            ("random forest, LEAKY protocol", "leaky (what not to do)", demo["leaky"]["macro_f1"])
+        )
+    colours = {
+        "model, leak-free": OKABE_ITO[0],
+        "trivial baseline": "#999999",
+        "leaky (what not to do)": OKABE_ITO[3],
+    }
     patterns = {"model, leak-free": "", "trivial baseline": ".", "leaky (what not to do)": "x"}
     data = []
     for kind, colour in colours.items():
         chosen = [e for e in entries if e[1] == kind]
         data.append(
-            {"type": "bar", "orientation": "h", "name": kind, "y": [e[0] for e in chosen],
-             "x": [_r(e[2]["mean"], 3) for e in chosen],
-             "error_x": {"type": "data", "symmetric": False,
-                         "array": [_r(e[2]["max"] - e[2]["mean"], 3) for e in chosen],
-                         "arrayminus": [_r(e[2]["mean"] - e[2]["min"], 3) for e in chosen]},
-             "marker": {"color": colour, "pattern": {"shape": patterns[kind]}},
-             "hovertemplate": "%{y}: %{x:.3f}<extra></extra>"}
-        )  # fmt: skip
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": kind,
+                "y": [e[0] for e in chosen],
+                "x": [_r(e[2]["mean"], 3) for e in chosen],
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [_r(e[2]["max"] - e[2]["mean"], 3) for e in chosen],
+                    "arrayminus": [_r(e[2]["mean"] - e[2]["min"], 3) for e in chosen],
+                },
+                "marker": {"color": colour, "pattern": {"shape": patterns[kind]}},
+                "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",
+            }
+        )
     title = "Will music help? Effect prediction, honest and leaky"
-    layout = _layout(title, x="macro-F1 (mean; bars: min-max over repeats), 0-1",
-                     y="model or baseline", height=420, xaxis={"range": [0, 1]})
+    layout = _layout(
+        title,
+        x="macro-F1 (mean; bars: min-max over repeats), 0-1",
+        y="model or baseline",
+        height=420,
+        xaxis={"range": [0, 1]},
+    )
     layout["yaxis"]["autorange"] = "reversed"
     selected = evaluation["selected"]
     best = evaluation["models"][selected]["macro_f1"]["mean"]
     stratified = evaluation["baselines"]["stratified"]["macro_f1"]["mean"]
     leaky = demo["leaky"]["macro_f1"]["mean"] if demo else float("nan")
     return _figure(
-        "evaluation-effect", title, data, layout,
+        "evaluation-effect",
+        title,
+        data,
+        layout,
         f"Measured without leakage the chosen model ({selected.replace('_', ' ')}) reaches "
         f"macro-F1 {best:.2f}, next to {stratified:.2f} for a stratified random guess; the leaky "
         f"protocol the prior art used reports {leaky:.2f} on the same data.",
         ("model", "kind", "macro-F1 mean", "min", "max"),
-        [(e[0], e[1], _r(e[2]["mean"], 3), _r(e[2]["min"], 3), _r(e[2]["max"], 3))
-         for e in entries],
-    )  # fmt: skip
+        [
+            (e[0], e[1], _r(e[2]["mean"], 3), _r(e[2]["min"], 3), _r(e[2]["max"], 3))
+            for e in entries
+        ],
+    )
 
 
 def genre_evaluation_figure(result: dict[str, Any]) -> Figure:
@@ -638,34 +882,58 @@ def genre_evaluation_figure(result: dict[str, Any]) -> Figure:
     data = []
     for index, metric in enumerate((f"hit_rate_at_{k}", f"ndcg_at_{k}")):
         data.append(
-            {"type": "bar", "name": metric.replace("_at_", "@").replace("_", " "), "x": names,
-             "y": [_r(metrics[n][metric]["mean"], 3) for n in names],
-             "error_y": {"type": "data", "symmetric": False,
-                         "array": [_r(metrics[n][metric]["max"] - metrics[n][metric]["mean"], 3)
-                                   for n in names],
-                         "arrayminus": [_r(metrics[n][metric]["mean"] - metrics[n][metric]["min"],
-                                           3) for n in names]},
-             "marker": {"color": OKABE_ITO[index], "pattern": {"shape": ("", "/")[index]}}}
-        )  # fmt: skip
+            {
+                "type": "bar",
+                "name": metric.replace("_at_", "@").replace("_", " "),
+                "x": names,
+                "y": [_r(metrics[n][metric]["mean"], 3) for n in names],
+                "error_y": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [
+                        _r(metrics[n][metric]["max"] - metrics[n][metric]["mean"], 3) for n in names
+                    ],
+                    "arrayminus": [
+                        _r(metrics[n][metric]["mean"] - metrics[n][metric]["min"], 3) for n in names
+                    ],
+                },
+                "marker": {"color": OKABE_ITO[index], "pattern": {"shape": ("", "/")[index]}},
+            }
+        )
     title = "Genre recommenders against baselines"
-    layout = _layout(title, x="recommender (popularity and random are baselines)",
-                     y=f"score on hidden genres, 0-1 (bars: min-max over splits)",
-                     yaxis={"range": [0, 1]})
+    layout = _layout(
+        title,
+        x="recommender (popularity and random are baselines)",
+        y="score on hidden genres, 0-1 (bars: min-max over splits)",
+        yaxis={"range": [0, 1]},
+    )
     layout["barmode"] = "group"
     hit = f"hit_rate_at_{k}"
-    best = max((n for n in names if n not in ("popularity", "random")),
-               key=lambda n: metrics[n][hit]["mean"])  # fmt: skip
+    best = max(
+        (n for n in names if n not in ("popularity", "random")),
+        key=lambda n: metrics[n][hit]["mean"],
+    )
     return _figure(
-        "evaluation-genres", title, data, layout,
+        "evaluation-genres",
+        title,
+        data,
+        layout,
         f"The best recommender ({best}) finds a hidden favourite genre in its top {k} for "
         f"{metrics[best][hit]['mean']:.0%} of held-out respondents, against "
         f"{metrics['popularity'][hit]['mean']:.0%} for simply recommending the most popular "
         "genres.",
         ("recommender", f"hit@{k} mean", "min", "max", f"NDCG@{k} mean"),
-        [(n, _r(metrics[n][hit]["mean"], 3), _r(metrics[n][hit]["min"], 3),
-          _r(metrics[n][hit]["max"], 3), _r(metrics[n][f"ndcg_at_{k}"]["mean"], 3))
-         for n in names],
-    )  # fmt: skip
+        [
+            (
+                n,
+                _r(metrics[n][hit]["mean"], 3),
+                _r(metrics[n][hit]["min"], 3),
+                _r(metrics[n][hit]["max"], 3),
+                _r(metrics[n][f"ndcg_at_{k}"]["mean"], 3),
+            )
+            for n in names
+        ],
+    )
 
 
 def journey_evaluation_figure(result: dict[str, Any]) -> Figure:
@@ -675,43 +943,72 @@ def journey_evaluation_figure(result: dict[str, Any]) -> Figure:
         ("largest tempo jump between tracks (BPM)", "max_tempo_jump", "x2", "y2"),
     )
     data = []
-    for m_index, (label, key, xa, ya) in enumerate(measures):
+    for label, key, xa, ya in measures:
         data.append(
-            {"type": "bar", "x": ["moodtune journey", "naive (random from target quadrant)"],
-             "y": [_r(result[f"{g}_{key}"], 3) for g in groups], "xaxis": xa, "yaxis": ya,
-             "name": label, "marker": {"color": [OKABE_ITO[2], "#999999"],
-                                       "pattern": {"shape": ["", "x"]}},
-             "showlegend": False, "hovertemplate": "%{x}: %{y}<extra>" + label + "</extra>"}
-        )  # fmt: skip
+            {
+                "type": "bar",
+                "x": ["moodtune journey", "naive (random from target quadrant)"],
+                "y": [_r(result[f"{g}_{key}"], 3) for g in groups],
+                "xaxis": xa,
+                "yaxis": ya,
+                "name": label,
+                "marker": {"color": [OKABE_ITO[2], "#999999"], "pattern": {"shape": ["", "x"]}},
+                "showlegend": False,
+                "hovertemplate": "%{x}: %{y}<extra>" + label + "</extra>",
+            }
+        )
     title = "Mood journeys against the naive way"
     layout = _layout(title, x="", y=measures[0][0], height=400)
     layout.update(
-        xaxis={"domain": [0, 0.45], "automargin": True,
-               "title": {"text": "way of choosing the tracks"}},
-        xaxis2={"domain": [0.55, 1], "anchor": "y2", "automargin": True,
-                "title": {"text": "way of choosing the tracks"}},
+        xaxis={
+            "domain": [0, 0.45],
+            "automargin": True,
+            "title": {"text": "way of choosing the tracks"},
+        },
+        xaxis2={
+            "domain": [0.55, 1],
+            "anchor": "y2",
+            "automargin": True,
+            "title": {"text": "way of choosing the tracks"},
+        },
         yaxis={"title": {"text": "distance to path (mood units)"}, "automargin": True},
-        yaxis2={"title": {"text": "largest tempo jump (BPM)"}, "anchor": "x2",
-                "automargin": True},
-    )  # fmt: skip
+        yaxis2={"title": {"text": "largest tempo jump (BPM)"}, "anchor": "x2", "automargin": True},
+    )
     return _figure(
-        "evaluation-journeys", title, data, layout,
+        "evaluation-journeys",
+        title,
+        data,
+        layout,
         f"Over {result['pairs']} random start and target moods, journeys stay "
         f"{result['distance_ratio']:.0f}× closer to the planned path than random tracks from the "
         f"target's quadrant and keep tempo jumps within {result['bounds']['tempo_bpm']:g} BPM "
         f"({result['journey_bound_violations']} violations vs {result['naive_bound_violations']}"
         ").",
         ("measure", "journey", "naive"),
-        [("mean distance to planned path", _r(result["journey_mean_distance"], 3),
-          _r(result["naive_mean_distance"], 3)),
-         ("largest tempo jump (BPM)", _r(result["journey_max_tempo_jump"], 1),
-          _r(result["naive_max_tempo_jump"], 1)),
-         ("largest energy jump", _r(result["journey_max_energy_jump"], 3),
-          _r(result["naive_max_energy_jump"], 3)),
-         ("journeys breaking the jump bounds", result["journey_bound_violations"],
-          result["naive_bound_violations"]),
-         ("infeasible journeys", result["infeasible"], "-")],
-    )  # fmt: skip
+        [
+            (
+                "mean distance to planned path",
+                _r(result["journey_mean_distance"], 3),
+                _r(result["naive_mean_distance"], 3),
+            ),
+            (
+                "largest tempo jump (BPM)",
+                _r(result["journey_max_tempo_jump"], 1),
+                _r(result["naive_max_tempo_jump"], 1),
+            ),
+            (
+                "largest energy jump",
+                _r(result["journey_max_energy_jump"], 3),
+                _r(result["naive_max_energy_jump"], 3),
+            ),
+            (
+                "journeys breaking the jump bounds",
+                result["journey_bound_violations"],
+                result["naive_bound_violations"],
+            ),
+            ("infeasible journeys", result["infeasible"], "-"),
+        ],
+    )
 
 
 def learning_figure(summary: dict[str, Any]) -> Figure:
@@ -721,25 +1018,38 @@ def learning_figure(summary: dict[str, Any]) -> Figure:
     for index, arm in enumerate(arms):
         part = per_session[per_session["arm"] == arm].sort_values("session")
         data.append(
-            {"type": "scatter", "mode": "lines+markers", "name": arm.replace("_", " "),
-             "x": part["session"].tolist(), "y": [_r(v, 3) for v in part["acceptance"]],
-             "error_y": {"type": "data", "array": [_r(v, 3) for v in part["acceptance_ci"]]},
-             "line": {"color": OKABE_ITO[index], "dash": ("solid", "dash", "dot")[index % 3]}}
-        )  # fmt: skip
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": arm.replace("_", " "),
+                "x": part["session"].tolist(),
+                "y": [_r(v, 3) for v in part["acceptance"]],
+                "error_y": {"type": "data", "array": [_r(v, 3) for v in part["acceptance_ci"]]},
+                "line": {"color": OKABE_ITO[index], "dash": ("solid", "dash", "dot")[index % 3]},
+            }
+        )
         for _, r in part.iterrows():
             rows.append((arm, int(r["session"]), _r(r["acceptance"], 3), _r(r["gain"], 3)))
     config = summary["config"]
     comparison = summary.get("comparison", {}).get("learning", {}).get("acceptance", {})
     title = "Learning from feedback against no learning (simulated listeners)"
-    layout = _layout(title, x="session number", y="share of offered tracks accepted, 0-1 (95% CI)",
-                     yaxis={"range": [0, 1]})
+    layout = _layout(
+        title,
+        x="session number",
+        y="share of offered tracks accepted, 0-1 (95% CI)",
+        yaxis={"range": [0, 1]},
+    )
     return _figure(
-        "evaluation-learning", title, data, layout,
+        "evaluation-learning",
+        title,
+        data,
+        layout,
         f"With {config['n_listeners']} simulated listeners over {config['n_sessions']} sessions "
         f"({len(config['seeds'])} seed), learning accepts "
         f"{comparison.get('difference', float('nan')):+.2f} more of its offers from session "
         f"{summary.get('comparison', {}).get('from_session', '?')} on (±"
         f"{comparison.get('ci95', float('nan')):.2f}); simulated taste, not real people.",
-        ("arm", "session", "acceptance", "mood gain"), rows,
+        ("arm", "session", "acceptance", "mood gain"),
+        rows,
         notes=(str(summary.get("source", "")),),
-    )  # fmt: skip
+    )

@@ -96,8 +96,13 @@ class InsightsReport:
                 "claims": self.claims.to_dict(),
                 "cards": [c.to_dict() for c in self.cards],
                 "figures": [
-                    {"key": f.key, "title": f.title, "reading": f.reading,
-                     "columns": f.columns, "rows": f.rows}  # fmt: skip
+                    {
+                        "key": f.key,
+                        "title": f.title,
+                        "reading": f.reading,
+                        "columns": f.columns,
+                        "rows": f.rows,
+                    }
                     for f in self.figures
                 ],
                 "options": asdict(self.options),
@@ -108,13 +113,21 @@ class InsightsReport:
 
 
 def _cached_json(
-    settings: Settings, name: str, key: dict[str, Any], compute: Callable[[], dict[str, Any]]
+    settings: Settings,
+    name: str,
+    key: dict[str, Any],
+    compute: Callable[[], dict[str, Any]],
+    *,
+    use_cache: bool = True,
 ) -> dict[str, Any]:
-    """``compute()`` once per ``key``, kept as JSON in ``model_dir/insights`` (atomic write)."""
+    """``compute()`` once per ``key``, kept as JSON in ``model_dir/insights`` (atomic write).
+
+    ``use_cache=False`` recomputes (and refreshes the stored copy).
+    """
     key = json.loads(json.dumps(to_jsonable(key), sort_keys=True))  # tuples become lists
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(settings.model_dir) / "insights" / f"{name}-{digest}.json"
-    if path.is_file():
+    if use_cache and path.is_file():
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
             if stored.get("key") == key:
@@ -150,7 +163,9 @@ def mood_model_agreement(settings: Settings) -> dict[str, Any] | None:
     return None
 
 
-def _learning_summary(services: Services, options: ReportOptions) -> dict[str, Any]:
+def _learning_summary(
+    services: Services, options: ReportOptions, *, use_cache: bool = True
+) -> dict[str, Any]:
     from moodtune.bench.learning import run_learning_benchmark
     from moodtune.evaluation.simulation import SimulationConfig, prepare_catalog
 
@@ -160,8 +175,11 @@ def _learning_summary(services: Services, options: ReportOptions) -> dict[str, A
         seeds=tuple(range(options.learning_seeds)),
     )
     index = services.catalog.index
-    key = {"config": asdict(config), "catalog": str(getattr(index, "fingerprint_", "")),
-           "name": services.catalog_name}  # fmt: skip
+    key = {
+        "config": asdict(config),
+        "catalog": str(getattr(index, "fingerprint_", "")),
+        "name": services.catalog_name,
+    }
 
     def compute() -> dict[str, Any]:
         bench = run_learning_benchmark(
@@ -171,7 +189,7 @@ def _learning_summary(services: Services, options: ReportOptions) -> dict[str, A
         out.pop("ranking", None)
         return out
 
-    summary = _cached_json(services.settings, "learning", key, compute)
+    summary = _cached_json(services.settings, "learning", key, compute, use_cache=use_cache)
     summary["source"] = (
         f"Small simulation computed once for the report and cached ({config.n_listeners} "
         f"listeners x {config.n_sessions} sessions x {len(config.seeds)} seed); "
@@ -186,8 +204,13 @@ def build_report(
     settings: Settings | None = None,
     options: ReportOptions | None = None,
     on_step: StepCallback | None = None,
+    use_cache: bool = True,
 ) -> InsightsReport:
-    """Compute every figure, claim check and model card of the insights report."""
+    """Compute every figure, claim check and model card of the insights report.
+
+    ``use_cache=False`` recomputes the report's own cached evaluations (genres, journeys,
+    learning); the models' caches (personas, effect model) are the application's and are kept.
+    """
     from moodtune.app.services import Services
     from moodtune.evaluation.genres import evaluate_genre_recommenders
     from moodtune.recommend.journey import evaluate_journeys
@@ -216,10 +239,15 @@ def build_report(
         f"({survey.source}). They chose to take part, so they are not a sample of everyone: "
         "every reading below is an association among these respondents, not a cause.",
         figures=(
-            fig.age_figure(frame), fig.hours_figure(frame), fig.streaming_figure(frame),
-            fig.while_working_figure(frame), fig.genre_scores_figure(frame),
-            fig.hours_scores_figure(frame), fig.bpm_figure(frame), fig.effects_figure(frame),
-        ),  # fmt: skip
+            fig.age_figure(frame),
+            fig.hours_figure(frame),
+            fig.streaming_figure(frame),
+            fig.while_working_figure(frame),
+            fig.genre_scores_figure(frame),
+            fig.hours_scores_figure(frame),
+            fig.bpm_figure(frame),
+            fig.effects_figure(frame),
+        ),
     )
     claims_section = Section(
         key="claims",
@@ -282,24 +310,32 @@ def build_report(
     step("genre evaluation")
     checksum = survey_checksum(survey)
     genres = _cached_json(
-        settings, "genres", {"survey": checksum, "repeats": options.genre_repeats,
-                             "seed": options.seed},  # fmt: skip
+        settings,
+        "genres",
+        {"survey": checksum, "repeats": options.genre_repeats, "seed": options.seed},
         lambda: evaluate_genre_recommenders(
             survey, n_repeats=options.genre_repeats, random_state=options.seed
         ),
+        use_cache=use_cache,
     )
     step("journey evaluation")
     index = services.catalog.index
     journeys = _cached_json(
-        settings, "journeys", {"catalog": str(getattr(index, "fingerprint_", "")),
-                               "name": services.catalog_name, "pairs": options.journey_pairs,
-                               "seed": options.seed},  # fmt: skip
+        settings,
+        "journeys",
+        {
+            "catalog": str(getattr(index, "fingerprint_", "")),
+            "name": services.catalog_name,
+            "pairs": options.journey_pairs,
+            "seed": options.seed,
+        },
         lambda: evaluate_journeys(
             index, pairs=options.journey_pairs, random_state=options.seed
         ).to_dict(),
+        use_cache=use_cache,
     )
     step("learning simulation")
-    learning = _learning_summary(services, options)
+    learning = _learning_summary(services, options, use_cache=use_cache)
     step("figures")
     evaluation_section = Section(
         key="evaluation",
@@ -327,8 +363,13 @@ def build_report(
     }
     return InsightsReport(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        sections=(survey_section, claims_section, persona_section, catalog_section,
-                  evaluation_section),  # fmt: skip
+        sections=(
+            survey_section,
+            claims_section,
+            persona_section,
+            catalog_section,
+            evaluation_section,
+        ),
         claims=claims,
         cards=cards,
         options=options,

@@ -60,9 +60,11 @@ def report_for(
             progress = ReportProgress()
             _BUILDS[services] = progress
             threading.Thread(
-                target=_run, args=(services, progress, options), name="moodtune-insights",
+                target=_run,
+                args=(services, progress, options),
+                name="moodtune-insights",
                 daemon=True,
-            ).start()  # fmt: skip
+            ).start()
     if wait > 0:
         progress.done.wait(wait)
     return progress

@@ -187,7 +187,9 @@ def adjust_p_values(p_values: Sequence[float] | np.ndarray, *, method: str = "ho
         return holm(p_values)
     if method == "bh":
         return benjamini_hochberg(p_values)
-    raise InputError("unknown correction", field="correction", value=method, allowed=CORRECTIONS)
+    raise InputError(
+        "unknown correction", field="correction", value=method, allowed=", ".join(CORRECTIONS)
+    )
 
 
 def decide(
