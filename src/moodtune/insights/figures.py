@@ -82,7 +82,7 @@ def _layout(title: str, *, x: str, y: str, height: int = 380, **extra: Any) -> d
         "title": {"text": title, "x": 0.0, "xanchor": "left"},
         "xaxis": {"title": {"text": x}, "automargin": True},
         "yaxis": {"title": {"text": y}, "automargin": True},
-        "margin": {"l": 64, "r": 16, "t": 48, "b": 56},
+        "margin": {"l": 64, "r": 16, "t": 64, "b": 56},
         "height": height,
         "legend": {"orientation": "h", "y": -0.2},
     }
@@ -678,7 +678,8 @@ def mood_density_figure(tracks: pd.DataFrame, *, bins: int = 40) -> Figure:
         title,
         [trace],
         layout,
-        f"Most of the {int(ok.sum()):,} usable tracks sit in the {top[0]} quadrant "
+        f"The largest share of the {int(ok.sum()):,} usable tracks sits in the {top[0]} "
+        f"quadrant "
         f"({top[2]}); calm and sad music is scarce in this chart-pop catalog, so journeys "
         "toward calm have fewer tracks to choose from.",
         ("quadrant", "tracks", "share"),
@@ -1036,7 +1037,7 @@ def learning_figure(summary: dict[str, Any]) -> Figure:
     layout = _layout(
         title,
         x="session number",
-        y="share of offered tracks accepted, 0-1 (95% CI)",
+        y="offers accepted, share (95% CI)",
         yaxis={"range": [0, 1]},
     )
     return _figure(
