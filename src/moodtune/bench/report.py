@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from moodtune.config import Settings
+from moodtune.insights.report import InsightsReport, ReportOptions
 
 __all__ = ["TARGET_SECONDS", "ReportBenchmark", "run_report_benchmark"]
 
@@ -54,12 +55,19 @@ class ReportBenchmark:
 
 
 def run_report_benchmark(
-    *, repeats: int = 3, baseline: bool = True, settings: Settings | None = None
+    *,
+    repeats: int = 3,
+    baseline: bool = True,
+    settings: Settings | None = None,
+    options: ReportOptions | None = None,
 ) -> ReportBenchmark:
     """Build the report ``repeats`` times from warm caches (after one warm-up build)."""
     from moodtune.app.services import Services
     from moodtune.insights.html import render_standalone
-    from moodtune.insights.report import build_report
+    from moodtune.insights.report import build_report as _build
+
+    def build_report(services: Services, *, use_cache: bool = True) -> InsightsReport:
+        return _build(services, options=options, use_cache=use_cache)
 
     started = time.perf_counter()
     warm_report = build_report(Services(settings))
