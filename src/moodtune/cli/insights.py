@@ -72,7 +72,7 @@ def models(
         print_json([card.to_dict() for card in built.cards])
         return
     for card in built.cards:
-        table = Table(title=f"{card.name} — {card.status}", title_justify="left", expand=False)
+        table = Table(expand=False)
         table.add_column("metric")
         table.add_column("value", justify="right")
         table.add_column("spread")
@@ -86,6 +86,7 @@ def models(
             )
             value = "–" if m.value is None else f"{m.value:.3f}"
             table.add_row(m.name, value, m.spread, base)
+        console.print(f"[bold]{card.name}[/] ({card.status})", highlight=False)
         console.print(card.summary, highlight=False)
         if rows:
             console.print(table)
