@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -57,6 +58,35 @@ def learning(
         seeds=seeds,
         out=out,
         quick=quick,
+        as_json=as_json,
+    )
+
+
+# --- web (the API/web area; the bench itself is moodtune.bench.web) ---
+
+
+@app.command("web")
+def web(
+    clients: int = typer.Option(50, "--clients", min=1, max=1000, help="Simulated clients."),
+    duration: float = typer.Option(60.0, "--duration", min=1, help="Seconds of load."),
+    saturation: float = typer.Option(20.0, "--saturation", min=1, help="Seconds of saturation."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Saturation concurrency."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Whose model cache to serve from (default: yours)."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write the full report as JSON here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+) -> None:
+    """The real server under load over HTTP: latency per endpoint, journeys/s, memory."""
+    from moodtune.bench.web_report import run_web_command
+
+    run_web_command(
+        clients=clients,
+        duration=duration,
+        saturation=saturation,
+        concurrency=concurrency,
+        data_dir=data_dir,
+        out=out,
         as_json=as_json,
     )
 

@@ -121,12 +121,18 @@ def journey_figure(journey: SessionView | PreparedJourney, *, current: int | Non
         )
     marks = []
     if start is not None:
-        marks.append(("start: " + start.near, start.valence, start.arousal, "circle-open"))
+        marks.append(
+            ("start: " + start.near, start.valence, start.arousal, "circle-open", "bottom center")
+        )
     if target is not None:
-        marks.append(("target: " + target.near, target.valence, target.arousal, "star"))
+        marks.append(
+            ("target: " + target.near, target.valence, target.arousal, "star", "top center")
+        )
     after = journey.after if isinstance(journey, SessionView) else None
-    if after is not None:
-        marks.append(("after: " + after.near, after.valence, after.arousal, "diamond"))
+    if after is not None:  # below, so it never sits on the target's label
+        marks.append(
+            ("after: " + after.near, after.valence, after.arousal, "diamond", "bottom center")
+        )
     if marks:
         data.append(
             {
@@ -136,7 +142,7 @@ def journey_figure(journey: SessionView | PreparedJourney, *, current: int | Non
                 "x": [m[1] for m in marks],
                 "y": [m[2] for m in marks],
                 "text": [m[0] for m in marks],
-                "textposition": "bottom center",
+                "textposition": [m[4] for m in marks],
                 "marker": {
                     "symbol": [m[3] for m in marks],
                     "size": 16,
