@@ -9,6 +9,7 @@ Colours come from the Okabe-Ito colour-blind-safe set; no figure relies on colou
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,14 +78,28 @@ class Figure:
     notes: tuple[str, ...] = field(default=())
 
 
+def _wrap(text: str, width: int = 40) -> str:
+    """Break a long axis title into lines, so it fits a phone-width plot."""
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
 def _layout(title: str, *, x: str, y: str, height: int = 380, **extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "title": {"text": title, "x": 0.0, "xanchor": "left"},
-        "xaxis": {"title": {"text": x}, "automargin": True},
-        "yaxis": {"title": {"text": y}, "automargin": True},
-        "margin": {"l": 64, "r": 16, "t": 64, "b": 56},
-        "height": height,
-        "legend": {"orientation": "h", "y": -0.2},
+        "xaxis": {"title": {"text": _wrap(x)}, "automargin": True},
+        "yaxis": {"title": {"text": _wrap(y)}, "automargin": True},
+        # the legend sits at the bottom of the whole figure, below the axis title, so neither
+        # covers the other when a phone narrows the plot
+        "margin": {"l": 64, "r": 16, "t": 64, "b": 120},
+        "height": height + 64,
+        "legend": {
+            "orientation": "h",
+            "yref": "container",
+            "y": 0.0,
+            "yanchor": "bottom",
+            "x": 0.0,
+            "xanchor": "left",
+        },
     }
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(layout.get(key), dict):
@@ -305,6 +320,9 @@ def genre_scores_figure(frame: pd.DataFrame) -> Figure:
         ],
     )
     layout["yaxis"]["autorange"] = "reversed"
+    layout["xaxis"]["title"]["text"] = _wrap(
+        layout["xaxis"]["title"]["text"].replace("<br>", " "), 26
+    )
     layout["scattermode"] = "group"
     layout["scattergap"] = 0.3
     return _figure(
@@ -525,6 +543,10 @@ def claims_figure(report: ClaimsReport) -> Figure:
         ],
     )
     layout["yaxis"]["autorange"] = "reversed"
+    # long category labels leave a narrow plot on a phone: a narrower axis title
+    layout["xaxis"]["title"]["text"] = _wrap(
+        "Hedges' g, 95% CI (positive: the exposed group scores higher)", 26
+    )
     counts = report.counts()
     return _figure(
         "claims-forest",
