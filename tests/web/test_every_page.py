@@ -77,6 +77,12 @@ def _song_path(page: Page) -> None:
     path.show_the_path()
 
 
+def _insights(page: Page) -> None:
+    """A first visit computes the report (the page says so and refreshes itself) until it is in."""
+    page.goto("/insights")
+    expect(page.locator("div.plot[data-figure-key]").first).to_be_attached(timeout=240_000)
+
+
 # name → how a person gets there (a path, or steps taken on the page)
 Visit = str | Callable[[Page], None]
 PAGES: dict[str, Callable[[History], Visit]] = {
@@ -91,6 +97,7 @@ PAGES: dict[str, Callable[[History], Visit]] = {
     "track": lambda h: f"/explore/track/{h.track_id}",
     "path": lambda h: _song_path,
     "me": lambda h: "/me",
+    "insights": lambda h: _insights,
     "delete-confirm": lambda h: "/me/delete",
     "help": lambda h: "/help",
     "error-404": lambda h: "/explore/track/no-such-track",

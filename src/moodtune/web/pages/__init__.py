@@ -563,3 +563,16 @@ async def me_delete(
     removed = moodtune_app.delete_everything(services, listener)
     ident.clear()
     return page(request, "deleted.html", removed=removed)
+
+
+@router.get("/insights")
+def insights_page(request: Request, services: ServicesDep) -> Response:
+    from moodtune.insights.html import render_body
+    from moodtune.insights.service import report_for
+
+    progress = report_for(services, wait=8.0)
+    body = render_body(progress.report) if progress.report is not None else None
+    return page(
+        request, "insights.html", body=body, progress=progress, plots=body is not None,
+        section="explore",
+    )  # fmt: skip
