@@ -31,6 +31,7 @@ __all__ = [
     "check_in",
     "delete_everything",
     "export_everything",
+    "get_listener_view",
     "history_view",
     "listener_view",
     "me_view",
@@ -57,6 +58,13 @@ def listener_view(record: ListenerRecord) -> ListenerView:
         created_at=record.created_at,
         support=profile_support(listener_profile(record), country=record.country),
     )
+
+
+def get_listener_view(services: Services, listener_id: str) -> ListenerView:
+    """The listener as stored, with the risk screen of their survey (no model is asked)."""
+    from moodtune.sessions import get_listener
+
+    return listener_view(get_listener(services.engine, listener_id))
 
 
 def profile_support(profile: Profile | None, *, country: str | None = None) -> SupportView:

@@ -209,12 +209,12 @@ def survey_page(request: Request, services: ServicesDep, ident: IdentityDep) -> 
     listener = ident.get()
     values: dict[str, Any] = {}
     if listener is not None:
-        me = moodtune_app.me_view(services, listener)
-        values = dict(me.listener.profile or {})
+        stored = moodtune_app.get_listener_view(services, listener)
+        values = dict(stored.profile or {})
         for genre, level in (values.pop("genre_frequencies", None) or {}).items():
             values[f"freq_{genre}"] = level
-        values["consent_notes"] = me.listener.consent_notes
-        values["consent_learning"] = me.listener.consent_learning
+        values["consent_notes"] = stored.consent_notes
+        values["consent_learning"] = stored.consent_learning
     return page(
         request, "survey.html", new=listener is None, errors={}, section="me",
         **_survey_context(services, values),
@@ -273,7 +273,7 @@ def checkin_page(request: Request, listener: ListenerId, services: ServicesDep) 
             values[key] = params[key]
     notice = "Welcome. Start whenever you are ready." if params.get("welcome") else None
     # when the survey answers signal risk, the crisis resources come before the music
-    support = moodtune_app.me_view(services, listener).support
+    support = moodtune_app.get_listener_view(services, listener).support
     return _checkin_page(request, values=values, errors={}, notice=notice, support=support)
 
 
