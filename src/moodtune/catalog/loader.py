@@ -58,6 +58,7 @@ __all__ = [
     "import_catalog",
     "list_catalogs",
     "load_catalog",
+    "load_default_tracks",
     "remove_catalog",
     "use_catalog",
 ]
@@ -231,6 +232,17 @@ def load_catalog(settings: Settings | None = None, *, name: str | None = None) -
     catalog = _load_or_build_derived(name, base_dir, derived_dir, settings)
     _LOADED[str(derived_dir)] = catalog
     return catalog
+
+
+def load_default_tracks(settings: Settings | None = None) -> pd.DataFrame:
+    """The default catalog's track table alone (no mood columns), built once and cached.
+
+    What fitting the mood model reads: it must not depend on the mood tables it produces.
+    """
+    settings = settings or get_settings()
+    base_dir = _default_base_dir(settings)
+    _load_or_build_default_base(base_dir, settings)
+    return _read_tracks(base_dir)
 
 
 def _load_or_build_derived(

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from moodtune.cli import bench, catalog, data, listener, playlist, serve, survey, tracks
+from moodtune.cli import bench, catalog, data, listener, mood, playlist, serve, survey, tracks
 from moodtune.cli._common import handle_errors
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(survey.app, name="survey")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(tracks.app, name="tracks")
+app.add_typer(mood.app, name="mood")
 app.add_typer(playlist.app, name="playlist")
 app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")
