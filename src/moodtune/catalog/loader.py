@@ -139,8 +139,11 @@ def _key(fingerprint: str) -> str:
 
 def _derived_name(settings: Settings) -> str:
     from moodtune.mood.annotate import MOOD_ANNOTATION_VERSION
+    from moodtune.mood.fitted import default_model_path
 
-    return f"derived-m{MOOD_ANNOTATION_VERSION}-s{settings.random_state}"
+    # The shipped model's own hash: re-fitting it rebuilds every catalog's mood tables.
+    model = file_sha256(default_model_path())[:8]
+    return f"derived-m{MOOD_ANNOTATION_VERSION}-{model}-s{settings.random_state}"
 
 
 def active_catalog_name(settings: Settings | None = None) -> str:

@@ -15,6 +15,13 @@ nested. Genres and release year are deliberately not inputs: the ratings come fr
 population (chart pop), and a correction keyed to its genres would not carry to others
 (``moodtune mood evaluate`` measures this).
 
+**Spread.** A ridge prediction is pulled toward the mean (by how much it cannot explain),
+so its positions would crowd the middle of the plane, and a journey toward "calm" would
+find few calm tracks. With ``match_spread`` (the default) each axis is stretched about its
+mean by ``stretch_ = sd(ratings) / sd(out-of-fold predictions)``, measured on the training
+rows: the linear rescaling that maximises concordance (CCC) with the ratings. It changes no
+ranking (ρ and r are the same), lowers R², and keeps the plane's regions populated.
+
 **Uncertainty.** Each track's standard error per axis is
 ``sd(x) = s · sqrt(1 + 1/n + z(x)ᵀ (ZᵀZ + alpha·I)⁻¹ z(x))``: ``s`` is the cross-validated
 residual spread (how far a typical rating falls from the prediction), and the leverage term
@@ -136,11 +143,14 @@ class ResidualMoodModel:
     ----------
     alphas : ridge penalties tried per axis (larger: closer to the prior).
     cv : folds of the inner cross-validation that chooses ``alpha`` and measures ``s``.
+    match_spread : stretch each axis about its mean so that the spread of the
+        out-of-fold predictions equals the ratings' (module docstring); ranks are unchanged.
     random_state : seed of the inner folds.
     """
 
     alphas: tuple[float, ...] = DEFAULT_ALPHAS
     cv: int = 5
+    match_spread: bool = True
     random_state: int = 0
 
     def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> ResidualMoodModel:
@@ -175,7 +185,7 @@ class ResidualMoodModel:
         z = (terms - self.mean_) / self.scale_
         residual = target - prior
         folds = _folds(len(z), self.cv, self.random_state)
-        coef, intercept, alpha, spread = [], [], [], []
+        coef, intercept, alpha, spread, stretch, centres = [], [], [], [], [], []
         for axis in range(2):
             errors = np.zeros((len(self.alphas), len(z)))
             for test in folds:
@@ -186,13 +196,24 @@ class ResidualMoodModel:
                     errors[i, test] = target[test, axis] - guess
             best = int(np.argmin((errors**2).mean(axis=1)))
             w, b = _ridge(z, residual[:, axis], self.alphas[best])
+            out_of_fold = target[:, axis] - errors[best]
+            factor = 1.0
+            if self.match_spread and out_of_fold.std() > 0:
+                factor = float(target[:, axis].std() / out_of_fold.std())
+            fitted = prior[:, axis] + b + z @ w
+            centre = float(fitted.mean())
+            stretched = centre + factor * (out_of_fold - centre)
             coef.append(w)
             intercept.append(b)
             alpha.append(self.alphas[best])
-            spread.append(float(np.sqrt((errors[best] ** 2).mean())))
+            stretch.append(factor)
+            centres.append(centre)
+            spread.append(float(np.sqrt(((target[:, axis] - stretched) ** 2).mean())))
         self.coef_ = np.asarray(coef)
         self.intercept_ = np.asarray(intercept)
         self.alpha_ = np.asarray(alpha)
+        self.stretch_ = np.asarray(stretch)
+        self.centre_ = np.asarray(centres)
         self.residual_sd_ = np.asarray(spread)
         self.n_train_ = int(len(z))
         zc = z - z.mean(axis=0)
@@ -207,7 +228,7 @@ class ResidualMoodModel:
     def _sd_from_z(self, z: np.ndarray) -> np.ndarray:
         zc = z - self.center_
         leverage = np.stack([np.einsum("ij,jk,ik->i", zc, p, zc) for p in self.precision_], 1)
-        return self.residual_sd_ * np.sqrt(1.0 + 1.0 / self.n_train_ + leverage)
+        return self.residual_sd_ * np.sqrt(1.0 + 1.0 / self.n_train_ + self.stretch_**2 * leverage)
 
     def _z(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "coef_")
@@ -217,7 +238,8 @@ class ResidualMoodModel:
         """(n, 2) array of (valence, arousal) in [-1, 1]; NaN rows where a feature is missing."""
         z = self._z(X)
         prior = TrackMoodModel().fit(X).predict(X)
-        return np.clip(prior + self.intercept_ + z @ self.coef_.T, -1.0, 1.0)
+        shrunk = prior + self.intercept_ + z @ self.coef_.T
+        return np.clip(self.centre_ + self.stretch_ * (shrunk - self.centre_), -1.0, 1.0)
 
     def predict_sd(self, X: pd.DataFrame) -> np.ndarray:
         """(n, 2) standard error of each axis's position (same units as the plane)."""
@@ -235,13 +257,20 @@ class ResidualMoodModel:
             "model": MODEL_KIND,
             "prior": _prior_description(),
             "terms": list(RESIDUAL_TERMS),
-            "params": {"alphas": list(self.alphas), "cv": self.cv, "random_state": self.random_state},
+            "params": {
+                "alphas": list(self.alphas),
+                "cv": self.cv,
+                "match_spread": self.match_spread,
+                "random_state": self.random_state,
+            },
             "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(),
             "center": self.center_.tolist(),
             "coef": self.coef_.tolist(),
             "intercept": self.intercept_.tolist(),
             "alpha": self.alpha_.tolist(),
+            "stretch": self.stretch_.tolist(),
+            "centre": self.centre_.tolist(),
             "residual_sd": self.residual_sd_.tolist(),
             "n_train": self.n_train_,
             "precision": self.precision_.tolist(),
@@ -276,6 +305,7 @@ class ResidualMoodModel:
         model = cls(
             alphas=tuple(float(a) for a in params["alphas"]),
             cv=int(params["cv"]),
+            match_spread=bool(params["match_spread"]),
             random_state=int(params["random_state"]),
         )
         model.mean_ = np.asarray(data["mean"], dtype=float)
@@ -284,6 +314,8 @@ class ResidualMoodModel:
         model.coef_ = np.asarray(data["coef"], dtype=float)
         model.intercept_ = np.asarray(data["intercept"], dtype=float)
         model.alpha_ = np.asarray(data["alpha"], dtype=float)
+        model.stretch_ = np.asarray(data["stretch"], dtype=float)
+        model.centre_ = np.asarray(data["centre"], dtype=float)
         model.residual_sd_ = np.asarray(data["residual_sd"], dtype=float)
         model.n_train_ = int(data["n_train"])
         model.precision_ = np.asarray(data["precision"], dtype=float)
