@@ -477,6 +477,17 @@ def _read_catalog(name: str, base_dir: Path, derived_dir: Path) -> Catalog:
     )
 
 
+def _default_tracks_for_linking(settings: Settings) -> pd.DataFrame | None:
+    """The default catalog's tracks, to link id-less imports to; None when unavailable."""
+    try:
+        return load_default_tracks(settings)
+    except DataIntegrityError as exc:
+        artefact_logger.warning(
+            "moodtune: tracks without ids were not linked to the default catalog: %s", exc
+        )
+        return None
+
+
 def _slug(text: str) -> str:
     slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
     return slug[:64] or "imported"
@@ -516,7 +527,13 @@ def import_catalog(
             value=name,
         )
     raw, first_row = read_track_file(path)
-    normalised = normalise_tracks(raw, file=str(path), mapping=mapping, first_row=first_row)
+    normalised = normalise_tracks(
+        raw,
+        file=str(path),
+        mapping=mapping,
+        first_row=first_row,
+        reference=lambda: _default_tracks_for_linking(settings),
+    )
     report = normalised.report
     if strict and report.problems:
         raise ValidationReport(report.problems, file=str(path))
