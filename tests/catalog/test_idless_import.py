@@ -18,13 +18,24 @@ from moodtune.catalog.importers import normalise_tracks, read_track_file
 
 # A chart export: artist, title, year and audio features, no id. Row 3 repeats row 2 in
 # other spelling; instrumentalness is in scientific notation; explicit is TRUE/FALSE.
-CHART_CSV = """\
-Artist,Title,Year,Duration,Explicit,Genre,danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo
-Bon Jovi,Livin' On A Prayer,1986,249293,FALSE,"rock, pop",0.532,0.887,0,-3.757,1,0.0335,0.0778,1.2E-05,0.294,0.795,122.5
-The Weeknd,Blinding Lights (feat. Nobody),2019,200040,TRUE,pop,0.514,0.73,1,-5.934,1,0.0598,0.00146,9.54e-05,0.0897,0.334,171.005
-the weeknd,Blinding Lights,2019,200400,true,synthwave,0.514,0.73,1,-5.934,1,0.0598,0.00146,9.54e-05,0.0897,0.334,171.005
-My Band,Song For A Spreadsheet,2024,180000,FALSE,indie,0.4,0.3,5,-12.0,0,0.04,0.8,2.5e-1,0.1,0.2,90
-"""
+FEATURE_HEADER = (
+    "danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,"
+    "liveness,valence,tempo"
+)
+CHART_CSV = "\n".join(
+    [
+        f"Artist,Title,Year,Duration,Explicit,Genre,{FEATURE_HEADER}",
+        'Bon Jovi,Livin\' On A Prayer,1986,249293,FALSE,"rock, pop",'
+        "0.532,0.887,0,-3.757,1,0.0335,0.0778,1.2E-05,0.294,0.795,122.5",
+        "The Weeknd,Blinding Lights (feat. Nobody),2019,200040,TRUE,pop,"
+        "0.514,0.73,1,-5.934,1,0.0598,0.00146,9.54e-05,0.0897,0.334,171.005",
+        "the weeknd,Blinding Lights,2019,200400,true,synthwave,"
+        "0.514,0.73,1,-5.934,1,0.0598,0.00146,9.54e-05,0.0897,0.334,171.005",
+        "My Band,Song For A Spreadsheet,2024,180000,FALSE,indie,"
+        "0.4,0.3,5,-12.0,0,0.04,0.8,2.5e-1,0.1,0.2,90",
+        "",
+    ]
+)
 
 REFERENCE = pd.DataFrame(
     {
@@ -114,8 +125,14 @@ def test_id_less_tracks_that_match_the_default_catalog_take_its_id(tmp_path: Pat
 def test_several_default_candidates_are_counted_not_guessed(tmp_path: Path) -> None:
     path = tmp_path / "daft.csv"
     header, row = CHART_CSV.splitlines()[0], CHART_CSV.splitlines()[4]
-    path.write_text(f"{header}\n" + row.replace("My Band,Song For A Spreadsheet", "Daft Punk,One More Time").replace("180000", "") + "\n")
+    path.write_text(
+        f"{header}\n"
+        + row.replace("My Band,Song For A Spreadsheet", "Daft Punk,One More Time").replace(
+            "180000", ""
+        )
+        + "\n"
+    )
     raw, first_row = read_track_file(path)
     result = normalise_tracks(raw, file=str(path), first_row=first_row, reference=lambda: REFERENCE)
     assert result.report.ambiguous_links == 1 and result.report.linked_to_default == 0
-    assert result.tracks.loc[0, "track_id"].startswith(LOCAL_ID_PREFIX)
+    assert str(result.tracks.loc[0, "track_id"]).startswith(LOCAL_ID_PREFIX)

@@ -54,13 +54,17 @@ def test_an_id_less_chart_export_imports_and_links_to_spotify_ids(
     known = raw[raw["track_name"] == "Bad Guy"].head(1)  # one listed track, one id
     assert len(known) == 1
     row = known.iloc[0]
-    features = "danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo"
+    features = (
+        "danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,"
+        "liveness,valence,tempo"
+    )
     values = ",".join(str(row[f]) for f in features.split(","))
+    artist, title, duration = row["track_artist"], row["track_name"], row["duration_ms"]
     path = tmp_path / "chart.csv"
     path.write_text(
         f"Artist,Title,Year,duration_ms,Genre,{features}\n"
-        f"{row['track_artist']},{row['track_name']},2019,{row['duration_ms']},\"pop, electro\",{values}\n"
-        f"{row['track_artist'].upper()},{row['track_name']} (feat. Nobody),2019,{row['duration_ms']},dance,{values}\n"
+        f'{artist},{title},2019,{duration},"pop, electro",{values}\n'
+        f"{artist.upper()},{title} (feat. Nobody),2019,{duration},dance,{values}\n"
         f"Nobody Here,Unknown Song,2001,200000,rock,{values}\n"
     )
     result = import_catalog(path, name="chart", settings=real_settings, replace=True)

@@ -60,7 +60,9 @@ def _planted(rng: np.random.Generator, n: int = 120) -> pd.DataFrame:
     )
     prior = TrackMoodModel().fit(frame).predict(frame)
     noise = rng.normal(0, 0.1, (n, 2))
-    frame["rated_valence"] = np.clip(prior[:, 0] + 0.5 * (frame["danceability"] - 0.5) + noise[:, 0], -1, 1)
+    frame["rated_valence"] = np.clip(
+        prior[:, 0] + 0.5 * (frame["danceability"] - 0.5) + noise[:, 0], -1, 1
+    )
     frame["rated_arousal"] = np.clip(prior[:, 1] + noise[:, 1], -1, 1)
     return frame
 
@@ -75,7 +77,9 @@ def test_the_fitted_model_beats_the_baselines_on_a_planted_correction(
     assert rows["mean rating"]["baseline"] and not rows[SHIPPED_CANDIDATE]["baseline"]
     assert np.isnan(rows["mean rating"]["valence_spearman"])  # a mean ranks nothing
     assert rows["mean rating"]["valence_r2"] < 0.05
-    assert rows[SHIPPED_CANDIDATE]["valence_spearman"] > rows[BASELINE_CANDIDATE]["valence_spearman"]
+    assert (
+        rows[SHIPPED_CANDIDATE]["valence_spearman"] > rows[BASELINE_CANDIDATE]["valence_spearman"]
+    )
     assert rows[SHIPPED_CANDIDATE]["valence_ccc"] > 0.6
     assert rows[SHIPPED_CANDIDATE]["valence_spearman_sd"] >= 0.0
 

@@ -309,7 +309,9 @@ def test_an_uncertain_track_loses_the_last_waypoint_to_a_confident_one_nearly_as
         ignore_index=True,
     )
     index = TrackIndex().fit(catalog)
-    journey = build_journey(index, plan_journey(MoodPoint(-0.5, -0.5), MoodPoint(0.5, 0.5), steps=6))
+    journey = build_journey(
+        index, plan_journey(MoodPoint(-0.5, -0.5), MoodPoint(0.5, 0.5), steps=6)
+    )
     last = journey.tracks.iloc[-1]
     assert last["track_id"] == "confident"
     assert "uncertain" not in last["reason"]

@@ -404,8 +404,18 @@ def test_k_is_bounded(rng: np.random.Generator) -> None:
 def test_a_reason_says_when_a_tracks_mood_is_uncertain() -> None:
     catalog = make_catalog(
         [
-            {"track_id": "sure", "mood_valence": 0.5, "mood_arousal": -0.5, "mood_uncertain": False},
-            {"track_id": "unsure", "mood_valence": 0.45, "mood_arousal": -0.5, "mood_uncertain": True},
+            {
+                "track_id": "sure",
+                "mood_valence": 0.5,
+                "mood_arousal": -0.5,
+                "mood_uncertain": False,
+            },
+            {
+                "track_id": "unsure",
+                "mood_valence": 0.45,
+                "mood_arousal": -0.5,
+                "mood_uncertain": True,
+            },
         ]
     )
     result = TrackIndex().fit(catalog).near_mood(MoodPoint(0.5, -0.5), k=2, max_per_artist=None)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from moodtune.catalog.identity import match_key, stable_track_id
 from moodtune.catalog.schema import (
     AUDIO_FEATURES,
     BASE_COLUMNS,
@@ -27,7 +28,6 @@ from moodtune.catalog.schema import (
     exclusion_reasons,
     parse_release_dates,
 )
-from moodtune.catalog.identity import match_key, stable_track_id
 from moodtune.errors import InputError, ValidationReport
 
 __all__ = [
@@ -149,7 +149,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "album_id": ("albumid", "albumuri", "trackalbumid"),
     "popularity": ("popularity", "trackpopularity"),
     "duration_ms": ("durationms", "duration"),
-    "release_date": ("releasedate", "albumreleasedate", "trackalbumreleasedate", "year", "releaseyear"),
+    "release_date": (
+        "releasedate",
+        "albumreleasedate",
+        "trackalbumreleasedate",
+        "year",
+        "releaseyear",
+    ),
     "genres": ("genres", "genre", "trackgenre", "playlistgenre"),
     "subgenres": ("subgenres", "subgenre", "playlistsubgenre"),
     "explicit": ("explicit", "isexplicit"),
@@ -633,7 +639,10 @@ def normalise_tracks(
         parsed["track_id"] = [
             stable_track_id(a, t, d) if a is not None and t is not None else None
             for a, t, d in zip(
-                parsed["artists"], parsed["name"], parsed["duration_ms"].to_numpy(float), strict=True
+                parsed["artists"],
+                parsed["name"],
+                parsed["duration_ms"].to_numpy(float),
+                strict=True,
             )
         ]
     explicit_known = "explicit" in resolved

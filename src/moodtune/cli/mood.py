@@ -66,12 +66,22 @@ def _transfer_table(rows: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
     table = Table(title="Transfer: held-out groups, shipped model vs Spotify valence / energy")
-    for column in ("held out", "songs", "v ρ base→model", "gain ± se", "a ρ base→model", "gain ± se", "worse?"):
+    for column in (
+        "held out",
+        "songs",
+        "v ρ base→model",
+        "gain ± se",
+        "a ρ base→model",
+        "gain ± se",
+        "worse?",
+    ):
         table.add_column(column, justify="right" if column != "held out" else "left")
     for row in rows:
         cells = [f"{row['grouping']}: {row['group']}", str(row["songs"])]
         for axis in ("valence", "arousal"):
-            cells.append(f"{row[f'{axis}_baseline_spearman']:.2f}→{row[f'{axis}_model_spearman']:.2f}")
+            cells.append(
+                f"{row[f'{axis}_baseline_spearman']:.2f}→{row[f'{axis}_model_spearman']:.2f}"
+            )
             cells.append(f"{row[f'{axis}_spearman_gain']:+.2f}±{row[f'{axis}_gain_se']:.2f}")
         cells.append("yes" if row["worse_beyond_noise"] else "no")
         table.add_row(*cells)

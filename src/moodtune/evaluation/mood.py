@@ -111,7 +111,10 @@ def _ridge(context: bool) -> Predictor:
         from sklearn.preprocessing import StandardScaler
 
         genres = sorted(train["genre"].dropna().unique()) if context else None
-        X, T = _design(train, context=context, genres=genres), _design(test, context=context, genres=genres)
+        X, T = (
+            _design(train, context=context, genres=genres),
+            _design(test, context=context, genres=genres),
+        )
         out = []
         for axis in range(2):
             model = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 4, 25)))
@@ -250,7 +253,9 @@ def _bootstrap_se(
         take = rng.integers(0, len(rated), len(rated))
         if np.ptp(rated[take]) == 0:
             continue
-        diffs.append(spearmanr(model[take], rated[take])[0] - spearmanr(baseline[take], rated[take])[0])
+        diffs.append(
+            spearmanr(model[take], rated[take])[0] - spearmanr(baseline[take], rated[take])[0]
+        )
     return float(np.nanstd(diffs, ddof=1))
 
 

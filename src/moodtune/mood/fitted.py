@@ -215,7 +215,7 @@ class ResidualMoodModel:
         self.stretch_ = np.asarray(stretch)
         self.centre_ = np.asarray(centres)
         self.residual_sd_ = np.asarray(spread)
-        self.n_train_ = int(len(z))
+        self.n_train_ = len(z)
         zc = z - z.mean(axis=0)
         self.precision_ = np.stack(
             [np.linalg.inv(zc.T @ zc + a * np.eye(z.shape[1])) for a in self.alpha_]

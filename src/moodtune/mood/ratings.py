@@ -85,9 +85,9 @@ def load_pmemo_ratings(*, settings: Settings | None = None) -> pd.DataFrame:
 class RatingsJoin:
     """The outcome of :func:`match_ratings`.
 
-    ``matched`` has one row per matched ``match_key``: the mean ratings (``rated_valence, rated_arousal``), the catalog
-    features (``MATCH_FEATURES``), ``genre``, ``release_year``, ``track_ids`` (the catalog
-    tracks it stands for) and ``song_ids`` (the PMEmo songs).
+    ``matched`` has one row per matched ``match_key``: the mean ratings (``rated_valence,
+    rated_arousal``), the catalog features (``MATCH_FEATURES``), ``genre``, ``release_year``,
+    ``track_ids`` (the catalog tracks it stands for) and ``song_ids`` (the PMEmo songs).
     """
 
     matched: pd.DataFrame
@@ -141,7 +141,9 @@ def match_ratings(ratings: pd.DataFrame, tracks: pd.DataFrame) -> RatingsJoin:
         index=usable.index,
     )
     by_key = {k: usable.loc[idx] for k, idx in keys.groupby(keys).groups.items()}
-    rating_keys = [match_key(a, t) for a, t in zip(ratings["artist"], ratings["title"], strict=True)]
+    rating_keys = [
+        match_key(a, t) for a, t in zip(ratings["artist"], ratings["title"], strict=True)
+    ]
     grouped = ratings.assign(key=rating_keys).groupby("key", sort=True)
     rows: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
@@ -164,14 +166,15 @@ def match_ratings(ratings: pd.DataFrame, tracks: pd.DataFrame) -> RatingsJoin:
                 {
                     **described,
                     "candidates": [
-                        {
-                            "track_id": str(r.track_id),
-                            "name": str(r.name),
-                            "valence": float(r.valence),
-                            "energy": float(r.energy),
-                            "tempo": float(r.tempo),
-                        }
-                        for r in candidates.itertuples()
+                        {"track_id": str(t), "name": str(n), "valence": v, "energy": e, "tempo": b}
+                        for t, n, v, e, b in zip(
+                            candidates["track_id"],
+                            candidates["name"],
+                            candidates["valence"].astype(float).tolist(),
+                            candidates["energy"].astype(float).tolist(),
+                            candidates["tempo"].astype(float).tolist(),
+                            strict=True,
+                        )
                     ],
                 }
             )
