@@ -96,7 +96,7 @@ def annotate_tracks(
         },
         index=tracks.index,
     )
-    describe_model = getattr(model, "to_dict", None)
+    describe_model = getattr(model, "describe", None) or getattr(model, "to_dict", None)
     description = {
         "version": MOOD_ANNOTATION_VERSION,
         "model": describe_model() if callable(describe_model) else type(model).__name__,

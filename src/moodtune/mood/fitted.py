@@ -249,6 +249,23 @@ class ResidualMoodModel:
         """(n,) root mean square of the two axes' standard errors."""
         return _rms(self.predict_sd(X))
 
+    def describe(self) -> dict[str, Any]:
+        """A short JSON-ready summary (what ``moodtune catalog info`` shows)."""
+        check_is_fitted(self, "coef_")
+        return {
+            "model": MODEL_KIND,
+            "format": FITTED_MODEL_FORMAT,
+            "fitted_on": f"{self.n_train_} human-rated songs (PMEmo)",
+            "alpha": self.alpha_.tolist(),
+            "stretch": self.stretch_.tolist(),
+            "residual_sd": self.residual_sd_.tolist(),
+            "uncertain_above": self.uncertain_above_,
+            "correction": {
+                axis: dict(zip(RESIDUAL_TERMS, (self.coef_[i] / self.scale_).tolist(), strict=True))
+                for i, axis in enumerate(("valence", "arousal"))
+            },
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """The fitted parameters as JSON-ready data (no pickle), with the format number."""
         check_is_fitted(self, "coef_")
