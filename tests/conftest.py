@@ -63,6 +63,15 @@ def settings(
     get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def prepared(real_settings: Settings) -> Any:
+    """``Services`` with every model loaded, once per test worker (a first start fits the
+    effect model: about 35 s); ``prepared.with_engine(engine)`` serves them over a test's DB."""
+    from moodtune.app.services import prepare_services
+
+    return prepare_services(real_settings)
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded generator: tests are reproducible."""

@@ -197,3 +197,38 @@ def test_a_reason_names_what_the_preference_rests_on() -> None:
     sessions_only = _reason("near waypoint 2", evidence="how your past sessions went", **kwargs)
     assert "how your past sessions went suggests" in sessions_only
     assert "feedback" not in sessions_only
+
+
+def test_the_learner_is_refitted_only_when_the_history_moved(services: Services) -> None:
+    from moodtune.sessions import set_consent
+
+    person = create_listener(services.engine)
+    features = services.catalog.features
+    cache = services.learners
+    first = cache.learned(services.engine, person.id, features)
+    assert cache.learned(services.engine, person.id, features) is first  # nothing moved
+    view = mt.start_journey(services, person.id, goal="calm_down",
+                            mood=MoodReport(words=("tense",)), tracks=3)  # fmt: skip
+    assert cache.learned(services.engine, person.id, features) is first  # unfinished: no lesson
+    mt.give_feedback(services, person.id, view.id, 1, thumbs=1)
+    rated = cache.learned(services.engine, person.id, features)
+    assert rated is not first and rated.learner is not None
+    assert rated.learner.n_feedback_ == 1
+    mt.finish_journey(services, person.id, view.id, MoodReport(words=("calm",)))
+    finished = cache.learned(services.engine, person.id, features)
+    assert finished is not rated and finished.learner is not None
+    assert finished.learner.n_sessions_ == 1
+    set_consent(services.engine, person.id, learning=False)  # written past the app layer
+    off = cache.learned(services.engine, person.id, features)
+    assert off.learner is None and not off.consent_learning
+
+
+def test_answers_that_signal_risk_bring_support_with_the_stored_survey(
+    services: Services,
+) -> None:
+    calm = mt.onboard(services, profile={"anxiety": 2, "depression": 1, "insomnia": 1, "ocd": 0})
+    assert calm.support is not None and not calm.support.at_risk
+    low = mt.save_survey(
+        services, calm.id, {"anxiety": 3, "depression": 9, "insomnia": 1, "ocd": 0}
+    )
+    assert low.support is not None and low.support.at_risk and low.support.resources

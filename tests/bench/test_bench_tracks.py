@@ -28,6 +28,7 @@ def test_bench_runs_on_tiny_catalog_and_reports_all_keys() -> None:
     names = {t["target"] for t in report["targets"]}
     assert "similar query p99 (x1)" in names
     assert "20-track journey p99 (x1)" in names
+    assert "similar full answer p99 (x1)" in names
     render_report(report)  # renders without error
 
 

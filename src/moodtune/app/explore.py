@@ -58,8 +58,7 @@ def search_tracks(
     popularity = np.nan_to_num(search.popularity[rows], nan=-1.0)
     order = rows[np.argsort(-popularity, kind="stable")]
     page = order[offset : offset + limit]
-    tracks = services.catalog.index.tracks_
-    return [track_view(dict(tracks.iloc[int(r)].to_dict())) for r in page], len(order)
+    return [services.track_view_at(int(r)) for r in page], len(order)
 
 
 def get_track(services: Services, track_id: str) -> TrackView:
@@ -72,7 +71,7 @@ def get_track(services: Services, track_id: str) -> TrackView:
             field="track_id",
             value=track_id,
         )
-    return track_view(dict(index.tracks_.iloc[row].to_dict()))
+    return services.track_view_at(row)
 
 
 def similar_tracks(

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from moodtune.recommend.filters import TrackFilters
     from moodtune.recommend.journey import Journey
     from moodtune.recommend.tracks import TrackIndex
+    from moodtune.sessions.history import SessionChange
     from moodtune.sessions.service import MoodReport
     from moodtune.store.records import FeedbackRecord, SessionRecord
 
@@ -50,6 +51,7 @@ __all__ = [
     "list_journeys",
     "mood_journey",
     "prepared_view",
+    "session_summary",
     "session_view",
     "song_path",
     "start_journey",
@@ -333,11 +335,6 @@ def song_path(
 # -- sessions (a listener's journeys) ----------------------------------------------------------
 
 
-def _catalog_row(services: Services, track_id: str) -> dict[str, Any] | None:
-    row = services.catalog.index.id_to_row_.get(track_id)
-    return None if row is None else _row_dict(services.catalog.index, row)
-
-
 def _feedback_view(records: Sequence[FeedbackRecord], position: int) -> FeedbackView | None:
     mine = [f for f in records if f.position == position]
     if not mine:
@@ -358,9 +355,10 @@ def _session_view(
     support: Any = None,
 ) -> SessionView:
     items = []
+    id_to_row = services.catalog.index.id_to_row_
     for t in session.tracks:
-        row = _catalog_row(services, t.track_id)
-        view = None if row is None else track_view(row)
+        row = id_to_row.get(t.track_id)
+        view = None if row is None else services.track_view_at(row)
         title = " — ".join(x for x in (t.name, t.artists) if x) or t.track_id
         planned = (
             None
@@ -465,21 +463,22 @@ def list_journeys(
 
     history = listener_history(services.engine, listener_id)
     newest = list(reversed(history.sessions))
-    page = newest[offset : offset + limit]
-    return [
-        SessionSummary(
-            id=s.session_id,
-            goal=s.goal,
-            goal_label=goal_label(s.goal),
-            started_at=s.started_at,
-            finished=s.finished,
-            tracks=s.tracks_offered,
-            before=None if s.before is None else mood_view(*s.before),
-            after=None if s.after is None else mood_view(*s.after),
-            progress=s.progress,
-        )
-        for s in page
-    ], len(newest)
+    return [session_summary(s) for s in newest[offset : offset + limit]], len(newest)
+
+
+def session_summary(change: SessionChange) -> SessionSummary:
+    """One line of a listener's history: goal, when, before → after and the progress."""
+    return SessionSummary(
+        id=change.session_id,
+        goal=change.goal,
+        goal_label=goal_label(change.goal),
+        started_at=change.started_at,
+        finished=change.finished,
+        tracks=change.tracks_offered,
+        before=None if change.before is None else mood_view(*change.before),
+        after=None if change.after is None else mood_view(*change.after),
+        progress=change.progress,
+    )
 
 
 def start_journey(
@@ -513,6 +512,7 @@ def start_journey(
         catalog=services.catalog,
         random_state=random_state,
         settings=services.settings,
+        cache=services.learners,
     )
     b = started.before
     return _session_view(

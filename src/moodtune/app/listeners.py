@@ -14,7 +14,6 @@ from moodtune.app.views import (
     ListenerView,
     MeView,
     PersonaView,
-    SessionSummary,
     StreaksView,
     SupportView,
     mood_view,
@@ -44,6 +43,9 @@ __all__ = [
 
 
 def listener_view(record: ListenerRecord) -> ListenerView:
+    """The stored listener, with the risk screen of their survey scores."""
+    from moodtune.sessions import listener_profile
+
     return ListenerView(
         id=record.id,
         display_name=record.display_name,
@@ -53,6 +55,7 @@ def listener_view(record: ListenerRecord) -> ListenerView:
         consent_learning=record.consent_learning,
         country=record.country,
         created_at=record.created_at,
+        support=profile_support(listener_profile(record), country=record.country),
     )
 
 
@@ -204,7 +207,7 @@ def me_view(services: Services, listener_id: str) -> MeView:
 
 def history_view(services: Services, listener_id: str, *, min_sessions: int = 5) -> HistoryView:
     """Mood over time, before/after per session, what helped (with counts), streaks."""
-    from moodtune.app.journeys import goal_label
+    from moodtune.app.journeys import goal_label, session_summary
     from moodtune.sessions import listener_history
 
     history = listener_history(services.engine, listener_id, min_sessions=min_sessions)
@@ -227,20 +230,7 @@ def history_view(services: Services, listener_id: str, *, min_sessions: int = 5)
     finished = sum(1 for s in history.sessions if s.finished and s.progress is not None)
     return HistoryView(
         checkins=tuple(_checkin_view(c, quiet) for c in history.checkins),
-        sessions=tuple(
-            SessionSummary(
-                id=s.session_id,
-                goal=s.goal,
-                goal_label=goal_label(s.goal),
-                started_at=s.started_at,
-                finished=s.finished,
-                tracks=s.tracks_offered,
-                before=None if s.before is None else mood_view(*s.before),
-                after=None if s.after is None else mood_view(*s.after),
-                progress=s.progress,
-            )
-            for s in history.sessions
-        ),
+        sessions=tuple(session_summary(s) for s in history.sessions),
         by_goal=groups(history.by_goal),
         by_genre=groups(history.by_genre),
         by_mood=groups(history.by_mood),

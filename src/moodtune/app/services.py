@@ -21,6 +21,7 @@ from moodtune.config import Settings, get_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from moodtune.app.views import TrackView
     from moodtune.recommend.genres import GenreRecommender
     from moodtune.sessions.personal import JourneyCatalog
     from moodtune.survey.effect import EffectModel
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from moodtune.survey.schema import SurveyData
 
 __all__ = ["PREPARE_STEPS", "Services", "StepReporter", "TrackSearch", "prepare_services"]
+
+MAX_CACHED_TRACK_VIEWS = 8192
+"""Catalog rows whose ``TrackView`` is kept (a few MB); others are built on each request."""
 
 StepReporter = Callable[[str, int, int], None]
 """Called with (what is being done, step number from 1, number of steps) before each step."""
@@ -91,7 +95,11 @@ class Services:
         self._effect: EffectModel | None = None
         self._genres: GenreRecommender | None = None
         self._search: TrackSearch | None = None
+        self._track_views: dict[int, TrackView] = {}
         self.timings: dict[str, float] = {}
+        from moodtune.sessions.personal import LearnerCache
+
+        self.learners = LearnerCache()  #: per database: each Services has its own engine
 
     @property
     def engine(self) -> Engine:
@@ -163,6 +171,28 @@ class Services:
     @property
     def catalog_name(self) -> str:
         return self.catalog.name
+
+    def track_view_at(self, row: int) -> TrackView:
+        """The ``TrackView`` of catalog row ``row``, built once: a session or search page
+        shows the same tracks again and again, and a pandas row lookup costs ~0.5 ms."""
+        view = self._track_views.get(row)
+        if view is None:
+            from moodtune.app.views import track_view
+
+            view = track_view(self.catalog.index.tracks_.iloc[row].to_dict())
+            if len(self._track_views) < MAX_CACHED_TRACK_VIEWS:
+                self._track_views[row] = view  # views are frozen: safe to share
+        return view
+
+    def with_engine(self, engine: Engine) -> Services:
+        """The same loaded models over another database (tests run one app on two back-ends)."""
+        other = Services(self.settings, engine=engine, catalog_loader=self._catalog_loader)
+        with self._lock:
+            other._survey, other._catalog = self._survey, self._catalog
+            other._personas, other._effect = self._personas, self._effect
+            other._genres, other._search = self._genres, self._search
+            other._track_views = self._track_views
+        return other
 
 
 def prepare_services(

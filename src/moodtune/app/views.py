@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from moodtune.mood.space import MoodPoint, nearest_feeling, quadrant
+from moodtune.mood.space import FEELINGS, MoodPoint, nearest_feeling, quadrant
 from moodtune.safety import NOT_A_MEDICAL_DEVICE, RiskAssessment
 
 __all__ = [
@@ -51,7 +51,7 @@ class MoodView:
     valence: float
     arousal: float
     quadrant: str
-    mood: str  #: the quadrant's first word, e.g. "calm" (the chip's colour)
+    mood: str  #: the colour group of the nearest word: happy, tense, sad, calm or neutral
     near: str  #: the nearest named feeling
     words: tuple[str, ...] = ()
     description: str = ""
@@ -71,11 +71,19 @@ def mood_view(valence: float, arousal: float, words: tuple[str, ...] = ()) -> Mo
             f"{energy} {abs(point.arousal):.2f} ({where}); the single word closest to that "
             f"mix is {near}"
         )
+    # The chip's colour follows the word it shows (a point near a quadrant's edge can be
+    # nearest a word of the next quadrant); "neutral" has its own grey.
+    word_point = FEELINGS[near]
+    colour = (
+        "neutral"
+        if near == "neutral"
+        else quadrant(word_point.valence, word_point.arousal).split("/")[0]
+    )
     return MoodView(
         valence=round(point.valence, 4),
         arousal=round(point.arousal, 4),
         quadrant=where,
-        mood=where.split("/")[0],
+        mood=colour,
         near=near,
         words=tuple(words),
         description=text,
@@ -277,6 +285,8 @@ class ListenerView:
     consent_learning: bool
     country: str | None
     created_at: datetime
+    #: the risk screen of the survey scores: crisis resources first when it fires
+    support: SupportView | None = None
 
 
 @dataclass(frozen=True)

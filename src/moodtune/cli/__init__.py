@@ -11,7 +11,18 @@ from typing import Annotated
 
 import typer
 
-from moodtune.cli import bench, catalog, data, listener, mood, playlist, serve, survey, tracks
+from moodtune.cli import (
+    bench,
+    catalog,
+    data,
+    insights,
+    listener,
+    mood,
+    playlist,
+    serve,
+    survey,
+    tracks,
+)
 from moodtune.cli._common import handle_errors
 
 app = typer.Typer(
@@ -54,6 +65,7 @@ app.add_typer(bench.app, name="bench")
 survey.register_top_level(app)
 listener.register_top_level(app)
 serve.register_top_level(app)
+insights.register_top_level(app)
 
 
 def main() -> None:

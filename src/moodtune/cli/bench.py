@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 
 app = typer.Typer(
@@ -56,4 +59,90 @@ def learning(
         out=out,
         quick=quick,
         as_json=as_json,
+    )
+
+
+# --- web (the API/web area; the bench itself is moodtune.bench.web) ---
+
+
+@app.command("web")
+def web(
+    clients: int = typer.Option(50, "--clients", min=1, max=1000, help="Simulated clients."),
+    duration: float = typer.Option(60.0, "--duration", min=1, help="Seconds of load."),
+    saturation: float = typer.Option(20.0, "--saturation", min=1, help="Seconds of saturation."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Saturation concurrency."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Whose model cache to serve from (default: yours)."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write the full report as JSON here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+) -> None:
+    """The real server under load over HTTP: latency per endpoint, journeys/s, memory."""
+    from moodtune.bench.web_report import run_web_command
+
+    run_web_command(
+        clients=clients,
+        duration=duration,
+        saturation=saturation,
+        concurrency=concurrency,
+        data_dir=data_dir,
+        out=out,
+        as_json=as_json,
+    )
+
+
+# --- report (owned by the "insights" area; the bench itself is moodtune.bench.report) ---
+
+
+@app.command("report")
+def report(
+    repeats: int = typer.Option(3, "--repeats", min=1, max=20, help="Warm builds to time."),
+    baseline: bool = typer.Option(
+        True, "--baseline/--no-baseline", help="Also time one build without the report caches."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """The whole insights report from warm caches (target: 30 s) against an uncached build."""
+    from contextlib import AbstractContextManager, nullcontext
+
+    from rich.table import Table
+
+    from moodtune.bench.report import TARGET_SECONDS, run_report_benchmark
+    from moodtune.cli._common import console, print_json
+
+    status: AbstractContextManager[Any] = (
+        nullcontext() if as_json else console.status("building the report", spinner="dots")
+    )
+    with status:
+        bench = run_report_benchmark(repeats=repeats, baseline=baseline)
+    if as_json:
+        print_json(bench.to_dict())
+        return
+    steps = Table(title="warm build, median seconds per step", title_justify="left")
+    steps.add_column("step")
+    steps.add_column("seconds", justify="right")
+    for name, seconds in bench.step_seconds.items():
+        steps.add_row(name, f"{seconds:.2f}")
+    steps.add_row("HTML (plotly.js inlined)", f"{min(bench.render_seconds):.2f}")
+    console.print(steps)
+    summary = Table(title="the whole report", title_justify="left")
+    summary.add_column("measure")
+    summary.add_column("seconds", justify="right")
+    summary.add_column("vs warm", justify="right")
+    warm = bench.warm_median
+    summary.add_row(
+        f"warm build + HTML (median of {len(bench.warm_seconds)})", f"{warm:.1f}", "1.0x"
+    )
+    summary.add_row("target", f"{TARGET_SECONDS:.0f}", f"{TARGET_SECONDS / warm:.1f}x")
+    if bench.baseline_seconds is not None:
+        summary.add_row(
+            "baseline: without the report's caches",
+            f"{bench.baseline_seconds:.1f}",
+            f"{bench.baseline_seconds / warm:.1f}x",
+        )
+    summary.add_row("first build of this run (warm-up)", f"{bench.warmup_seconds:.1f}", "")
+    console.print(summary)
+    console.print(
+        f"{bench.figures} figures, {bench.cards} model cards, {bench.html_bytes / 1e6:.1f} MB; "
+        f"{'within' if warm <= TARGET_SECONDS else 'OVER'} the {TARGET_SECONDS:.0f} s target."
     )

@@ -28,13 +28,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from moodtune.errors import InputError
 from moodtune.mood.space import MoodPoint
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["GOALS", "Goal", "GoalSpec", "get_goal", "target"]
 

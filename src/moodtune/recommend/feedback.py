@@ -56,11 +56,13 @@ __all__ = [
     "TrackFeedback",
     "adaptive_journey",
     "feedback_from_frame",
+    "feedback_from_records",
     "feedback_reward",
     "mood_gain",
     "plan_at_pace",
     "plan_pace",
     "sessions_from_frame",
+    "sessions_from_records",
 ]
 
 STATE_VERSION = 1
@@ -203,8 +205,15 @@ def feedback_from_frame(frame: pd.DataFrame, *, source: str = "feedback") -> lis
             field="track_id",
             allowed=", ".join(_FEEDBACK_COLUMNS),
         )
+    return feedback_from_records(frame.to_dict(orient="records"), source=source)
+
+
+def feedback_from_records(
+    rows: Iterable[Mapping[Any, Any]], *, source: str = "feedback"
+) -> list[TrackFeedback]:
+    """``feedback_from_frame`` over plain row mappings (as the store returns them)."""
     records: list[TrackFeedback] = []
-    for row_number, row in enumerate(frame.to_dict(orient="records"), start=1):
+    for row_number, row in enumerate(rows, start=1):
         try:
             thumbs = _optional(row.get("thumbs"))
             skipped = _optional(row.get("skipped_after_s"))
@@ -247,8 +256,15 @@ def sessions_from_frame(frame: pd.DataFrame, *, source: str = "sessions") -> lis
     missing = [c for c in ("session_id", "before_valence", "before_arousal") if c not in frame]
     if missing:
         raise InputError(f"sessions need columns {missing}", file=source, field=missing[0])
+    return sessions_from_records(frame.to_dict(orient="records"), source=source)
+
+
+def sessions_from_records(
+    rows: Iterable[Mapping[Any, Any]], *, source: str = "sessions"
+) -> list[SessionOutcome]:
+    """``sessions_from_frame`` over plain row mappings (as the store returns them)."""
     outcomes: list[SessionOutcome] = []
-    for row_number, row in enumerate(frame.to_dict(orient="records"), start=1):
+    for row_number, row in enumerate(rows, start=1):
 
         def point(prefix: str, row: Mapping[Any, Any] = row) -> tuple[float, float] | None:
             v = _optional(row.get(f"{prefix}_valence"))

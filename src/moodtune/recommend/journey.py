@@ -41,7 +41,6 @@ from moodtune.recommend.filters import FilterOutcome, TrackFilters
 from moodtune.recommend.tracks import (
     TrackIndex,
     frame_from_columns,
-    goal_outcome,
     goal_profile,
     uncertain_clause,
 )
@@ -433,7 +432,7 @@ def _build_journey(
     notes = list(outcome.notes)
     arriving: list[int] = []
     if goal is not None:
-        near_goal = goal_outcome(index.tracks_, filters, goal)
+        near_goal = index.goal_filter_outcome(filters, goal)
         end = plan.target
         arriving = [i for i, wp in enumerate(plan.waypoints) if wp.distance(end) <= goal.radius]
         if near_goal.count == 0:
@@ -597,12 +596,22 @@ def _beam_search(
     # Backward pass (lookahead): keep only candidates from which the end can still be reached
     # within the jump bounds, so the forward search never walks into a dead end (e.g. a tempo
     # too far above a sleep goal's range to come down in time).
-    reachable = [np.ones(len(p), dtype=bool) for p in pools]
+    reachable: list[np.ndarray] = [np.ones(len(p), dtype=bool) for p in pools]
+    steps_ok: np.ndarray | list[np.ndarray]
+    if isinstance(dists, np.ndarray) and len(pools) > 1:
+        # Pools of one size: every step's (here, next) jump check at once.
+        tempo_grid, energy_grid = np.array(pool_tempo), np.array(pool_energy)
+        steps_ok = (
+            np.abs(tempo_grid[:-1, :, None] - tempo_grid[1:, None, :]) <= bounds.tempo_bpm
+        ) & (np.abs(energy_grid[:-1, :, None] - energy_grid[1:, None, :]) <= bounds.energy)
+    else:
+        steps_ok = [
+            (np.abs(pool_tempo[i][:, None] - pool_tempo[i + 1][None, :]) <= bounds.tempo_bpm)
+            & (np.abs(pool_energy[i][:, None] - pool_energy[i + 1][None, :]) <= bounds.energy)
+            for i in range(len(pools) - 1)
+        ]
     for step in range(len(pools) - 2, -1, -1):
-        ok = (
-            np.abs(pool_tempo[step][:, None] - pool_tempo[step + 1][None, :]) <= bounds.tempo_bpm
-        ) & (np.abs(pool_energy[step][:, None] - pool_energy[step + 1][None, :]) <= bounds.energy)
-        reachable[step] = (ok & reachable[step + 1][None, :]).any(axis=1)
+        reachable[step] = np.asarray((steps_ok[step] & reachable[step + 1][None, :]).any(axis=1))
         if not reachable[step].any():
             return None, step + 1
     beam_cost = np.zeros(1)
@@ -613,10 +622,11 @@ def _beam_search(
     last_tempo = last_energy = np.zeros(1)
     for step in range(len(pools)):
         keep = reachable[step]
-        rows = pools[step][keep]
-        local = locals_[step][keep]
-        row_tempo = pool_tempo[step][keep]
-        row_energy = pool_energy[step][keep]
+        rows, local = pools[step], locals_[step]
+        row_tempo, row_energy = pool_tempo[step], pool_energy[step]
+        if not keep.all():
+            rows, local = rows[keep], local[keep]
+            row_tempo, row_energy = row_tempo[keep], row_energy[keep]
         row_songs = songs[rows]
         row_artists = artists[rows]
         if step == 0:

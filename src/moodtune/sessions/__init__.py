@@ -6,6 +6,8 @@ screen (``moodtune.safety``); the SQL lives in ``moodtune.store.repository``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from moodtune.sessions.history import (
     MIN_SESSIONS,
     GroupEffect,
@@ -13,15 +15,6 @@ from moodtune.sessions.history import (
     SessionChange,
     Streaks,
     listener_history,
-)
-from moodtune.sessions.personal import (
-    JourneyCatalog,
-    LearnedListener,
-    PersonalJourney,
-    learn_listener,
-    load_journey_catalog,
-    personal_journey,
-    start_personal_session,
 )
 from moodtune.sessions.service import (
     GOALS,
@@ -81,3 +74,34 @@ __all__ = [
     "start_personal_session",
     "start_session",
 ]
+
+# The personal-journey part needs pandas and the learner; it loads on first use, so commands
+# and the web app that only read or record sessions start fast.
+_PERSONAL = {
+    "JourneyCatalog",
+    "LearnedListener",
+    "PersonalJourney",
+    "learn_listener",
+    "load_journey_catalog",
+    "personal_journey",
+    "start_personal_session",
+}
+
+if TYPE_CHECKING:
+    from moodtune.sessions.personal import (
+        JourneyCatalog,
+        LearnedListener,
+        PersonalJourney,
+        learn_listener,
+        load_journey_catalog,
+        personal_journey,
+        start_personal_session,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PERSONAL:
+        from moodtune.sessions import personal
+
+        return getattr(personal, name)
+    raise AttributeError(f"module 'moodtune.sessions' has no attribute {name!r}")

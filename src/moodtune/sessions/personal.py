@@ -13,11 +13,11 @@ in step with the database, to export or to delete.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine
 
 from moodtune.errors import InputError
@@ -31,8 +31,8 @@ from moodtune.recommend.feedback import (
     PreferenceLearner,
     TrackFeatures,
     adaptive_journey,
-    feedback_from_frame,
-    sessions_from_frame,
+    feedback_from_records,
+    sessions_from_records,
 )
 from moodtune.sessions.service import (
     MoodReport,
@@ -54,6 +54,7 @@ __all__ = [
     "JOURNEY_MODEL",
     "JourneyCatalog",
     "LearnedListener",
+    "LearnerCache",
     "PersonalJourney",
     "learn_listener",
     "load_journey_catalog",
@@ -140,18 +141,74 @@ class LearnedListener:
         return out
 
 
+class LearnerCache:
+    """Learners fitted to listeners' histories, reused while that history is unchanged.
+
+    Refitting reads a listener's whole history, so its cost grows with every session. The
+    cache asks the database one small question first (``repository.learning_version``: consent,
+    count and latest change of feedback and of finished sessions) and refits only when the
+    answer moved, whoever wrote to the database (this process, the CLI, another server).
+    """
+
+    def __init__(self, max_listeners: int = 256) -> None:
+        self.max_listeners = max_listeners
+        self._entries: dict[tuple[str, int, int], tuple[tuple[Any, ...], LearnedListener]] = {}
+        self._lock = threading.Lock()
+
+    def learned(
+        self,
+        engine: Engine,
+        listener_id: str,
+        features: TrackFeatures,
+        *,
+        config: FeedbackConfig | None = None,
+    ) -> LearnedListener:
+        from moodtune.store import repository as repo
+        from moodtune.store.engine import read_transaction
+
+        with read_transaction(engine) as conn:
+            version = repo.learning_version(conn, listener_id)
+        key = (listener_id, id(features), id(config))
+        with self._lock:
+            hit = self._entries.get(key)
+        if version is not None and hit is not None and hit[0] == version:
+            return hit[1]
+        fitted = _fit_listener(engine, listener_id, features, config=config)
+        if version is not None:
+            with self._lock:
+                if len(self._entries) >= self.max_listeners:
+                    self._entries.pop(next(iter(self._entries)))
+                self._entries[key] = (version, fitted)
+        return fitted
+
+
 def learn_listener(
     engine: Engine,
     listener: str,
     features: TrackFeatures,
     *,
     config: FeedbackConfig | None = None,
+    cache: LearnerCache | None = None,
 ) -> LearnedListener:
     """Fit a ``PreferenceLearner`` to the listener's stored feedback and finished sessions.
 
     Honours consent: a listener with learning off gets ``learner=None``. Rows about tracks not
-    in ``features`` are left out and counted. An unknown listener raises ``InputError``.
+    in ``features`` are left out and counted. An unknown listener raises ``InputError``. With a
+    ``cache`` the fit is reused while the listener's history is unchanged.
     """
+    if cache is not None:
+        person = get_listener(engine, listener)
+        return cache.learned(engine, person.id, features, config=config)
+    return _fit_listener(engine, listener, features, config=config)
+
+
+def _fit_listener(
+    engine: Engine,
+    listener: str,
+    features: TrackFeatures,
+    *,
+    config: FeedbackConfig | None = None,
+) -> LearnedListener:
     person = get_listener(engine, listener)
     if not person.consent_learning:
         return LearnedListener(person.id, False, None)
@@ -165,16 +222,8 @@ def learn_listener(
         kept = [t for t in ids if t in known]
         skipped_tracks += len(ids) - len(kept)
         outcomes_rows.append({**row, "track_ids": kept})
-    feedback = (
-        feedback_from_frame(pd.DataFrame(usable_feedback), source=f"listener {person.id} feedback")
-        if usable_feedback
-        else []
-    )
-    sessions = (
-        sessions_from_frame(pd.DataFrame(outcomes_rows), source=f"listener {person.id} sessions")
-        if outcomes_rows
-        else []
-    )
+    feedback = feedback_from_records(usable_feedback, source=f"listener {person.id} feedback")
+    sessions = sessions_from_records(outcomes_rows, source=f"listener {person.id} sessions")
     learner = PreferenceLearner.from_history(
         features, feedback=feedback, sessions=sessions, config=config
     )
@@ -241,6 +290,7 @@ def personal_journey(
     explore: bool = True,
     preference_weight: float = DEFAULT_PREFERENCE_WEIGHT,
     random_state: np.random.Generator | int | None = None,
+    cache: LearnerCache | None = None,
 ) -> PersonalJourney:
     """Build (not record) the listener's next journey; see the module docstring.
 
@@ -251,7 +301,7 @@ def personal_journey(
     from moodtune import __version__
     from moodtune.mood.space import MoodPoint
 
-    learned = learn_listener(engine, listener, catalog.features)
+    learned = learn_listener(engine, listener, catalog.features, cache=cache)
     here = MoodPoint(*start)
     adaptive = adaptive_journey(
         catalog.index,
@@ -316,7 +366,7 @@ def personal_journey(
             skipped_feedback=learned.skipped_feedback,
         )
     details: dict[str, Any] = {
-        "journey_metrics": journey.to_dict()["metrics"],
+        "journey_metrics": asdict(journey.metrics),
         "notes": list(journey.notes),
         "pace": adaptive.pace,
         "pace_source": adaptive.pace_source,
@@ -346,6 +396,7 @@ def start_personal_session(
     random_state: np.random.Generator | int | None = None,
     at: datetime | None = None,
     settings: Settings | None = None,
+    cache: LearnerCache | None = None,
 ) -> tuple[StartedSession, PersonalJourney]:
     """Build the listener's journey from their check-in and record the session (one transaction).
 
@@ -368,6 +419,7 @@ def start_personal_session(
         explore=explore,
         preference_weight=preference_weight,
         random_state=random_state,
+        cache=cache,
     )
     started = start_session(
         engine,

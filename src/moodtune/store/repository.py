@@ -481,6 +481,31 @@ def list_feedback(
     return [_feedback(r) for r in rows]
 
 
+def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | None:
+    """What the learner of ``listener_id`` rests on, in a few numbers (None: no such listener).
+
+    Consent to learning, the count and latest change of their feedback, and the count and
+    latest end of their finished sessions: when none of these moved, a learner fitted to their
+    history is still the one a refit would give (unfinished sessions teach it nothing).
+    """
+    consent = conn.execute(
+        sa.select(listeners.c.consent_learning).where(listeners.c.id == listener_id)
+    ).scalar()
+    if consent is None:
+        return None
+    answers = conn.execute(
+        sa.select(sa.func.count(), sa.func.max(feedback.c.updated_at)).where(
+            feedback.c.listener_id == listener_id
+        )
+    ).one()
+    finished = conn.execute(
+        sa.select(sa.func.count(), sa.func.max(sessions.c.finished_at)).where(
+            (sessions.c.listener_id == listener_id) & sessions.c.finished_at.is_not(None)
+        )
+    ).one()
+    return (bool(consent), int(answers[0]), answers[1], int(finished[0]), finished[1])
+
+
 def feedback_rows(conn: Connection, *, listener_id: str | None = None) -> list[dict[str, Any]]:
     """Feedback as plain dicts with the columns of ``track_feedback`` plus the session's goal
     and the offered track's genre and mood (for ``recommend.feedback.feedback_from_frame``)."""

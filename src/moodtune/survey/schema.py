@@ -11,14 +11,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from moodtune.config import Settings
 from moodtune.errors import InputError, ValidationReport
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BPM_RANGE",
@@ -286,6 +288,8 @@ def survey_checksum(survey: SurveyData | pd.DataFrame) -> str:
     """SHA-256 of a survey's model-relevant answers: the cache key of every model fitted on it."""
     import hashlib
 
+    import pandas as pd
+
     frame = survey.frame if isinstance(survey, SurveyData) else survey
     wanted = ("age", "hours_per_day", *SCORES, *BOOL_FIELDS, *FREQ_COLUMNS, "fav_genre", "bpm")
     columns = [c for c in (*wanted, "music_effects") if c in frame.columns]
@@ -297,6 +301,8 @@ def survey_checksum(survey: SurveyData | pd.DataFrame) -> str:
 
 def profiles_to_frame(profiles: list[Profile]) -> pd.DataFrame:
     """Profiles as rows of the clean survey frame, ready for the survey models."""
+    import pandas as pd
+
     columns = [
         "age",
         "hours_per_day",
@@ -428,6 +434,8 @@ def load_survey(
     Every row is checked against the schema; all problems are collected and raised together as
     a ``ValidationReport`` naming file, row (as a spreadsheet numbers it), column and value.
     """
+    import pandas as pd
+
     if frame is not None:
         source, raw = "<frame>", frame.astype(object)
     elif path is None:
@@ -453,6 +461,8 @@ def load_survey(
 
 
 def _validate(raw: pd.DataFrame, source: str) -> SurveyData:
+    import pandas as pd
+
     check = _RowChecker(source)
     report = CleaningReport(rows=len(raw))
     records: list[dict[str, Any]] = []

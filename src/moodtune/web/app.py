@@ -38,6 +38,7 @@ def _plotly_js() -> Path:
 
 
 def _local_host(host: str) -> bool:
+    host = host.lower()  # host names are case-insensitive (RFC 3986)
     name = host.rsplit(":", 1)[0].strip("[]") if host.count(":") <= 1 or "]" in host else host
     if name in ("localhost", "testserver"):
         return True
@@ -117,7 +118,9 @@ def create_app(
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with
+        # same-origin form posts, which the cross-site guard above must refuse
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )

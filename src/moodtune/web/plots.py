@@ -121,12 +121,18 @@ def journey_figure(journey: SessionView | PreparedJourney, *, current: int | Non
         )
     marks = []
     if start is not None:
-        marks.append(("start: " + start.near, start.valence, start.arousal, "circle-open"))
+        marks.append(
+            ("start: " + start.near, start.valence, start.arousal, "circle-open", "bottom center")
+        )
     if target is not None:
-        marks.append(("target: " + target.near, target.valence, target.arousal, "star"))
+        marks.append(
+            ("target: " + target.near, target.valence, target.arousal, "star", "top center")
+        )
     after = journey.after if isinstance(journey, SessionView) else None
-    if after is not None:
-        marks.append(("after: " + after.near, after.valence, after.arousal, "diamond"))
+    if after is not None:  # below, so it never sits on the target's label
+        marks.append(
+            ("after: " + after.near, after.valence, after.arousal, "diamond", "bottom center")
+        )
     if marks:
         data.append(
             {
@@ -136,7 +142,7 @@ def journey_figure(journey: SessionView | PreparedJourney, *, current: int | Non
                 "x": [m[1] for m in marks],
                 "y": [m[2] for m in marks],
                 "text": [m[0] for m in marks],
-                "textposition": "bottom center",
+                "textposition": [m[4] for m in marks],
                 "marker": {
                     "symbol": [m[3] for m in marks],
                     "size": 16,
@@ -181,7 +187,8 @@ def map_figure(view: MapView) -> Figure:
                     [0.05, "rgba(0,114,178,0.25)"],
                     [1, "rgba(0,114,178,1)"],
                 ],
-                "colorbar": {"title": {"text": "tracks"}},
+                # no colour bar: beside a square plane it sits far off; the reading says it
+                "showscale": False,
                 "hovertemplate": "valence %{x:.2f}, arousal %{y:.2f}: %{z} tracks<extra></extra>",
             }
         ],
@@ -190,7 +197,8 @@ def map_figure(view: MapView) -> Figure:
     reading = (
         f"{view.n_tracks:,} tracks; the busiest cell, around valence "
         f"{centres_v[busiest[2]]:+.2f} and arousal {centres_a[busiest[1]]:+.2f}, holds "
-        f"{busiest[0]} of them. Click a cell to start a journey from that mood."
+        f"{busiest[0]} of them (darker cells hold more tracks). Click a cell to start a "
+        "journey from that mood."
     )
     return Figure(spec, reading, f"Mood map of the catalog {view.catalog}: {reading}")
 
@@ -224,9 +232,9 @@ def history_figure(history: HistoryView) -> Figure | None:
         "layout": {
             "yaxis": {"range": [-1.05, 1.05], "title": {"text": "mood (\u22121 to 1)"}},
             "xaxis": {"title": {"text": "check-in time"}},
-            "margin": {"l": 56, "r": 16, "t": 16, "b": 56},
-            "legend": {"orientation": "h", "y": -0.3},
-            "height": 320,
+            "legend": {"orientation": "h", "y": 1.15, "x": 0},  # above: clear of the axis title
+            "margin": {"l": 56, "r": 16, "t": 40, "b": 56},
+            "height": 340,
         },
     }
     first, last = points[0].mood, points[-1].mood

@@ -104,6 +104,20 @@ def input_problem(exc: InputError, request: Request | None = None) -> JSONRespon
     return problem(status, str(exc), request=request, errors=fields)
 
 
+# Pydantic names the member of a union that failed ("valence.float", "valence.int"): a tag of
+# its own, never one of our field names (which are identifiers without "-" or "[").
+_UNION_TAGS = frozenset({"float", "int", "str", "bool", "none", "list", "dict", "literal"})
+
+
+def _field_path(loc: tuple[Any, ...]) -> str | None:
+    """The field as the client named it: ``mood.valence``, ``words.0`` (no union tags)."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    parts = [p for p in parts if p not in _UNION_TAGS and "[" not in p and "-" not in p]
+    return ".".join(parts) or None
+
+
 HtmlError = Callable[[Request, int, str], Response]
 
 
@@ -127,18 +141,20 @@ def install_problem_handlers(app: FastAPI, html_error: HtmlError) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = []
+        fields: dict[str | None, ProblemField] = {}
         for error in exc.errors():
-            loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-            fields.append(
-                ProblemField(
-                    field=".".join(loc) or None,
-                    message=str(error.get("msg", "invalid")),
-                    value=_short(error.get("input")),
-                )
+            name = _field_path(tuple(error.get("loc", ())))
+            message = str(error.get("msg", "invalid"))
+            if name in fields:  # one field failing every member of a union: one problem
+                if message not in fields[name].message:
+                    fields[name].message += f", or {message[:1].lower()}{message[1:]}"
+                continue
+            fields[name] = ProblemField(
+                field=name, message=message, value=_short(error.get("input"))
             )
-        detail = "; ".join(f"{f.field or 'request'}: {f.message}" for f in fields) or "invalid"
-        return problem(422, detail, request=request, errors=fields)
+        found = list(fields.values())
+        detail = "; ".join(f"{f.field or 'request'}: {f.message}" for f in found) or "invalid"
+        return problem(422, detail, request=request, errors=found)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -36,8 +36,10 @@ NAV = (
     ("/explore", "Explore", "explore"),
     ("/me", "Me", "me"),
 )
-PAD_WORDS = ("excited", "happy", "content", "calm", "relaxed", "tired", "bored", "sad",
-             "depressed", "tense", "angry", "afraid", "anxious", "alert")  # fmt: skip
+# a word every ~30° around the circumplex: words that share a point (calm/relaxed/content,
+# afraid/anxious, sad/depressed) would print on top of each other on the pad
+PAD_WORDS = ("excited", "joyful", "happy", "hopeful", "calm", "tired", "bored", "sad",
+             "stressed", "anxious", "tense")  # fmt: skip
 CHIP_WORDS = ("calm", "happy", "tired", "anxious", "sad", "tense", "stressed", "bored",
               "relaxed", "excited", "angry", "content")  # fmt: skip
 
@@ -263,14 +265,16 @@ def _checkin_page(
 
 
 @router.get("/checkin")
-def checkin_page(request: Request, listener: ListenerId) -> Response:
+def checkin_page(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
     params = request.query_params
     values: dict[str, Any] = {"valence": "0", "arousal": "0", "goal": "calm_down", "tracks": "8"}
     for key in ("valence", "arousal", "goal"):
         if params.get(key):
             values[key] = params[key]
     notice = "Welcome. Start whenever you are ready." if params.get("welcome") else None
-    return _checkin_page(request, values=values, errors={}, notice=notice)
+    # when the survey answers signal risk, the crisis resources come before the music
+    support = moodtune_app.me_view(services, listener).support
+    return _checkin_page(request, values=values, errors={}, notice=notice, support=support)
 
 
 @router.get("/journey/new")
@@ -559,3 +563,16 @@ async def me_delete(
     removed = moodtune_app.delete_everything(services, listener)
     ident.clear()
     return page(request, "deleted.html", removed=removed)
+
+
+@router.get("/insights")
+def insights_page(request: Request, services: ServicesDep) -> Response:
+    from moodtune.insights.html import render_body
+    from moodtune.insights.service import report_for
+
+    progress = report_for(services, wait=8.0)
+    body = render_body(progress.report) if progress.report is not None else None
+    return page(
+        request, "insights.html", body=body, progress=progress, plots=body is not None,
+        section="explore",
+    )  # fmt: skip

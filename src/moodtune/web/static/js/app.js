@@ -85,6 +85,9 @@
     var fig = readFigure(div);
     if (!fig) return;
     div.setAttribute("data-plotted", "");
+    // a figure of fixed height keeps it when a resize re-lays it out (responsive mode sizes the
+    // plot to its div, which the CSS only gives a min-height): no overflow onto the caption
+    if (fig.layout && isFinite(fig.layout.height)) div.style.minHeight = fig.layout.height + "px";
     var p = window.Plotly.newPlot(div, fig.data, themed(fig.layout), Object.assign({}, CONFIG, fig.config));
     var after = function () {
       div.setAttribute("data-rendered", "");
@@ -103,8 +106,34 @@
     else after();
   }
 
+  // A page reached through hx-boost keeps the old <head>: when it brings the first figure,
+  // plotly.js is not there yet, so fetch it once (same origin, allowed by the CSP) and render then.
+  var PLOTLY_SRC = "/static-vendor/plotly.min.js";
+  var waiting = null;
+  function withPlotly(then) {
+    if (window.Plotly) { then(); return; }
+    if (!document.querySelector("div.plot[data-figure]")) return;
+    if (waiting) { waiting.push(then); return; }
+    waiting = [then];
+    var script = document.createElement("script");
+    script.src = PLOTLY_SRC;
+    script.onload = function () {
+      var queue = waiting || [];
+      waiting = null;
+      for (var i = 0; i < queue.length; i++) queue[i]();
+    };
+    script.onerror = function () {
+      waiting = null;
+      if (window.console) console.warn("moodtune: could not load " + PLOTLY_SRC);
+    };
+    document.head.appendChild(script);
+  }
+
   function renderPlots(scope, onlyNew) {
-    if (!window.Plotly) return;
+    if (!window.Plotly) {
+      withPlotly(function () { renderPlots(scope, onlyNew); });
+      return;
+    }
     var root = scope && scope.querySelectorAll ? scope : document;
     var sel = onlyNew ? "div.plot[data-figure]:not([data-plotted])" : "div.plot[data-figure]";
     var divs = root.querySelectorAll(sel);

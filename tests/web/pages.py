@@ -1,0 +1,349 @@
+"""Page objects: what a person sees and does on each moodtune page, so tests read like that.
+
+Locators go by role and accessible name (what a screen reader user hears), not by CSS classes,
+wherever the page offers one; a page object that cannot find its control is an accessibility
+finding as much as a test failure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from playwright.sync_api import Download, Locator, Page, expect
+
+
+@dataclass
+class AppPage:
+    """Anything every page has: the header, the primary navigation, the main heading."""
+
+    page: Page
+
+    def open(self, path: str) -> AppPage:
+        self.page.goto(path)
+        return self
+
+    @property
+    def heading(self) -> Locator:
+        return self.page.get_by_role("heading", level=1)
+
+    @property
+    def main(self) -> Locator:
+        return self.page.locator("main")
+
+    def nav(self, label: str) -> None:
+        """Follow a primary navigation link (Check in, Journey, History, Explore, Me)."""
+        nav = self.page.get_by_role("navigation", name="Primary")
+        nav.get_by_role("link", name=label, exact=True).click()
+        self.page.wait_for_load_state()
+
+    def need_help(self) -> HelpPage:
+        self.page.get_by_role("banner").get_by_role("link", name="Need help now?").click()
+        return HelpPage(self.page)
+
+    def switch_theme(self) -> None:
+        self.page.get_by_role("button", name="Dark theme").click()
+
+    def wait_for_plots(self) -> None:
+        """Every Plotly figure on the page has drawn (app.js marks them ``data-rendered``)."""
+        plots = self.page.locator("div.plot[data-figure]")
+        for i in range(plots.count()):
+            expect(plots.nth(i)).to_have_attribute("data-rendered", "", timeout=15_000)
+
+
+class HelpPage(AppPage):
+    pass
+
+
+class WelcomePage(AppPage):
+    def open_it(self) -> WelcomePage:
+        self.page.goto("/welcome")
+        return self
+
+    def get_started(self) -> SurveyPage:
+        self.page.get_by_role("link", name=re.compile("Get started")).click()
+        expect(self.heading).to_have_text("A few questions first")
+        return SurveyPage(self.page)
+
+    def skip_the_questions(self) -> CheckinPage:
+        self.main.get_by_role("button", name="Skip the questions for now").click()
+        expect(self.heading).to_have_text("How are you right now?")
+        return CheckinPage(self.page)
+
+
+class SurveyPage(AppPage):
+    def score(self, question: str, value: int) -> None:
+        """Answer one of the four 0–10 questions ("Anxiety", "Depression", …)."""
+        group = self.page.get_by_role("radiogroup", name=re.compile(f"^{question}"))
+        group.get_by_role("radio", name=str(value), exact=True).check()
+
+    def scores(self, *, anxiety: int, depression: int, insomnia: int, ocd: int) -> None:
+        self.score("Anxiety", anxiety)
+        self.score("Depression", depression)
+        self.score("Insomnia", insomnia)
+        self.score("OCD", ocd)
+
+    def hours_per_day(self, hours: float) -> None:
+        self.page.get_by_label("Hours of music on a typical day").fill(str(hours))
+
+    def favourite_genre(self, genre: str) -> None:
+        self.page.get_by_label("Favourite genre").select_option(genre)
+
+    def name(self, name: str) -> None:
+        self.page.get_by_label("A name to greet you by").fill(name)
+
+    def submit(self) -> CheckinPage:
+        self.page.get_by_role("button", name="Continue").click()
+        expect(self.heading).to_have_text("How are you right now?")
+        return CheckinPage(self.page)
+
+
+class Pad:
+    """The check-in pad (a 2-D slider) and the two range inputs behind it."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.control = page.get_by_role("slider", name=re.compile("^Mood pad"))
+        self.valence = page.get_by_label("Unpleasant ↔ pleasant")
+        self.arousal = page.get_by_label("Calm ↔ energetic")
+
+    def point(self) -> tuple[float, float]:
+        return float(self.valence.input_value()), float(self.arousal.input_value())
+
+    @property
+    def valuetext(self) -> str:
+        return self.control.get_attribute("aria-valuetext") or ""
+
+    def tap(self, valence: float, arousal: float) -> None:
+        """Click the pad where (valence, arousal) is."""
+        box = self.control.bounding_box()
+        assert box is not None, "the pad is not on screen"
+        self.control.click(
+            position={
+                "x": (valence + 1) / 2 * box["width"],
+                "y": (1 - arousal) / 2 * box["height"],
+            }
+        )
+
+
+class CheckinPage(AppPage):
+    def open_it(self, query: str = "") -> CheckinPage:
+        self.page.goto("/checkin" + query)
+        expect(self.heading).to_have_text("How are you right now?")
+        return self
+
+    @property
+    def pad(self) -> Pad:
+        return Pad(self.page)
+
+    def feel(self, valence: float, arousal: float) -> None:
+        """Say how you feel on the pad, by clicking it."""
+        self.pad.tap(valence, arousal)
+
+    def goal(self, label: str) -> None:
+        self.page.get_by_role("radio", name=re.compile(f"^{label}")).check()
+
+    def length(self, amount: int, unit: str = "tracks") -> None:
+        self.page.get_by_label("Length").fill(str(amount))
+        self.page.get_by_label("in", exact=True).select_option(unit)
+
+    def in_words(self, *words: str) -> None:
+        self.page.get_by_role("radio", name="In words").check()
+        for word in words:
+            # the chip (the box's label) is what a person clicks; the box itself is hidden
+            box = self.page.get_by_role("checkbox", name=word, exact=True)
+            self.page.locator("label.chip", has=box).click()
+            expect(box).to_be_checked()
+
+    def make_my_journey(self) -> JourneyPage:
+        self.page.get_by_role("button", name="Make my journey").click()
+        journey = JourneyPage(self.page)
+        journey.wait_until_open()
+        return journey
+
+    def just_check_in(self) -> None:
+        self.page.get_by_role("button", name="Just check in").click()
+
+    @property
+    def support(self) -> Locator:
+        return self.page.get_by_role("region", name="Support is available")
+
+
+class TrackCard:
+    """One numbered track of a journey."""
+
+    def __init__(self, page: Page, number: int) -> None:
+        self.page = page
+        self.number = number
+
+    @property
+    def root(self) -> Locator:
+        # looked up afresh each time: an HTMX answer replaces the whole card
+        return self.page.locator(f"#track-{self.number}")
+
+    @property
+    def title(self) -> str:
+        text = self.root.get_by_role("heading").inner_text()
+        return text.split(":", 1)[-1].strip() if text.startswith("Track ") else text.strip()
+
+    def button(self, label: str) -> Locator:
+        return self.root.get_by_role("button", name=label, exact=True)
+
+    def like(self) -> None:
+        self._answer("I like it")
+
+    def not_for_me(self) -> None:
+        self._answer("Not for me")
+
+    def helped(self) -> None:
+        self._answer("This helped")
+
+    def _answer(self, label: str) -> None:
+        self.button(label).click()
+        expect(self.button(label)).to_have_attribute("aria-pressed", "true")
+
+    def swap(self) -> bool:
+        """Ask for another track here; False when there is none (the card then says why)."""
+        before = self.root.get_by_role("heading").inner_text()
+        with self.page.expect_response(lambda r: r.url.endswith("/swap")) as answer:
+            self.button("Swap").click()
+        if answer.value.status == 422:
+            expect(self.status).not_to_be_empty()
+            return False
+        assert answer.value.status == 303, answer.value.status
+        expect(self.root.get_by_role("heading")).not_to_have_text(before)
+        return True
+
+    @property
+    def status(self) -> Locator:
+        return self.root.get_by_role("status")
+
+
+class JourneyPage(AppPage):
+    def wait_until_open(self) -> None:
+        expect(self.page).to_have_url(re.compile(r"/journey/[^/?#]+"))
+        expect(self.page.locator(".track-card").first).to_be_visible()
+
+    @property
+    def cards(self) -> Locator:
+        return self.page.locator("li.track-card")
+
+    def track(self, number: int) -> TrackCard:
+        return TrackCard(self.page, number)
+
+    @property
+    def plot(self) -> Locator:
+        return self.page.locator("div.plot[data-figure]")
+
+    @property
+    def pad(self) -> Pad:
+        return Pad(self.page)
+
+    def finish(self, valence: float, arousal: float) -> None:
+        """The second check-in: how do you feel now? Then see the change."""
+        after = self.page.get_by_role("region", name="When you have listened")
+        after.scroll_into_view_if_needed()
+        self.pad.tap(valence, arousal)
+        after.get_by_role("button", name="Finish and see the change").click()
+        expect(self.page.get_by_role("heading", name="How it went")).to_be_visible()
+
+    @property
+    def change(self) -> Locator:
+        return self.page.get_by_role("region", name="How it went")
+
+
+class HistoryPage(AppPage):
+    def open_it(self) -> HistoryPage:
+        self.page.goto("/history")
+        expect(self.heading).to_have_text("How you have been")
+        return self
+
+    @property
+    def journeys(self) -> Locator:
+        return self.page.get_by_role("region", name="Before → after, per journey").get_by_role(
+            "listitem"
+        )
+
+
+class ExplorePage(AppPage):
+    def open_it(self) -> ExplorePage:
+        self.page.goto("/explore")
+        expect(self.heading).to_have_text("Explore the music")
+        return self
+
+    def search(self, text: str) -> Locator:
+        self.page.get_by_role("searchbox", name="Search titles and artists").fill(text)
+        self.page.get_by_role("button", name="Search", exact=True).click()
+        results = self.page.get_by_role("region", name=re.compile("tracks? for"))
+        expect(results).to_be_visible()
+        return results
+
+    @property
+    def mood_map(self) -> Locator:
+        return self.page.get_by_role("region", name="The catalog's mood map").locator(
+            "div.plot[data-figure]"
+        )
+
+    def click_map_at(self, fx: float, fy: float) -> None:
+        """Click the plot area at a fraction (0–1) of its width and height."""
+        area = self.mood_map.locator(".nsewdrag").first
+        box = area.bounding_box()
+        assert box is not None, "the mood map has no plot area"
+        area.click(position={"x": fx * box["width"], "y": fy * box["height"]})
+
+    def mood_chip(self, word: str) -> Locator:
+        return self.page.get_by_role("region", name="The catalog's mood map").get_by_role(
+            "link", name=word, exact=True
+        )
+
+
+class PathPage(AppPage):
+    def open_it(self) -> PathPage:
+        self.page.goto("/path")
+        expect(self.heading).to_have_text("A song path")
+        return self
+
+    def find(self, start_from: str) -> None:
+        self.page.get_by_label("Start from a song").fill(start_from)
+        self.page.get_by_role("button", name="Find songs").click()
+        expect(self.page.get_by_role("group", name="Start with")).to_be_visible()
+
+    def go_to_mood(self, mood: str) -> None:
+        self.page.get_by_label("A mood").select_option(mood)
+
+    def show_the_path(self) -> None:
+        self.page.get_by_role("button", name="Show the path").click()
+        expect(self.page.locator("li.track-card").first).to_be_visible()
+
+    @property
+    def tracks(self) -> Locator:
+        return self.page.locator("li.track-card")
+
+    def start_it(self) -> JourneyPage:
+        self.page.get_by_role("button", name="Start this journey").click()
+        journey = JourneyPage(self.page)
+        journey.wait_until_open()
+        return journey
+
+
+class MePage(AppPage):
+    def open_it(self) -> MePage:
+        self.page.goto("/me")
+        return self
+
+    def download_my_data(self) -> Download:
+        with self.page.expect_download() as info:
+            self.page.get_by_role("link", name="Download my data").click()
+        return info.value
+
+    def delete_my_data(self) -> DeletePage:
+        self.page.get_by_role("link", name="Delete my data…").click()
+        expect(self.heading).to_have_text("Delete all of my data")
+        return DeletePage(self.page)
+
+
+class DeletePage(AppPage):
+    def confirm_and_delete(self) -> None:
+        self.page.get_by_role("checkbox", name="Yes, delete everything").check()
+        self.page.get_by_role("button", name="Delete my data").click()
+        expect(self.heading).to_have_text("Your data is deleted")

@@ -1,0 +1,71 @@
+"""The check-in pad with the keyboard alone, and the check-in without any JavaScript."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.conftest import LiveServer, new_context
+from tests.web.pages import CheckinPage
+
+
+def test_the_pad_works_with_the_keyboard_alone(page: Page, listener: str):
+    checkin = CheckinPage(page).open_it()
+    pad = checkin.pad
+
+    # Tab from the first radio of "How would you like to say it?" reaches the pad next
+    page.get_by_role("radio", name="On the pad").focus()
+    page.keyboard.press("Tab")
+    expect(pad.control).to_be_focused()
+    assert pad.point() == (0.0, 0.0)
+
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert pad.point() == (0.1, 0.0)
+    page.keyboard.press("Shift+ArrowUp")
+    assert pad.point() == (0.1, 0.2)
+    expect(pad.control).to_have_attribute(
+        "aria-valuetext", re.compile(r"^pleasant 0\.10, energetic 0\.20")
+    )
+    page.keyboard.press("Shift+ArrowLeft")
+    page.keyboard.press("ArrowDown")
+    assert pad.point() == (-0.1, 0.15)
+    expect(pad.control).to_have_attribute(
+        "aria-valuetext", re.compile(r"^unpleasant 0\.10, energetic 0\.15")
+    )
+
+    page.keyboard.press("Home")
+    assert pad.point() == (0.0, 0.0)
+    for _ in range(8):  # past the edge: stays on it
+        page.keyboard.press("Shift+ArrowDown")
+    assert pad.point() == (0.0, -1.0)
+    expect(pad.control).to_have_attribute("aria-valuetext", re.compile(r"calm 1\.00"))
+    # the live region tells a screen reader where the point is now
+    expect(page.locator(".pad-live")).to_contain_text("calm 1.00", timeout=2_000)
+
+    page.keyboard.press("Enter")  # submits the check-in form: the first button makes a journey
+    expect(page).to_have_url(re.compile(r"/journey/[^/]+$"))
+    expect(page.locator("li.track-card").first).to_be_visible()
+
+
+def test_without_javascript_the_ranges_still_start_a_journey(
+    browser: Browser, live_server: LiveServer, listener: str
+):
+    context = new_context(browser, live_server, java_script=False)
+    try:
+        page = context.new_page()
+        checkin = CheckinPage(page).open_it()
+        expect(checkin.pad.control).to_be_hidden()  # the pad needs script; the ranges do not
+        checkin.pad.valence.fill("-0.6")
+        checkin.pad.arousal.fill("0.5")
+        checkin.goal("Calm down")
+        checkin.length(4)
+        journey = checkin.make_my_journey()
+        expect(journey.cards).to_have_count(4)
+        expect(journey.heading).to_have_text("Calm down")
+        # the feedback buttons are plain forms too: the answer comes back with the page
+        journey.track(1).button("I like it").click()
+        expect(journey.track(1).button("I like it")).to_have_attribute("aria-pressed", "true")
+    finally:
+        context.close()

@@ -1,0 +1,211 @@
+"""Every page, as a listener with some history sees it: screenshots to look at, and axe-core.
+
+Screenshots go to ``test-artifacts/screenshots/`` (desktop 1280×800 and phone 390×844, light and
+dark); axe-core runs on each page in both themes and fails on any serious or critical violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import APIRequestContext, Browser, Page, ViewportSize, expect
+
+from tests.web.conftest import DESKTOP, PHONE, LiveServer, new_context
+from tests.web.pages import AppPage, DeletePage, PathPage
+
+AXE = Axe()
+BLOCKING = ("serious", "critical")
+
+
+@dataclass(frozen=True)
+class History:
+    """What the prepared listener has done: ids the pages are about."""
+
+    open_journey: str
+    finished_journey: str
+    track_id: str
+
+
+def _api(request: APIRequestContext, method: str, path: str, body: Any = None) -> Any:
+    answer = request.fetch("/api/v1" + path, method=method, data=body)
+    assert answer.ok, f"{method} {path}: {answer.status} {answer.text()}"
+    return answer.json()
+
+
+def _prepare(request: APIRequestContext) -> History:
+    """A listener with a survey, two check-ins, a finished journey with feedback, an open one."""
+    request.delete("/api/v1/listener")
+    _api(request, "POST", "/listener", {
+        "display_name": "Robin",
+        "survey": {"anxiety": 5, "depression": 3, "insomnia": 4, "ocd": 1, "hours_per_day": 3,
+                   "fav_genre": "Rock", "while_working": True, "exploratory": True},
+    })  # fmt: skip
+    _api(request, "POST", "/checkins", {"words": ["tired", "calm"]})
+    done = _api(request, "POST", "/sessions", {
+        "goal": "calm_down", "mood": {"valence": -0.5, "arousal": 0.6}, "tracks": 5,
+    })  # fmt: skip
+    _api(
+        request, "POST", f"/sessions/{done['id']}/tracks/1/feedback", {"thumbs": 1, "helped": True}
+    )
+    _api(request, "POST", f"/sessions/{done['id']}/tracks/2/feedback", {"thumbs": -1})
+    _api(request, "POST", f"/sessions/{done['id']}/finish", {"valence": 0.2, "arousal": -0.3})
+    open_one = _api(request, "POST", "/sessions", {
+        "goal": "lift_mood", "mood": {"valence": -0.6, "arousal": -0.4}, "tracks": 6,
+    })  # fmt: skip
+    track_id = done["tracks"][0]["track"]["track_id"]
+    return History(open_journey=open_one["id"], finished_journey=done["id"], track_id=track_id)
+
+
+@pytest.fixture(scope="module")
+def history(browser: Browser, live_server: LiveServer) -> Iterator[History]:
+    context = new_context(browser, live_server)
+    try:
+        yield _prepare(context.request)
+    finally:
+        context.close()
+
+
+def _song_path(page: Page) -> None:
+    path = PathPage(page).open_it()
+    path.find("Someone You Loved")
+    path.go_to_mood("calm")
+    path.show_the_path()
+
+
+def _insights(page: Page) -> None:
+    """A first visit computes the report (the page says so and refreshes itself) until it is in."""
+    page.goto("/insights")
+    expect(page.locator("div.plot[data-figure-key]").first).to_be_attached(timeout=240_000)
+
+
+# name → how a person gets there (a path, or steps taken on the page)
+Visit = str | Callable[[Page], None]
+PAGES: dict[str, Callable[[History], Visit]] = {
+    "welcome": lambda h: "/welcome",
+    "survey": lambda h: "/survey",
+    "checkin": lambda h: "/checkin",
+    "journey": lambda h: f"/journey/{h.open_journey}",
+    "journey-finished": lambda h: f"/journey/{h.finished_journey}?finished=1",
+    "journeys": lambda h: "/journey",
+    "history": lambda h: "/history",
+    "explore": lambda h: "/explore?q=love",
+    "track": lambda h: f"/explore/track/{h.track_id}",
+    "path": lambda h: _song_path,
+    "me": lambda h: "/me",
+    "insights": lambda h: _insights,
+    "delete-confirm": lambda h: "/me/delete",
+    "help": lambda h: "/help",
+    "error-404": lambda h: "/explore/track/no-such-track",
+}
+
+
+def _visit(page: Page, visit: Visit) -> None:
+    if callable(visit):
+        visit(page)
+    else:
+        page.goto(visit)
+    page.wait_for_load_state("load")
+    AppPage(page).wait_for_plots()
+
+
+def _theme(page: Page, scheme: Scheme) -> None:
+    """Switch the system theme under the open page; wait until its figures have redrawn."""
+    plots = page.locator("div.plot[data-rendered]")
+    plots.evaluate_all("divs => divs.forEach(d => d.removeAttribute('data-rendered'))")
+    page.emulate_media(color_scheme=scheme)
+    expect(page.locator("html")).to_have_css("color-scheme", scheme)
+    AppPage(page).wait_for_plots()
+    # two frames: the whole page has repainted in the new colours before the picture
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def _blocking(results: Any) -> list[str]:
+    """One line per serious or critical axe violation: rule, impact, where, and how to fix."""
+    lines = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") not in BLOCKING:
+            continue
+        for node in violation["nodes"]:
+            lines.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+                f"{node['target']}: {node.get('failureSummary', '').strip()}"
+            )
+    return lines
+
+
+def _deleted(page: Page) -> None:
+    """Set someone up, then delete everything through the pages: the confirmation of what went."""
+    _api(page.request, "POST", "/listener", {"display_name": "Kit"})
+    page.goto("/me/delete")
+    DeletePage(page).confirm_and_delete()
+
+
+# before anyone is set up (each visit starts with nobody on this machine)
+FIRST_VISIT: dict[str, Visit] = {
+    "welcome-new": "/welcome",
+    "survey-new": "/survey",
+    "deleted": _deleted,
+}
+
+
+Scheme = Literal["light", "dark"]
+# the order keeps changes small: one theme or one size at a time
+LOOKS: list[tuple[ViewportSize, Scheme]] = [
+    (DESKTOP, "light"), (DESKTOP, "dark"), (PHONE, "dark"), (PHONE, "light"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tab(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """One tab for every page of this module: plotly.js is loaded and compiled once."""
+    context = new_context(browser, live_server, viewport=DESKTOP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.script_errors = errors  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def _check(tab: Page, screenshots: Path, name: str, visit: Visit) -> None:
+    """Visit a page as a person would; screenshot it on a desktop and a phone, light and dark;
+    axe-core finds nothing serious or critical in either theme."""
+    errors: list[str] = tab.script_errors  # type: ignore[attr-defined]
+    errors.clear()
+    tab.set_viewport_size(DESKTOP)
+    tab.emulate_media(color_scheme="light")
+    _visit(tab, visit)
+    expect(tab.get_by_role("heading", level=1)).to_be_visible()
+    problems: list[str] = []
+    for viewport, scheme in LOOKS:
+        if tab.viewport_size != viewport:
+            tab.set_viewport_size(viewport)
+            # figures follow their container's new width before the picture is taken
+            tab.evaluate(
+                "window.Plotly && Promise.all([...document.querySelectorAll("
+                "'div.plot[data-rendered]')].map(d => Plotly.Plots.resize(d)))"
+            )
+        if tab.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") != (scheme == "dark"):
+            _theme(tab, scheme)
+        size = f"{viewport['width']}x{viewport['height']}"
+        tab.screenshot(path=screenshots / f"{name}-{size}-{scheme}.png", full_page=True)
+        if viewport is DESKTOP:
+            problems += [f"[{scheme}] {line}" for line in _blocking(AXE.run(tab))]
+    assert not problems, f"axe on {name}:\n" + "\n".join(problems)
+    assert not errors, f"script errors on {name}: {errors}"
+
+
+@pytest.mark.parametrize("name", list(FIRST_VISIT))
+def test_first_visit_pages(tab: Page, screenshot_dir: Path, name: str) -> None:
+    tab.request.delete("/api/v1/listener")
+    _check(tab, screenshot_dir, name, FIRST_VISIT[name])
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page(tab: Page, history: History, screenshot_dir: Path, name: str) -> None:
+    _check(tab, screenshot_dir, name, PAGES[name](history))
