@@ -45,3 +45,33 @@ def test_tiny_import_without_the_default_catalog_is_refused_clearly(
     assert not any((tmp_path / "b").rglob("catalogs.json")) or "five" not in "".join(
         p.read_text() for p in (tmp_path / "b").rglob("catalogs.json")
     )
+
+
+def test_an_id_less_chart_export_imports_and_links_to_spotify_ids(
+    real_settings: Settings, tmp_path: Path
+) -> None:
+    raw = load_table("spotify_songs", settings=real_settings).drop_duplicates("track_id")
+    known = raw[raw["track_name"] == "Bad Guy"].head(1)  # one listed track, one id
+    assert len(known) == 1
+    row = known.iloc[0]
+    features = (
+        "danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,"
+        "liveness,valence,tempo"
+    )
+    values = ",".join(str(row[f]) for f in features.split(","))
+    artist, title, duration = row["track_artist"], row["track_name"], row["duration_ms"]
+    path = tmp_path / "chart.csv"
+    path.write_text(
+        f"Artist,Title,Year,duration_ms,Genre,{features}\n"
+        f'{artist},{title},2019,{duration},"pop, electro",{values}\n'
+        f"{artist.upper()},{title} (feat. Nobody),2019,{duration},dance,{values}\n"
+        f"Nobody Here,Unknown Song,2001,200000,rock,{values}\n"
+    )
+    result = import_catalog(path, name="chart", settings=real_settings, replace=True)
+    ids = set(result.catalog.tracks["track_id"])
+    assert result.report.derived_ids and result.report.linked_to_default == 2
+    assert result.report.duplicate_rows_merged == 1
+    assert row["track_id"] in ids and len(ids) == 2
+    assert any(i.startswith("local:") for i in ids)
+    linked = result.catalog.tracks.set_index("track_id").loc[row["track_id"]]
+    assert sorted(linked["genres"]) == ["dance", "electro", "pop"]

@@ -130,11 +130,14 @@ def test_too_few_tracks_is_a_clear_error() -> None:
 def test_annotation_adds_mood_columns_and_soft_membership(rng: np.random.Generator) -> None:
     data, _ = _planted(rng)
     data["mode"] = 1
+    data["liveness"] = 0.1  # the fitted default model reads liveness too
     data.loc[5, "tempo"] = np.nan
     result = annotate_tracks(data, random_state=0)
     assert list(result.columns.columns) == [
         "mood_valence",
         "mood_arousal",
+        "mood_uncertainty",
+        "mood_uncertain",
         "quadrant",
         "mood_cluster",
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from moodtune.errors import InputError
@@ -281,3 +282,49 @@ def test_a_gap_that_remains_is_stated() -> None:
     assert any("5 min asked: 2 tracks make 20.0 min, 15.0 min over" in n for n in journey.notes)
     short = build_journey(index, plan_journey(MoodPoint(0, 0), MoodPoint(0.5, 0.5), steps=4))
     assert not any("asked" in n for n in short.notes)  # a track count was asked: no note
+
+
+def test_an_uncertain_track_loses_the_last_waypoint_to_a_confident_one_nearly_as_close() -> None:
+    catalog = grid_catalog(0.1)
+    # At the target (0.5, 0.5): the exact track is uncertain; a confident one is 0.03 away.
+    target_id = "g+0.50+0.50"
+    catalog["mood_uncertain"] = catalog["track_id"] == target_id
+    catalog = pd.concat(
+        [
+            catalog,
+            make_catalog(
+                [
+                    {
+                        "track_id": "confident",
+                        "mood_valence": 0.53,
+                        "mood_arousal": 0.5,
+                        "valence": 0.76,
+                        "energy": 0.75,
+                        "tempo": 145.0,
+                        "mood_uncertain": False,
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    index = TrackIndex().fit(catalog)
+    journey = build_journey(
+        index, plan_journey(MoodPoint(-0.5, -0.5), MoodPoint(0.5, 0.5), steps=6)
+    )
+    last = journey.tracks.iloc[-1]
+    assert last["track_id"] == "confident"
+    assert "uncertain" not in last["reason"]
+    # Without the flag the exact track wins, and where an uncertain track is played the
+    # reason says so.
+    catalog["mood_uncertain"] = False
+    plain = build_journey(
+        TrackIndex().fit(catalog), plan_journey(MoodPoint(-0.5, -0.5), MoodPoint(0.5, 0.5), steps=6)
+    )
+    assert plain.tracks.iloc[-1]["track_id"] == target_id
+    catalog["mood_uncertain"] = True
+    flagged = build_journey(
+        TrackIndex().fit(catalog), plan_journey(MoodPoint(-0.5, -0.5), MoodPoint(0.5, 0.5), steps=6)
+    )
+    assert all("its mood is uncertain" in r for r in flagged.tracks["reason"])
+    assert flagged.tracks["mood_uncertain"].all()

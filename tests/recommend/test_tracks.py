@@ -399,3 +399,30 @@ def test_k_is_bounded(rng: np.random.Generator) -> None:
         with pytest.raises(InputError, match=f"up to {MAX_TRACKS_PER_QUERY}, got {k}"):
             index.near_mood(MoodPoint(0, 0), k=k)
     assert len(index.near_mood(MoodPoint(0, 0), k=MAX_TRACKS_PER_QUERY)) > 0  # the bound is ok
+
+
+def test_a_reason_says_when_a_tracks_mood_is_uncertain() -> None:
+    catalog = make_catalog(
+        [
+            {
+                "track_id": "sure",
+                "mood_valence": 0.5,
+                "mood_arousal": -0.5,
+                "mood_uncertain": False,
+            },
+            {
+                "track_id": "unsure",
+                "mood_valence": 0.45,
+                "mood_arousal": -0.5,
+                "mood_uncertain": True,
+            },
+        ]
+    )
+    result = TrackIndex().fit(catalog).near_mood(MoodPoint(0.5, -0.5), k=2, max_per_artist=None)
+    reasons = dict(zip(result.tracks["track_id"], result.tracks["reason"], strict=True))
+    assert "its mood is uncertain" in reasons["unsure"]
+    assert "uncertain" not in reasons["sure"]
+    assert result.tracks.set_index("track_id")["mood_uncertain"].to_dict() == {
+        "sure": False,
+        "unsure": True,
+    }

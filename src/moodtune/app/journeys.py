@@ -609,7 +609,9 @@ def swap_track(services: Services, listener_id: str, session_id: str, number: in
     )
     found = index.near_mood(
         point,
-        k=40,
+        # Wide enough that a neighbour within the jump bounds is found where fitted moods and
+        # Spotify's energy part ways (40 was enough for positions that were energy itself).
+        k=200,
         goal=spec if near_target else None,
         filters=None if near_target or spec.allow_explicit else TrackFilters(explicit=False),
         exclude=taken,

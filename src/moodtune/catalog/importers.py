@@ -9,6 +9,7 @@ with the file, the row (as a spreadsheet shows it: header is row 1), the column 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from moodtune.catalog.identity import match_key, stable_track_id
 from moodtune.catalog.schema import (
     AUDIO_FEATURES,
     BASE_COLUMNS,
@@ -56,6 +58,10 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     *AUDIO_FEATURES,
 )
 REQUIRED_FIELDS: tuple[str, ...] = ("track_id", "name", "artists", "duration_ms", *AUDIO_FEATURES)
+#: Fields a file may lack: without a track id column, ids are derived from artist + title.
+OPTIONAL_REQUIRED: frozenset[str] = frozenset({"track_id"})
+#: Genre cells list several genres with these separators ("rock, pop", "rock; pop").
+GENRE_SEPARATORS = re.compile(r"[,;]")
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "album_id": ("albumid", "albumuri", "trackalbumid"),
     "popularity": ("popularity", "trackpopularity"),
     "duration_ms": ("durationms", "duration"),
-    "release_date": ("releasedate", "albumreleasedate", "trackalbumreleasedate"),
+    "release_date": (
+        "releasedate",
+        "albumreleasedate",
+        "trackalbumreleasedate",
+        "year",
+        "releaseyear",
+    ),
     "genres": ("genres", "genre", "trackgenre", "playlistgenre"),
     "subgenres": ("subgenres", "subgenre", "playlistsubgenre"),
     "explicit": ("explicit", "isexplicit"),
@@ -172,6 +184,9 @@ class ImportReport:
     usable_tracks: int = 0
     duplicate_rows_merged: int = 0
     duplicates_with_differing_values: int = 0
+    derived_ids: bool = False
+    linked_to_default: int = 0
+    ambiguous_links: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     release_date_coverage: float = 0.0
@@ -190,6 +205,9 @@ class ImportReport:
             "usable_tracks": self.usable_tracks,
             "duplicate_rows_merged": self.duplicate_rows_merged,
             "duplicates_with_differing_values": self.duplicates_with_differing_values,
+            "derived_ids": self.derived_ids,
+            "linked_to_default": self.linked_to_default,
+            "ambiguous_links": self.ambiguous_links,
             "skipped": self.skipped,
             "excluded": self.excluded,
             "release_date_coverage": self.release_date_coverage,
@@ -343,7 +361,7 @@ def _resolve_mapping(
                 mapping[target] = found
                 used.add(found)
                 break
-    missing = [f for f in REQUIRED_FIELDS if f not in mapping]
+    missing = [f for f in REQUIRED_FIELDS if f not in mapping and f not in OPTIONAL_REQUIRED]
     if missing:
         raise InputError(
             f"required catalog field(s) {missing} not found in the columns {columns}; "
@@ -370,7 +388,7 @@ def _track_ids(values: pd.Series) -> pd.Series:
     )
 
 
-def _split_list(values: pd.Series, separator: str | None) -> list[list[str]]:
+def _split_list(values: pd.Series, separator: str | re.Pattern[str] | None) -> list[list[str]]:
     out: list[list[str]] = []
     for value in values.tolist():
         if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
@@ -381,7 +399,12 @@ def _split_list(values: pd.Series, separator: str | None) -> list[list[str]]:
             text = str(value).strip()
             out.append([text] if text else [])
         else:
-            out.append([p.strip() for p in str(value).split(separator) if p.strip()])
+            parts = (
+                separator.split(str(value))
+                if isinstance(separator, re.Pattern)
+                else str(value).split(separator)
+            )
+            out.append([p.strip() for p in parts if p.strip()])
     return out
 
 
@@ -531,8 +554,15 @@ def normalise_tracks(
     file: str,
     mapping: dict[str, str] | None = None,
     first_row: int = 2,
+    reference: Callable[[], pd.DataFrame | None] | None = None,
 ) -> NormalisedCatalog:
     """Map, parse, check and deduplicate ``raw`` into one row per track.
+
+    A file without a track id column gets ids derived from the normalised artist and title
+    (and duration): :func:`moodtune.catalog.identity.stable_track_id`. Such tracks that match
+    exactly one track of ``reference()`` (the default catalog: same normalised artist and
+    title, duration within ``LINK_DURATION_TOLERANCE_MS`` when both are known) take its id;
+    several candidates are counted as ambiguous and keep their local id.
 
     Rows without a track id are skipped (they cannot be identified); rows repeating a track id
     are merged, keeping the first row's values and the union of all genres and subgenres. Bad
@@ -555,20 +585,27 @@ def normalise_tracks(
         return raw[source]
 
     parsed = pd.DataFrame(index=raw.index)
-    parsed["track_id"] = _track_ids(column("track_id"))
-    missing_id = parsed["track_id"].isna().to_numpy()
-    problems.add(
-        missing_id,
-        "track_id",
-        "missing track id ({value}): row skipped",
-        column("track_id"),
-        "an id",
-    )
+    derive_ids = "track_id" not in resolved
     for target in TEXT_FIELDS:
         parsed[target] = _text(column(target))
+    if derive_ids:
+        # No id column (a chart export, a spreadsheet): the id is derived from who and what;
+        # a row without artist or title cannot be identified (reported below as missing).
+        parsed["track_id"] = None
+        missing_id = (parsed["name"].isna() | parsed["artists"].isna()).to_numpy()
+    else:
+        parsed["track_id"] = _track_ids(column("track_id"))
+        missing_id = parsed["track_id"].isna().to_numpy()
+        problems.add(
+            missing_id,
+            "track_id",
+            "missing track id ({value}): row skipped",
+            column("track_id"),
+            "an id",
+        )
     for target in ("name", "artists"):
         problems.add(
-            parsed[target].isna().to_numpy() & ~missing_id,
+            parsed[target].isna().to_numpy() & (~missing_id | derive_ids),
             target,
             "missing value ({value})",
             column(target),
@@ -596,8 +633,18 @@ def normalise_tracks(
     )
     parsed = parsed.join(dates.drop(columns="release_valid"))
     genre_sep = layout.genre_separator if layout else None
-    parsed["genres"] = _split_list(column("genres"), genre_sep)
-    parsed["subgenres"] = _split_list(column("subgenres"), genre_sep)
+    parsed["genres"] = _split_list(column("genres"), genre_sep or GENRE_SEPARATORS)
+    parsed["subgenres"] = _split_list(column("subgenres"), genre_sep or GENRE_SEPARATORS)
+    if derive_ids:
+        parsed["track_id"] = [
+            stable_track_id(a, t, d) if a is not None and t is not None else None
+            for a, t, d in zip(
+                parsed["artists"],
+                parsed["name"],
+                parsed["duration_ms"].to_numpy(float),
+                strict=True,
+            )
+        ]
     explicit_known = "explicit" in resolved
     parsed["explicit"] = (
         _boolean(column("explicit"), "explicit", problems)
@@ -612,9 +659,15 @@ def normalise_tracks(
         unmapped_columns=[c for c in columns if c not in set(resolved.values())],
         rows_read=len(raw),
     )
+    report.derived_ids = derive_ids
     if missing_id.any():
-        report.skipped["missing track id"] = int(missing_id.sum())
+        reason = "no artist or title to derive an id from" if derive_ids else "missing track id"
+        report.skipped[reason] = int(missing_id.sum())
     kept = parsed.loc[~missing_id]
+    if derive_ids and reference is not None:
+        known = reference()
+        if known is not None:
+            kept = _link_to_reference(kept, known, report)
     tracks = _deduplicate(kept, report)
     if tracks.empty:
         raise ValidationReport(problems.sorted() or [InputError("no tracks", file=file)], file=file)
@@ -644,6 +697,42 @@ def count_reasons(reasons: pd.Series) -> dict[str, int]:
         for reason in str(text).split("; "):
             counts[reason] = counts.get(reason, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+#: Two durations this close may be one recording (exports round differently).
+LINK_DURATION_TOLERANCE_MS = 3000
+
+
+def _link_to_reference(
+    tracks: pd.DataFrame, reference: pd.DataFrame, report: ImportReport
+) -> pd.DataFrame:
+    """Give derived-id tracks that match exactly one reference track that track's id."""
+    keys = [match_key(a, t) for a, t in zip(reference["artists"], reference["name"], strict=True)]
+    by_key: dict[str, list[tuple[str, float]]] = {}
+    durations = pd.to_numeric(reference["duration_ms"], errors="coerce").to_numpy(float)
+    for key, track_id, duration in zip(keys, reference["track_id"], durations, strict=True):
+        by_key.setdefault(key, []).append((str(track_id), float(duration)))
+    ids = tracks["track_id"].tolist()
+    linked = ambiguous = 0
+    for position, (artist, title, duration) in enumerate(
+        zip(tracks["artists"], tracks["name"], tracks["duration_ms"].to_numpy(float), strict=True)
+    ):
+        candidates = by_key.get(match_key(artist, title), [])
+        if np.isfinite(duration):
+            candidates = [
+                (i, d)
+                for i, d in candidates
+                if not np.isfinite(d) or abs(d - duration) <= LINK_DURATION_TOLERANCE_MS
+            ]
+        found = sorted({i for i, _ in candidates})
+        if len(found) == 1:
+            ids[position] = found[0]
+            linked += 1
+        elif len(found) > 1:
+            ambiguous += 1
+    report.linked_to_default = linked
+    report.ambiguous_links = ambiguous
+    return tracks.assign(track_id=ids)
 
 
 def _deduplicate(parsed: pd.DataFrame, report: ImportReport) -> pd.DataFrame:

@@ -58,6 +58,7 @@ __all__ = [
     "import_catalog",
     "list_catalogs",
     "load_catalog",
+    "load_default_tracks",
     "remove_catalog",
     "use_catalog",
 ]
@@ -138,8 +139,11 @@ def _key(fingerprint: str) -> str:
 
 def _derived_name(settings: Settings) -> str:
     from moodtune.mood.annotate import MOOD_ANNOTATION_VERSION
+    from moodtune.mood.fitted import default_model_path
 
-    return f"derived-m{MOOD_ANNOTATION_VERSION}-s{settings.random_state}"
+    # The shipped model's own hash: re-fitting it rebuilds every catalog's mood tables.
+    model = file_sha256(default_model_path())[:8]
+    return f"derived-m{MOOD_ANNOTATION_VERSION}-{model}-s{settings.random_state}"
 
 
 def active_catalog_name(settings: Settings | None = None) -> str:
@@ -231,6 +235,17 @@ def load_catalog(settings: Settings | None = None, *, name: str | None = None) -
     catalog = _load_or_build_derived(name, base_dir, derived_dir, settings)
     _LOADED[str(derived_dir)] = catalog
     return catalog
+
+
+def load_default_tracks(settings: Settings | None = None) -> pd.DataFrame:
+    """The default catalog's track table alone (no mood columns), built once and cached.
+
+    What fitting the mood model reads: it must not depend on the mood tables it produces.
+    """
+    settings = settings or get_settings()
+    base_dir = _default_base_dir(settings)
+    _load_or_build_default_base(base_dir, settings)
+    return _read_tracks(base_dir)
 
 
 def _load_or_build_derived(
@@ -462,6 +477,17 @@ def _read_catalog(name: str, base_dir: Path, derived_dir: Path) -> Catalog:
     )
 
 
+def _default_tracks_for_linking(settings: Settings) -> pd.DataFrame | None:
+    """The default catalog's tracks, to link id-less imports to; None when unavailable."""
+    try:
+        return load_default_tracks(settings)
+    except DataIntegrityError as exc:
+        artefact_logger.warning(
+            "moodtune: tracks without ids were not linked to the default catalog: %s", exc
+        )
+        return None
+
+
 def _slug(text: str) -> str:
     slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
     return slug[:64] or "imported"
@@ -501,7 +527,13 @@ def import_catalog(
             value=name,
         )
     raw, first_row = read_track_file(path)
-    normalised = normalise_tracks(raw, file=str(path), mapping=mapping, first_row=first_row)
+    normalised = normalise_tracks(
+        raw,
+        file=str(path),
+        mapping=mapping,
+        first_row=first_row,
+        reference=lambda: _default_tracks_for_linking(settings),
+    )
     report = normalised.report
     if strict and report.problems:
         raise ValidationReport(report.problems, file=str(path))

@@ -73,7 +73,14 @@ BASE_COLUMNS: tuple[str, ...] = (
     "synthetic",
 )
 
-MOOD_COLUMNS: tuple[str, ...] = ("mood_valence", "mood_arousal", "quadrant", "mood_cluster")
+MOOD_COLUMNS: tuple[str, ...] = (
+    "mood_valence",
+    "mood_arousal",
+    "mood_uncertainty",
+    "mood_uncertain",
+    "quadrant",
+    "mood_cluster",
+)
 
 MIN_DURATION_MS = 30_000
 #: Longer than a day is not a track (ten-hour sleep recordings exist, so the bound is loose).

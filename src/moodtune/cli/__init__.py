@@ -17,6 +17,7 @@ from moodtune.cli import (
     data,
     insights,
     listener,
+    mood,
     playlist,
     serve,
     survey,
@@ -57,6 +58,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(survey.app, name="survey")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(tracks.app, name="tracks")
+app.add_typer(mood.app, name="mood")
 app.add_typer(playlist.app, name="playlist")
 app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")

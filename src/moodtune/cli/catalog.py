@@ -80,6 +80,12 @@ def _render_import(summary: dict[str, Any]) -> None:
         f"({summary['usable_tracks']} usable); {summary['duplicate_rows_merged']} repeated rows "
         "merged"
     )
+    if summary["derived_ids"]:
+        console.print(
+            "no track id column: ids derived from artist + title (+ duration); "
+            f"{summary['linked_to_default']} rows linked to their default-catalog (Spotify) id, "
+            f"{summary['ambiguous_links']} with several candidates kept local ids"
+        )
     table = Table("what", "rows", title="skipped or excluded, and why")
     for reason, count in summary["skipped"].items():
         table.add_row(f"skipped: {reason}", str(count))

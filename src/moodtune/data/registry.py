@@ -135,6 +135,29 @@ SPOTIFY_SONGS_COLUMNS: tuple[str, ...] = (
     "duration_ms",
 )
 
+PMEMO_METADATA_COLUMNS: tuple[str, ...] = (
+    "musicId",
+    "fileName",
+    "title",
+    "artist",
+    "album",
+    "duration",
+    "chorus_start_time",
+    "chorus_end_time",
+)
+PMEMO_STATIC_COLUMNS: tuple[str, ...] = (
+    "song_id",
+    "valence_mean",
+    "valence_std",
+    "arousal_mean",
+    "arousal_std",
+)
+# The PMEmo files as published beside the Music2Emotion code, pinned to one commit.
+PMEMO_URL = (
+    "https://raw.githubusercontent.com/AMAAI-Lab/Music2Emotion/"
+    "c5f7984f78d9928b841f25bd05a47377c12c58ca/dataset/pmemo/meta"
+)
+
 REGISTRY: dict[str, Dataset] = {
     d.name: d
     for d in (
@@ -181,6 +204,32 @@ REGISTRY: dict[str, Dataset] = {
             },
             expected_columns=SPOTIFY_SONGS_COLUMNS,
             expected_rows=32833,
+        ),
+        Dataset(
+            name="pmemo_metadata",
+            filename="pmemo_metadata.csv",
+            description="PMEmo song metadata (794 chart-pop songs: title, artist, album, duration)",
+            licence_file="pmemo.LICENSE.txt",
+            url=f"{PMEMO_URL}/metadata.csv",
+            sha256="a7576297df8fc418808cafaedebb70eb38444a0449bd924b0231121f4419e16d",
+            url_sha256="a7576297df8fc418808cafaedebb70eb38444a0449bd924b0231121f4419e16d",
+            read_csv_kwargs={"dtype": {"title": str, "artist": str, "album": str}},
+            expected_columns=PMEMO_METADATA_COLUMNS,
+            expected_rows=794,
+        ),
+        Dataset(
+            name="pmemo_static",
+            filename="pmemo_static_annotations.csv",
+            description=(
+                "PMEmo static valence/arousal ratings (767 chorus excerpts, 10+ listeners each, "
+                "9-point scale; Zhang et al., ICMR 2018)"
+            ),
+            licence_file="pmemo.LICENSE.txt",
+            url=f"{PMEMO_URL}/static_annotations.csv",
+            sha256="c0ae369b41a0a9e012bb83a2dded30d1370267564352771f16b9eb5a9eca0a91",
+            url_sha256="c0ae369b41a0a9e012bb83a2dded30d1370267564352771f16b9eb5a9eca0a91",
+            expected_columns=PMEMO_STATIC_COLUMNS,
+            expected_rows=767,
         ),
     )
 }

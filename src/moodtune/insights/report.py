@@ -146,12 +146,13 @@ def _cached_json(
 def mood_model_agreement(settings: Settings) -> dict[str, Any] | None:
     """The fitted mood model's agreement with human ratings, or None while there is none.
 
-    The slot for issue 13: a ``mood_model_evaluation(settings=...)`` in ``moodtune.mood`` (or
-    ``moodtune.mood.ratings``) returning a dict with ``valence`` / ``arousal`` entries
-    (``n``, ``pearson_r``, ``mae``, ``baseline_mae``), optional ``pairs`` (``axis → [(rated,
-    predicted), ...]``), ``reading``, ``data`` and ``limits``; ``None`` when not fitted.
+    The slot for issue 13: a ``mood_model_evaluation(settings=...)`` in ``moodtune.mood``,
+    ``moodtune.mood.ratings`` or ``moodtune.evaluation.mood`` (where it lives) returning a
+    dict with ``valence`` / ``arousal`` entries (``n``, ``pearson_r``, ``mae``,
+    ``baseline_mae``), optional ``pairs`` (``axis → [(rated, predicted), ...]``), ``reading``,
+    ``data`` and ``limits``; ``None`` when not fitted.
     """
-    for module_name in ("moodtune.mood", "moodtune.mood.ratings"):
+    for module_name in ("moodtune.mood", "moodtune.mood.ratings", "moodtune.evaluation.mood"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:

@@ -1,4 +1,13 @@
-"""Add mood columns to a track table: position, quadrant and soft cluster membership."""
+"""Add mood columns to a track table: position, its uncertainty, quadrant and soft cluster.
+
+The default position model is the one fitted to human ratings and shipped in the package
+(:func:`moodtune.mood.fitted.load_default_model`); it also gives each track's uncertainty
+(``mood_uncertainty``, the root mean square of the two axes' standard errors) and whether it
+is beyond the model's usual spread (``mood_uncertain``). Quadrants are read from the fitted
+positions, and so are the clusters: the mixture sees the fitted valence and arousal (mapped
+onto [0, 1]) in place of Spotify's ``valence`` and ``energy``, so a cluster named "Upbeat" or
+"Mellow" is upbeat or mellow where the tracks sit on the plane.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +18,22 @@ import numpy as np
 import pandas as pd
 
 from moodtune.mood.clusters import MoodClusters
-from moodtune.mood.estimator import MoodModel, TrackMoodModel
+from moodtune.mood.estimator import MoodModel
+from moodtune.mood.fitted import load_default_model
 from moodtune.mood.space import quadrant
 
 __all__ = ["MOOD_ANNOTATION_VERSION", "MoodAnnotation", "annotate_tracks"]
 
 # Bump when the default model, clustering or naming changes: cached mood columns are rebuilt.
-MOOD_ANNOTATION_VERSION = 3
+MOOD_ANNOTATION_VERSION = 4
 
 
 @dataclass
 class MoodAnnotation:
     """Mood columns for every row, the (n, k) cluster probabilities and what produced them."""
 
-    columns: pd.DataFrame  # mood_valence, mood_arousal, quadrant, mood_cluster
+    # mood_valence, mood_arousal, mood_uncertainty, mood_uncertain, quadrant, mood_cluster
+    columns: pd.DataFrame
     cluster_proba: np.ndarray
     cluster_names: tuple[str, ...]
     description: dict[str, Any]
@@ -39,8 +50,9 @@ def annotate_tracks(
 ) -> MoodAnnotation:
     """Place every track on the mood plane and in soft mood clusters.
 
-    The mood model is fitted (prior weights, no ratings) and the clusters are fitted on the
-    rows of ``fit_mask`` (default: all rows; the catalog passes its usable rows), or on
+    Without ``model`` the shipped fitted model places the tracks; a ``model`` given is fitted
+    (without ratings) on the fitting rows first. The clusters are fitted on the rows of
+    ``fit_mask`` (default: all rows; the catalog passes its usable rows), or on
     ``reference`` rows when given, then every row with complete features is annotated. Rows
     with a missing feature get NaN / None.
     """
@@ -50,9 +62,12 @@ def annotate_tracks(
         fit_rows = reference
     else:
         fit_rows = tracks if fit_mask is None else tracks.loc[np.asarray(fit_mask, dtype=bool)]
-    model = model if model is not None else TrackMoodModel()
-    model.fit(fit_rows)
+    if model is None:
+        model = load_default_model()
+    else:
+        model.fit(fit_rows)
     positions = model.predict(tracks)
+    uncertainty = _uncertainty(model, tracks)
     if clusters is None:
         # Small catalogs get fewer candidate clusters (about 20 tracks per cluster at least).
         high = min(10, len(fit_rows) // 20)
@@ -61,8 +76,8 @@ def annotate_tracks(
             if high >= 2
             else MoodClusters(k=1, stability_seeds=0, random_state=random_state)
         )
-    clusters.fit(fit_rows)
-    proba = clusters.predict_proba(tracks).astype(np.float32)
+    clusters.fit(_on_the_plane(fit_rows, model.predict(fit_rows)))
+    proba = clusters.predict_proba(_on_the_plane(tracks, positions)).astype(np.float32)
     names = tuple(clusters.names_)
     best = np.full(len(tracks), None, dtype=object)
     complete = np.isfinite(proba).all(axis=1)
@@ -74,12 +89,14 @@ def annotate_tracks(
         {
             "mood_valence": positions[:, 0],
             "mood_arousal": positions[:, 1],
+            "mood_uncertainty": uncertainty,
+            "mood_uncertain": _is_uncertain(model, uncertainty),
             "quadrant": quadrants,
             "mood_cluster": best,
         },
         index=tracks.index,
     )
-    describe_model = getattr(model, "to_dict", None)
+    describe_model = getattr(model, "describe", None) or getattr(model, "to_dict", None)
     description = {
         "version": MOOD_ANNOTATION_VERSION,
         "model": describe_model() if callable(describe_model) else type(model).__name__,
@@ -88,3 +105,25 @@ def annotate_tracks(
     return MoodAnnotation(
         columns=columns, cluster_proba=proba, cluster_names=names, description=description
     )
+
+
+def _uncertainty(model: MoodModel, tracks: pd.DataFrame) -> np.ndarray:
+    predict = getattr(model, "predict_uncertainty", None)
+    if callable(predict):
+        return np.asarray(predict(tracks), dtype=float)
+    return np.full(len(tracks), np.nan)  # a model without an uncertainty says nothing
+
+
+def _is_uncertain(model: MoodModel, uncertainty: np.ndarray) -> np.ndarray:
+    threshold = getattr(model, "uncertain_above_", None)
+    if threshold is None:
+        return np.zeros(len(uncertainty), dtype=bool)
+    return np.nan_to_num(uncertainty, nan=0.0) > float(threshold)
+
+
+def _on_the_plane(tracks: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """``tracks`` with valence and energy replaced by the fitted position, on [0, 1]."""
+    placed = tracks.copy()
+    placed["valence"] = (positions[:, 0] + 1.0) / 2.0
+    placed["energy"] = (positions[:, 1] + 1.0) / 2.0
+    return placed

@@ -1,7 +1,8 @@
-"""Where a track sits in the valence–arousal plane, estimated from its audio features.
+"""The prior track mood model: a documented hand-weighted mix of audio features.
 
-**This is a model, not a finding.** No human-annotated emotion ratings exist for the tracks
-of the default catalog, so the positions rest on Spotify's own ``valence`` and ``energy``
+Catalog positions come from :class:`moodtune.mood.fitted.ResidualMoodModel`, fitted to human
+ratings on top of this prior; the prior stays as its base and as a baseline in
+``moodtune mood evaluate``. It rests on Spotify's own ``valence`` and ``energy``
 estimates (themselves models Spotify fitted to its listeners' judgements, undocumented in
 detail), adjusted by other features with weights chosen by moodtune:
 
@@ -18,8 +19,8 @@ gets the same position in any catalog.
 
 The model is swappable: anything with ``fit(X, y=None)`` and ``predict(X) -> (n, 2)`` can
 replace it (``MoodModel`` protocol). Given human ratings ``y`` (n × 2, in [-1, 1]),
-``TrackMoodModel.fit`` re-fits the term weights by least squares, which is how a later issue
-will calibrate it; without ``y`` it keeps the documented prior weights.
+``TrackMoodModel.fit`` re-fits the term weights by least squares; without ``y`` it keeps the
+documented prior weights.
 """
 
 from __future__ import annotations

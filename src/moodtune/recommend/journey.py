@@ -11,7 +11,10 @@ with a beam search that
   a hard constraint: a journey that cannot keep it is refused with an error, never returned;
 * minimises the summed mood distance to the waypoints, plus a small penalty for the size of
   each jump (so smaller steps win among equally close tracks);
-* never repeats a song and allows at most ``max_per_artist`` tracks by one artist.
+* never repeats a song and allows at most ``max_per_artist`` tracks by one artist;
+* at the waypoints where the position matters most (the last one, and those inside a goal's
+  region) adds ``UNCERTAIN_MOOD_PENALTY`` to the cost of a track whose fitted mood is
+  uncertain, so a confident track wins unless the uncertain one is that much closer.
 
 An optional ``preference`` hook (a listener's learned score per track, e.g. from
 ``moodtune.recommend.feedback.PreferenceLearner``) re-ranks each waypoint's candidates: it is
@@ -35,7 +38,12 @@ import pandas as pd
 from moodtune.errors import InputError, MoodtuneError, check_is_fitted
 from moodtune.mood.space import MoodPoint, quadrant
 from moodtune.recommend.filters import FilterOutcome, TrackFilters
-from moodtune.recommend.tracks import TrackIndex, frame_from_columns, goal_profile
+from moodtune.recommend.tracks import (
+    TrackIndex,
+    frame_from_columns,
+    goal_profile,
+    uncertain_clause,
+)
 
 if TYPE_CHECKING:
     from moodtune.mood.goals import GoalSpec
@@ -115,6 +123,10 @@ class JourneyPlan:
     def path(self) -> np.ndarray:
         """Waypoints as an array of shape ``(steps, 2)``: (valence, arousal)."""
         return np.array([(w.valence, w.arousal) for w in self.waypoints])
+
+
+#: Extra cost (in mood-distance units) of an uncertain-mood track at the waypoints that matter.
+UNCERTAIN_MOOD_PENALTY = 0.05
 
 
 def plan_journey(
@@ -418,6 +430,7 @@ def _build_journey(
         )
     step_outcomes = [outcome] * plan.steps
     notes = list(outcome.notes)
+    arriving: list[int] = []
     if goal is not None:
         near_goal = index.goal_filter_outcome(filters, goal)
         end = plan.target
@@ -430,6 +443,7 @@ def _build_journey(
             for i in arriving:
                 step_outcomes[i] = near_goal
     tempo, energy = index.tempo_, index.energy_
+    confident_steps = sorted({plan.steps - 1, *arriving})
     chosen: list[int] | None = None
     failed_at = 0
     pool = candidates
@@ -451,6 +465,7 @@ def _build_journey(
             notes=notes,
             preference=score_rows,
             preference_weight=preference_weight,
+            confident_steps=confident_steps,
         )
         if chosen is not None:
             break
@@ -535,6 +550,7 @@ def _beam_search(
     notes: list[str],
     preference: Callable[[np.ndarray], np.ndarray] | None = None,
     preference_weight: float = 0.0,
+    confident_steps: list[int] | tuple[int, ...] = (),
 ) -> tuple[list[int] | None, int]:
     """One beam search; returns (rows, 0) or (None, index of the step that had no way on)."""
     songs = index.duplicate_codes_
@@ -572,6 +588,9 @@ def _beam_search(
             local - preference_weight * float(d.max()) * preference(rows)
             for local, d, rows in zip(locals_, dists, pools, strict=True)
         ]
+    uncertain = index.mood_uncertain_
+    for step in confident_steps:
+        locals_[step] = locals_[step] + UNCERTAIN_MOOD_PENALTY * uncertain[pools[step]]
     pool_tempo = [tempo[p] for p in pools]
     pool_energy = [energy[p] for p in pools]
     # Backward pass (lookahead): keep only candidates from which the end can still be reached
@@ -690,6 +709,7 @@ def _assemble(
     short = []
     # Python floats: formatting NumPy scalars one by one would cost more than the search.
     tempo_list, energy_list, distance_list = tempo.tolist(), energy.tolist(), distance.tolist()
+    uncertain_list = index.mood_uncertain_[np.asarray(rows, dtype=np.int64)].tolist()
     for i in range(n):
         filt = [*outcomes[i].applied, *cap]
         filt_text = ("; filters: " + ", ".join(filt)) if filt else ""
@@ -708,7 +728,7 @@ def _assemble(
         reasons.append(
             f"nearest to waypoint {i + 1}/{n} (v={wp.valence:+.2f}, "
             f"a={wp.arousal:+.2f}), mood distance {distance_list[i]:.3f}; "
-            f"{step}{jump}{filt_text}"
+            f"{step}{jump}{filt_text}" + uncertain_clause(bool(uncertain_list[i]))
         )
         short.append(
             f"waypoint {i + 1}/{n}, Δmood {distance_list[i]:.2f}"

@@ -106,6 +106,7 @@ _RESULT_COLUMNS = (
     "genres",
     "mood_valence",
     "mood_arousal",
+    "mood_uncertain",
     "quadrant",
     "tempo",
     "energy",
@@ -153,6 +154,18 @@ class TrackRecommendations:
                 for r in records.to_dict(orient="records")
             ],
         }
+
+
+#: What a reason adds when a track's fitted mood is uncertain (``mood_uncertain``).
+UNCERTAIN_MOOD_CLAUSE = (
+    "; its mood is uncertain: its features are unlike the human-rated songs the mood model "
+    "was fitted on"
+)
+
+
+def uncertain_clause(uncertain: bool) -> str:
+    """The reason clause for a track whose mood is uncertain, else an empty string."""
+    return UNCERTAIN_MOOD_CLAUSE if uncertain else ""
 
 
 def index_cache_dir(settings: Settings | None = None) -> Path:
@@ -326,6 +339,13 @@ class TrackIndex:
         self.artist_codes_ = artist_keys(tracks)
         self.duplicate_codes_ = duplicate_keys(tracks)
         self.id_to_row_ = {tid: i for i, tid in enumerate(tracks["track_id"].astype(str))}
+        # Tracks whose fitted mood is uncertain (features unlike the rated songs): journeys avoid
+        # them where the position matters, reasons say so. A catalog without the column: none.
+        self.mood_uncertain_ = (
+            tracks["mood_uncertain"].fillna(False).to_numpy(dtype=bool)
+            if "mood_uncertain" in tracks.columns
+            else np.zeros(len(tracks), dtype=bool)
+        )
         self.tempo_ = tracks["tempo"].to_numpy(dtype=float)
         self.energy_ = tracks["energy"].to_numpy(dtype=float)
         self.fingerprint_ = catalog_fingerprint(tracks)
@@ -1028,6 +1048,7 @@ class TrackIndex:
         clause = _filter_clause(outcome, max_per_artist)
         reasons = [
             f"nearest to {where}: mood distance {dist_of[r]:.3f}{profile_text}{clause}"
+            + uncertain_clause(self.mood_uncertain_[r])
             for r in kept
         ]
         short = [
