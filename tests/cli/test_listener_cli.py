@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import stat
 from collections.abc import Iterator
@@ -297,7 +296,11 @@ def test_feedback_personalises_the_next_cli_session_and_show_says_what_was_learn
     # the CLI explores with an unseeded Thompson draw; seed it so the test is reproducible
     import moodtune.sessions.personal
 
-    seeded = functools.partial(moodtune.sessions.personal.personal_journey, random_state=0)
+    unseeded = moodtune.sessions.personal.personal_journey
+
+    def seeded(*args: Any, **kwargs: Any) -> Any:  # the caller passes random_state=None
+        return unseeded(*args, **{**kwargs, "random_state": 0})
+
     monkeypatch.setattr(moodtune.sessions.personal, "personal_journey", seeded)
 
     listener_id = run_json("listener", "create", "--name", "Sam")["listener"]["id"]
