@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from moodtune.catalog.identity import match_key
+from moodtune.catalog.schema import AUDIO_FEATURES
 from moodtune.config import Settings
 
 __all__ = [
@@ -40,20 +41,8 @@ __all__ = [
 
 FEATURE_TOLERANCE = 0.1
 TEMPO_TOLERANCE_BPM = 3.0
-MATCH_FEATURES: tuple[str, ...] = (
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "duration_ms",
-)
+MATCH_FEATURES: tuple[str, ...] = (*AUDIO_FEATURES, "duration_ms")
+"""The catalog's audio features and the duration: what a matched PMEmo song is described by."""
 
 
 def load_pmemo_ratings(*, settings: Settings | None = None) -> pd.DataFrame:
