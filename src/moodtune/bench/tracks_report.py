@@ -39,6 +39,19 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def targets_table(targets: list[dict[str, Any]], *, digits: int) -> Any:
+    """Every benchmark's closing table: each target, its goal, what was measured, pass/fail."""
+    from rich.table import Table
+
+    table = Table(title="Targets")
+    for col in ("target", "goal", "measured", "result"):
+        table.add_column(col)
+    for t in targets:
+        verdict = "[green]PASS[/]" if t["pass"] else "[red]FAIL[/]"
+        table.add_row(t["target"], t["goal"], _fmt(t["measured"], digits), verdict)
+    return table
+
+
 def render_report(report: dict[str, Any]) -> None:
     """Print the benchmark report as Rich tables."""
     from rich.table import Table
@@ -107,13 +120,7 @@ def render_report(report: dict[str, Any]) -> None:
             ct.add_row(key, _fmt(c["seconds"], 2), _fmt(c["peak_rss_mb"], 0), str(c["ok"]))
         console.print(ct)
 
-    tt = Table(title="Targets")
-    for col in ("target", "goal", "measured", "result"):
-        tt.add_column(col)
-    for t in report["targets"]:
-        verdict = "[green]PASS[/]" if t["pass"] else "[red]FAIL[/]"
-        tt.add_row(t["target"], t["goal"], _fmt(t["measured"]), verdict)
-    console.print(tt)
+    console.print(targets_table(report["targets"], digits=3))
     machine = report["machine"]
     console.print(
         f"[dim]{machine['cpus']} CPUs, Python {machine['python']}, faiss {machine['faiss']}, "

@@ -66,13 +66,9 @@ def render_report(report: dict[str, Any]) -> None:
                "", "", "")  # fmt: skip
     console.print(st)
 
-    tt = Table(title="Targets")
-    for col in ("target", "goal", "measured", "result"):
-        tt.add_column(col)
-    for t in report["targets"]:
-        verdict = "[green]PASS[/]" if t["pass"] else "[red]FAIL[/]"
-        tt.add_row(t["target"], t["goal"], _fmt(t["measured"]), verdict)
-    console.print(tt)
+    from moodtune.bench.tracks_report import targets_table
+
+    console.print(targets_table(report["targets"], digits=1))
     server, machine = report["server"], report["machine"]
     console.print(
         f"[dim]server: uvicorn, {server['workers']} worker, ready in {server['ready_s']:.1f} s, "
