@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response
 
 from moodtune import app as moodtune_app
+from moodtune.app.services import Services
 from moodtune.app.views import ListenerView, MeView
 from moodtune.web.deps import IdentityDep, ListenerId, ServicesDep
 from moodtune.web.schemas import ConsentUpdate, ListenerCreate, SurveyIn
@@ -55,6 +56,11 @@ def patch_consent(body: ConsentUpdate, listener: ListenerId, services: ServicesD
 @router.get("/export")
 def export(listener: ListenerId, services: ServicesDep) -> Response:
     """Everything stored about you, as one JSON file."""
+    return export_download(services, listener, filename="moodtune-export.json")
+
+
+def export_download(services: Services, listener: str, *, filename: str) -> Response:
+    """The listener's export as a JSON attachment (the API and the Me page both serve it)."""
     import json
 
     from moodtune.jsonable import to_jsonable
@@ -63,7 +69,7 @@ def export(listener: ListenerId, services: ServicesDep) -> Response:
     return Response(
         json.dumps(to_jsonable(payload), indent=2),
         media_type="application/json",
-        headers={"Content-Disposition": 'attachment; filename="moodtune-export.json"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

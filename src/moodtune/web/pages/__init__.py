@@ -533,14 +533,9 @@ async def me_consent(request: Request, listener: ListenerId, services: ServicesD
 
 @router.get("/me/export")
 def me_export(listener: ListenerId, services: ServicesDep) -> Response:
-    from moodtune.jsonable import to_jsonable
+    from moodtune.web.api.listener import export_download
 
-    payload = moodtune_app.export_everything(services, listener)
-    return Response(
-        json.dumps(to_jsonable(payload), indent=2),
-        media_type="application/json",
-        headers={"Content-Disposition": 'attachment; filename="moodtune-my-data.json"'},
-    )
+    return export_download(services, listener, filename="moodtune-my-data.json")
 
 
 @router.get("/me/delete")
