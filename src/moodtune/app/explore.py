@@ -27,14 +27,14 @@ MAX_QUERY_CHARS = 200
 MAP_BINS = 24
 
 
-def check_page(offset: int, limit: int) -> None:
-    """Offsets start at 0; a page holds 1 to ``MAX_PAGE`` items."""
+def check_page(offset: int, limit: int, *, most: int = MAX_PAGE, field: str = "limit") -> None:
+    """Offsets start at 0; a page holds 1 to ``most`` (default ``MAX_PAGE``) items."""
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InputError("offset must be 0 or more", field="offset", value=offset, allowed=">= 0")
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= most:
         raise InputError(
-            "limit is the number of items per page", field="limit", value=limit,
-            allowed=f"1-{MAX_PAGE}",
+            f"{field} is the number of items per page", field=field, value=limit,
+            allowed=f"1-{most}",
         )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ recommender listeners actually get.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -630,12 +631,21 @@ class PreferenceLearner:
         sessions: Iterable[SessionOutcome] = (),
         config: FeedbackConfig | None = None,
     ) -> PreferenceLearner:
-        """A learner fitted to a listener's whole history (order does not matter)."""
+        """A learner fitted to a listener's whole history.
+
+        The order of ``feedback`` does not matter; ``sessions`` are observed in the order
+        given (each is credited against the mean gain of the ones before), which should be
+        the order they finished, so that observing later sessions one by one continues it.
+        """
         learner = cls(features.names, config=config)
         learner.observe(feedback, features)
         for outcome in sessions:
             learner.observe_session(outcome, features)
         return learner
+
+    def copy(self) -> PreferenceLearner:
+        """An independent learner in the same state (update it without touching this one)."""
+        return copy.deepcopy(self)
 
     @property
     def has_evidence(self) -> bool:

@@ -38,6 +38,7 @@ from moodtune.store.tables import (
 
 __all__ = [
     "clear_notes",
+    "count_checkins",
     "count_rows",
     "delete_listener_rows",
     "feedback_rows",
@@ -221,14 +222,32 @@ def _checkin(row: sa.Row[Any]) -> CheckInRecord:
 
 
 def list_checkins(
-    conn: Connection, listener_id: str, *, session_id: str | None = None
+    conn: Connection,
+    listener_id: str,
+    *,
+    session_id: str | None = None,
+    newest_first: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[CheckInRecord]:
-    """A listener's check-ins in time order (optionally only one session's)."""
+    """A listener's check-ins in time order (optionally only one session's, or one page)."""
     query = sa.select(checkins).where(checkins.c.listener_id == listener_id)
     if session_id is not None:
         query = query.where(checkins.c.session_id == session_id)
-    rows = conn.execute(query.order_by(checkins.c.created_at, checkins.c.id))
-    return [_checkin(r) for r in rows]
+    order = (checkins.c.created_at, checkins.c.id)
+    query = query.order_by(*(c.desc() for c in order) if newest_first else order)
+    if offset or limit is not None:
+        query = query.offset(offset).limit(limit)
+    return [_checkin(r) for r in conn.execute(query)]
+
+
+def count_checkins(conn: Connection, listener_id: str) -> int:
+    """How many check-ins the listener has."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).where(checkins.c.listener_id == listener_id)
+        ).scalar_one()
+    )
 
 
 # -- sessions ----------------------------------------------------------------------------------
@@ -352,13 +371,27 @@ def get_session(conn: Connection, session_id: str, *, lock: bool = False) -> Ses
     return _session(row, list_session_tracks(conn, session_id))
 
 
-def list_sessions(conn: Connection, listener_id: str) -> list[SessionRecord]:
-    """A listener's sessions, oldest first, each with its tracks."""
-    rows = conn.execute(
-        sa.select(sessions)
-        .where(sessions.c.listener_id == listener_id)
-        .order_by(sessions.c.started_at, sessions.c.id)
-    ).all()
+def list_sessions(
+    conn: Connection,
+    listener_id: str,
+    *,
+    finished_only: bool = False,
+    finished_since: datetime | None = None,
+) -> list[SessionRecord]:
+    """A listener's sessions, oldest first, each with its tracks.
+
+    ``finished_only`` keeps finished sessions, in the order they finished (the order a learner
+    observes them); ``finished_since`` further keeps those finished at or after that time.
+    """
+    query = sa.select(sessions).where(sessions.c.listener_id == listener_id)
+    if finished_only or finished_since is not None:
+        query = query.where(sessions.c.finished_at.is_not(None))
+        if finished_since is not None:
+            query = query.where(sessions.c.finished_at >= finished_since)
+        query = query.order_by(sessions.c.finished_at, sessions.c.id)
+    else:
+        query = query.order_by(sessions.c.started_at, sessions.c.id)
+    rows = conn.execute(query).all()
     ids = [r.id for r in rows]
     by_session: dict[str, list[SessionTrack]] = {i: [] for i in ids}
     if ids:
@@ -506,9 +539,18 @@ def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | No
     return (bool(consent), int(answers[0]), answers[1], int(finished[0]), finished[1])
 
 
-def feedback_rows(conn: Connection, *, listener_id: str | None = None) -> list[dict[str, Any]]:
+def feedback_rows(
+    conn: Connection,
+    *,
+    listener_id: str | None = None,
+    updated_since: datetime | None = None,
+) -> list[dict[str, Any]]:
     """Feedback as plain dicts with the columns of ``track_feedback`` plus the session's goal
-    and the offered track's genre and mood (for ``recommend.feedback.feedback_from_frame``)."""
+    and the offered track's genre and mood (for ``recommend.feedback.feedback_from_frame``).
+
+    ``updated_since`` keeps only answers given or changed at or after that time (what an
+    incremental learner update reads).
+    """
     query = (
         sa.select(
             *feedback.c,
@@ -526,19 +568,26 @@ def feedback_rows(conn: Connection, *, listener_id: str | None = None) -> list[d
     )
     if listener_id is not None:
         query = query.where(feedback.c.listener_id == listener_id)
+    if updated_since is not None:
+        query = query.where(feedback.c.updated_at >= updated_since)
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def session_outcome_rows(
-    conn: Connection, *, listener_id: str | None = None
+    conn: Connection,
+    *,
+    listener_id: str | None = None,
+    finished_only: bool = False,
+    finished_since: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per session: before/after points, goal, target, pace and track ids.
 
     Columns as ``recommend.feedback.sessions_from_frame`` reads them; ``pace`` comes from the
     session's ``details`` when the journey recorded it. Unfinished sessions have no after point.
+    For one listener, ``finished_only`` / ``finished_since`` select as ``list_sessions`` does.
     """
     records = (
-        list_sessions(conn, listener_id)
+        list_sessions(conn, listener_id, finished_only=finished_only, finished_since=finished_since)
         if listener_id is not None
         else [
             s
