@@ -1025,7 +1025,7 @@ def adaptive_journey(
     ``index.tracks_`` (same rows, same order).
     """
     from moodtune.mood.goals import get_goal
-    from moodtune.recommend.journey import build_journey, plan_journey
+    from moodtune.recommend.journey import build_journey, journey_rows, plan_journey
 
     if len(features.track_ids) != len(index.tracks_):
         raise InputError(
@@ -1067,8 +1067,8 @@ def adaptive_journey(
     shaped = [False] * len(ids)
     explored = [False] * len(ids)
     if compare:
-        plain = build_journey(index, plan, goal=spec)
-        plain_rows = features.rows(plain.tracks["track_id"].astype(str).tolist())
+        # The same plan without preference: only its rows are needed (features share them).
+        plain_rows = journey_rows(index, plan, goal=spec)
         shaped = [bool(a != b) for a, b in zip(rows, plain_rows, strict=True)]
         believed = learner.score(features.matrix[rows]) - learner.score(features.matrix[plain_rows])
         explored = [explore and s and bool(b <= 0) for s, b in zip(shaped, believed, strict=True)]

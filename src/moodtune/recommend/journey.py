@@ -62,6 +62,7 @@ __all__ = [
     "build_journey",
     "evaluate_journeys",
     "journey_metrics",
+    "journey_rows",
     "plan_journey",
 ]
 
@@ -405,6 +406,61 @@ def _build_journey(
     preference_weight: float = 1.0,
 ) -> Journey:
     """One build of :func:`build_journey` for ``plan`` as given."""
+    chosen, bounds, step_outcomes, notes, score_rows = _choose(
+        index,
+        plan,
+        filters=filters,
+        profile=profile,
+        bounds=bounds,
+        max_per_artist=max_per_artist,
+        candidates=candidates,
+        beam_width=beam_width,
+        jump_penalty=jump_penalty,
+        trend_penalty=trend_penalty,
+        goal=goal,
+        preference=preference,
+        preference_weight=preference_weight,
+    )
+    journey = _assemble(
+        index, plan, chosen, bounds, step_outcomes, notes, label, max_per_artist, goal
+    )
+    if score_rows is not None:
+        journey.tracks["preference"] = score_rows(np.asarray(chosen, dtype=np.int64))
+        journey.query["preference_weight"] = preference_weight
+    return journey
+
+
+def journey_rows(index: TrackIndex, plan: JourneyPlan, **options: Any) -> np.ndarray:
+    """The catalog rows (of ``index.tracks_``) :func:`build_journey` would choose for ``plan``
+    as given, without assembling the answer table (no ``minutes`` correction, no ``label``).
+
+    For comparing two journeys over the same plan (say, with and without a listener's
+    preference) at a third of a build's cost. ``options`` are ``build_journey``'s.
+    """
+    options.pop("label", None)
+    chosen, *_ = _choose(index, plan, **options)
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def _choose(
+    index: TrackIndex,
+    plan: JourneyPlan,
+    *,
+    filters: TrackFilters | None = None,
+    profile: Mapping[str, float] | None = None,
+    bounds: JumpBounds | None = None,
+    max_per_artist: int | None = 2,
+    candidates: int = 24,
+    beam_width: int = 12,
+    jump_penalty: float = 0.02,
+    trend_penalty: float = 0.05,
+    goal: GoalSpec | None = None,
+    preference: PreferenceScores | None = None,
+    preference_weight: float = 1.0,
+) -> tuple[
+    list[int], JumpBounds, list[FilterOutcome], list[str], Callable[[np.ndarray], np.ndarray] | None
+]:
+    """The beam search of one build: chosen rows, bounds, per-step filters, notes, scorer."""
     check_is_fitted(index, "index_")
     if bounds is None:
         bounds = (
@@ -479,13 +535,7 @@ def _build_journey(
             f"{outcome.count:,} tracks that pass the filters; allow larger jumps, more tracks "
             "or fewer filters"
         )
-    journey = _assemble(
-        index, plan, chosen, bounds, step_outcomes, notes, label, max_per_artist, goal
-    )
-    if score_rows is not None:
-        journey.tracks["preference"] = score_rows(np.asarray(chosen, dtype=np.int64))
-        journey.query["preference_weight"] = preference_weight
-    return journey
+    return chosen, bounds, step_outcomes, notes, score_rows
 
 
 def _preference_scorer(
