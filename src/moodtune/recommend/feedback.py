@@ -1025,7 +1025,11 @@ def adaptive_journey(
     ``index.tracks_`` (same rows, same order).
     """
     from moodtune.mood.goals import get_goal
-    from moodtune.recommend.journey import build_journey, journey_rows, plan_journey
+    from moodtune.recommend.journey import (
+        build_journey,
+        journey_with_and_without_preference,
+        plan_journey,
+    )
 
     if len(features.track_ids) != len(index.tracks_):
         raise InputError(
@@ -1058,17 +1062,27 @@ def adaptive_journey(
     else:
         plan, pace_source = plan_journey(start, end, steps=steps), "plan"
     weights = learner.sample_weights(random_state=rng) if explore else learner.mean_
-    scores = features.matrix @ weights
-    journey = build_journey(
-        index, plan, goal=spec, preference=scores, preference_weight=preference_weight
-    )
+    matrix = features.matrix
+
+    def scores(rows: np.ndarray) -> np.ndarray:
+        # Only the candidates the search looks at (a few hundred rows, not the catalog).
+        return matrix[rows] @ weights
+
+    plain_rows: np.ndarray | None = None
+    if compare:
+        # The same plan without preference too (features and index share rows).
+        journey, plain_rows = journey_with_and_without_preference(
+            index, plan, goal=spec, preference=scores, preference_weight=preference_weight
+        )
+    else:
+        journey = build_journey(
+            index, plan, goal=spec, preference=scores, preference_weight=preference_weight
+        )
     ids = journey.tracks["track_id"].astype(str).tolist()
     rows = features.rows(ids)
     shaped = [False] * len(ids)
     explored = [False] * len(ids)
-    if compare:
-        # The same plan without preference: only its rows are needed (features share them).
-        plain_rows = journey_rows(index, plan, goal=spec)
+    if plain_rows is not None:
         shaped = [bool(a != b) for a, b in zip(rows, plain_rows, strict=True)]
         believed = learner.score(features.matrix[rows]) - learner.score(features.matrix[plain_rows])
         explored = [explore and s and bool(b <= 0) for s, b in zip(shaped, believed, strict=True)]

@@ -62,7 +62,7 @@ __all__ = [
     "build_journey",
     "evaluate_journeys",
     "journey_metrics",
-    "journey_rows",
+    "journey_with_and_without_preference",
     "plan_journey",
 ]
 
@@ -404,6 +404,7 @@ def _build_journey(
     label: str | None = None,
     preference: PreferenceScores | None = None,
     preference_weight: float = 1.0,
+    pools_memo: dict[int, Any] | None = None,
 ) -> Journey:
     """One build of :func:`build_journey` for ``plan`` as given."""
     chosen, bounds, step_outcomes, notes, score_rows = _choose(
@@ -420,6 +421,7 @@ def _build_journey(
         goal=goal,
         preference=preference,
         preference_weight=preference_weight,
+        pools_memo=pools_memo,
     )
     journey = _assemble(
         index, plan, chosen, bounds, step_outcomes, notes, label, max_per_artist, goal
@@ -430,16 +432,33 @@ def _build_journey(
     return journey
 
 
-def journey_rows(index: TrackIndex, plan: JourneyPlan, **options: Any) -> np.ndarray:
-    """The catalog rows (of ``index.tracks_``) :func:`build_journey` would choose for ``plan``
-    as given, without assembling the answer table (no ``minutes`` correction, no ``label``).
+def journey_with_and_without_preference(
+    index: TrackIndex,
+    plan: JourneyPlan,
+    *,
+    preference: PreferenceScores,
+    preference_weight: float = 1.0,
+    **options: Any,
+) -> tuple[Journey, np.ndarray]:
+    """The journey for ``plan`` as given with ``preference``, and the catalog rows the same
+    plan gives without it: what preference changed, at little more than one build's cost.
 
-    For comparing two journeys over the same plan (say, with and without a listener's
-    preference) at a third of a build's cost. ``options`` are ``build_journey``'s.
+    Both searches share each waypoint's candidates (preference only re-ranks them) and the
+    second assembles no answer table. No ``minutes`` correction: ``plan`` is built as given.
+    ``options`` are :func:`build_journey`'s.
     """
+    memo: dict[int, Any] = {}
+    journey = _build_journey(
+        index,
+        plan,
+        preference=preference,
+        preference_weight=preference_weight,
+        pools_memo=memo,
+        **options,
+    )
     options.pop("label", None)
-    chosen, *_ = _choose(index, plan, **options)
-    return np.asarray(chosen, dtype=np.int64)
+    chosen, *_ = _choose(index, plan, pools_memo=memo, **options)
+    return journey, np.asarray(chosen, dtype=np.int64)
 
 
 def _choose(
@@ -457,6 +476,7 @@ def _choose(
     goal: GoalSpec | None = None,
     preference: PreferenceScores | None = None,
     preference_weight: float = 1.0,
+    pools_memo: dict[int, Any] | None = None,
 ) -> tuple[
     list[int], JumpBounds, list[FilterOutcome], list[str], Callable[[np.ndarray], np.ndarray] | None
 ]:
@@ -522,6 +542,7 @@ def _choose(
             preference=score_rows,
             preference_weight=preference_weight,
             confident_steps=confident_steps,
+            pools_memo=pools_memo,
         )
         if chosen is not None:
             break
@@ -601,18 +622,27 @@ def _beam_search(
     preference: Callable[[np.ndarray], np.ndarray] | None = None,
     preference_weight: float = 0.0,
     confident_steps: list[int] | tuple[int, ...] = (),
+    pools_memo: dict[int, Any] | None = None,
 ) -> tuple[list[int] | None, int]:
-    """One beam search; returns (rows, 0) or (None, index of the step that had no way on)."""
+    """One beam search; returns (rows, 0) or (None, index of the step that had no way on).
+
+    ``pools_memo`` keeps each pool size's candidates for another search over the same plan,
+    filters and profile (only the preference differs), which then skips the lookups.
+    """
     songs = index.duplicate_codes_
     artists = index.artist_codes_
-    found = index.mood_pools(
-        plan.path(),
-        k=candidates,
-        outcomes=outcomes,
-        profile=profile,
-        max_per_artist=None,
-        notes=notes,
-    )
+    found = None if pools_memo is None else pools_memo.get(candidates)
+    if found is None:
+        found = index.mood_pools(
+            plan.path(),
+            k=candidates,
+            outcomes=outcomes,
+            profile=profile,
+            max_per_artist=None,
+            notes=notes,
+        )
+        if pools_memo is not None:
+            pools_memo[candidates] = found
     for step, (rows_list, _) in enumerate(found):
         if not rows_list:
             return None, step
