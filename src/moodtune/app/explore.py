@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from moodtune.app.views import MapView, TrackView, track_view
+from moodtune.app.views import MapView, TrackView
 from moodtune.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -84,10 +84,10 @@ def similar_tracks(
             "k is how many similar tracks", field="k", value=k, allowed=f"1-{MAX_PAGE}"
         )
     found = services.catalog.index.similar([seed.track_id], k=k)
-    out = []
-    for row in found.tracks.to_dict(orient="records"):
-        out.append((track_view(row), str(row.get("short_reason") or row.get("reason") or "")))
-    return seed, out
+    assert found.rows is not None  # an answer straight from the index knows its rows
+    # Cached views by row: the answer's table is never built.
+    views = [services.track_view_at(int(row)) for row in found.rows]
+    return seed, list(zip(views, found.short_reasons, strict=True))
 
 
 def mood_map(services: Services, *, bins: int = MAP_BINS) -> MapView:
