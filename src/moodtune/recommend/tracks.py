@@ -995,6 +995,7 @@ class TrackIndex:
             reasons.append(
                 f"similar to seed {names[seed]!r} ({seed_ids[seed]}), "
                 f"feature distance {dist_of[r]:.2f}{clause}"
+                + uncertain_clause(bool(self.mood_uncertain_[r]))
             )
             short.append(f"like {names[seed]!r}, distance {dist_of[r]:.2f}")
         explanations = ["distance: audio features and mood, standardised (0 = identical)"]
