@@ -521,22 +521,27 @@ def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | No
     latest end of their finished sessions: when none of these moved, a learner fitted to their
     history is still the one a refit would give (unfinished sessions teach it nothing).
     """
-    consent = conn.execute(
-        sa.select(listeners.c.consent_learning).where(listeners.c.id == listener_id)
-    ).scalar()
-    if consent is None:
+    answers = (
+        sa.select(sa.func.count().label("n"), sa.func.max(feedback.c.updated_at).label("at"))
+        .where(feedback.c.listener_id == listener_id)
+        .subquery()
+    )
+    finished = (
+        sa.select(sa.func.count().label("n"), sa.func.max(sessions.c.finished_at).label("at"))
+        .where((sessions.c.listener_id == listener_id) & sessions.c.finished_at.is_not(None))
+        .subquery()
+    )
+    # One round trip: a journey start asks this every time.
+    row = conn.execute(
+        sa.select(
+            listeners.c.consent_learning, answers.c.n, answers.c.at, finished.c.n, finished.c.at
+        )
+        .select_from(listeners.join(answers, sa.true()).join(finished, sa.true()))
+        .where(listeners.c.id == listener_id)
+    ).first()
+    if row is None:
         return None
-    answers = conn.execute(
-        sa.select(sa.func.count(), sa.func.max(feedback.c.updated_at)).where(
-            feedback.c.listener_id == listener_id
-        )
-    ).one()
-    finished = conn.execute(
-        sa.select(sa.func.count(), sa.func.max(sessions.c.finished_at)).where(
-            (sessions.c.listener_id == listener_id) & sessions.c.finished_at.is_not(None)
-        )
-    ).one()
-    return (bool(consent), int(answers[0]), answers[1], int(finished[0]), finished[1])
+    return (bool(row[0]), int(row[1]), row[2], int(row[3]), row[4])
 
 
 def feedback_rows(
