@@ -351,3 +351,18 @@ def test_an_uncertain_track_loses_the_last_waypoint_to_a_confident_one_nearly_as
     )
     assert all("its mood is uncertain" in r for r in flagged.tracks["reason"])
     assert flagged.tracks["mood_uncertain"].all()
+
+
+def test_a_journey_reads_its_columns_without_building_its_table(grid_index: TrackIndex) -> None:
+    plan = plan_journey(MoodPoint(-0.6, 0.6), MoodPoint(0.5, -0.5), steps=7)
+    lazy = build_journey(grid_index, plan, preference=lambda r: np.ones(len(r)))
+    built = build_journey(grid_index, plan, preference=lambda r: np.ones(len(r)))
+    table = built.tracks
+    assert lazy._frame is None and lazy.n_tracks == built.n_tracks == 7
+    np.testing.assert_allclose(lazy.actual_path(), built.actual_path())
+    assert lazy.total_minutes == pytest.approx(built.total_minutes)
+    for column in table.columns:
+        assert lazy.values(column) == table[column].tolist(), column
+    assert lazy.values("no such column") is None
+    assert lazy._frame is None  # nothing above built it
+    pd.testing.assert_frame_equal(lazy.tracks, table)

@@ -1043,7 +1043,7 @@ def adaptive_journey(
     if learner is None or not personalised:
         plan = plan_journey(start, end, steps=steps)
         journey = build_journey(index, plan, goal=spec)
-        n = len(journey.tracks)
+        n = journey.n_tracks
         return AdaptiveJourney(
             journey,
             plan,
@@ -1078,7 +1078,7 @@ def adaptive_journey(
         journey = build_journey(
             index, plan, goal=spec, preference=scores, preference_weight=preference_weight
         )
-    ids = journey.tracks["track_id"].astype(str).tolist()
+    ids = [str(t) for t in journey.values("track_id") or []]
     rows = features.rows(ids)
     shaped = [False] * len(ids)
     explored = [False] * len(ids)

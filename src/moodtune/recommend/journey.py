@@ -237,16 +237,50 @@ def journey_metrics(
 
 @dataclass
 class Journey:
-    """A built journey: the plan, the chosen tracks (one per waypoint) and its metrics."""
+    """A built journey: the plan, the chosen tracks (one per waypoint) and its metrics.
+
+    ``tracks`` is the answer table (one row per track, in order). It is built from the
+    journey's columns on first read: :meth:`values` reads one column without building it, so
+    a caller that needs a few columns (recording a session) never pays for a DataFrame.
+    """
 
     plan: JourneyPlan
-    tracks: pd.DataFrame
     metrics: JourneyMetrics
     bounds: JumpBounds
     notes: list[str] = field(default_factory=list)
     query: dict[str, Any] = field(default_factory=dict)
     #: What every track's reason shares (the path, the filters), said once.
     explanations: list[str] = field(default_factory=list)
+    _columns: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _length: int = field(default=0, repr=False, compare=False)
+    _frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def tracks(self) -> pd.DataFrame:
+        """The chosen tracks as a table (built once, on first use)."""
+        if self._frame is None:
+            self._frame = frame_from_columns(self._columns, self._length)
+            self._columns = {}
+        return self._frame
+
+    @tracks.setter
+    def tracks(self, frame: pd.DataFrame) -> None:
+        self._frame, self._columns = frame, {}
+
+    @property
+    def n_tracks(self) -> int:
+        """How many tracks the journey has."""
+        return len(self._frame) if self._frame is not None else self._length
+
+    def values(self, column: str) -> list[Any] | None:
+        """One column's values as a list (None when there is no such column), read from the
+        table when it is built, else straight from the journey's columns."""
+        if self._frame is not None:
+            return self._frame[column].tolist() if column in self._frame.columns else None
+        values = self._columns.get(column)
+        if values is None:
+            return None
+        return values.tolist() if hasattr(values, "tolist") else list(values)
 
     def planned_path(self) -> np.ndarray:
         """The waypoints, shape ``(steps, 2)``."""
@@ -254,11 +288,20 @@ class Journey:
 
     def actual_path(self) -> np.ndarray:
         """Where the chosen tracks sit in the plane, shape ``(steps, 2)``."""
+        if self._frame is None:
+            return np.column_stack(
+                [
+                    np.asarray(self._columns["mood_valence"], dtype=float),
+                    np.asarray(self._columns["mood_arousal"], dtype=float),
+                ]
+            ).reshape(self._length, 2)
         return self.tracks[["mood_valence", "mood_arousal"]].to_numpy(dtype=float)
 
     @property
     def total_minutes(self) -> float:
         """Summed duration of the chosen tracks."""
+        if self._frame is None:
+            return float(np.asarray(self._columns["duration_ms"], dtype=float).sum() / 60_000)
         return float(self.tracks["duration_ms"].sum() / 60_000)
 
     def to_dict(self) -> dict[str, Any]:
@@ -427,7 +470,7 @@ def _build_journey(
         index, plan, chosen, bounds, step_outcomes, notes, label, max_per_artist, goal
     )
     if score_rows is not None:
-        journey.tracks["preference"] = score_rows(np.asarray(chosen, dtype=np.int64))
+        journey._columns["preference"] = score_rows(np.asarray(chosen, dtype=np.int64))
         journey.query["preference_weight"] = preference_weight
     return journey
 
@@ -816,9 +859,8 @@ def _assemble(
         )
     columns["reason"] = reasons
     columns["short_reason"] = short
-    frame = frame_from_columns(columns, n)
     if explicit_unknown:
-        frame["explicit"] = "unknown"
+        columns["explicit"] = ["unknown"] * n
     shared = list(dict.fromkeys(", ".join([*o.applied, *cap]) for o in outcomes))
     explanations = [
         "one track per waypoint on the path from your check-in mood to the target; "
@@ -828,7 +870,8 @@ def _assemble(
     metrics = journey_metrics(planned, actual, tempo, energy, bounds)
     return Journey(
         plan=plan,
-        tracks=frame,
+        _columns=columns,
+        _length=n,
         metrics=metrics,
         bounds=bounds,
         notes=list(dict.fromkeys(notes)),

@@ -420,10 +420,10 @@ def personal_journey(
     short = plan.waypoints[-1].distance(plan.target) > 1e-6
     # Only the columns an offered track keeps (a DataFrame's to_dict over every column cost
     # more than the search).
-    table = journey.tracks
     wanted: tuple[str, ...] = ("track_id", "reason", "name", "artists", "genres", "quadrant")
     wanted += ("waypoint_valence", "waypoint_arousal")
-    columns = {c: table[c].tolist() if c in table.columns else [None] * len(table) for c in wanted}
+    n = journey.n_tracks
+    columns = {c: journey.values(c) or [None] * n for c in wanted}
     rows = zip(*columns.values(), strict=True)
     records = [dict(zip(wanted, values, strict=True)) for values in rows]
     known = learned.preferences()
