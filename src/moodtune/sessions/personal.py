@@ -180,11 +180,38 @@ class LearnerCache:
         *,
         config: FeedbackConfig | None = None,
     ) -> LearnedListener:
+        """The listener's learner, from the cache or brought up to date."""
+        learned = self._learned(engine, listener_id, features, config=config, known_only=False)
+        assert learned is not None  # an unknown listener raises in the fit
+        return learned
+
+    def learned_if_known(
+        self,
+        engine: Engine,
+        listener_id: str,
+        features: TrackFeatures,
+        *,
+        config: FeedbackConfig | None = None,
+    ) -> LearnedListener | None:
+        """As :meth:`learned`, or None when no listener has the id ``listener_id``."""
+        return self._learned(engine, listener_id, features, config=config, known_only=True)
+
+    def _learned(
+        self,
+        engine: Engine,
+        listener_id: str,
+        features: TrackFeatures,
+        *,
+        config: FeedbackConfig | None,
+        known_only: bool,
+    ) -> LearnedListener | None:
         from moodtune.store import repository as repo
         from moodtune.store.engine import read_transaction
 
         with read_transaction(engine) as conn:
             version = repo.learning_version(conn, listener_id)
+        if version is None and known_only:
+            return None
         key = (listener_id, id(features), id(config))
         with self._lock:
             hit = self._entries.get(key)
@@ -222,7 +249,10 @@ def learn_listener(
     date from the rows that changed when it is not.
     """
     if cache is not None:
-        person = get_listener(engine, listener)
+        learned = cache.learned_if_known(engine, listener, features, config=config)
+        if learned is not None:  # ``listener`` was an id: no second read to resolve it
+            return learned
+        person = get_listener(engine, listener)  # a name, or unknown (raises)
         return cache.learned(engine, person.id, features, config=config)
     return _fit_listener(engine, listener, features, config=config).learned
 
