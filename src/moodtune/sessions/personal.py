@@ -34,6 +34,8 @@ from moodtune.recommend.feedback import (
     feedback_from_records,
     sessions_from_records,
 )
+from moodtune.recommend.listening import listening_feedback
+from moodtune.sessions.listening import listening_data
 from moodtune.sessions.service import (
     MoodReport,
     OfferedTrack,
@@ -103,6 +105,7 @@ class LearnedListener:
     learner: PreferenceLearner | None
     skipped_feedback: int = 0
     skipped_tracks: int = 0
+    listening_tracks: int = 0  #: tracks of imported listening that informed the learner
 
     @property
     def personalised(self) -> bool:
@@ -120,6 +123,7 @@ class LearnedListener:
             "state_version": STATE_VERSION,
             "skipped_feedback": self.skipped_feedback,
             "skipped_tracks": self.skipped_tracks,
+            "listening_tracks": self.listening_tracks,
         }
         prefs = self.preferences()
         if prefs is None or self.learner is None:
@@ -224,8 +228,12 @@ def _fit_listener(
         outcomes_rows.append({**row, "track_ids": kept})
     feedback = feedback_from_records(usable_feedback, source=f"listener {person.id} feedback")
     sessions = sessions_from_records(outcomes_rows, source=f"listener {person.id} sessions")
+    # Imported plays and skips (history exports, playlists, Spotify): one signal per track.
+    listened = [
+        f for f in listening_feedback(listening_data(engine, person.id)) if f.track_id in known
+    ]
     learner = PreferenceLearner.from_history(
-        features, feedback=feedback, sessions=sessions, config=config
+        features, feedback=[*feedback, *listened], sessions=sessions, config=config
     )
     return LearnedListener(
         person.id,
@@ -233,6 +241,7 @@ def _fit_listener(
         learner,
         skipped_feedback=len(feedback_rows) - len(usable_feedback),
         skipped_tracks=skipped_tracks,
+        listening_tracks=len(listened),
     )
 
 

@@ -31,6 +31,7 @@ from moodtune.store.tables import (
     exported_playlists,
     feedback,
     listeners,
+    listening_events,
     metadata,
     session_tracks,
     sessions,
@@ -46,6 +47,7 @@ __all__ = [
     "get_session",
     "insert_checkin",
     "insert_listener",
+    "insert_listening_events",
     "insert_playlist_export",
     "insert_session",
     "insert_session_tracks",
@@ -56,6 +58,7 @@ __all__ = [
     "list_session_tracks",
     "list_sessions",
     "listener_rows",
+    "listening_rows",
     "lock_listener_names",
     "mark_session_finished",
     "session_outcome_rows",
@@ -484,8 +487,9 @@ def list_feedback(
 def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | None:
     """What the learner of ``listener_id`` rests on, in a few numbers (None: no such listener).
 
-    Consent to learning, the count and latest change of their feedback, and the count and
-    latest end of their finished sessions: when none of these moved, a learner fitted to their
+    Consent to learning, the count and latest change of their feedback, the count and latest
+    end of their finished sessions, and the count and latest import of their listening
+    events: when none of these moved, a learner fitted to their
     history is still the one a refit would give (unfinished sessions teach it nothing).
     """
     consent = conn.execute(
@@ -503,7 +507,20 @@ def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | No
             (sessions.c.listener_id == listener_id) & sessions.c.finished_at.is_not(None)
         )
     ).one()
-    return (bool(consent), int(answers[0]), answers[1], int(finished[0]), finished[1])
+    listened = conn.execute(
+        sa.select(sa.func.count(), sa.func.max(listening_events.c.imported_at)).where(
+            listening_events.c.listener_id == listener_id
+        )
+    ).one()
+    return (
+        bool(consent),
+        int(answers[0]),
+        answers[1],
+        int(finished[0]),
+        finished[1],
+        int(listened[0]),
+        listened[1],
+    )
 
 
 def feedback_rows(conn: Connection, *, listener_id: str | None = None) -> list[dict[str, Any]]:
@@ -636,6 +653,42 @@ def list_playlist_exports(conn: Connection, listener_id: str) -> list[PlaylistEx
     ]
 
 
+# -- imported listening ------------------------------------------------------------------------
+
+
+def insert_listening_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``listening_events`` rows; rows whose ``(listener_id, fingerprint)`` is already
+    stored are left out. Returns how many were new."""
+    if not rows:
+        return 0
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    added = 0
+    for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
+        chunk = rows[start : start + 500]
+        stmt = (
+            insert(listening_events)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["listener_id", "fingerprint"])
+        )
+        added += max(conn.execute(stmt).rowcount, 0)
+    return added
+
+
+def listening_rows(conn: Connection, *, listener_id: str | None = None) -> list[dict[str, Any]]:
+    """Imported plays, skips and likes (oldest first) of one listener, or of everyone."""
+    query = sa.select(
+        listening_events.c.listener_id,
+        listening_events.c.source,
+        listening_events.c.kind,
+        listening_events.c.track_id,
+        listening_events.c.played_at,
+        listening_events.c.ms_played,
+    ).order_by(listening_events.c.played_at, listening_events.c.id)
+    if listener_id is not None:
+        query = query.where(listening_events.c.listener_id == listener_id)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
 # -- whole-listener operations -----------------------------------------------------------------
 
 
@@ -658,6 +711,9 @@ def _listener_scoped_queries(listener_id: str) -> dict[str, sa.Select[Any]]:
         "exported_playlists": sa.select(exported_playlists)
         .where(exported_playlists.c.listener_id == listener_id)
         .order_by(exported_playlists.c.created_at, exported_playlists.c.id),
+        "listening_events": sa.select(listening_events)
+        .where(listening_events.c.listener_id == listener_id)
+        .order_by(listening_events.c.played_at, listening_events.c.id),
     }
 
 
@@ -679,6 +735,10 @@ def delete_listener_rows(conn: Connection, listener_id: str) -> dict[str, int]:
     statements: list[tuple[str, sa.Delete]] = [
         ("track_feedback", feedback.delete().where(feedback.c.listener_id == listener_id)),
         ("mood_checkins", checkins.delete().where(checkins.c.listener_id == listener_id)),
+        (
+            "listening_events",
+            listening_events.delete().where(listening_events.c.listener_id == listener_id),
+        ),
         (
             "exported_playlists",
             exported_playlists.delete().where(exported_playlists.c.listener_id == listener_id),

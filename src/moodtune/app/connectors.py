@@ -1,0 +1,338 @@
+"""Connectors in the application layer: playlist files, listening-history imports.
+
+What a person does: download a journey as a playlist file; bring in their own playlists and
+their listening history (Spotify, Last.fm, ListenBrainz) so moodtune learns what they play and
+skip. Every import is matched to the active catalog and answered with an :class:`ImportReport`
+that says how much matched, how, and why the rest did not. Spotify's own calls are in
+``moodtune.app.spotify``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from moodtune.connectors.history import HISTORY_LAYOUTS, HistoryFile, read_history
+from moodtune.connectors.matching import CatalogMatcher, ExternalTrack, TrackMatch
+from moodtune.connectors.playlists import (
+    MEDIA_TYPES,
+    Locations,
+    Playlist,
+    PlaylistEntry,
+    entry_from_catalog_row,
+    read_playlist,
+    write_playlist,
+)
+from moodtune.errors import InputError, NotFoundError
+from moodtune.sessions.listening import ListeningEvent, StoredListening, record_listening
+
+if TYPE_CHECKING:
+    from moodtune.app.services import Services
+
+__all__ = [
+    "FileSummary",
+    "ImportReport",
+    "PlaylistDownload",
+    "catalog_matcher",
+    "export_journey_playlist",
+    "import_history",
+    "import_playlist_files",
+    "journey_playlist",
+    "listening_report",
+]
+
+#: How many of the most frequent unmatched tracks a report names.
+REPORT_EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class PlaylistDownload:
+    """A playlist file ready to save or serve."""
+
+    filename: str
+    media_type: str
+    content: str
+    tracks: int
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """One imported file: its layout and what it held."""
+
+    file: str
+    layout: str
+    records: int
+    tracks: int  #: plays (history) or entries (playlists) read
+    not_music: int = 0
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: how many tracks matched the catalog, by which evidence, and why the
+    rest did not (unmatched tracks have no known mood and stay out of journeys)."""
+
+    listener_id: str
+    files: tuple[FileSummary, ...]
+    considered: int  #: plays, skips or likes read from the files
+    matched: int
+    matched_by: dict[str, int]
+    unmatched: dict[str, int]  #: reason → count
+    unmatched_examples: tuple[tuple[str, int], ...]  #: most frequent unmatched (label, count)
+    plays: int
+    skips: int
+    likes: int
+    added: int  #: events new to the database
+    already_stored: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def match_rate(self) -> float:
+        return self.matched / self.considered if self.considered else 0.0
+
+    def summary(self) -> str:
+        """One sentence for the CLI and the page."""
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(self.unmatched.items()))
+        return (
+            f"{self.matched} of {self.considered} matched the catalog ({self.match_rate:.0%})"
+            + (f"; unmatched: {why}" if why else "")
+            + f". Stored {self.added} new ({self.already_stored} already stored)."
+        )
+
+
+def catalog_matcher(services: Services) -> CatalogMatcher:
+    """A matcher over the active catalog (built once per ``Services``)."""
+    found = getattr(services, "_connector_matcher", None)
+    tracks = services.catalog.index.tracks_
+    if found is None or found[0] is not tracks:
+        found = (tracks, CatalogMatcher(tracks))
+        services._connector_matcher = found  # type: ignore[attr-defined]
+    matcher: CatalogMatcher = found[1]
+    return matcher
+
+
+# -- playlist files out ------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return slug[:60] or "playlist"
+
+
+def journey_playlist(services: Services, listener_id: str, session_id: str) -> Playlist:
+    """One of the listener's journeys as a playlist (404 for another listener's session)."""
+    from moodtune.app.journeys import goal_label
+    from moodtune.store import repository as repo
+    from moodtune.store.engine import read_transaction
+
+    with read_transaction(services.engine) as conn:
+        session = repo.get_session(conn, str(session_id))
+    if session is None or session.listener_id != listener_id:
+        raise NotFoundError(
+            "unknown session",
+            field="session",
+            value=session_id,
+            allowed="the id of one of your sessions",
+        )
+    matcher = catalog_matcher(services)
+    entries = []
+    for track in session.tracks:
+        if track.track_id in matcher:
+            entries.append(entry_from_catalog_row(matcher.row(track.track_id)))
+        else:  # no longer in the active catalog: what the session recorded
+            entries.append(
+                entry_from_catalog_row(
+                    {"track_id": track.track_id, "name": track.name, "artists": track.artists}
+                )
+            )
+    name = f"moodtune – {goal_label(session.goal)} – {session.started_at:%Y-%m-%d %H:%M}"
+    return Playlist(name=name, entries=tuple(entries))
+
+
+def export_journey_playlist(
+    services: Services,
+    listener_id: str,
+    session_id: str,
+    fmt: str,
+    *,
+    locations: Locations = "auto",
+    record: bool = True,
+) -> PlaylistDownload:
+    """A journey as a playlist file (``EXPORT_FORMATS``); remembered with the listener's data."""
+    from moodtune.sessions import record_playlist_export
+
+    playlist = journey_playlist(services, listener_id, session_id)
+    content = write_playlist(playlist, fmt, locations=locations)
+    kind = fmt.lower().lstrip(".").replace("m3u", "m3u8").replace("m3u88", "m3u8")
+    filename = f"{_slug(playlist.name)}.{kind}"
+    if record:
+        record_playlist_export(
+            services.engine,
+            listener_id,
+            name=playlist.name,
+            format=kind,
+            track_ids=[e.track_id for e in playlist.entries if e.track_id],
+            location=filename,
+            session_id=session_id,
+        )
+    return PlaylistDownload(filename, MEDIA_TYPES[kind], content, len(playlist.entries))
+
+
+def playlist_download(
+    playlist: Playlist, fmt: str, *, locations: Locations = "auto"
+) -> PlaylistDownload:
+    """Any playlist (e.g. a mood-to-mood journey that is not recorded) as a file."""
+    content = write_playlist(playlist, fmt, locations=locations)
+    kind = "m3u8" if fmt.lower().lstrip(".") in ("m3u", "m3u8") else fmt.lower().lstrip(".")
+    return PlaylistDownload(
+        f"{_slug(playlist.name)}.{kind}", MEDIA_TYPES[kind], content, len(playlist.entries)
+    )
+
+
+# -- imports -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A read item before matching: the track, and the event it becomes once matched."""
+
+    track: ExternalTrack
+    source: str
+    kind: str
+    played_at: Any = None
+    ms_played: int | None = None
+
+
+def listening_report(
+    services: Services,
+    listener_id: str,
+    items: Sequence[_Read],
+    files: Sequence[FileSummary],
+    *,
+    notes: Sequence[str] = (),
+) -> ImportReport:
+    """Match read items to the catalog, store the matched ones, and report."""
+    matcher = catalog_matcher(services)
+    cache: dict[ExternalTrack, TrackMatch] = {}
+    events: list[ListeningEvent] = []
+    unmatched: Counter[str] = Counter()
+    examples: Counter[str] = Counter()
+    methods: Counter[str] = Counter()
+    for item in items:
+        found = cache.get(item.track)
+        if found is None:
+            found = cache[item.track] = matcher.match(item.track)
+        if found.track_id is None or found.method is None:
+            unmatched[found.reason or "not in the catalog"] += 1
+            examples[item.track.label] += 1
+            continue
+        methods[found.method] += 1
+        events.append(
+            ListeningEvent(
+                source=item.source,
+                kind=item.kind,
+                track_id=found.track_id,
+                matched_by=found.method,
+                played_at=item.played_at,
+                ms_played=item.ms_played,
+            )
+        )
+    stored = (
+        record_listening(services.engine, listener_id, events)
+        if events
+        else StoredListening(listener_id, 0, 0)
+    )
+    kinds = Counter(i.kind for i in items)
+    return ImportReport(
+        listener_id=stored.listener_id,
+        files=tuple(files),
+        considered=len(items),
+        matched=len(events),
+        matched_by=dict(methods),
+        unmatched=dict(unmatched),
+        unmatched_examples=tuple(examples.most_common(REPORT_EXAMPLES)),
+        plays=kinds["play"],
+        skips=kinds["skip"],
+        likes=kinds["like"],
+        added=stored.added,
+        already_stored=stored.already_stored,
+        notes=tuple(notes),
+    )
+
+
+def _require_listener(services: Services, listener_id: str) -> str:
+    from moodtune.sessions import get_listener
+
+    return get_listener(services.engine, listener_id).id
+
+
+def import_history(
+    services: Services, listener_id: str, files: Iterable[tuple[str, bytes]]
+) -> ImportReport:
+    """Import listening-history exports (``(file name, bytes)`` each) for the listener.
+
+    Every file is read before anything is stored, so a malformed file stores nothing; its
+    ``InputError`` names the file, the record and the field.
+    """
+    person = _require_listener(services, listener_id)
+    read: list[HistoryFile] = [read_history(data, name=name) for name, data in files]
+    if not read:
+        raise InputError("no files to import", field="files")
+    items = [
+        _Read(
+            listen.track,
+            listen.source,
+            "skip" if listen.skipped else "play",
+            listen.played_at,
+            listen.ms_played,
+        )
+        for history in read
+        for listen in history.listens
+    ]
+    summaries = [
+        FileSummary(h.file, HISTORY_LAYOUTS[h.layout], h.records, len(h.listens), h.not_music)
+        for h in read
+    ]
+    notes = [
+        f"{h.file}: {h.not_music} podcast or other non-music rows left out"
+        for h in read
+        if h.not_music
+    ]
+    return listening_report(services, person, items, summaries, notes=notes)
+
+
+def import_playlist_files(
+    services: Services, listener_id: str, files: Iterable[tuple[str, bytes]]
+) -> ImportReport:
+    """Import playlists (M3U8, XSPF, CSV, JSON) as likes: a track on a listener's playlist is
+    one they chose."""
+    person = _require_listener(services, listener_id)
+    playlists = [(name, read_playlist(data, name=name)) for name, data in files]
+    if not playlists:
+        raise InputError("no files to import", field="files")
+    items = [
+        _Read(_as_track(entry), "playlist-file", "like")
+        for _, playlist in playlists
+        for entry in playlist.entries
+    ]
+    summaries = [
+        FileSummary(name, f"playlist {p.name!r}", len(p.entries), len(p.entries))
+        for name, p in playlists
+    ]
+    return listening_report(services, person, items, summaries)
+
+
+def _as_track(entry: PlaylistEntry) -> ExternalTrack:
+    # A catalog id written by moodtune's own CSV/JSON is as good as a Spotify id when equal.
+    spotify = entry.spotify_id or entry.track_id
+    return ExternalTrack(
+        title=entry.title,
+        artist=entry.artist,
+        album=entry.album,
+        duration_ms=entry.duration_ms,
+        spotify_id=spotify,
+        isrc=entry.isrc,
+        path=entry.path,
+    )
