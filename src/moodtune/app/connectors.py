@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from moodtune.connectors.history import HISTORY_LAYOUTS, HistoryFile, read_history
@@ -23,6 +23,7 @@ from moodtune.connectors.playlists import (
     Playlist,
     PlaylistEntry,
     entry_from_catalog_row,
+    has_location,
     read_playlist,
     write_playlist,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "import_history",
     "import_playlist_files",
     "journey_playlist",
+    "playlist_download",
     "listening_report",
 ]
 
@@ -56,6 +58,9 @@ class PlaylistDownload:
     media_type: str
     content: str
     tracks: int
+    playlist_name: str = ""
+    track_ids: tuple[str, ...] = ()  #: catalog ids of the tracks written
+    notes: tuple[str, ...] = ()  #: tracks left out, and why
 
 
 @dataclass(frozen=True)
@@ -160,34 +165,64 @@ def export_journey_playlist(
     locations: Locations = "auto",
     record: bool = True,
 ) -> PlaylistDownload:
-    """A journey as a playlist file (``EXPORT_FORMATS``); remembered with the listener's data."""
+    """A journey as a playlist file (``EXPORT_FORMATS``); remembered with the listener's data.
+
+    M3U8 and XSPF must point at each track: a track with neither a local file nor a Spotify id
+    (with ``locations``) is left out of those two, and a note says so.
+    """
     from moodtune.sessions import record_playlist_export
 
-    playlist = journey_playlist(services, listener_id, session_id)
-    content = write_playlist(playlist, fmt, locations=locations)
-    kind = fmt.lower().lstrip(".").replace("m3u", "m3u8").replace("m3u88", "m3u8")
-    filename = f"{_slug(playlist.name)}.{kind}"
+    download = playlist_download(
+        journey_playlist(services, listener_id, session_id), fmt, locations=locations
+    )
     if record:
         record_playlist_export(
             services.engine,
             listener_id,
-            name=playlist.name,
-            format=kind,
-            track_ids=[e.track_id for e in playlist.entries if e.track_id],
-            location=filename,
+            name=download.playlist_name,
+            format=download.filename.rsplit(".", 1)[1],
+            track_ids=download.track_ids,
+            location=download.filename,
             session_id=session_id,
         )
-    return PlaylistDownload(filename, MEDIA_TYPES[kind], content, len(playlist.entries))
+    return download
 
 
 def playlist_download(
     playlist: Playlist, fmt: str, *, locations: Locations = "auto"
 ) -> PlaylistDownload:
-    """Any playlist (e.g. a mood-to-mood journey that is not recorded) as a file."""
-    content = write_playlist(playlist, fmt, locations=locations)
-    kind = "m3u8" if fmt.lower().lstrip(".") in ("m3u", "m3u8") else fmt.lower().lstrip(".")
+    """Any playlist as a file, leaving out of M3U8/XSPF what they cannot point at."""
+    kind = fmt.lower().lstrip(".")
+    kind = "m3u8" if kind == "m3u" else kind
+    entries = playlist.entries
+    notes: list[str] = []
+    if kind in ("m3u8", "xspf"):
+        kept = []
+        for number, entry in enumerate(entries, start=1):
+            if has_location(entry, locations):
+                kept.append(entry)
+            else:
+                notes.append(
+                    f"track {number} ({entry.label}) left out: it has no local file or Spotify id"
+                    " to point at"
+                )
+        entries = tuple(kept)
+    if not entries:
+        raise InputError(
+            "no track of this playlist can be written as " + kind,
+            field="format",
+            value=fmt,
+            allowed="csv or json, which need no location",
+        )
+    content = write_playlist(replace(playlist, entries=entries), kind, locations=locations)
     return PlaylistDownload(
-        f"{_slug(playlist.name)}.{kind}", MEDIA_TYPES[kind], content, len(playlist.entries)
+        filename=f"{_slug(playlist.name)}.{kind}",
+        media_type=MEDIA_TYPES[kind],
+        content=content,
+        tracks=len(entries),
+        playlist_name=playlist.name,
+        track_ids=tuple(e.track_id for e in entries if e.track_id),
+        notes=tuple(notes),
     )
 
 

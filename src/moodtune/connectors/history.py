@@ -208,21 +208,25 @@ def _ms(record: Mapping[str, Any], key: str, label: str, row: int, *, required: 
     return int(value)
 
 
-def _timestamp(value: Any, key: str, label: str, row: int, *, formats: Sequence[str]) -> datetime:
+def _timestamp(
+    value: Any, key: str, label: str, row: int, *, formats: Sequence[str], iso: bool = True
+) -> datetime:
     if isinstance(value, str):
         text = value.strip()
+        found: datetime | None = None
         for fmt in formats:
             try:
-                parsed = datetime.strptime(text, fmt)
+                found = datetime.strptime(text, fmt)
+                break
             except ValueError:
                 continue
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        else:
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        if found is None and iso:
+            try:
+                found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                found = None
+        if found is not None:
+            return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
     raise InputError(
         "not a date and time this export uses",
         file=label,
@@ -289,7 +293,7 @@ def _extended_record(record: Mapping[str, Any], label: str, row: int) -> Listen 
 
 def _basic_record(record: Mapping[str, Any], label: str, row: int) -> Listen | None:
     played_at = _timestamp(
-        record.get("endTime"), "endTime", label, row, formats=("%Y-%m-%d %H:%M",)
+        record.get("endTime"), "endTime", label, row, formats=("%Y-%m-%d %H:%M",), iso=False
     )
     ms_played = _ms(record, "msPlayed", label, row, required=True)
     title = _text(record, "trackName", label, row)

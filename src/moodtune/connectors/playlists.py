@@ -46,6 +46,7 @@ __all__ = [
     "PlaylistEntry",
     "entry_from_catalog_row",
     "format_from_name",
+    "has_location",
     "read_playlist",
     "write_playlist",
 ]
@@ -148,6 +149,13 @@ def write_playlist(playlist: Playlist, fmt: str, *, locations: Locations = "auto
     if kind == "csv":
         return _write_csv(playlist)
     return _write_json(playlist)
+
+
+def has_location(entry: PlaylistEntry, locations: Locations = "auto") -> bool:
+    """Whether M3U8 and XSPF can point at ``entry`` with these ``locations``."""
+    path = entry.path if locations in ("auto", "path") else None
+    uri = entry.spotify_uri if locations in ("auto", "spotify") else None
+    return bool(path or uri)
 
 
 def _location(entry: PlaylistEntry, number: int, locations: Locations) -> str:

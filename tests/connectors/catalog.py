@@ -1,0 +1,29 @@
+"""A four-track catalog with Spotify ids, one ISRC and names that need normalising to match."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tests.recommend.tiny_catalog import make_catalog
+
+CALM = "4uLU6hMCjMI75M1A2tKUQC"  # ids in the Spotify alphabet, 22 characters
+HAPPY = "7ouMYWpwJ422jRcDASZB7P"
+SAD = "0eGsygTp906u18L0Oimnem"
+TENSE = "3n3Ppam7vgaVa1iaRUc9Lp"
+
+
+def connector_catalog() -> pd.DataFrame:
+    frame = make_catalog(
+        [
+            {"track_id": CALM, "name": "Weightless", "artists": "Marconi Union",
+             "mood_valence": 0.3, "mood_arousal": -0.7, "duration_ms": 480_000},
+            {"track_id": HAPPY, "name": "Walking on Sunshine", "artists": "Katrina & The Waves",
+             "mood_valence": 0.9, "mood_arousal": 0.6},
+            {"track_id": SAD, "name": "Hurt", "artists": "Johnny Cash",
+             "mood_valence": -0.7, "mood_arousal": -0.4},
+            {"track_id": TENSE, "name": "Mr. Brightside", "artists": "The Killers",
+             "mood_valence": -0.2, "mood_arousal": 0.8},
+        ]
+    )  # fmt: skip
+    frame["isrc"] = ["GBCEL1100349", None, None, None]
+    return frame
