@@ -8,8 +8,8 @@ from tests.recommend.tiny_catalog import make_catalog
 
 CALM = "4uLU6hMCjMI75M1A2tKUQC"  # ids in the Spotify alphabet, 22 characters
 HAPPY = "7ouMYWpwJ422jRcDASZB7P"
-SAD = "0eGsygTp906u18L0Oimnem"
-TENSE = "3n3Ppam7vgaVa1iaRUc9Lp"
+SAD = "3n3Ppam7vgaVa1iaRUc9Lp"
+TENSE = "0eGsygTp906u18L0Oimnem"  # Mr. Brightside, as in the real fixture bodies
 
 
 def connector_catalog() -> pd.DataFrame:
