@@ -36,14 +36,15 @@ if TYPE_CHECKING:
 __all__ = [
     "FileSummary",
     "ImportReport",
+    "ListenedTrack",
     "PlaylistDownload",
     "catalog_matcher",
     "export_journey_playlist",
     "import_history",
     "import_playlist_files",
     "journey_playlist",
-    "playlist_download",
     "listening_report",
+    "playlist_download",
 ]
 
 #: How many of the most frequent unmatched tracks a report names.
@@ -230,7 +231,7 @@ def playlist_download(
 
 
 @dataclass(frozen=True)
-class _Read:
+class ListenedTrack:
     """A read item before matching: the track, and the event it becomes once matched."""
 
     track: ExternalTrack
@@ -243,7 +244,7 @@ class _Read:
 def listening_report(
     services: Services,
     listener_id: str,
-    items: Sequence[_Read],
+    items: Sequence[ListenedTrack],
     files: Sequence[FileSummary],
     *,
     notes: Sequence[str] = (),
@@ -316,7 +317,7 @@ def import_history(
     if not read:
         raise InputError("no files to import", field="files")
     items = [
-        _Read(
+        ListenedTrack(
             listen.track,
             listen.source,
             "skip" if listen.skipped else "play",
@@ -348,7 +349,7 @@ def import_playlist_files(
     if not playlists:
         raise InputError("no files to import", field="files")
     items = [
-        _Read(_as_track(entry), "playlist-file", "like")
+        ListenedTrack(_as_track(entry), "playlist-file", "like")
         for _, playlist in playlists
         for entry in playlist.entries
     ]
