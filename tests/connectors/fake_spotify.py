@@ -99,6 +99,7 @@ class FakeSpotify:
     refresh_tokens: set[str] = field(default_factory=set)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → challenge, redirect
     deny_login: bool = False
+    page_cap: int = 50  #: the most items a page holds, whatever ``limit`` asks
     _counter: Iterator[int] = field(default_factory=itertools.count)
 
     @property
@@ -110,6 +111,7 @@ class FakeSpotify:
         self.failures.clear()
         self.created.clear()
         self.deny_login = False
+        self.page_cap = 50
 
     def fail(
         self,
@@ -164,7 +166,7 @@ def _error(status: int, message: str) -> JSONResponse:
 def _page(
     fake: FakeSpotify, request: Request, items: list[Any], *, default_limit: int
 ) -> dict[str, Any]:
-    limit = int(request.query_params.get("limit", default_limit))
+    limit = min(int(request.query_params.get("limit", default_limit)), fake.page_cap)
     offset = int(request.query_params.get("offset", 0))
     chunk = items[offset : offset + limit]
     params = dict(request.query_params)
