@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+from sqlalchemy import Engine
 
+from moodtune.sessions import OfferedTrack
+from moodtune.sessions.service import MoodReport, start_session
 from tests.recommend.tiny_catalog import make_catalog
 
 CALM = "4uLU6hMCjMI75M1A2tKUQC"  # ids in the Spotify alphabet, 22 characters
@@ -27,3 +30,16 @@ def connector_catalog() -> pd.DataFrame:
     )  # fmt: skip
     frame["isrc"] = ["GBCEL1100349", None, None, None]
     return frame
+
+
+def record_journey(engine: Engine, listener: str) -> str:
+    """A recorded calm-down journey: three catalog tracks, then one no longer in the catalog."""
+    tracks = [
+        OfferedTrack(track_id=tid, reason="step", genre="pop", mood="calm")
+        for tid in (TENSE, HAPPY, CALM)
+    ] + [OfferedTrack(track_id="gone-from-catalog", reason="step", name="Old", artists="Band")]
+    started = start_session(
+        engine, listener, goal="calm_down",
+        before=MoodReport(valence=-0.2, arousal=0.8), tracks=tracks, model_version="test",
+    )  # fmt: skip
+    return started.session.id

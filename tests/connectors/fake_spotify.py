@@ -94,6 +94,7 @@ class FakeSpotify:
     user_playlists: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     created: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  #: every request ever, never reset
     failures: list[tuple[str, str, Failure]] = field(default_factory=list)
     valid_tokens: set[str] = field(default_factory=set)
     refresh_tokens: set[str] = field(default_factory=set)
@@ -201,6 +202,7 @@ def build_app(fake: FakeSpotify) -> FastAPI:
             )
         except ValueError:
             body = raw.decode(errors="replace")
+        fake.history.append(f"{request.method} {request.url.path}")
         fake.requests.append(
             Recorded(
                 request.method,

@@ -19,27 +19,13 @@ from moodtune.connectors.playlists import read_playlist
 from moodtune.errors import InputError, NotFoundError
 from moodtune.recommend.collaborative import ImplicitMF
 from moodtune.recommend.listening import listening_feedback, listening_interactions
-from moodtune.recommend.tracks import TrackIndex
-from moodtune.sessions import JourneyCatalog, OfferedTrack, create_listener, set_consent
+from moodtune.sessions import create_listener, set_consent
 from moodtune.sessions.listening import consenting_listening_data, listening_data
 from moodtune.sessions.personal import learn_listener
-from moodtune.sessions.service import MoodReport, start_session
 from moodtune.store import read_transaction
 from moodtune.store import repository as repo
-from tests.connectors.catalog import CALM, HAPPY, SAD, TENSE, connector_catalog
+from tests.connectors.catalog import CALM, HAPPY, SAD, TENSE, record_journey
 from tests.connectors.test_history import EXTENDED
-
-
-@pytest.fixture(scope="module")
-def tiny() -> JourneyCatalog:
-    index = TrackIndex(method="exact").fit(connector_catalog())
-    return JourneyCatalog.from_index(index, name="connectors")
-
-
-@pytest.fixture
-def services(engine: Any, tiny: JourneyCatalog) -> Services:
-    return Services(engine=engine, catalog_loader=lambda: tiny)
-
 
 SCROBBLES = (
     b"Johnny Cash,American IV,Hurt,05 Jan 2024 21:04\n"
@@ -146,22 +132,10 @@ def test_playlist_files_import_as_likes(services: Services) -> None:
     assert report.matched_by == {"title_artist": 1, "spotify_id": 1}
 
 
-def _journey(services: Services, listener: str) -> str:
-    tracks = [
-        OfferedTrack(track_id=tid, reason="step", genre="pop", mood="calm")
-        for tid in (TENSE, HAPPY, CALM)
-    ] + [OfferedTrack(track_id="gone-from-catalog", reason="step", name="Old", artists="Band")]
-    started = start_session(
-        services.engine, listener, goal="calm_down",
-        before=MoodReport(valence=-0.2, arousal=0.8), tracks=tracks, model_version="test",
-    )  # fmt: skip
-    return started.session.id
-
-
 @pytest.mark.parametrize("fmt", ["m3u8", "xspf", "csv", "json"])
 def test_a_journey_downloads_as_every_format_and_reads_back(services: Services, fmt: str) -> None:
     person = create_listener(services.engine)
-    session_id = _journey(services, person.id)
+    session_id = record_journey(services.engine, person.id)
     download = export_journey_playlist(services, person.id, session_id, fmt, locations="auto")
     assert download.filename.endswith(f".{fmt}")
     back = read_playlist(download.content.encode(), name=download.filename)
@@ -183,7 +157,7 @@ def test_journey_export_refuses_an_empty_file_and_other_listeners(
     services: Services,
 ) -> None:
     person = create_listener(services.engine)
-    session_id = _journey(services, person.id)
+    session_id = record_journey(services.engine, person.id)
     with pytest.raises(InputError) as info:  # the catalog tracks have no local files
         export_journey_playlist(services, person.id, session_id, "m3u8", locations="path")
     assert info.value.field == "format"

@@ -10,7 +10,6 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,38 +37,8 @@ from tests.connectors.fake_spotify import (
     CLIENT_ID,
     CLIENT_SECRET,
     FakeSpotify,
-    RunningFake,
-    fixture,
     free_port,
-    track_body,
 )
-
-ALL_PATHS: list[str] = []  # every request of the module, for the "never called" check
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[RunningFake]:
-    fake = FakeSpotify()
-    fake.tracks = {
-        TENSE: fixture("track_get_jmperez.json"),  # the real body, as Spotify sent it
-        CALM: track_body(CALM, "Weightless", "Marconi Union", isrc="GBCEL1100349"),
-        SAD: track_body(SAD, "Hurt", "Johnny Cash", release="2002"),
-        HAPPY: track_body(HAPPY, "Walking on Sunshine", "Katrina & The Waves"),
-        **{f"x{i:021d}": track_body(f"x{i:021d}", f"Song {i}", "Many Songs") for i in range(23)},
-    }
-    fake.saved = [CALM, SAD]
-    fake.recent = [(TENSE, "2026-01-05T09:00:00.123Z"), (HAPPY, "2026-01-05T09:04:00Z")]
-    fake.user_playlists = {"3cEYpjA9oz9GiPac4AsH4n": ("Focus", [CALM, "x000000000000000000001"])}
-    server = RunningFake(fake)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(running: RunningFake) -> Iterator[FakeSpotify]:
-    running.fake.reset()
-    yield running.fake
-    ALL_PATHS.extend(running.fake.paths())
 
 
 class Sleeps(list[float]):
@@ -470,10 +439,10 @@ def test_tokens_and_secrets_never_reach_the_log(
         assert secret not in caplog.text
 
 
-def test_moodtune_never_called_audio_features_or_recommendations() -> None:
-    assert ALL_PATHS, "runs after the other tests of this module"
+def test_moodtune_never_called_audio_features_or_recommendations(fake: FakeSpotify) -> None:
+    assert len(fake.history) > 50, "runs after the other tests of this module"
     assert not [
         p
-        for p in ALL_PATHS
+        for p in fake.history
         if "audio-features" in p or "audio-analysis" in p or "recommendations" in p
     ]
