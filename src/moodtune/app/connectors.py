@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from moodtune.connectors.history import HISTORY_LAYOUTS, HistoryFile, read_history
@@ -98,6 +98,14 @@ class ImportReport:
     def match_rate(self) -> float:
         return self.matched / self.considered if self.considered else 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the match rate and the one-line summary."""
+        out = asdict(self)
+        out["unmatched_examples"] = [
+            {"track": label, "count": n} for label, n in self.unmatched_examples
+        ]
+        return {**out, "match_rate": round(self.match_rate, 4), "summary": self.summary()}
+
     def summary(self) -> str:
         """One sentence for the CLI and the page."""
         why = ", ".join(f"{n} {reason}" for reason, n in sorted(self.unmatched.items()))
@@ -133,6 +141,7 @@ def journey_playlist(services: Services, listener_id: str, session_id: str) -> P
     from moodtune.store import repository as repo
     from moodtune.store.engine import read_transaction
 
+    listener_id = _require_listener(services, listener_id)
     with read_transaction(services.engine) as conn:
         session = repo.get_session(conn, str(session_id))
     if session is None or session.listener_id != listener_id:
@@ -173,6 +182,7 @@ def export_journey_playlist(
     """
     from moodtune.sessions import record_playlist_export
 
+    listener_id = _require_listener(services, listener_id)
     download = playlist_download(
         journey_playlist(services, listener_id, session_id), fmt, locations=locations
     )

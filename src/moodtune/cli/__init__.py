@@ -15,11 +15,13 @@ from moodtune.cli import (
     bench,
     catalog,
     data,
+    history,
     insights,
     listener,
     mood,
     playlist,
     serve,
+    spotify,
     survey,
     tracks,
 )
@@ -62,6 +64,8 @@ app.add_typer(mood.app, name="mood")
 app.add_typer(playlist.app, name="playlist")
 app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")
+app.add_typer(history.app, name="history")
+app.add_typer(spotify.app, name="spotify")
 survey.register_top_level(app)
 listener.register_top_level(app)
 serve.register_top_level(app)
