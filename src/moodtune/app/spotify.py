@@ -35,14 +35,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SPOTIFY_INSTALL",
+    "PendingLogin",
     "SpotifyExport",
     "SpotifyHit",
+    "SpotifyStatus",
     "export_journey_to_spotify",
+    "finish_web_login",
     "import_spotify_library",
     "lookup_client",
     "search_spotify",
     "spotify_login",
     "spotify_logout",
+    "spotify_status",
+    "start_web_login",
     "user_client",
 ]
 
@@ -171,6 +176,59 @@ def spotify_logout(settings: Settings) -> bool:
 
     cache: FileTokenCache = _token_cache(settings)
     return cache.forget()
+
+
+@dataclass(frozen=True)
+class SpotifyStatus:
+    """Whether Spotify can be used here, and if not, what to install or set."""
+
+    available: bool
+    logged_in: bool
+    message: str
+
+
+def spotify_status(settings: Settings) -> SpotifyStatus:
+    """For the Me page: can the listener connect, are they connected, and if not why."""
+    try:
+        _require_spotipy()
+        _client_id(settings)
+    except ConnectorError as exc:
+        return SpotifyStatus(False, False, str(exc))
+    logged_in = _token_cache(settings).get_cached_token() is not None
+    return SpotifyStatus(True, logged_in, "connected" if logged_in else "not connected yet")
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A web login under way: the state to check on return, and the PKCE verifier's holder."""
+
+    state: str
+    url: str
+    auth: Any
+
+
+def start_web_login(settings: Settings) -> PendingLogin:
+    """The authorize URL for a login whose redirect is this web app's callback
+    (``MOODTUNE_SPOTIFY_REDIRECT_URI`` = ``http://127.0.0.1:PORT/me/spotify/callback``)."""
+    import secrets
+
+    _require_spotipy()
+    auth = _pkce(settings)
+    state = secrets.token_urlsafe(24)
+    auth.get_pkce_handshake_parameters()
+    return PendingLogin(state, auth.get_authorize_url(state=state), auth)
+
+
+def finish_web_login(
+    settings: Settings, pending: PendingLogin, *, code: str | None, error: str | None = None
+) -> SpotifyUser:
+    """Exchange the code of a web login (its state already matched) and keep the token."""
+    from moodtune.connectors.spotify.client import SpotifyAuthError
+
+    if error or not code:
+        raise SpotifyAuthError(f"Spotify's login was not completed ({error or 'no code'})")
+    pending.auth.get_access_token(code=code, check_cache=False)
+    return user_client(settings).me()
 
 
 @dataclass(frozen=True)
