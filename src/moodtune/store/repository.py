@@ -669,8 +669,9 @@ def insert_listening_events(conn: Connection, rows: Sequence[dict[str, Any]]) ->
             insert(listening_events)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=["listener_id", "fingerprint"])
+            .returning(listening_events.c.id)
         )
-        added += max(conn.execute(stmt).rowcount, 0)
+        added += len(conn.execute(stmt).all())  # rowcount is not reliable here on every driver
     return added
 
 
