@@ -61,6 +61,16 @@ def test_history_import_prints_the_report(cli_services: Services, tmp_path: Path
     assert error.file is not None and error.file.endswith("bad.json")
 
 
+def test_history_listener_still_shows_their_history(settings: Any) -> None:
+    from moodtune.store import dispose_engines, open_database
+
+    person = create_listener(open_database(), display_name="Kim")
+    shown = json.loads(run("history", "Kim", "--json").stdout)
+    assert shown["listener_id"] == person.id
+    assert "Kim" in run("history", "show", person.id).stdout
+    dispose_engines()
+
+
 def test_playlist_export_and_import(cli_services: Services, tmp_path: Path) -> None:
     person = create_listener(cli_services.engine)
     session_id = record_journey(cli_services.engine, person.id)

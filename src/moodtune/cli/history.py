@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
+from moodtune.cli import listener as listener_cli
 from moodtune.cli._common import console, print_json
 
 if TYPE_CHECKING:
     from moodtune.app.connectors import ImportReport
     from moodtune.app.services import Services
 
+
+class _HistoryGroup(TyperGroup):
+    """``history LISTENER`` still shows a listener's history (the ``show`` command); ``history
+    import FILE…`` imports exports. Anything that is not a subcommand goes to ``show``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] != "--help":
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
-    help="Listening history: import Spotify, Last.fm and ListenBrainz exports.",
+    cls=_HistoryGroup,
+    help="How you have been (history LISTENER), and importing listening-history exports "
+    "(Spotify, Last.fm, ListenBrainz).",
     no_args_is_help=True,
+)
+app.command("show", help="How you have been: check-ins, sessions, what helped.")(
+    listener_cli.history
 )
 
 ListenerOption = Annotated[
