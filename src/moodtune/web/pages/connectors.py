@@ -12,7 +12,7 @@ from moodtune.errors import InputError
 from moodtune.web.deps import ListenerId, ServicesDep
 from moodtune.web.pages import page
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 #: Web logins under way (state → pending login); a few at most on one machine.
 MAX_PENDING_LOGINS = 8
 
