@@ -1,6 +1,6 @@
 """History import speed: reading an extended Spotify history and matching it to a catalog.
 
-Usage: python benchmarks/bench_connectors.py [--plays 100000 --catalog 28356 --naive 300]
+Usage: python benchmarks/bench_connectors.py [--plays 100000 --catalog 28356 --naive 100]
 
 A synthetic catalog of ``--catalog`` tracks (the default catalog's size) and an extended
 streaming history of ``--plays`` plays over 5,000 distinct tracks: 40 % found by Spotify id,
@@ -94,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plays", type=int, default=100_000)
     parser.add_argument("--catalog", type=int, default=28_356)
-    parser.add_argument("--naive", type=int, default=300)
+    parser.add_argument("--naive", type=int, default=100)
     args = parser.parse_args()
     catalog, body = build(args.plays, args.catalog)
 
