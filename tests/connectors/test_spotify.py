@@ -151,6 +151,7 @@ def test_lookups_are_cached_until_they_expire(
     client.track(CALM)
     assert fake.paths()[-1] == f"GET /v1/tracks/{CALM}"
     assert cache.purge_expired() == 1  # the search answer; the track was refreshed
+    assert stat.S_IMODE(os.stat(tmp_path / "lookups.sqlite3").st_mode) == 0o600
 
 
 # -- error shapes ------------------------------------------------------------------------------
@@ -315,6 +316,7 @@ def test_pkce_login_exchanges_the_code_and_keeps_the_token_owner_only(
 ) -> None:
     token_file = tmp_path / "spotify" / "token.json"
     assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(token_file.parent).st_mode) == 0o700
     authorize = next(r for r in fake.requests if r.path == "/authorize")
     assert authorize.query["code_challenge_method"] == "S256" and authorize.query["state"]
     exchange = next(r for r in fake.requests if r.path == "/api/token")

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlparse
 
 from spotipy.cache_handler import CacheHandler
 
+from moodtune.artefacts import PRIVATE_FILE_MODE, private_dir
 from moodtune.connectors.spotify.client import SpotifyAuthError
 from moodtune.errors import InputError
 
@@ -58,9 +59,10 @@ class FileTokenCache(CacheHandler):
         return token if isinstance(token, dict) else None
 
     def save_token_to_cache(self, token_info: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+        os.fchmod(fd, PRIVATE_FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(token_info, out)
         os.replace(tmp, self.path)

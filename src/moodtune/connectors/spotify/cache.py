@@ -8,11 +8,14 @@ Only public catalogue data goes here, never a listener's library or tokens.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from moodtune.artefacts import PRIVATE_FILE_MODE, private_dir
 
 __all__ = ["LookupCache"]
 
@@ -24,7 +27,11 @@ class LookupCache:
         self.path = Path(path)
         self.ttl_s = ttl_s
         self.clock = clock
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        # created owner-only, like everything in the data folder (its journal follows the mode)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE)
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        os.close(fd)
         with self._connect() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS lookups "
