@@ -117,14 +117,8 @@ class ImportReport:
 
 
 def catalog_matcher(services: Services) -> CatalogMatcher:
-    """A matcher over the active catalog (built once per ``Services``)."""
-    found = getattr(services, "_connector_matcher", None)
-    tracks = services.catalog.index.tracks_
-    if found is None or found[0] is not tracks:
-        found = (tracks, CatalogMatcher(tracks))
-        services._connector_matcher = found  # type: ignore[attr-defined]
-    matcher: CatalogMatcher = found[1]
-    return matcher
+    """The matcher over the active catalog (``Services.matcher``, built once)."""
+    return services.matcher
 
 
 # -- playlist files out ------------------------------------------------------------------------

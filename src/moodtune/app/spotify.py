@@ -172,6 +172,7 @@ def spotify_login(
 
 def spotify_logout(settings: Settings) -> bool:
     """Forget the stored login; whether there was one."""
+    _require_spotipy()
     from moodtune.connectors.spotify.auth import FileTokenCache
 
     cache: FileTokenCache = _token_cache(settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -173,6 +173,7 @@ def export_command(
     """Write a journey as a playlist file for another player."""
     from moodtune.app.connectors import export_journey_playlist
     from moodtune.cli.history import services_for_cli
+    from moodtune.connectors.playlists import Locations
     from moodtune.errors import InputError
 
     if locations not in ("auto", "path", "spotify"):
@@ -188,7 +189,7 @@ def export_command(
             listener,
             session,
             fmt,
-            locations=locations,  # type: ignore[arg-type]
+            locations=cast(Locations, locations),
         )
     target = out if out is not None else Path(download.filename)
     write_private(target, download.content)
