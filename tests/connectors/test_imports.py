@@ -127,9 +127,11 @@ def test_playlist_files_import_as_likes(services: Services) -> None:
         "#EXTM3U\n#EXTINF:480,Marconi Union - Weightless\n/music/weightless.flac\n"
         f"#EXTINF:200,Someone - Else\nspotify:track:{HAPPY}\n#EXTINF:10,Nobody - Nothing\n/x.mp3\n"
     ).encode()
-    report = import_playlist_files(services, person.id, [("mine.m3u8", m3u)])
-    assert (report.considered, report.matched, report.likes) == (3, 2, 3)
-    assert report.matched_by == {"title_artist": 1, "spotify_id": 1}
+    report = import_playlist_files(services, person.id, [("mine.m3u8", m3u), ("again.m3u8", m3u)])
+    assert (report.considered, report.matched, report.likes) == (6, 4, 6)
+    assert (report.added, report.already_stored, report.repeated) == (2, 0, 2)
+    assert "2 repeated in the files" in report.summary()
+    assert report.matched_by == {"title_artist": 2, "spotify_id": 2}
 
 
 @pytest.mark.parametrize("fmt", ["m3u8", "xspf", "csv", "json"])

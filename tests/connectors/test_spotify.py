@@ -423,6 +423,15 @@ def test_an_expired_login_is_refreshed_with_the_refresh_token(
     assert "grant_type=refresh_token" in refresh.body
 
 
+def test_a_revoked_refresh_token_asks_to_log_in_again(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.expire_tokens()
+    fake.refresh_tokens.clear()  # revoked
+    with pytest.raises(SpotifyAuthError, match="log in|login"):
+        logged_in.me()
+
+
 def test_tokens_and_secrets_never_reach_the_log(
     fake: FakeSpotify, sleeps: Sleeps, caplog: pytest.LogCaptureFixture, logged_in: SpotifyClient
 ) -> None:

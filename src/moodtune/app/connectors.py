@@ -92,6 +92,7 @@ class ImportReport:
     likes: int
     added: int  #: events new to the database
     already_stored: int
+    repeated: int = 0  #: events that appeared more than once in these files (kept once)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -112,7 +113,9 @@ class ImportReport:
         return (
             f"{self.matched} of {self.considered} matched the catalog ({self.match_rate:.0%})"
             + (f"; unmatched: {why}" if why else "")
-            + f". Stored {self.added} new ({self.already_stored} already stored)."
+            + f". Stored {self.added} new ({self.already_stored} already stored"
+            + (f", {self.repeated} repeated in the files" if self.repeated else "")
+            + ")."
         )
 
 
@@ -298,6 +301,7 @@ def listening_report(
         likes=kinds["like"],
         added=stored.added,
         already_stored=stored.already_stored,
+        repeated=stored.repeated,
         notes=tuple(notes),
     )
 

@@ -77,6 +77,7 @@ class StoredListening:
     listener_id: str
     added: int
     already_stored: int
+    repeated: int = 0  #: the same event more than once in this import (kept once)
 
 
 def record_listening(
@@ -106,7 +107,7 @@ def record_listening(
             for fingerprint, e in unique.items()
         ]
         added = repo.insert_listening_events(conn, rows)
-    return StoredListening(person.id, added, len(events) - added)
+    return StoredListening(person.id, added, len(unique) - added, len(events) - len(unique))
 
 
 def listening_data(engine: Engine, listener: str) -> list[dict[str, Any]]:

@@ -428,7 +428,14 @@ class SpotifyClient:
                 message = str(exc.msg).split(":\n", 1)[-1].strip()
                 if status == 401 and not refreshed:
                     refreshed = True
-                    self._refresh_token()
+                    try:
+                        self._refresh_token()
+                    except SpotifyOauthError as refused:
+                        raise SpotifyAuthError(
+                            "Spotify refused to renew the login "
+                            f"({refused.error or 'error'}): run `moodtune spotify login` again",
+                            status=401,
+                        ) from None
                     continue
                 decision = retry_decision(
                     status,
