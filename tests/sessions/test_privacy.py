@@ -70,7 +70,7 @@ def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[L
                 played_at=day(2, 10),
                 ms_played=9_000,
             ),
-        ],  # fmt: skip
+        ],
         at=day(2, 12),
     )
     return person, started.session.id
