@@ -67,13 +67,13 @@ def test_journey_downloads_in_every_format(web: tuple[TestClient, Services]) -> 
 def test_history_upload_answers_the_import_report(web: tuple[TestClient, Services]) -> None:
     client, _ = web
     files = [("files", ("scrobbles.csv", SCROBBLES, "text/csv"))]
-    report = client.post("/api/v1/history", files=files).json()
+    report = client.post("/api/v1/listening-history", files=files).json()
     assert (report["matched"], report["considered"]) == (3, 4)
     assert report["unmatched_examples"] == [{"track": "Nobody Known – Song Nobody Has", "count": 1}]
     page = client.post("/me/history", files=files)
     assert page.status_code == 200 and "3 of 4 matched the catalog" in page.text
     assert "0 new (3 already stored)" in page.text and "Not in the catalog" in page.text
-    bad = client.post("/api/v1/history", files=[("files", ("x.json", b"[{]", "application/json"))])
+    bad = client.post("/api/v1/listening-history", files=[("files", ("x.json", b"[{]", "application/json"))])
     assert bad.status_code == 422 and "x.json" in bad.text
     playlists = client.post(
         "/me/playlists",

@@ -72,7 +72,7 @@ async def read_uploads(files: Sequence[StarletteUpload]) -> list[tuple[str, byte
     return out
 
 
-@router.post("/history", status_code=201)
+@router.post("/listening-history", status_code=201)
 async def upload_history(
     listener: ListenerId, services: ServicesDep, files: Annotated[list[UploadFile], File()]
 ) -> dict[str, Any]:
