@@ -114,6 +114,8 @@ def test_spotify_commands_use_only_settings(
     found = json.loads(run("spotify", "search", "weightless", "--json").stdout)
     assert found["tracks"][0]["catalog_track_id"] == CALM
     assert run("spotify", "search", "song", "--offset", "5").stdout.count("unknown") >= 5
+    shown = run("spotify", "track", f"spotify:track:{TENSE}", "1" * 22).stdout
+    assert "Mr. Brightside" in shown and "1 not found on Spotify" in shown
     error = fails("spotify", "import", "--listener", "nobody")
     assert isinstance(error, ConnectorError) and "moodtune spotify login" in str(error)
     assert CLIENT_SECRET not in str(error)

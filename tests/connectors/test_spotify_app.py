@@ -14,6 +14,7 @@ from moodtune.app.spotify import (
     export_journey_to_spotify,
     import_spotify_library,
     lookup_client,
+    resolve_tracks,
     search_spotify,
     spotify_login,
     spotify_logout,
@@ -21,7 +22,7 @@ from moodtune.app.spotify import (
 )
 from moodtune.config import Settings
 from moodtune.connectors.playlists import read_playlist
-from moodtune.errors import ConnectorError
+from moodtune.errors import ConnectorError, InputError
 from moodtune.sessions import create_listener
 from moodtune.sessions.listening import listening_data
 from moodtune.store import read_transaction
@@ -77,6 +78,23 @@ def test_search_shows_the_catalog_mood_or_mood_unknown(
     assert hits[0].mood.quadrant == "sad/low"
     hits, _ = search_spotify(services, lookup_client(settings), "song 1")
     assert hits and all(h.mood is None and h.catalog_track_id is None for h in hits)
+
+
+def test_tracks_resolve_with_links_art_dates_and_the_catalog_mood(
+    fake: FakeSpotify, tmp_path: Path, services: Services
+) -> None:
+    settings = _settings(fake, tmp_path, spotify_client_secret=CLIENT_SECRET)
+    hits = resolve_tracks(
+        services,
+        lookup_client(settings),
+        [f"https://open.spotify.com/track/{TENSE}", f"spotify:track:{CALM}", "0" * 22],
+    )
+    assert [h.track.id for h in hits] == [TENSE, CALM]  # the unknown id is left out
+    assert hits[0].track.album_art_url and hits[0].mood is not None
+    assert hits[1].track.release_date == "2004-06-07" and hits[1].catalog_track_id == CALM
+    with pytest.raises(InputError) as info:
+        resolve_tracks(services, lookup_client(settings), ["spotify:album:x"])
+    assert info.value.field == "track"
 
 
 def test_library_import_stores_likes_and_recent_plays(

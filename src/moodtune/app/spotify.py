@@ -43,6 +43,7 @@ __all__ = [
     "finish_web_login",
     "import_spotify_library",
     "lookup_client",
+    "resolve_tracks",
     "search_spotify",
     "spotify_login",
     "spotify_logout",
@@ -260,6 +261,38 @@ def search_spotify(
             mood = mood_view(float(row["mood_valence"]), float(row["mood_arousal"]))
         hits.append(SpotifyHit(track, found.track_id, found.method, mood))
     return hits, page.total
+
+
+def resolve_tracks(
+    services: Services, client: SpotifyClient, track_ids: list[str]
+) -> list[SpotifyHit]:
+    """Spotify's details (link, album art, release date, ISRC) of tracks by id or link, each
+    matched to the catalog; ids Spotify does not know are left out."""
+    from moodtune.app.views import mood_view
+    from moodtune.connectors.matching import spotify_track_id
+    from moodtune.errors import InputError
+
+    ids = []
+    for given in track_ids:
+        found = spotify_track_id(given)
+        if found is None:
+            raise InputError(
+                "not a Spotify track id, URI or link",
+                field="track",
+                value=given,
+                allowed="22 characters, spotify:track:ID or https://open.spotify.com/track/ID",
+            )
+        ids.append(found)
+    matcher = catalog_matcher(services)
+    hits = []
+    for track in client.tracks(ids).values():
+        match = matcher.match(track.as_external())
+        mood = None
+        if match.track_id is not None:
+            row = matcher.row(match.track_id)
+            mood = mood_view(float(row["mood_valence"]), float(row["mood_arousal"]))
+        hits.append(SpotifyHit(track, match.track_id, match.method, mood))
+    return hits
 
 
 def import_spotify_library(

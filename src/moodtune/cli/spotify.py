@@ -105,6 +105,41 @@ def search_command(
     console.print("[dim]Tracks of unknown mood are not in the catalog and stay out of journeys.[/]")
 
 
+@app.command("track")
+def track_command(
+    tracks: Annotated[list[str], typer.Argument(help="Spotify track ids, URIs or links.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Look tracks up on Spotify: link, album art, release date, ISRC, and the mood if known."""
+    from moodtune.app.spotify import lookup_client, resolve_tracks
+    from moodtune.config import get_settings
+
+    hits = resolve_tracks(services_for_cli(), lookup_client(get_settings()), tracks)
+    if as_json:
+        print_json(
+            [
+                {
+                    **h.track.to_dict(),
+                    "catalog_track_id": h.catalog_track_id,
+                    "mood": None if h.mood is None else h.mood.near,
+                }
+                for h in hits
+            ]
+        )
+        return
+    for hit in hits:
+        t = hit.track
+        mood = "mood unknown" if hit.mood is None else f"mood {hit.mood.near} ({hit.mood.quadrant})"
+        console.print(
+            f"[bold]{t.name}[/] — {', '.join(t.artists)} · {t.album or ''} "
+            f"({t.release_date or 'date unknown'}) · {mood}\n  {t.url or t.uri}"
+            + (f"\n  album art: {t.album_art_url}" if t.album_art_url else ""),
+            highlight=False,
+        )
+    if len(hits) < len(tracks):
+        console.print(f"[yellow]{len(tracks) - len(hits)} not found on Spotify.[/]")
+
+
 @app.command("import")
 def import_command(
     listener: ListenerOption,
