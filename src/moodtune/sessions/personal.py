@@ -36,6 +36,8 @@ from moodtune.recommend.feedback import (
     feedback_from_records,
     sessions_from_records,
 )
+from moodtune.recommend.listening import listening_feedback
+from moodtune.sessions.listening import listening_data
 from moodtune.sessions.service import (
     MoodReport,
     OfferedTrack,
@@ -103,6 +105,7 @@ class LearnedListener:
     learner: PreferenceLearner | None
     skipped_feedback: int = 0
     skipped_tracks: int = 0
+    listening_tracks: int = 0  #: tracks of imported listening that informed the learner
 
     @property
     def personalised(self) -> bool:
@@ -120,6 +123,7 @@ class LearnedListener:
             "state_version": STATE_VERSION,
             "skipped_feedback": self.skipped_feedback,
             "skipped_tracks": self.skipped_tracks,
+            "listening_tracks": self.listening_tracks,
         }
         prefs = self.preferences()
         if prefs is None or self.learner is None:
@@ -285,13 +289,16 @@ def _fit_listener(
     if not person.consent_learning:
         return _Fit(version, LearnedListener(person.id, False, None), {}, frozenset(), None, None)
     feedback_rows, session_rows = learning_data(engine, person.id)
-    usable_feedback, outcomes_rows, skipped_tracks = _usable(
-        feedback_rows, session_rows, set(features.track_ids)
-    )
+    known = set(features.track_ids)
+    usable_feedback, outcomes_rows, skipped_tracks = _usable(feedback_rows, session_rows, known)
     feedback = feedback_from_records(usable_feedback, source=f"listener {person.id} feedback")
     sessions = sessions_from_records(outcomes_rows, source=f"listener {person.id} sessions")
+    # Imported plays and skips (history exports, playlists, Spotify): one signal per track.
+    listened = [
+        f for f in listening_feedback(listening_data(engine, person.id)) if f.track_id in known
+    ]
     learner = PreferenceLearner.from_history(
-        features, feedback=feedback, sessions=sessions, config=config
+        features, feedback=[*feedback, *listened], sessions=sessions, config=config
     )
     learned = LearnedListener(
         person.id,
@@ -299,6 +306,7 @@ def _fit_listener(
         learner,
         skipped_feedback=len(feedback_rows) - len(usable_feedback),
         skipped_tracks=skipped_tracks,
+        listening_tracks=len(listened),
     )
     return _Fit(
         version,
@@ -316,9 +324,11 @@ def _update_fit(
     """``fit`` with the answers and sessions that changed since; None when only a refit can
     give the learner a whole-history fit would (see ``LearnerCache``)."""
     learner = fit.learned.learner
-    consent, n_feedback, _, n_finished, _ = version
+    consent, n_feedback, _, n_finished, _, *listened = version
     if learner is None or not consent or not fit.version or not fit.version[0]:
         return None
+    if listened != list(fit.version[5:]):
+        return None  # an import: its plays count once per track, over the whole history
     feedback_rows, session_rows = learning_data(
         engine,
         fit.learned.listener_id,
@@ -352,6 +362,7 @@ def _update_fit(
         updated,
         skipped_feedback=fit.learned.skipped_feedback + len(new_feedback) - len(usable_feedback),
         skipped_tracks=fit.learned.skipped_tracks + skipped_tracks,
+        listening_tracks=fit.learned.listening_tracks,
     )
     seen = dict(fit.feedback_seen)
     seen.update((r["id"], r["updated_at"]) for r in new_feedback)

@@ -31,6 +31,7 @@ from moodtune.store.tables import (
     exported_playlists,
     feedback,
     listeners,
+    listening_events,
     metadata,
     session_tracks,
     sessions,
@@ -47,6 +48,7 @@ __all__ = [
     "get_session",
     "insert_checkin",
     "insert_listener",
+    "insert_listening_events",
     "insert_playlist_export",
     "insert_session",
     "insert_session_tracks",
@@ -57,6 +59,7 @@ __all__ = [
     "list_session_tracks",
     "list_sessions",
     "listener_rows",
+    "listening_rows",
     "lock_listener_names",
     "mark_session_finished",
     "session_outcome_rows",
@@ -517,8 +520,9 @@ def list_feedback(
 def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | None:
     """What the learner of ``listener_id`` rests on, in a few numbers (None: no such listener).
 
-    Consent to learning, the count and latest change of their feedback, and the count and
-    latest end of their finished sessions: when none of these moved, a learner fitted to their
+    Consent to learning, the count and latest change of their feedback, the count and latest
+    end of their finished sessions, and the count and latest import of their listening
+    events: when none of these moved, a learner fitted to their
     history is still the one a refit would give (unfinished sessions teach it nothing).
     """
     answers = (
@@ -531,17 +535,32 @@ def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | No
         .where((sessions.c.listener_id == listener_id) & sessions.c.finished_at.is_not(None))
         .subquery()
     )
+    listened = (
+        sa.select(
+            sa.func.count().label("n"), sa.func.max(listening_events.c.imported_at).label("at")
+        )
+        .where(listening_events.c.listener_id == listener_id)
+        .subquery()
+    )
     # One round trip: a journey start asks this every time.
     row = conn.execute(
         sa.select(
-            listeners.c.consent_learning, answers.c.n, answers.c.at, finished.c.n, finished.c.at
+            listeners.c.consent_learning,
+            answers.c.n,
+            answers.c.at,
+            finished.c.n,
+            finished.c.at,
+            listened.c.n,
+            listened.c.at,
         )
-        .select_from(listeners.join(answers, sa.true()).join(finished, sa.true()))
+        .select_from(
+            listeners.join(answers, sa.true()).join(finished, sa.true()).join(listened, sa.true())
+        )
         .where(listeners.c.id == listener_id)
     ).first()
     if row is None:
         return None
-    return (bool(row[0]), int(row[1]), row[2], int(row[3]), row[4])
+    return (bool(row[0]), int(row[1]), row[2], int(row[3]), row[4], int(row[5]), row[6])
 
 
 def feedback_rows(
@@ -690,6 +709,43 @@ def list_playlist_exports(conn: Connection, listener_id: str) -> list[PlaylistEx
     ]
 
 
+# -- imported listening ------------------------------------------------------------------------
+
+
+def insert_listening_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``listening_events`` rows; rows whose ``(listener_id, fingerprint)`` is already
+    stored are left out. Returns how many were new."""
+    if not rows:
+        return 0
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    added = 0
+    for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
+        chunk = rows[start : start + 500]
+        stmt = (
+            insert(listening_events)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["listener_id", "fingerprint"])
+            .returning(listening_events.c.id)
+        )
+        added += len(conn.execute(stmt).all())  # rowcount is not reliable here on every driver
+    return added
+
+
+def listening_rows(conn: Connection, *, listener_id: str | None = None) -> list[dict[str, Any]]:
+    """Imported plays, skips and likes (oldest first) of one listener, or of everyone."""
+    query = sa.select(
+        listening_events.c.listener_id,
+        listening_events.c.source,
+        listening_events.c.kind,
+        listening_events.c.track_id,
+        listening_events.c.played_at,
+        listening_events.c.ms_played,
+    ).order_by(listening_events.c.played_at, listening_events.c.id)
+    if listener_id is not None:
+        query = query.where(listening_events.c.listener_id == listener_id)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
 # -- whole-listener operations -----------------------------------------------------------------
 
 
@@ -712,6 +768,9 @@ def _listener_scoped_queries(listener_id: str) -> dict[str, sa.Select[Any]]:
         "exported_playlists": sa.select(exported_playlists)
         .where(exported_playlists.c.listener_id == listener_id)
         .order_by(exported_playlists.c.created_at, exported_playlists.c.id),
+        "listening_events": sa.select(listening_events)
+        .where(listening_events.c.listener_id == listener_id)
+        .order_by(listening_events.c.played_at, listening_events.c.id),
     }
 
 
@@ -733,6 +792,10 @@ def delete_listener_rows(conn: Connection, listener_id: str) -> dict[str, int]:
     statements: list[tuple[str, sa.Delete]] = [
         ("track_feedback", feedback.delete().where(feedback.c.listener_id == listener_id)),
         ("mood_checkins", checkins.delete().where(checkins.c.listener_id == listener_id)),
+        (
+            "listening_events",
+            listening_events.delete().where(listening_events.c.listener_id == listener_id),
+        ),
         (
             "exported_playlists",
             exported_playlists.delete().where(exported_playlists.c.listener_id == listener_id),

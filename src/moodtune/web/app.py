@@ -159,4 +159,7 @@ def create_app(
 
     app.include_router(api_router)
     app.include_router(pages.router)
+    from moodtune.web.pages import connectors as connector_pages
+
+    app.include_router(connector_pages.router)
     return app

@@ -515,9 +515,11 @@ def me_page(request: Request, listener: ListenerId, services: ServicesDep) -> Re
     if me.persona is not None:
         model = services.personas
         figure = plots.persona_figure(model.embedding_, model.labels_, model.names_, me.persona)
+    from moodtune.app.spotify import spotify_status
+
     return page(
         request, "me.html", me=me, figure=figure, saved=request.query_params.get("saved"),
-        section="me",
+        section="me", spotify=spotify_status(services.settings),
     )  # fmt: skip
 
 
