@@ -513,9 +513,14 @@ def me_page(request: Request, listener: ListenerId, services: ServicesDep) -> Re
     if me.persona is not None:
         model = services.personas
         figure = plots.persona_figure(model.embedding_, model.labels_, model.names_, me.persona)
+    access: list[Any] = []
+    if request.app.state.settings.multi_user:  # reads of your data by your therapists
+        from moodtune.app.therapists import access_log
+
+        access = access_log(services.engine, listener)
     return page(
         request, "me.html", me=me, figure=figure, saved=request.query_params.get("saved"),
-        section="me",
+        section="me", access=access,
     )  # fmt: skip
 
 
