@@ -676,7 +676,7 @@ def _account_scoped_queries(listener_id: str) -> dict[str, sa.Select[Any]]:
     def public(table: sa.Table) -> list[sa.Column[Any]]:
         return [c for c in table.columns if c.name not in SECRET_COLUMNS]
 
-    def either(table):
+    def either(table: sa.Table) -> sa.ColumnElement[bool]:
         return (table.c.listener_id == listener_id) | (table.c.therapist_id == listener_id)
 
     return {
