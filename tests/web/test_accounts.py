@@ -149,8 +149,8 @@ def test_password_change_ends_the_other_sessions(multi_app: Any) -> None:
     wrong = person.form("/account/password", {"current_password": "nope nope nope",
                                               "new_password": "another fine password"})  # fmt: skip
     assert wrong.status_code == 422 and "not your current password" in wrong.text
-    changed = person.form("/account/password", {"current_password": PASSWORD,
-                                                "new_password": "another fine password"})  # fmt: skip
+    new = {"current_password": PASSWORD, "new_password": "another fine password"}
+    changed = person.form("/account/password", new)
     assert changed.status_code == 303
     client = browser(multi_app)
     client.get("/signin")
@@ -248,8 +248,8 @@ def test_token_by_password_is_rate_limited_per_account_and_per_address(multi_app
     assert int(limited.headers["retry-after"]) > 0
     assert "too many failed sign-ins" in limited.json()["detail"]
     # per address too: another account from the same address is limited
-    assert api.post("/api/v1/auth/token", json={"username": "other",
-                                                "password": PASSWORD}).status_code == 429  # fmt: skip
+    other = {"username": "other", "password": PASSWORD}
+    assert api.post("/api/v1/auth/token", json=other).status_code == 429
     # the sign-in page says so in words
     client = browser(multi_app)
     client.get("/signin")

@@ -47,7 +47,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: What anyone may open without signing in (everything else needs an account).
 PUBLIC_PATHS = frozenset(
     {"/signin", "/signup", "/reset", "/help", "/healthz", "/api/v1/support",
-     "/api/v1/auth/token", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
+     "/api/v1/auth/token", "/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect"}
 )  # fmt: skip
 PUBLIC_PREFIXES = ("/static/", "/static-vendor/")
 

@@ -85,7 +85,7 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
 
 def render_error(request: Request, status: int, detail: str) -> Response:
     """The HTML error page (the API answers problem+json instead)."""
-    if status == 404 and "unknown listener" in detail:
+    if status == 404 and "unknown listener" in detail and not request.app.state.settings.multi_user:
         request.app.state.identity.clear()  # the local listener was deleted elsewhere
         return RedirectResponse("/welcome", status_code=303)
     return page(request, "error.html", status=status, status_code=status, detail=detail)
