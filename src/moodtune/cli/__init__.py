@@ -13,6 +13,7 @@ import typer
 
 from moodtune.cli import (
     admin,
+    backup,
     bench,
     catalog,
     data,
@@ -67,6 +68,7 @@ app.add_typer(admin.app, name="admin")
 survey.register_top_level(app)
 listener.register_top_level(app)
 serve.register_top_level(app)
+backup.register_top_level(app)
 insights.register_top_level(app)
 
 
