@@ -94,8 +94,8 @@ def test_restore_asks_before_overwriting_and_refuses_a_newer_schema(
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(InputError, match="newer than this moodtune"):
         restore_database(engine, newer, overwrite=True)
+    (tmp_path / "junk").write_text("hello")
     with pytest.raises(InputError, match="not a moodtune backup"):
-        (tmp_path / "junk").write_text("hello")
         backup_info(tmp_path / "junk")
 
 

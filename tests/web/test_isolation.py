@@ -57,10 +57,11 @@ def route_table(app: FastAPI) -> list[Operation]:
     """Every (method, path) the app answers, from its route table (mounts have no methods)."""
     out = []
     for route in iter_route_contexts(app.routes):
+        path = str(route.path)
         for method in sorted((route.methods or set()) - {"HEAD"}):
-            params = tuple(re.findall(r"{(\w+)(?::\w+)?}", route.path))
+            params = tuple(re.findall(r"{(\w+)(?::\w+)?}", path))
             body = getattr(route.route, "body_field", None) is not None
-            out.append(Operation(method, route.path, params, body))
+            out.append(Operation(method, path, params, body))
     assert len(out) > 60, "the route table looks empty: did FastAPI change how it lists routes?"
     return out
 

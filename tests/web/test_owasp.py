@@ -77,7 +77,7 @@ def test_no_secret_in_logs_or_error_pages(
     ]  # fmt: skip
     secrets = [PASSWORD, person.token, str(session_cookie), reset, SECRET_KEY, person.csrf]
     for answer in pages:
-        for secret in secrets[:4] + [SECRET_KEY]:
+        for secret in [*secrets[:4], SECRET_KEY]:
             assert secret not in answer.text, (answer.url, answer.status_code)
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
     for secret in secrets:
@@ -115,6 +115,6 @@ def test_a_disabled_account_is_signed_out_at_once(multi_app: Any, services: Any)
     assert person.browser.get("/history", follow_redirects=False).status_code == 303
     client = browser(multi_app)
     client.get("/signin")
-    refused = client.post("/signin", data={"username": "gone", "password": PASSWORD,
-                                           "csrf_token": client.cookies.get(CSRF_COOKIE)})  # fmt: skip
+    form = {"username": "gone", "password": PASSWORD, "csrf_token": client.cookies.get(CSRF_COOKIE)}
+    refused = client.post("/signin", data=form)
     assert refused.status_code == 401
