@@ -19,8 +19,8 @@ ACCOUNT_PATHS = ("/api/v1/auth", "/api/v1/account", "/api/v1/tokens", "/api/v1/i
 @pytest.mark.slow
 def test_the_authenticated_api_conforms_to_its_openapi_document(multi_app: Any) -> None:
     person = sign_up(multi_app, "fuzzer")
-    session = person.api("POST", "/api/v1/sessions", json={
-        "goal": "calm_down", "mood": {"valence": -0.4, "arousal": 0.5}, "tracks": 5}).json()  # fmt: skip
+    body = {"goal": "calm_down", "mood": {"valence": -0.4, "arousal": 0.5}, "tracks": 5}
+    session = person.api("POST", "/api/v1/sessions", json=body).json()
     statuses: dict[str, set[int]] = {}
     failures = _fuzz(
         multi_app, sessions=session["id"], track=session["tracks"][0]["track_id"],

@@ -199,12 +199,18 @@ def make_accounts(database_url: str, usernames: list[str]) -> dict[str, str]:
 
 async def _sign_in(client: httpx.AsyncClient, rec: Recorder, username: str) -> str | None:
     """Sign in through the page; returns the CSRF token for later writes."""
-    await client.get("/signin")
-    csrf = client.cookies.get("moodtune_csrf") or ""
-    started = time.perf_counter()
-    answer = await client.post(
-        "/signin", data={"username": username, "password": PASSWORD, "csrf_token": csrf}
-    )
+    import httpx
+
+    try:
+        await client.get("/signin")
+        csrf = client.cookies.get("moodtune_csrf") or ""
+        started = time.perf_counter()
+        answer = await client.post(
+            "/signin", data={"username": username, "password": PASSWORD, "csrf_token": csrf}
+        )
+    except httpx.HTTPError as exc:
+        rec.error(SIGN_IN, f"{type(exc).__name__}: {exc}")
+        return None
     if answer.status_code != 303:
         rec.error(SIGN_IN, f"{answer.status_code} {answer.text[:200]}")
         return None
@@ -220,6 +226,7 @@ async def _user(
     deadline: float,
     think: tuple[float, float],
     rng: np.random.Generator,
+    ramp_s: float,
 ) -> Writes:
     """One signed-in listener repeating a session until the deadline."""
     import httpx
@@ -229,7 +236,7 @@ async def _user(
     async def pause() -> None:
         await asyncio.sleep(float(rng.uniform(*think)))
 
-    await asyncio.sleep(float(rng.uniform(0, think[1])))
+    await asyncio.sleep(float(rng.uniform(0, ramp_s)))  # people arrive spread out
     async with httpx.AsyncClient(base_url=url, timeout=60.0, follow_redirects=False) as client:
         csrf = await _sign_in(client, rec, username)
         if csrf is None:
@@ -274,7 +281,15 @@ async def _load(
     seeds = np.random.SeedSequence(seed).spawn(len(usernames))
     results = await asyncio.gather(
         *(
-            _user(url, name, rec, deadline=deadline, think=think, rng=np.random.default_rng(s))
+            _user(
+                url,
+                name,
+                rec,
+                deadline=deadline,
+                think=think,
+                rng=np.random.default_rng(s),
+                ramp_s=min(duration_s / 3, 20.0),
+            )
             for name, s in zip(usernames, seeds, strict=True)
         )
     )
