@@ -273,7 +273,13 @@ async def _user(
 
 
 async def _load(
-    url: str, usernames: list[str], *, duration_s: float, think: tuple[float, float], seed: int
+    url: str,
+    usernames: list[str],
+    *,
+    duration_s: float,
+    think: tuple[float, float],
+    seed: int,
+    ramp_s: float,
 ) -> tuple[dict[str, Any], Writes]:
     rec = Recorder()
     started = time.perf_counter()
@@ -288,7 +294,7 @@ async def _load(
                 deadline=deadline,
                 think=think,
                 rng=np.random.default_rng(s),
-                ramp_s=min(duration_s / 3, 20.0),
+                ramp_s=ramp_s,
             )
             for name, s in zip(usernames, seeds, strict=True)
         )
@@ -333,12 +339,15 @@ def run_accounts_bench(
     random_state: int = 0,
     database_url: str | None = None,
     argon2_repeats: int = 20,
+    ramp_s: float | None = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Run the signed-in load on PostgreSQL with ``workers`` processes; the report (JSON-ready).
 
     ``database_url`` names an empty PostgreSQL database to use; by default a throw-away
-    cluster is started (and removed) for the run.
+    cluster is started (and removed) for the run. Users arrive (sign in) spread uniformly over
+    ``ramp_s`` seconds (default half the duration): argon2 costs a few hundred milliseconds of
+    CPU per sign-in, so everyone signing in at once measures the queue, not the sign-in.
     """
     import shutil
 
@@ -371,7 +380,14 @@ def run_accounts_bench(
             if progress is not None:
                 progress(f"load: {users} signed-in users", 0, 1)
             load, acknowledged = _run_loop(
-                _load(url, usernames, duration_s=duration_s, think=think, seed=random_state)
+                _load(
+                    url,
+                    usernames,
+                    duration_s=duration_s,
+                    think=think,
+                    seed=random_state,
+                    ramp_s=duration_s / 2 if ramp_s is None else ramp_s,
+                )
             )
         stored = stored_writes(url_db, list(ids.values()))
     finally:
@@ -395,6 +411,7 @@ def run_accounts_bench(
             "duration_s": duration_s,
             "think_s": list(think),
             "random_state": random_state,
+            "ramp_s": duration_s / 2 if ramp_s is None else ramp_s,
             "database": "postgresql",
         },
         "argon2": argon2,
