@@ -256,3 +256,21 @@ def test_token_by_password_is_rate_limited_per_account_and_per_address(multi_app
     page = client.post("/signin", data={"username": "rate", "password": PASSWORD,
                                         "csrf_token": client.cookies.get(CSRF_COOKIE)})  # fmt: skip
     assert page.status_code == 429 and "please wait about" in page.text
+
+
+def test_deleting_the_account_removes_it_and_ends_its_tokens_and_links(multi_app: Any) -> None:
+    person = sign_up(multi_app, "leaving")
+    therapist = sign_up(multi_app, "their-therapist")
+    code = person.api("POST", "/api/v1/invites", json={}).json()["code"]
+    assert therapist.api("POST", "/api/v1/therapist/links", json={"code": code}).status_code == 201
+    removed = person.api("DELETE", "/api/v1/listener").json()
+    assert removed["accounts"] == 1 and removed["therapist_links"] == 1
+    assert removed["api_tokens"] == 1 and removed["auth_sessions"] == 1
+    assert person.api("GET", "/api/v1/history").status_code == 401
+    assert person.browser.get("/history", follow_redirects=False).status_code == 303
+    assert therapist.api("GET", "/api/v1/therapist/listeners").json() == []
+    client = browser(multi_app)
+    client.get("/signin")
+    form = {"username": "leaving", "password": PASSWORD,
+            "csrf_token": client.cookies.get(CSRF_COOKIE)}  # fmt: skip
+    assert client.post("/signin", data=form).status_code == 401

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from moodtune.cli._common import console, err_console
 
 app = typer.Typer(help="Accounts: create, reset a password, list, disable.", no_args_is_help=True)
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     from moodtune.store import open_database
 
     return open_database()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
+from starlette.datastructures import FormData
 
 from moodtune.app import accounts, therapists
 from moodtune.config import Settings
@@ -60,6 +61,15 @@ def multi_user_only(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(multi_user_only)]
+
+
+async def form_data(request: Request) -> FormData:
+    """The posted form, parsed on the event loop, so the handlers (argon2, the database) can be
+    plain functions that FastAPI runs in its thread pool instead of blocking the loop."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
 
 
 def signed_in(request: Request, settings: SettingsDep) -> accounts.Principal:
@@ -115,8 +125,7 @@ def signin_page(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.post("/signin")
-async def signin_submit(request: Request, settings: SettingsDep) -> Response:
-    form = await request.form()
+def signin_submit(request: Request, form: FormDep, settings: SettingsDep) -> Response:
     username = str(form.get("username") or "")
     next_path = _safe_next(form.get("next"))
     context: dict[str, Any] = {"next_path": next_path, "values": {"username": username},
@@ -143,8 +152,7 @@ def signup_page(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.post("/signup")
-async def signup_submit(request: Request, settings: SettingsDep) -> Response:
-    form = await request.form()
+def signup_submit(request: Request, form: FormDep, settings: SettingsDep) -> Response:
     username = str(form.get("username") or "")
     password = str(form.get("password") or "")
     engine = engine_of(request)
@@ -181,8 +189,7 @@ def reset_page(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.post("/reset")
-async def reset_submit(request: Request, settings: SettingsDep) -> Response:
-    form = await request.form()
+def reset_submit(request: Request, form: FormDep, settings: SettingsDep) -> Response:
     try:
         accounts.reset_password(
             engine_of(request), settings, token=str(form.get("token") or ""),
@@ -234,8 +241,7 @@ def account_page(request: Request, me: Me) -> Response:
 
 
 @router.post("/account/password")
-async def account_password(request: Request, me: Me) -> Response:
-    form = await request.form()
+def account_password(request: Request, form: FormDep, me: Me) -> Response:
     try:
         accounts.change_password(
             engine_of(request), me, current=str(form.get("current_password") or ""),
@@ -247,8 +253,7 @@ async def account_password(request: Request, me: Me) -> Response:
 
 
 @router.post("/account/sessions/end")
-async def account_end_sessions(request: Request, me: Me) -> Response:
-    form = await request.form()
+def account_end_sessions(request: Request, form: FormDep, me: Me) -> Response:
     which = str(form.get("session_id") or "")
     engine = engine_of(request)
     if which == "all":
@@ -259,8 +264,7 @@ async def account_end_sessions(request: Request, me: Me) -> Response:
 
 
 @router.post("/account/tokens")
-async def account_new_token(request: Request, me: Me, settings: SettingsDep) -> Response:
-    form = await request.form()
+def account_new_token(request: Request, form: FormDep, me: Me, settings: SettingsDep) -> Response:
     try:
         made = accounts.create_api_token(
             engine_of(request), settings, me, name=str(form.get("name") or "")
@@ -277,8 +281,7 @@ def account_revoke_token(request: Request, token_id: str, me: Me) -> Response:
 
 
 @router.post("/account/invite")
-async def account_invite(request: Request, me: Me, settings: SettingsDep) -> Response:
-    form = await request.form()
+def account_invite(request: Request, form: FormDep, me: Me, settings: SettingsDep) -> Response:
     made = therapists.invite_therapist(
         engine_of(request), settings, me.listener_id, share_notes=form.get("share_notes") == "yes"
     )
@@ -292,8 +295,7 @@ def account_revoke_link(request: Request, link_id: str, me: Me) -> Response:
 
 
 @router.post("/account/links/{link_id}/notes")
-async def account_link_notes(request: Request, link_id: str, me: Me) -> Response:
-    form = await request.form()
+def account_link_notes(request: Request, form: FormDep, link_id: str, me: Me) -> Response:
     therapists.set_link_notes(
         engine_of(request), me.listener_id, link_id, share_notes=form.get("share_notes") == "yes"
     )
@@ -317,8 +319,7 @@ def account_answer(request: Request, suggestion_id: int, answer: str, me: Me) ->
 
 
 @router.post("/therapist/code")
-async def therapist_code(request: Request, me: Me, settings: SettingsDep) -> Response:
-    form = await request.form()
+def therapist_code(request: Request, form: FormDep, me: Me, settings: SettingsDep) -> Response:
     try:
         link = therapists.accept_invite(
             engine_of(request), settings, me.listener_id, str(form.get("code") or "")
@@ -365,10 +366,9 @@ def client_journey(
 
 
 @router.post("/therapist/{listener_id}/suggest")
-async def client_suggest(
-    request: Request, listener_id: str, me: Me, services: ServicesDep
+def client_suggest(
+    request: Request, form: FormDep, listener_id: str, me: Me, services: ServicesDep
 ) -> Response:
-    form = await request.form()
     raw_tracks = str(form.get("tracks") or "").strip()
     try:
         tracks = int(raw_tracks) if raw_tracks else None

@@ -17,6 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
 
 from moodtune.app import accounts
 from moodtune.app.credentials import new_token, same_secret
@@ -69,11 +70,14 @@ def multi_user(request: Request) -> bool:
     return settings.multi_user
 
 
-def engine_of(request: Request):  # type: ignore[no-untyped-def]
+def engine_of(request: Request) -> Engine:
     """The database the request uses: the prepared services' engine (tests give their own),
     or the configured database while the models are still being prepared."""
     services = request.app.state.readiness.services
-    return services.engine if services is not None else open_database(request.app.state.settings)
+    if services is not None:
+        engine: Engine = services.engine
+        return engine
+    return open_database(request.app.state.settings)
 
 
 def _bearer(request: Request) -> str | None:
