@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from functools import lru_cache
 from typing import Literal
 
@@ -42,6 +44,13 @@ TOKEN_PREFIXES: dict[str, str] = {"api": "mtk_", "reset": "mtr_", "session": ""}
 _INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud safely
 
 
+ARGON2_SLOTS = max(1, os.cpu_count() or 1)
+"""argon2 computations at once per process: each takes 64 MiB and all cores it is given, so
+more at once only thrash (and 40 sign-ins in the thread pool would want 2.5 GiB); the rest
+wait their turn."""
+_slots = threading.BoundedSemaphore(ARGON2_SLOTS)
+
+
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
     return PasswordHasher()
@@ -54,14 +63,18 @@ def _dummy_hash() -> str:
 
 def hash_password(password: str) -> str:
     """The argon2id hash of ``password`` (encoded with its salt and parameters)."""
-    return _hasher().hash(password)
+    with _slots:
+        return _hasher().hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; with no stored hash a dummy one is checked, so an unknown
     username takes as long as a wrong password (no account enumeration by timing)."""
+    target = stored_hash or _dummy_hash()
     try:
-        return _hasher().verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
+        with _slots:
+            ok = _hasher().verify(target, password)
+        return ok and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
