@@ -78,7 +78,10 @@ def serve(
             f"[bold]moodtune is starting {workers} workers at http://{shown}:{port}[/] ({mode}).",
             highlight=False,
         )
-        uvicorn.run("moodtune.web.app:create_app", factory=True, workers=workers, **options)
+        # uvicorn's supervisor kills a worker that misses a 5 s health check; one busy with
+        # argon2 sign-ins on a loaded machine is slow to answer, not dead (its requests would fail)
+        uvicorn.run("moodtune.web.app:create_app", factory=True, workers=workers,
+                    timeout_worker_healthcheck=60, **options)  # fmt: skip
         return
 
     def on_step(step: str, number: int, total: int) -> None:
