@@ -274,3 +274,9 @@ def test_deleting_the_account_removes_it_and_ends_its_tokens_and_links(multi_app
     form = {"username": "leaving", "password": PASSWORD,
             "csrf_token": client.cookies.get(CSRF_COOKIE)}  # fmt: skip
     assert client.post("/signin", data=form).status_code == 401
+
+
+def test_free_text_with_control_characters_is_refused_by_name(multi_app: Any) -> None:
+    person = sign_up(multi_app, "texty")
+    refused = person.api("POST", "/api/v1/tokens", json={"name": "bad\x00name"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "name"

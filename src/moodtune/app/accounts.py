@@ -172,6 +172,22 @@ def check_username(username: str) -> str:
     return name
 
 
+def check_text(value: str, *, field: str, max_chars: int, multiline: bool = False) -> str:
+    """Trimmed free text people type (a token's name, a therapist's message): no control
+    characters (PostgreSQL cannot store NUL; none belongs in a name), at most ``max_chars``."""
+    import unicodedata
+
+    text = value.strip()
+    allowed = "\n\t" if multiline else ""
+    if any(unicodedata.category(c) == "Cc" and c not in allowed for c in text):
+        raise InputError("control characters are not allowed", field=field, value=value)
+    if not text or len(text) > max_chars:
+        raise InputError(
+            "needs some text", field=field, value=value, allowed=f"1 to {max_chars} characters"
+        )
+    return text
+
+
 def check_password(password: str, *, username: str, field: str = "password") -> str:
     if len(password) < MIN_PASSWORD_CHARS:
         raise InputError(
@@ -491,12 +507,7 @@ def create_api_token(
     engine: Engine, settings: Settings, principal: Principal, *, name: str
 ) -> NewApiToken:
     """A new personal API token; the token itself is returned this once."""
-    label = name.strip()
-    if not label or len(label) > 100:
-        raise InputError(
-            "a token needs a name", field="name", value=name,
-            allowed="1 to 100 characters, e.g. 'my laptop script'",
-        )  # fmt: skip
+    label = check_text(name, field="name", max_chars=100)
     token = new_token("api")
     record = store.ApiTokenRecord(
         id=uuid.uuid4().hex, listener_id=principal.listener_id, name=label, prefix=token[:8],

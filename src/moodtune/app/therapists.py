@@ -370,9 +370,13 @@ def suggest(
     spec = get_goal(goal)
     if tracks is not None:
         journey_length(tracks=tracks, minutes=None)  # the journeys' own bounds
-    text = (message or "").strip() or None
-    if text is not None and len(text) > 1000:
-        raise InputError("the message is too long", field="message", allowed="1000 characters")
+    from moodtune.app.accounts import check_text
+
+    text = (
+        check_text(message, field="message", max_chars=1000, multiline=True)
+        if message and message.strip()
+        else None
+    )
     with write_transaction(engine) as conn:
         _linked(conn, therapist_id, listener_id)
         new_id = store.insert_suggestion(
