@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 
 from moodtune.cli import (
+    admin,
+    backup,
     bench,
     catalog,
     data,
@@ -65,12 +67,14 @@ app.add_typer(playlist.app, name="playlist")
 app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")
 app.add_typer(spotify.app, name="spotify")
+app.add_typer(admin.app, name="admin")
 survey.register_top_level(app)
 listener.register_top_level(app)
 # After the listener's top-level `history` command, which this group replaces: `history
 # LISTENER` runs its `show` command, `history import FILE…` imports exports.
 app.add_typer(history.app, name="history")
 serve.register_top_level(app)
+backup.register_top_level(app)
 insights.register_top_level(app)
 
 
