@@ -91,7 +91,8 @@ class AudioWindow:
     """A decoded window: mono ``samples`` (shape ``(n,)``, float32 in [-1, 1]) at ``sr`` Hz.
 
     ``offset_s`` is where the window starts in the file and ``file_seconds`` the file's length
-    as its header gives it; ``format``/``subtype`` are libsndfile's names (``MP3``/``MPEG_LAYER_III``).
+    as its header gives it; ``format``/``subtype`` are libsndfile's names (``MP3``,
+    ``MPEG_LAYER_III``).
     """
 
     samples: np.ndarray
@@ -142,7 +143,9 @@ def read_window(
         handle = sf.SoundFile(path)
     except sf.LibsndfileError as exc:
         problem: Problem = "corrupt" if suffix in DECODABLE_SUFFIXES else "unsupported"
-        raise AudioFileError(path, problem, f"libsndfile cannot open it ({exc.error_string})")
+        raise AudioFileError(
+            path, problem, f"libsndfile cannot decode it as audio ({exc.error_string})"
+        ) from None
     with handle:
         native_sr, frames = int(handle.samplerate), int(handle.frames)
         if native_sr <= 0 or frames <= 0:
@@ -158,6 +161,8 @@ def read_window(
             handle.seek(start)
             block = handle.read(count, dtype="float32", always_2d=True)
         except (sf.LibsndfileError, RuntimeError) as exc:
+            # Data that ends early fails from there to the end; damage in the middle does not.
+            _probe_tail(handle, path, frames=frames, native_sr=native_sr)
             raise AudioFileError(path, "corrupt", f"decoding failed ({exc})") from None
         if len(block) < 0.98 * count:
             raise AudioFileError(

@@ -12,8 +12,9 @@ resolved to about 1 %) and derives everything from it:
   evidence of another metrical level: when onsets halfway between the beats autocorrelate
   nearly as strongly (:data:`OCTAVE_AMBIGUITY`) the estimate is flagged
   ``octave_ambiguous``, and the prior decides between the two levels, as a listener tapping
-  along tends to (a 200 BPM pulse reads 100, flagged). librosa's beat tracker is not used: it is a numba kernel that compiles for seconds
-  on first use and adds nothing to a tempo figure.
+  along tends to (a 200 BPM pulse reads 100, flagged). librosa's beat tracker is not
+  used: it is a numba kernel that compiles for seconds on first use and adds nothing to a
+  tempo figure.
 * **loudness**: gated mean-square level in dB full scale (ITU-R BS.1770's 400 ms blocks and
   its absolute -70 dB and relative -10 dB gates, without the K-weighting filter), the scale of
   the catalog's ``loudness`` column (Spotify's "typically -60 to 0 dB").
@@ -198,7 +199,7 @@ def _autocorrelation(envelope: np.ndarray) -> np.ndarray:
 
 def _peak_near(ac: np.ndarray, lag: float, radius: int) -> float:
     """Fractional position of the largest ``ac`` value within ``radius`` frames of ``lag``."""
-    low, high = max(int(round(lag)) - radius, 1), min(int(round(lag)) + radius, len(ac) - 2)
+    low, high = max(round(lag) - radius, 1), min(round(lag) + radius, len(ac) - 2)
     if high <= low:
         return lag
     best = low + int(np.argmax(ac[low : high + 1]))
@@ -248,7 +249,7 @@ def estimate_tempo(
     def strength_at(lag: float) -> float:
         if not 1 <= lag < len(ac) - 1:
             return 0.0
-        return float(max(ac[int(round(lag))], 0.0))
+        return float(max(ac[round(lag)], 0.0))
 
     half = strength_at(2 * period)  # half time: twice the period
     double = strength_at(period / 2)
@@ -269,7 +270,7 @@ def onset_rate(envelope: np.ndarray, *, sr: int, hop_length: int = HOP_LENGTH) -
     if envelope.size == 0:
         return 0.0
     frame_rate = sr / hop_length
-    width = max(int(round(0.1 * frame_rate)) | 1, 3)  # +-50 ms
+    width = max(round(0.1 * frame_rate) | 1, 3)  # +-50 ms
     threshold = envelope.mean() + 0.5 * envelope.std()
     peaks = (envelope == maximum_filter1d(envelope, size=width)) & (envelope > threshold)
     return float(peaks.sum() / (len(envelope) / frame_rate))

@@ -64,7 +64,12 @@ __all__ = [
 
 MEASURED_COLUMNS: tuple[str, ...] = ("tempo", "loudness", "key", "mode")
 PROXY_COLUMNS: tuple[str, ...] = ("energy", "valence", "danceability")
-UNMEASURED_COLUMNS: tuple[str, ...] = ("acousticness", "speechiness", "instrumentalness", "liveness")
+UNMEASURED_COLUMNS: tuple[str, ...] = (
+    "acousticness",
+    "speechiness",
+    "instrumentalness",
+    "liveness",
+)
 #: The proxies' error, as a share of their term's spread among the rated songs (assumed).
 PROXY_SIGMA_SHARE = 0.5
 #: Error of the measured tempo and loudness terms (term units, i.e. 3 BPM and 0.7 dB).
@@ -158,7 +163,8 @@ def catalog_features(features: AudioFeatures, *, model: ResidualMoodModel) -> Ca
     sigma["tempo"] = MEASURED_SIGMA
     if features.tempo_octave_ambiguous and bpm > 0:
         # The other metrical level is as plausible: its distance is the error.
-        sigma["tempo"] = max(MEASURED_SIGMA, abs(2.0 * _lin(2.0 * bpm, *TEMPO_ANCHORS_BPM) - 1.0 - tempo_signed))
+        double_signed = 2.0 * _lin(2.0 * bpm, *TEMPO_ANCHORS_BPM) - 1.0
+        sigma["tempo"] = max(MEASURED_SIGMA, abs(double_signed - tempo_signed))
     return CatalogFeatures(
         danceability=float(np.clip(danceability, 0.0, 1.0)),
         energy=float(np.clip(energy, 0.0, 1.0)),
@@ -207,7 +213,7 @@ def place_on_plane(features: CatalogFeatures, *, model: ResidualMoodModel) -> Pl
     for name, sigma in features.sigma.items():
         if sigma <= 0:
             continue
-        value = float(row.at[0, name])
+        value = float(row[name].iloc[0])
         delta = step * _feature_per_term(name, value)
         up, down = row.copy(), row.copy()
         up.at[0, name] = value + delta

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from moodtune.cli import (
+    audio,
     bench,
     catalog,
     data,
@@ -62,6 +63,7 @@ app.add_typer(mood.app, name="mood")
 app.add_typer(playlist.app, name="playlist")
 app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")
+app.add_typer(audio.app, name="audio")
 survey.register_top_level(app)
 listener.register_top_level(app)
 serve.register_top_level(app)
