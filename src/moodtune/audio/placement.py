@@ -204,25 +204,28 @@ class Placement:
 
 def place_on_plane(features: CatalogFeatures, *, model: ResidualMoodModel) -> Placement:
     """Position of ``features`` by ``model``, with the propagated uncertainty (module doc)."""
-    row = pd.DataFrame([features.columns()]).astype(float)
-    position = model.predict(row)[0]
+    columns = features.columns()
+    row = pd.DataFrame([columns]).astype(float)
     model_sd = model.predict_sd(row)[0]
     step = 0.01  # term units
+    names = [name for name, sigma in features.sigma.items() if sigma > 0]
+    # One frame holds the row and, per uncertain column, the row nudged up and down: a
+    # single prediction gives the position and every finite difference.
+    nudged = pd.DataFrame([columns] * (1 + 2 * len(names))).astype(float)
+    for i, name in enumerate(names):
+        delta = step * _feature_per_term(name, float(columns[name]))
+        nudged.iloc[1 + 2 * i, nudged.columns.get_loc(name)] += delta
+        nudged.iloc[2 + 2 * i, nudged.columns.get_loc(name)] -= delta
+    predicted = model.predict(nudged)
+    position = predicted[0]
     contributions: dict[str, tuple[float, float]] = {}
     added = np.zeros(2)
-    for name, sigma in features.sigma.items():
-        if sigma <= 0:
-            continue
-        value = float(row[name].iloc[0])
-        delta = step * _feature_per_term(name, value)
-        up, down = row.copy(), row.copy()
-        up.at[0, name] = value + delta
-        down.at[0, name] = value - delta
+    for i, name in enumerate(names):
         # One-sided both ways: at a clipped bound (mode 1, energy 0) one side is flat.
-        rise = (model.predict(up)[0] - position) / step
-        fall = (position - model.predict(down)[0]) / step
+        rise = (predicted[1 + 2 * i] - position) / step
+        fall = (position - predicted[2 + 2 * i]) / step
         slope = np.where(np.abs(rise) >= np.abs(fall), rise, fall)
-        part = slope * sigma
+        part = slope * features.sigma[name]
         contributions[name] = (float(part[0]), float(part[1]))
         added += part**2
     sd = np.sqrt(model_sd**2 + added)

@@ -104,5 +104,9 @@ def write_audio(path: Path, samples: np.ndarray, *, sr: int = 22_050) -> Path:
 
     fmt, subtype, rate = FORMATS[path.suffix.lower()]
     data = samples if rate == sr else librosa.resample(samples, orig_sr=sr, target_sr=rate)
-    sf.write(path, np.clip(data, -1.0, 1.0), rate, format=fmt, subtype=subtype)
+    data = np.clip(data, -1.0, 1.0)
+    # In blocks: libsndfile 1.2's Vorbis encoder crashes on one very large write.
+    with sf.SoundFile(path, "w", samplerate=rate, channels=1, format=fmt, subtype=subtype) as out:
+        for start in range(0, len(data), 1 << 15):
+            out.write(data[start : start + (1 << 15)])
     return path
