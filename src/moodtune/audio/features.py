@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CHROMA_N_FFT",
     "HOP_LENGTH",
     "KK_MAJOR",
     "KK_MINOR",
-    "CHROMA_N_FFT",
     "N_FFT",
     "OCTAVE_AMBIGUITY",
     "AudioFeatures",

@@ -9,8 +9,8 @@ keys, 60 s each, written as FLAC, MP3, Ogg Vorbis, Opus and WAV):
   is analysed audio seconds per CPU second of that process (a multiple of real time per
   core: what one core does when it has the core to itself). The same per wall second is
   shown beside it - on a shared machine it is lower by however much the core was shared.
-* **baseline** (CPU time too), the usual librosa recipe in the same process: ``librosa.load`` of the whole
-  file at 22,050 Hz, ``beat_track``, ``chroma_cqt``, ``rms`` and ``spectral_centroid``, its
+* **baseline** (CPU time too), the usual librosa recipe in the same process:
+  ``librosa.load`` of the whole file at 22,050 Hz, ``beat_track``, ``chroma_cqt``, ``rms`` and ``spectral_centroid``, its
   real-time multiple counted over the same 30 s of audio per file (what it learns about the
   rest of the file is not asked for), after one warm-up call that compiles the beat tracker.
 * **beat tracker alone** (CPU time) on each decoded window: the issue's context (~600x).
