@@ -10,9 +10,10 @@ keys, 60 s each, written as FLAC, MP3, Ogg Vorbis, Opus and WAV):
   core: what one core does when it has the core to itself). The same per wall second is
   shown beside it - on a shared machine it is lower by however much the core was shared.
 * **baseline** (CPU time too), the usual librosa recipe in the same process:
-  ``librosa.load`` of the whole file at 22,050 Hz, ``beat_track``, ``chroma_cqt``, ``rms`` and ``spectral_centroid``, its
-  real-time multiple counted over the same 30 s of audio per file (what it learns about the
-  rest of the file is not asked for), after one warm-up call that compiles the beat tracker.
+  ``librosa.load`` of the whole file at 22,050 Hz, ``beat_track``, ``chroma_cqt``, ``rms``
+  and ``spectral_centroid``, its real-time multiple counted over the same 30 s of audio per
+  file (what it learns about the rest of the file is not asked for), after one warm-up call
+  that compiles the beat tracker.
 * **beat tracker alone** (CPU time) on each decoded window: the issue's context (~600x).
 * **scan throughput**: ``run_scan`` over the whole folder with every core and with one
   worker (new state each time), files per second and real-time multiple.
