@@ -211,12 +211,13 @@ def place_on_plane(features: CatalogFeatures, *, model: ResidualMoodModel) -> Pl
     names = [name for name, sigma in features.sigma.items() if sigma > 0]
     # One frame holds the row and, per uncertain column, the row nudged up and down: a
     # single prediction gives the position and every finite difference.
-    nudged = pd.DataFrame([columns] * (1 + 2 * len(names))).astype(float)
+    order = list(columns)
+    values = np.tile(np.asarray([float(columns[c]) for c in order]), (1 + 2 * len(names), 1))
     for i, name in enumerate(names):
         delta = step * _feature_per_term(name, float(columns[name]))
-        nudged.iloc[1 + 2 * i, nudged.columns.get_loc(name)] += delta
-        nudged.iloc[2 + 2 * i, nudged.columns.get_loc(name)] -= delta
-    predicted = model.predict(nudged)
+        values[1 + 2 * i, order.index(name)] += delta
+        values[2 + 2 * i, order.index(name)] -= delta
+    predicted = model.predict(pd.DataFrame(values, columns=order))
     position = predicted[0]
     contributions: dict[str, tuple[float, float]] = {}
     added = np.zeros(2)

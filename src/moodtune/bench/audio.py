@@ -159,7 +159,9 @@ def run_audio_benchmark(
             started = time.perf_counter()
             analyse_file(str(paths[0]))  # imports, the mood model, first calls
             warmup = time.perf_counter() - started
-            per_file, per_file_cpu, by_format = [], [], {}
+            per_file: list[float] = []
+            per_file_cpu: list[float] = []
+            by_format: dict[str, list[float]] = {}
             for path in paths:
                 started, cpu = time.perf_counter(), time.process_time()
                 result = analyse_file(str(path))
