@@ -219,8 +219,9 @@ def _resample(samples: np.ndarray, *, native_sr: int, sr: int) -> np.ndarray:
         return samples.astype("float32", copy=False)
     import librosa
 
-    # soxr "MQ": transparent for analysis up to the 11 kHz band this analysis looks at.
-    out = librosa.resample(samples, orig_sr=native_sr, target_sr=sr, res_type="soxr_mq")
+    # soxr "LQ": its pass band and stop-band rejection are ample for onsets, spectral shape
+    # and chroma (measured: the known-answer tests read the same), at half "HQ"'s cost.
+    out = librosa.resample(samples, orig_sr=native_sr, target_sr=sr, res_type="soxr_lq")
     return out.astype("float32", copy=False)
 
 
