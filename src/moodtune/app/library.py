@@ -22,11 +22,29 @@ from moodtune.config import Settings, get_settings
 from moodtune.errors import InputError
 
 __all__ = [
+    "AUDIO_MEDIA_TYPES",
     "FailedFile",
     "LibraryScan",
+    "LocalAudioFile",
     "library_files",
+    "local_audio_file",
     "scan_music_folder",
 ]
+
+#: What the browser is told each decodable file is (for ``<audio>`` playback).
+AUDIO_MEDIA_TYPES: dict[str, str] = {
+    ".mp3": "audio/mpeg",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".wav": "audio/wav",
+    ".wave": "audio/wav",
+    ".aif": "audio/aiff",
+    ".aiff": "audio/aiff",
+    ".m4a": "audio/mp4",
+    ".mp4": "audio/mp4",
+}
 
 TRACK_TABLE = "library.parquet"
 STATE_FILE = "scan.sqlite3"
@@ -96,11 +114,16 @@ def scan_music_folder(
     workers: int | None = None,
     write_tags: bool = False,
     use: bool = False,
+    owner: str | None = None,
     progress: ScanProgress | None = None,
     on_result: Any = None,
     settings: Settings | None = None,
 ) -> LibraryScan:
-    """Scan ``root`` into catalog ``name`` (default: the folder's name); see the module doc."""
+    """Scan ``root`` into catalog ``name`` (default: the folder's name); see the module doc.
+
+    ``owner`` is the listener whose library this is: only they can play its files in the
+    web app (:func:`local_audio_file`). Without it the files are never served.
+    """
     from moodtune.audio.decode import require_audio_extra
 
     require_audio_extra()
@@ -121,6 +144,10 @@ def scan_music_folder(
             value=name,
         )
     store.set_meta("root", str(root))
+    if owner is not None:
+        if not owner.strip():
+            raise InputError("the owner must be a listener id", field="owner", value=owner)
+        store.set_meta("owner", owner.strip())
     outcome = run_scan(root, store, workers=workers, progress=progress, on_result=on_result)
     return _build_catalog(name, root, store, outcome, write_tags=write_tags, use=use,
                           settings=settings)  # fmt: skip
@@ -238,3 +265,48 @@ def library_files(name: str, *, settings: Settings | None = None) -> dict[str, s
         if record.get("ok"):
             files.setdefault(local_track_id(record["content_id"]), record["path"])
     return files
+
+
+@dataclass(frozen=True)
+class LocalAudioFile:
+    """A file of a listener's own library, ready to be streamed (range requests allowed)."""
+
+    path: Path
+    media_type: str
+    size: int
+
+
+def local_audio_file(
+    listener_id: str, track_id: str, *, settings: Settings | None = None
+) -> LocalAudioFile:
+    """The file behind local track ``track_id`` in one of ``listener_id``'s libraries.
+
+    A track of another listener's library is reported exactly like one that does not exist
+    (``NotFoundError``), as is a file changed or removed since the scan.
+    """
+    from moodtune.audio.library import LOCAL_ID_PREFIX, local_track_id
+    from moodtune.errors import NotFoundError
+
+    settings = settings or get_settings()
+    missing = NotFoundError(
+        "no such local track in your libraries", field="track_id", value=track_id
+    )
+    if not track_id.startswith(LOCAL_ID_PREFIX):
+        raise missing
+    for state in sorted((settings.data_dir / "audio").glob(f"*/{STATE_FILE}")):
+        store = LibraryStore(state)
+        if store.get_meta("owner") != listener_id:
+            continue
+        for record in store.records():
+            if not record.get("ok") or local_track_id(record["content_id"]) != track_id:
+                continue
+            path = Path(record["path"])
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if stat.st_size != record["size"] or stat.st_mtime_ns != record["mtime_ns"]:
+                continue  # changed since the scan: it may no longer be this track
+            media = AUDIO_MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+            return LocalAudioFile(path=path, media_type=media, size=stat.st_size)
+    raise missing

@@ -74,6 +74,12 @@ def scan(
         typer.Option("--write-tags", help="Write mood and tempo into the files' tags."),
     ] = False,
     use: Annotated[bool, typer.Option("--use", help="Make it the active catalog.")] = False,
+    listener: Annotated[
+        str | None,
+        typer.Option(
+            "--listener", help="Whose library: only they can play its files in the web app."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Analyse new and changed files under FOLDER; the library becomes catalog NAME."""
@@ -100,7 +106,7 @@ def scan(
             console=err_console,
             disable=as_json,
         ) as progress,
-        option_names(dir="FOLDER", name="--name"),
+        option_names(dir="FOLDER", name="--name", owner="--listener"),
     ):
         result = scan_music_folder(
             folder,
@@ -108,6 +114,7 @@ def scan(
             workers=workers,
             write_tags=write_tags,
             use=use,
+            owner=listener,
             progress=_RichScanProgress(progress),
         )
     if as_json:
