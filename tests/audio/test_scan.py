@@ -118,3 +118,15 @@ def test_the_scanned_library_is_a_catalog_and_tags_go_in_on_request(
     again = scan_music_folder(library, name=name, write_tags=True, settings=real_settings)
     assert (again.outcome.analysed, again.tags_written) == (0, 0)
     assert set(library_files(name, settings=real_settings)) == set(tracks.index)
+
+
+def test_the_scan_state_is_private_whatever_the_umask(library: Path, tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        store = LibraryStore(tmp_path / "private" / "scan.sqlite3")
+        run_scan(library, store, workers=1, on_result=lambda _: None)
+    finally:
+        os.umask(previous)
+    for path in (tmp_path / "private").iterdir():
+        assert oct(os.stat(path).st_mode & 0o777) == "0o600", path
+    assert oct(os.stat(tmp_path / "private").st_mode & 0o777) == "0o700"

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from moodtune.artefacts import make_private, private_dir
+from moodtune.artefacts import PRIVATE_FILE_MODE, make_private, private_dir
 from moodtune.audio.decode import (
     DECODABLE_SUFFIXES,
     UNSUPPORTED_SUFFIXES,
@@ -181,6 +181,8 @@ class LibraryStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         private_dir(path.parent)
+        # Created 0600 before SQLite opens it: its -wal and -shm files copy its mode.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
         with closing(self._connect()) as db, db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
