@@ -130,3 +130,38 @@ def test_the_scan_state_is_private_whatever_the_umask(library: Path, tmp_path: P
     for path in (tmp_path / "private").iterdir():
         assert oct(os.stat(path).st_mode & 0o777) == "0o600", path
     assert oct(os.stat(tmp_path / "private").st_mode & 0o777) == "0o700"
+
+
+def test_a_file_that_kills_its_worker_is_named_and_the_rest_is_kept(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import moodtune.audio.scan as scan
+
+    real = scan.analyse_file
+
+    def crashing(path: str, **kwargs: object) -> FileAnalysis:
+        if path.endswith("major.ogg"):
+            os._exit(3)  # what a decoder segfault looks like from the pool
+        return real(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan, "analyse_file", crashing)  # forked workers inherit it
+    store = LibraryStore(tmp_path / "scan.sqlite3")
+    outcome = run_scan(library, store, workers=2)
+    records = {Path(r["path"]).name: r for r in store.records()}
+    assert [Path(p).name for p in outcome.crashed] == ["major.ogg"]
+    assert records["major.ogg"]["problem"] == "corrupt"
+    assert "crashed" in records["major.ogg"]["reason"]
+    assert set(records) == set(GOOD) | set(BAD)
+    assert all(records[name]["ok"] for name in GOOD if name != "major.ogg")
+
+
+def test_a_missing_audio_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from moodtune.audio.decode import require_audio_extra
+    from moodtune.errors import InputError
+
+    monkeypatch.setitem(sys.modules, "mutagen", None)  # an import of it now fails
+    with pytest.raises(InputError, match="mutagen") as caught:
+        require_audio_extra()
+    assert caught.value.allowed == 'pip install "moodtune[audio]"'
