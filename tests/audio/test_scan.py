@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from moodtune.audio.scan import FileAnalysis, LibraryStore, run_scan
+from moodtune.audio.scan import FileAnalysis, LibraryStore, analyse_file, run_scan
 from moodtune.config import Settings
 
 GOOD = ["clicks.flac", "major.ogg", "minor.mp3", "drums.opus", "drums.wav"]
@@ -132,19 +133,19 @@ def test_the_scan_state_is_private_whatever_the_umask(library: Path, tmp_path: P
     assert oct(os.stat(tmp_path / "private").st_mode & 0o777) == "0o700"
 
 
+def _crash_on_major(path: str, **kwargs: Any) -> FileAnalysis:
+    """``analyse_file``, except that the worker dies on major.ogg, as on a decoder segfault."""
+    if path.endswith("major.ogg"):
+        os._exit(3)
+    return analyse_file(path, **kwargs)
+
+
 def test_a_file_that_kills_its_worker_is_named_and_the_rest_is_kept(
     library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import moodtune.audio.scan as scan
 
-    real = scan.analyse_file
-
-    def crashing(path: str, **kwargs: object) -> FileAnalysis:
-        if path.endswith("major.ogg"):
-            os._exit(3)  # what a decoder segfault looks like from the pool
-        return real(path, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(scan, "analyse_file", crashing)  # forked workers inherit it
+    monkeypatch.setattr(scan, "analyse_file", _crash_on_major)  # sent to workers by name
     store = LibraryStore(tmp_path / "scan.sqlite3")
     outcome = run_scan(library, store, workers=2)
     records = {Path(r["path"]).name: r for r in store.records()}

@@ -11,8 +11,9 @@ touched file) only updates the stored stat, new content is analysed again. Store
 longer on disk are dropped. Files that failed stay failed until they change (their reason is
 reported on every scan).
 
-Analysis runs in a process pool (one worker per core by default; ``fork`` on Linux so the
-workers start without re-importing). A worker that dies (a decoder crash on a hostile file)
+Analysis runs in a process pool (one worker per core by default), forked on Linux from a
+fork server that has imported the decoders once (:func:`start_workers`), so workers start warm
+and never inherit another thread's locks. A worker that dies (a decoder crash on a hostile file)
 breaks the pool: the files still pending are then analysed one per process, so the file that
 crashes is named and everything else is kept.
 """
@@ -53,6 +54,7 @@ __all__ = [
     "file_sha256",
     "plan_scan",
     "run_scan",
+    "start_workers",
 ]
 
 #: Bump when the analysis changes: every stored analysis is redone on the next scan.
@@ -346,21 +348,31 @@ def _worker_init() -> None:
         pass
 
 
-def _warm_imports() -> None:
-    """Import the decoders and load the mood model once, before the workers fork from us."""
-    import librosa  # noqa: F401
-    import soundfile  # noqa: F401
+#: What the fork server imports once, so that every worker forked from it starts warm.
+WORKER_PRELOAD: tuple[str, ...] = ("moodtune.audio.worker",)
 
-    from moodtune.audio import features, placement, tags  # noqa: F401
-    from moodtune.mood.fitted import load_default_model
 
-    load_default_model()
+def start_workers() -> None:
+    """Start the fork server the scan's workers come from (once per process; idempotent).
+
+    Workers are forked from a small single-threaded server rather than from this process:
+    forking a process that runs other threads (Rich's refresh thread, a web server's) can
+    copy a lock another thread holds, and the child then waits on it forever.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
+    forkserver.ensure_running()
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
 
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    start_workers()
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context(method),
@@ -376,7 +388,6 @@ def _analyse_all(
         for path, known in jobs:
             yield analyse_file(path, known_sha256=known, window=window)
         return
-    _warm_imports()
     pending = dict(jobs)
     pool = _pool(workers)
     try:
