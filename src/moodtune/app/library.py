@@ -139,7 +139,7 @@ def scan_music_folder(
     if scanned_root is not None and scanned_root != str(root):
         raise InputError(
             f"library {name!r} holds the files of {scanned_root}; scan {root} under another "
-            "name (or remove the catalog first)",
+            f"name, or delete {folder} to start this library afresh",
             field="name",
             value=name,
         )

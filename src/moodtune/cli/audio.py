@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from moodtune.audio.scan import FileAnalysis
 
 app = typer.Typer(
-    help='Your own music files (needs `pip install "moodtune[audio]"`).', no_args_is_help=True
+    help='Your own music files (the audio extra: pip install "moodtune\\[audio]").',
+    no_args_is_help=True,
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
