@@ -143,14 +143,17 @@ def scan_music_folder(
             field="name",
             value=name,
         )
-    store.set_meta("root", str(root))
-    if owner is not None:
-        if not owner.strip():
-            raise InputError("the owner must be a listener id", field="owner", value=owner)
-        store.set_meta("owner", owner.strip())
-    outcome = run_scan(root, store, workers=workers, progress=progress, on_result=on_result)
-    return _build_catalog(name, root, store, outcome, write_tags=write_tags, use=use,
-                          settings=settings)  # fmt: skip
+    try:
+        store.set_meta("root", str(root))
+        if owner is not None:
+            if not owner.strip():
+                raise InputError("the owner must be a listener id", field="owner", value=owner)
+            store.set_meta("owner", owner.strip())
+        outcome = run_scan(root, store, workers=workers, progress=progress, on_result=on_result)
+        return _build_catalog(name, root, store, outcome, write_tags=write_tags, use=use,
+                              settings=settings)  # fmt: skip
+    finally:
+        store.close()
 
 
 def _build_catalog(
@@ -261,7 +264,10 @@ def library_files(name: str, *, settings: Settings | None = None) -> dict[str, s
     if not path.exists():
         raise InputError(f"no scanned library named {name!r}", field="name", value=name)
     files: dict[str, str] = {}
-    for record in LibraryStore(path).records():
+    store = LibraryStore(path)
+    records = store.records()
+    store.close()
+    for record in records:
         if record.get("ok"):
             files.setdefault(local_track_id(record["content_id"]), record["path"])
     return files
@@ -295,9 +301,10 @@ def local_audio_file(
         raise missing
     for state in sorted((settings.data_dir / "audio").glob(f"*/{STATE_FILE}")):
         store = LibraryStore(state)
-        if store.get_meta("owner") != listener_id:
-            continue
-        for record in store.records():
+        owned = store.get_meta("owner") == listener_id
+        records = store.records() if owned else []
+        store.close()
+        for record in records:
             if not record.get("ok") or local_track_id(record["content_id"]) != track_id:
                 continue
             path = Path(record["path"])
