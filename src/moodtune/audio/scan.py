@@ -376,17 +376,29 @@ WORKER_PRELOAD: tuple[str, ...] = ("moodtune.audio.worker",)
 def start_workers() -> None:
     """Start the fork server the scan's workers come from (once per process; idempotent).
 
-    Workers are forked from a small single-threaded server rather than from this process:
+    Returns once the server has imported :data:`WORKER_PRELOAD`. Workers are forked from a
+    small single-threaded server rather than from this process:
     forking a process that runs other threads (Rich's refresh thread, a web server's) can
     copy a lock another thread holds, and the child then waits on it forever.
     """
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or _STARTED:
         return
     import multiprocessing
-    from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
-    forkserver.ensure_running()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(WORKER_PRELOAD))
+    # The server imports the preload before its first fork: one empty child waits for that.
+    child = context.Process(target=_nothing)
+    child.start()
+    child.join()
+    _STARTED.append(True)
+
+
+_STARTED: list[bool] = []
+
+
+def _nothing() -> None:
+    """What the fork server's first child does (it only proves the server is ready)."""
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
