@@ -166,3 +166,9 @@ def test_a_missing_audio_extra_says_what_to_install(monkeypatch: pytest.MonkeyPa
     with pytest.raises(InputError, match="mutagen") as caught:
         require_audio_extra()
     assert caught.value.allowed == 'pip install "moodtune[audio]"'
+
+
+def test_a_file_gone_before_its_turn_is_reported_not_fatal(library: Path) -> None:
+    gone = analyse_file(str(library / "no-such-file.flac"))
+    assert (gone.ok, gone.problem) == (False, "unreadable")
+    assert "No such file" in str(gone.reason)

@@ -115,12 +115,15 @@ def analyse_file(
     from moodtune.audio.tags import read_tags
     from moodtune.mood.fitted import load_default_model
 
-    stat = os.stat(path)
-    base: dict[str, Any] = {"path": path, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     try:
+        stat = os.stat(path)
+        base: dict[str, Any] = {"path": path, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
         sha = file_sha256(path)
-    except OSError as exc:
-        return FileAnalysis(**base, sha256="", ok=False, problem="unreadable", reason=str(exc))
+    except OSError as exc:  # removed or unreadable since the folder was listed
+        return FileAnalysis(
+            path=path, size=-1, mtime_ns=-1, sha256="", ok=False, problem="unreadable",
+            reason=exc.strerror or str(exc),
+        )  # fmt: skip
     if known_sha256 is not None and sha == known_sha256:
         return FileAnalysis(**base, sha256=sha, ok=True, same_content=True)
     tags = read_tags(path).as_dict()
