@@ -96,3 +96,32 @@ def test_the_payload_digest_sees_a_change_to_the_audio(copies: dict[str, Path], 
     data[-2000] ^= 0xFF  # one byte deep in the audio data
     path.write_bytes(bytes(data))
     assert audio_payload_digest(path) != before
+
+
+def test_mp4_freeform_tags_go_in_and_the_media_stays_where_the_track_points(
+    tmp_path: Path,
+) -> None:
+    import mutagen
+    from mutagen.mp4 import MP4FreeForm
+
+    from .conftest import minimal_m4a, mp4_chunk_offset
+
+    media = bytes(range(256)) * 40
+    path = minimal_m4a(tmp_path / "song.m4a", media)
+    audio = mutagen.File(path)
+    audio.add_tags()
+    audio.tags["\xa9nam"] = ["Song"]
+    audio.tags["----:com.apple.iTunes:ISRC"] = [MP4FreeForm(b"GBAYE0000001")]
+    audio.save()
+    tags = read_tags(path)
+    assert (tags.title, tags.isrc, tags.duration_s) == ("Song", "GBAYE0000001", 40.0)
+    before = audio_payload_digest(path)
+    write_mood_tags(path, MOOD)
+    data = path.read_bytes()
+    assert audio_payload_digest(path) == before
+    offset = mp4_chunk_offset(data)
+    assert data[offset : offset + len(media)] == media  # moved or not, still found
+    written = read_mood_tags(path)
+    assert written["----:org.moodtune:VALENCE"] == "0.250"
+    assert written["----:org.moodtune:QUADRANT"] == "calm/relaxed"
+    assert written["tmpo"] == "122"
