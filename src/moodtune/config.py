@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_mirror_dir", "get_settings"]
@@ -51,6 +51,38 @@ class Settings(BaseSettings):
     )
     random_state: int = Field(default=0, description="Seed for reproducible model fitting.")
 
+    # Spotify (the optional extra "spotify"): configured only by these; nothing else is read.
+    spotify_client_id: str | None = Field(
+        default=None, description="Client id of your Spotify app (developer dashboard)."
+    )
+    spotify_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Client secret, only for look-ups without a login (never logged or shown).",
+    )
+    spotify_api_base: str = Field(
+        default="https://api.spotify.com/v1/", description="Base URL of the Spotify Web API."
+    )
+    spotify_accounts_base: str = Field(
+        default="https://accounts.spotify.com/",
+        description="Base URL of Spotify's accounts service (authorize and api/token).",
+    )
+    spotify_redirect_uri: str = Field(
+        default="http://127.0.0.1:8888/callback",
+        description="Loopback redirect registered for your Spotify app (PKCE login).",
+    )
+    spotify_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one request.")
+    spotify_max_retries: int = Field(
+        default=3, ge=0, description="Retries after a 5xx, a timeout or a short 429."
+    )
+    spotify_max_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="The longest moodtune waits on a 429's Retry-After before telling you.",
+    )
+    spotify_cache_ttl_s: float = Field(
+        default=7 * 24 * 3600.0, ge=0, description="How long track look-ups are cached."
+    )
+
     @property
     def cache_dir(self) -> Path:
         """Verified raw dataset files."""
@@ -60,6 +92,11 @@ class Settings(BaseSettings):
     def parquet_dir(self) -> Path:
         """Parquet conversions of the datasets and derived tables."""
         return self.data_dir / "parquet"
+
+    @property
+    def spotify_dir(self) -> Path:
+        """The Spotify login token (owner-only file) and the look-up cache."""
+        return self.data_dir / "spotify"
 
     @property
     def model_dir(self) -> Path:

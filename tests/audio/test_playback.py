@@ -64,3 +64,27 @@ def test_no_one_else_can_play_it_and_a_changed_file_is_not_served(
     assert owner.get("/api/v1/local-tracks/local-0123abcd/audio").status_code == 404
     song.write_bytes(song.read_bytes() + b"\0")  # changed since the scan
     assert owner.get(url).status_code == 404
+
+
+def test_scan_with_a_listener_name_records_their_id_as_the_owner(
+    audio_files: dict[str, Path], tmp_path: Path, mirror_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import moodtune.app.library as library
+    from moodtune.errors import NotFoundError
+    from moodtune.sessions import create_listener
+    from moodtune.store import open_database
+
+    settings = Settings(data_dir=tmp_path / "data", mirror_dir=mirror_dir, offline=True)
+    ada = create_listener(open_database(settings), display_name="Ada")
+    music = tmp_path / "music"
+    music.mkdir()
+    shutil.copy2(audio_files["clicks.flac"], music / "clicks.flac")
+    with pytest.raises(NotFoundError) as unknown:
+        library.scan_music_folder(music, name="mine", owner="Bob", workers=1, settings=settings)
+    assert unknown.value.field == "listener"
+    built: list[str] = []  # the catalog step is tested elsewhere; here only the owner matters
+    monkeypatch.setattr(library, "_build_catalog", lambda name, *_, **__: built.append(name))
+    library.scan_music_folder(music, name="mine", owner="Ada", workers=1, settings=settings)
+    assert built == ["mine"]
+    store = LibraryStore(library_dir(settings, "mine") / STATE_FILE)
+    assert store.get_meta("owner") == ada.id

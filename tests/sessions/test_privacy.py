@@ -19,6 +19,7 @@ from moodtune.sessions import (
     record_feedback,
     record_playlist_export,
 )
+from moodtune.sessions.listening import ListeningEvent, record_listening
 from moodtune.store import make_engine, read_transaction, upgrade
 from moodtune.store import repository as repo
 from moodtune.store.records import ListenerRecord
@@ -27,6 +28,7 @@ from tests.sessions.factories import CALM_PROFILE, day, session
 SECRET_NOTE = "zebra-umbrella-7731 felt heavy after the meeting"
 SECRET_NAME = "Quillon Marchetti-Vasquez"
 SECRET_PLAYLIST = "Moonlit Saxophone Retreat 4412"
+SECRET_TRACK = "heard-on-repeat-5520"
 
 
 def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[ListenerRecord, str]:
@@ -52,6 +54,25 @@ def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[L
         session_id=started.session.id,
         at=day(1, 12),
     )
+    heard = SECRET_TRACK if name == SECRET_NAME else "other-track"
+    record_listening(
+        engine,
+        person.id,
+        [
+            ListeningEvent(
+                "lastfm", "play", heard, "title_artist", played_at=day(2), ms_played=None
+            ),
+            ListeningEvent(
+                "spotify-extended-history",
+                "skip",
+                heard,
+                "spotify_id",
+                played_at=day(2, 10),
+                ms_played=9_000,
+            ),
+        ],
+        at=day(2, 12),
+    )
     return person, started.session.id
 
 
@@ -73,8 +94,11 @@ def test_export_holds_every_row_about_the_listener(engine: Engine) -> None:
         "mood_checkins": 3,
         "track_feedback": 1,
         "exported_playlists": 1,
+        "listening_events": 2,
     }
     assert tables["listeners"][0]["profile"]["fav_genre"] == "Rock"
+    assert {e["kind"] for e in tables["listening_events"]} == {"play", "skip"}
+    assert SECRET_TRACK in text
     assert tables["listening_sessions"][0]["id"] == session_id
     assert SECRET_NOTE in text and SECRET_PLAYLIST in text
     assert other.id not in text and "other note" not in text
@@ -95,7 +119,7 @@ def test_delete_removes_the_listener_from_every_table(engine: Engine) -> None:
         engine, name=SECRET_NAME, note=SECRET_NOTE, playlist=SECRET_PLAYLIST
     )
     other, other_session = _populate(engine, name="Someone Else", note="other", playlist="mix")
-    secrets = [person.id, session_id, SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST]
+    secrets = [person.id, session_id, SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, SECRET_TRACK]
     assert all(any(s in v for v in _every_value(engine)) for s in secrets)  # the search works
 
     removed = delete_listener(engine, person.id)
@@ -103,6 +127,7 @@ def test_delete_removes_the_listener_from_every_table(engine: Engine) -> None:
     assert removed == {
         "track_feedback": 1,
         "mood_checkins": 3,
+        "listening_events": 2,
         "exported_playlists": 1,
         "session_tracks": 3,
         "listening_sessions": 1,

@@ -101,6 +101,14 @@ def _check_name(name: str, root: Path, settings: Settings) -> None:
         )
 
 
+def _listener_id(ref: str, settings: Settings) -> str:
+    """The id of listener ``ref`` (an id, or a unique display name); ``InputError`` if unknown."""
+    from moodtune.sessions.service import get_listener
+    from moodtune.store import open_database
+
+    return get_listener(open_database(settings), ref).id
+
+
 def _library_dir(settings: Settings, name: str) -> Path:
     from moodtune.audio.library import library_dir
 
@@ -121,8 +129,9 @@ def scan_music_folder(
 ) -> LibraryScan:
     """Scan ``root`` into catalog ``name`` (default: the folder's name); see the module doc.
 
-    ``owner`` is the listener whose library this is: only they can play its files in the
-    web app (:func:`local_audio_file`). Without it the files are never served.
+    ``owner`` is the listener whose library this is (id, or unique display name): only they
+    can play its files in the web app (:func:`local_audio_file`). Without it the files are
+    never served.
     """
     from moodtune.audio.decode import require_audio_extra
 
@@ -146,9 +155,7 @@ def scan_music_folder(
     try:
         store.set_meta("root", str(root))
         if owner is not None:
-            if not owner.strip():
-                raise InputError("the owner must be a listener id", field="owner", value=owner)
-            store.set_meta("owner", owner.strip())
+            store.set_meta("owner", _listener_id(owner, settings))
         outcome = run_scan(root, store, workers=workers, progress=progress, on_result=on_result)
         return _build_catalog(name, root, store, outcome, write_tags=write_tags, use=use,
                               settings=settings)  # fmt: skip

@@ -16,11 +16,13 @@ from moodtune.cli import (
     bench,
     catalog,
     data,
+    history,
     insights,
     listener,
     mood,
     playlist,
     serve,
+    spotify,
     survey,
     tracks,
 )
@@ -63,9 +65,13 @@ app.add_typer(mood.app, name="mood")
 app.add_typer(playlist.app, name="playlist")
 app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")
+app.add_typer(spotify.app, name="spotify")
 app.add_typer(audio.app, name="audio")
 survey.register_top_level(app)
 listener.register_top_level(app)
+# After the listener's top-level `history` command, which this group replaces: `history
+# LISTENER` runs its `show` command, `history import FILE…` imports exports.
+app.add_typer(history.app, name="history")
 serve.register_top_level(app)
 insights.register_top_level(app)
 

@@ -78,7 +78,8 @@ def scan(
     listener: Annotated[
         str | None,
         typer.Option(
-            "--listener", help="Whose library: only they can play its files in the web app."
+            "--listener",
+            help="Whose library (id or unique name): only they can play it in the web app.",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -107,7 +108,7 @@ def scan(
             console=err_console,
             disable=as_json,
         ) as progress,
-        option_names(dir="FOLDER", name="--name", owner="--listener"),
+        option_names(dir="FOLDER", name="--name", listener="--listener"),
     ):
         result = scan_music_folder(
             folder,

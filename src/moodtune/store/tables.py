@@ -19,12 +19,14 @@ from sqlalchemy.engine import Dialect
 
 __all__ = [
     "CHECKIN_KINDS",
+    "LISTENING_KINDS",
     "JSONType",
     "UTCDateTime",
     "checkins",
     "exported_playlists",
     "feedback",
     "listeners",
+    "listening_events",
     "metadata",
     "session_tracks",
     "sessions",
@@ -32,6 +34,7 @@ __all__ = [
 ]
 
 CHECKIN_KINDS = ("before", "after", "standalone")
+LISTENING_KINDS = ("play", "skip", "like")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -219,3 +222,30 @@ exported_playlists = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Index("ix_exported_playlists_listener", "listener_id"),
 )
+
+listening_events = sa.Table(
+    "listening_events",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column(
+        "listener_id",
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("track_id", sa.String(64), nullable=False),
+    sa.Column("matched_by", sa.String(20), nullable=False),
+    sa.Column("played_at", UTCDateTime(), nullable=True),
+    sa.Column("ms_played", sa.Integer(), nullable=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("imported_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint("kind IN ('play', 'skip', 'like')", name="kind"),
+    sa.CheckConstraint("ms_played IS NULL OR ms_played >= 0", name="ms_played"),
+    sa.UniqueConstraint("listener_id", "fingerprint"),
+    sa.Index("ix_listening_events_listener_played", "listener_id", "played_at"),
+)
+"""Plays, skips and likes imported from listening histories, playlists and Spotify, matched to
+a catalog track (unmatched ones are only counted in the import report). ``fingerprint`` makes a
+re-import of the same file add nothing."""

@@ -474,7 +474,9 @@ async def path_submit(request: Request, services: ServicesDep, listener: Listene
 
 @router.get("/history")
 def history_page(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
-    view = moodtune_app.history_view(services, listener)
+    raw = request.query_params.get("offset", "0")
+    offset = min(int(raw), 10**9) if raw.isdigit() else 0
+    view = moodtune_app.history_view(services, listener, sessions_offset=offset)
     return page(
         request, "history.html", h=view, figure=plots.history_figure(view), section="history"
     )
@@ -513,9 +515,11 @@ def me_page(request: Request, listener: ListenerId, services: ServicesDep) -> Re
     if me.persona is not None:
         model = services.personas
         figure = plots.persona_figure(model.embedding_, model.labels_, model.names_, me.persona)
+    from moodtune.app.spotify import spotify_status
+
     return page(
         request, "me.html", me=me, figure=figure, saved=request.query_params.get("saved"),
-        section="me",
+        section="me", spotify=spotify_status(services.settings),
     )  # fmt: skip
 
 
