@@ -13,6 +13,7 @@ import typer
 
 from moodtune.cli import (
     admin,
+    audio,
     backup,
     bench,
     catalog,
@@ -68,6 +69,7 @@ app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")
 app.add_typer(spotify.app, name="spotify")
 app.add_typer(admin.app, name="admin")
+app.add_typer(audio.app, name="audio")
 survey.register_top_level(app)
 listener.register_top_level(app)
 # After the listener's top-level `history` command, which this group replaces: `history

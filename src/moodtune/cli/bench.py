@@ -185,3 +185,28 @@ def report(
         f"{bench.figures} figures, {bench.cards} model cards, {bench.html_bytes / 1e6:.1f} MB; "
         f"{'within' if warm <= TARGET_SECONDS else 'OVER'} the {TARGET_SECONDS:.0f} s target."
     )
+
+
+# --- audio (the local-audio area; the bench itself is moodtune.bench.audio) ---
+
+
+@app.command("audio")
+def audio(
+    files: int = typer.Option(30, "--files", min=2, max=1000, help="Generated files."),
+    seconds: float = typer.Option(60.0, "--seconds", min=10, help="Length of each file (s)."),
+    baseline_files: int = typer.Option(
+        5, "--baseline-files", min=1, help="Files the (slow) librosa baseline analyses."
+    ),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Scan processes."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Local-audio analysis speed per core (x real time) and scan throughput, vs librosa."""
+    from moodtune.bench.audio_report import run_audio_command
+
+    run_audio_command(
+        files=files,
+        seconds=seconds,
+        baseline_files=baseline_files,
+        workers=workers,
+        as_json=as_json,
+    )
