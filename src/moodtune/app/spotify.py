@@ -348,14 +348,23 @@ class SpotifyExport:
 
 
 def export_journey_to_spotify(
-    services: Services, listener_id: str, session_id: str, client: SpotifyClient
+    services: Services,
+    listener_id: str,
+    session_id: str,
+    client: SpotifyClient | Callable[[], SpotifyClient],
 ) -> SpotifyExport:
     """The journey as a private Spotify playlist; when Spotify forbids it (403), an M3U8 of
-    Spotify links instead, with the reason."""
+    Spotify links instead, with the reason.
+
+    ``client`` may be a factory: it is called only once the session is known to be the
+    listener's, so someone else's session is "not found" whatever the Spotify set-up.
+    """
     from moodtune.connectors.spotify.client import SpotifyForbidden
     from moodtune.sessions import record_playlist_export
 
     playlist = journey_playlist(services, listener_id, session_id)
+    if callable(client):
+        client = client()
     uris = [e.spotify_uri for e in playlist.entries if e.spotify_uri]
     notes = tuple(
         f"track {n} ({e.label}) left out: it has no Spotify id"

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,39 +14,21 @@ from fastapi.staticfiles import StaticFiles
 from moodtune.app.services import Services
 from moodtune.config import Settings, get_settings
 from moodtune.errors import InputError
-from moodtune.web.auth import CSRF_COOKIE, SignInRequired, guard_request, set_cookie
+from moodtune.web.auth import SignInRequired, guard_request
 from moodtune.web.deps import NoListenerYet, NotReady
 from moodtune.web.identity import LocalIdentity
-from moodtune.web.problems import install_problem_handlers, problem
+from moodtune.web.problems import install_problem_handlers
 from moodtune.web.state import Readiness
 
 __all__ = ["create_app"]
 
 HERE = Path(__file__).parent
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
-    "frame-src https://open.spotify.com; media-src 'self' blob:; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
-UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _plotly_js() -> Path:
     import plotly
 
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
-def _local_host(host: str) -> bool:
-    host = host.lower()  # host names are case-insensitive (RFC 3986)
-    name = host.rsplit(":", 1)[0].strip("[]") if host.count(":") <= 1 or "]" in host else host
-    if name in ("localhost", "testserver"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def create_app(
@@ -120,44 +101,9 @@ def create_app(
     async def _preparing(request: Request, exc: NotReady) -> Response:
         return pages.render_preparing(request)
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # The app answers only to a local address (no DNS rebinding) and refuses unsafe
-        # requests another site's page sends (no cross-site request forgery).
-        # With accounts (multi-user mode) the app answers on any name it is reached by.
-        host = request.headers.get("host", "")
-        if not settings.multi_user and not _local_host(host):
-            return problem(400, f"this moodtune answers only on a local address, not {host!r}")
-        if request.method in UNSAFE_METHODS:
-            site = request.headers.get("sec-fetch-site")
-            origin = request.headers.get("origin")
-            if (site is not None and site not in ("same-origin", "none")) or (
-                origin is not None and origin.split("//", 1)[-1] != host
-            ):
-                return problem(403, "refused: this request came from another site", request=request)
-        response = await call_next(request)
-        fresh_csrf = getattr(request.state, "csrf_new", None)
-        if fresh_csrf and settings.multi_user:
-            set_cookie(request, response, CSRF_COOKIE, fresh_csrf, max_age=None)
-        if settings.behind_tls:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with
-        # same-origin form posts, which the cross-site guard above must refuse
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
-        )
-        path = request.url.path
-        if path.startswith(("/api/", "/journey", "/me", "/history")) or (
-            settings.multi_user and not path.startswith(("/static", "/static-vendor"))
-        ):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    from moodtune.web.guard import Guard
+
+    app.add_middleware(Guard, settings=settings)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

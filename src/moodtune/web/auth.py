@@ -23,6 +23,7 @@ from moodtune.app import accounts
 from moodtune.app.credentials import new_token, same_secret
 from moodtune.config import Settings
 from moodtune.store.engine import open_database
+from moodtune.web.guard import UNSAFE_METHODS
 
 __all__ = [
     "CSRF_COOKIE",
@@ -43,7 +44,6 @@ SESSION_COOKIE = "moodtune_session"
 CSRF_COOKIE = "moodtune_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 #: What anyone may open without signing in (everything else needs an account).
 PUBLIC_PATHS = frozenset(

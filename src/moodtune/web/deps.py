@@ -40,7 +40,13 @@ def get_services(request: Request) -> Services:
     return state.services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+async def _services(request: Request) -> Services:
+    # The dependencies run on the event loop (no IO but a tiny file read in single-listener
+    # mode): a sync dependency would cost every request a hop to the thread pool.
+    return get_services(request)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
 
 
 class AccountIdentity:
@@ -86,5 +92,13 @@ def current_listener(request: Request) -> str:
     return listener
 
 
-ListenerId = Annotated[str, Depends(current_listener)]
-IdentityDep = Annotated[LocalIdentity | AccountIdentity, Depends(identity)]
+async def _listener(request: Request) -> str:
+    return current_listener(request)
+
+
+async def _identity(request: Request) -> LocalIdentity | AccountIdentity:
+    return identity(request)
+
+
+ListenerId = Annotated[str, Depends(_listener)]
+IdentityDep = Annotated[LocalIdentity | AccountIdentity, Depends(_identity)]

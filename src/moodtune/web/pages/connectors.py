@@ -90,7 +90,7 @@ def journey_to_spotify(
     from moodtune.app.spotify import export_journey_to_spotify, user_client
 
     result = export_journey_to_spotify(
-        services, listener, session_id, user_client(services.settings)
+        services, listener, session_id, lambda: user_client(services.settings)
     )
     return page(
         request, "spotify_export.html", result=result, session_id=session_id, section="journey"
