@@ -26,7 +26,9 @@ def feature_values(tracks: pd.DataFrame, features: tuple[str, ...]) -> np.ndarra
     missing = [c for c in features if c not in tracks.columns]
     if missing:
         raise InputError(
-            f"feature column(s) {missing} missing", field=", ".join(missing), allowed=", ".join(features)
+            f"feature column(s) {missing} missing",
+            field=", ".join(missing),
+            allowed=", ".join(features),
         )
     return tracks.loc[:, list(features)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
 

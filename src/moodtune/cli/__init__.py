@@ -20,6 +20,7 @@ from moodtune.cli import (
     mood,
     playlist,
     serve,
+    spark,
     survey,
     tracks,
 )
@@ -62,6 +63,7 @@ app.add_typer(mood.app, name="mood")
 app.add_typer(playlist.app, name="playlist")
 app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")
+app.add_typer(spark.app, name="spark")
 survey.register_top_level(app)
 listener.register_top_level(app)
 serve.register_top_level(app)

@@ -42,12 +42,12 @@ __all__ = [
     "evaluate_rankers",
     "interaction_matrix",
     "mf_temporal_metrics",
-    "temporal_test_metrics",
-    "window_mask",
     "popularity_scores",
     "recall_at_k",
     "temporal_evaluation",
+    "temporal_test_metrics",
     "top_k_coverage",
+    "window_mask",
 ]
 
 BLEND_GRID: tuple[float, ...] = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))

@@ -63,7 +63,7 @@ def _read_side(folder: Path) -> tuple[tuple[str, ...], np.ndarray]:
     if not {"id", "factors"} <= set(table.columns):
         raise DataIntegrityError(f"{folder}: lacks the id and factors columns")
     table = table.sort_values("id", kind="stable")
-    factors = np.stack(table["factors"].to_numpy()).astype(np.float32) if len(table) else None
+    factors = np.stack(list(table["factors"])).astype(np.float32) if len(table) else None
     if factors is None:
         raise DataIntegrityError(f"{folder}: no factors")
     return tuple(str(i) for i in table["id"]), factors

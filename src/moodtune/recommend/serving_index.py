@@ -96,7 +96,9 @@ def _without_self(found: np.ndarray, rows: np.ndarray, k: int) -> list[np.ndarra
 
 
 def _recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
-    hits = [len(set(f.tolist()) & set(t.tolist())) / len(t) for f, t in zip(found, truth, strict=True)]
+    hits = [
+        len(set(f.tolist()) & set(t.tolist())) / len(t) for f, t in zip(found, truth, strict=True)
+    ]
     return float(np.mean(hits))
 
 
@@ -144,10 +146,16 @@ def build_serving_index(
         raise InputError(f"{filled} vectors added, {total} announced", field="total")
     vectors.flush()
     id_array = pa.chunked_array(ids, type=pa.string()).combine_chunks()
-    with pa.OSFile(str(out / "track_ids.arrow"), "wb") as sink:
-        with pa.ipc.new_file(sink, pa.schema([("track_id", pa.string())])) as writer:
-            writer.write_table(pa.table({"track_id": id_array}))
-    np.save(out / "id_order.npy", np.argsort(np.asarray(id_array.to_numpy(zero_copy_only=False)), kind="stable"))
+    schema = pa.schema([("track_id", pa.string())])
+    with (
+        pa.OSFile(str(out / "track_ids.arrow"), "wb") as sink,
+        pa.ipc.new_file(sink, schema) as writer,
+    ):
+        writer.write_table(pa.table({"track_id": id_array}))
+    np.save(
+        out / "id_order.npy",
+        np.argsort(np.asarray(id_array.to_numpy(zero_copy_only=False)), kind="stable"),
+    )
     rng = np.random.default_rng(random_state)
     rows = np.sort(rng.choice(total, size=min(tuning_queries, total), replace=False))
     queries = np.asarray(vectors[rows])
@@ -190,7 +198,15 @@ def build_serving_index(
 class ServingIndex:
     """The memory-mapped index of a ``moodtune spark index`` folder (read-only, shareable)."""
 
-    def __init__(self, directory: Path, index: Any, vectors: np.ndarray, ids: Any, order: np.ndarray, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        index: Any,
+        vectors: np.ndarray,
+        ids: Any,
+        order: np.ndarray,
+        meta: dict[str, Any],
+    ) -> None:
         self.directory = directory
         self.index = index
         self.vectors = vectors
@@ -214,7 +230,7 @@ class ServingIndex:
                 f"{directory}: index format {meta.get('format')!r}, this moodtune reads "
                 f"{SERVING_INDEX_FORMAT}; build it again"
             )
-        index = faiss.read_index(str(directory / "index.faiss"), faiss.IO_FLAG_MMAP)
+        index: Any = faiss.read_index(str(directory / "index.faiss"), faiss.IO_FLAG_MMAP)
         index.nprobe = int(nprobe or meta["nprobe"])
         faiss.omp_set_num_threads(1)  # latency, not throughput: one query, one thread
         vectors = np.load(directory / "vectors.npy", mmap_mode="r")

@@ -125,12 +125,15 @@ def annotate_batch(batch: pd.DataFrame, *, state: AnnotationState) -> pd.DataFra
     tracks = validate_tracks(batch)
     annotation = apply_mood_annotation(tracks, model=state.model, clusters=state.clusters)
     out = pd.concat(
-        [tracks[list(BASE_COLUMNS)].reset_index(drop=True), annotation.columns.reset_index(drop=True)],
+        [
+            tracks[list(BASE_COLUMNS)].reset_index(drop=True),
+            annotation.columns.reset_index(drop=True),
+        ],
         axis=1,
     )
-    out["mood_cluster_proba"] = _rows(annotation.cluster_proba)
-    out["scaled_features"] = _rows(scaled_features(tracks, state.catalog_scaler))
-    out["similarity_vector"] = _rows(similarity_vectors(out, state.similarity_scaler))
+    out["mood_cluster_proba"] = _rows(annotation.cluster_proba, out.index)
+    out["scaled_features"] = _rows(scaled_features(tracks, state.catalog_scaler), out.index)
+    out["similarity_vector"] = _rows(similarity_vectors(out, state.similarity_scaler), out.index)
     return out
 
 
@@ -146,7 +149,7 @@ def annotate_in_process(
     return annotate_batch(tracks, state=state), state
 
 
-def _rows(matrix: np.ndarray) -> list[np.ndarray]:
-    """One float32 array per row: how Arrow writes a ``array<float>`` column."""
+def _rows(matrix: np.ndarray, index: pd.Index) -> pd.Series:
+    """One float32 array per row: how Arrow writes an ``array<float>`` column."""
     matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-    return list(matrix)
+    return pd.Series(list(matrix), index=index, dtype=object)

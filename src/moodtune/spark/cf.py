@@ -1,4 +1,4 @@
-"""``moodtune spark train-cf``: implicit-feedback ALS on Spark MLlib, judged like the in-process one.
+"""``moodtune spark train-cf``: implicit-feedback ALS on Spark MLlib, judged as in process.
 
 Input: plays in the simulation's offer layout (``PLAYS_COLUMNS``: listener, track, session —
 the listener's session number, 1 = first —, accepted = played through, thumbs), from
@@ -149,9 +149,8 @@ def _indexed(frame: DataFrame) -> tuple[DataFrame, DataFrame, DataFrame]:
 
     users = ids("listener", "u")
     items = ids("track", "i")
-    indexed = (
-        frame.join(users.withColumnRenamed("id", "listener"), "listener")
-        .join(items.withColumnRenamed("id", "track"), "track")
+    indexed = frame.join(users.withColumnRenamed("id", "listener"), "listener").join(
+        items.withColumnRenamed("id", "track"), "track"
     )
     return indexed, users, items
 
@@ -184,7 +183,8 @@ def train_cf(
     started = time.perf_counter()
     frame, users, items = _indexed(_read_plays(spark, plays))
     frame = frame.persist()
-    n_sessions = frame.agg(F.max("session")).first()[0]
+    last = frame.agg(F.max("session")).first()
+    n_sessions = None if last is None else last[0]
     if n_sessions is None:
         raise InputError("the plays table is empty", field="plays")
     split = temporal_split(
@@ -268,7 +268,7 @@ def train_cf(
             "params": asdict(params),
             "split": asdict(split),
             "metrics": metrics,
-            "evaluated_listeners": int(len(chosen)),
+            "evaluated_listeners": len(chosen),
             "interactions": int(interactions),
         }
         write_text(spark, f"{staged}/{CF_META_FILE}", json.dumps(meta, indent=1))
@@ -283,7 +283,7 @@ def train_cf(
         interactions=int(interactions),
         split=split,
         metrics=metrics,
-        evaluated_listeners=int(len(chosen)),
+        evaluated_listeners=len(chosen),
         params=params,
         seconds={
             "fit": round(fitted - started, 3),
@@ -299,7 +299,7 @@ def _factor_matrix(factors: DataFrame, n: int, rank: int) -> np.ndarray:
     matrix = np.zeros((n, rank), dtype=np.float32)
     table = factors.toPandas()
     if len(table):
-        matrix[table["id"].to_numpy(dtype=int)] = np.stack(table["features"].to_numpy())
+        matrix[table["id"].to_numpy(dtype=int)] = np.stack(list(table["features"]))
     return matrix
 
 

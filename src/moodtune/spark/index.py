@@ -33,7 +33,7 @@ _BATCH_ROWS = 65_536
 
 
 def _indexable() -> Column:
-    """Usable rows with a mood position: the rows :func:`moodtune.recommend.tracks.indexable_rows` keeps."""
+    """Usable rows with a mood position (as :func:`moodtune.recommend.tracks.indexable_rows`)."""
     from pyspark.sql import functions as F
 
     return (
@@ -109,7 +109,7 @@ def build_index(
         .select("similarity_vector")
         .toPandas()
     )
-    train = np.stack(sample["similarity_vector"].to_numpy()).astype(np.float32)
+    train = np.stack(list(sample["similarity_vector"])).astype(np.float32)
     staged = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:12]}"
     try:
         report = build_serving_index(

@@ -83,7 +83,11 @@ def locate_failure(
                 error=f"{type(exc).__name__}: {exc}",
             )
     return PartitionFailure(
-        partition=partition, file=None, row=None, track_id=None, error=f"{type(error).__name__}: {error}"
+        partition=partition,
+        file=None,
+        row=None,
+        track_id=None,
+        error=f"{type(error).__name__}: {error}",
     )
 
 
@@ -128,9 +132,9 @@ def raise_partition_failure(exc: BaseException) -> None:
 
 
 def _filesystem(spark: SparkSession, path: str) -> tuple[Any, Any]:
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    jvm: Any = spark.sparkContext._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
     return hadoop_path.getFileSystem(conf), hadoop_path
 
 
@@ -158,7 +162,7 @@ def committed_output(spark: SparkSession, out: str, *, replace: bool = False) ->
         )
     parent = target.getParent()
     token = uuid.uuid4().hex[:12]
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    jvm: Any = spark.sparkContext._jvm
     temporary = jvm.org.apache.hadoop.fs.Path(parent, f".{target.getName()}.tmp-{token}")
     try:
         yield str(temporary.toString())
