@@ -267,7 +267,11 @@ def _tree_rss(pid: int) -> float:
 
 def _measure(task: dict[str, Any]) -> dict[str, Any]:
     """Run ``task`` in a child process; its answer plus wall time and peak tree RSS (MB)."""
+    import resource
+
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    load_before = os.getloadavg()[0]
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.Popen(
         [
@@ -296,14 +300,24 @@ def _measure(task: dict[str, Any]) -> dict[str, Any]:
     stop.set()
     sampler.join()
     wall = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine = {
+        # CPU seconds of the child and every descendant it waited for (the JVM's Python workers
+        # are reaped by the JVM): less sensitive than wall time to other jobs on the machine.
+        "cpu_seconds": (usage.ru_utime - usage_before.ru_utime)
+        + (usage.ru_stime - usage_before.ru_stime),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
+    }
     if child.returncode != 0:
         return {
             **task,
             "error": err.strip().splitlines()[-1] if err.strip() else "failed",
             "wall_seconds": wall,
+            **machine,
         }
     answer = json.loads(out.strip().splitlines()[-1])
-    return {**task, **answer, "wall_seconds": wall, "peak_rss_mb": peak}
+    return {**task, **answer, "wall_seconds": wall, "peak_rss_mb": peak, **machine}
 
 
 def growth_exponent(sizes: list[int], seconds: list[float]) -> float | None:

@@ -97,6 +97,19 @@ _ANNOTATED_TYPES: dict[str, str] = {
 _INPUT_TYPES: dict[str, str] = {**_BASE_TYPES, "popularity": "double", "duration_ms": "double"}
 
 
+#: What pass 1 needs: the columns validation reads, the track id and the carried reason.
+PASS_ONE_COLUMNS: tuple[str, ...] = (
+    "track_id",
+    "name",
+    "artists",
+    "popularity",
+    "duration_ms",
+    *AUDIO_FEATURES,
+    "usable",
+    "exclusion_reason",
+)
+
+
 def _ddl(columns: tuple[str, ...], types: dict[str, str]) -> str:
     return ", ".join(f"`{c}` {types[c]}" for c in columns)
 
@@ -171,9 +184,10 @@ def fit_state(
         placed = placed.loc[placed["usable"].to_numpy(dtype=bool), fit_columns]
         return placed.reset_index(drop=True)
 
-    types = {**_ANNOTATED_TYPES}
-    subset = _fit_subset(frame, rows=frame.count(), max_fit_rows=max_fit_rows)
-    placed = subset.mapInPandas(guarded(place), schema=_ddl(FIT_COLUMNS, types))
+    # Validation and placement read only these: the text-heavy columns stay behind.
+    needed = [*PASS_ONE_COLUMNS, *ORDER_COLUMNS]
+    subset = _fit_subset(frame, rows=frame.count(), max_fit_rows=max_fit_rows).select(*needed)
+    placed = subset.mapInPandas(guarded(place), schema=_ddl(FIT_COLUMNS, _ANNOTATED_TYPES))
     try:
         rows = placed.toPandas()
     except Exception as exc:

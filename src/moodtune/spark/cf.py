@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +33,7 @@ import pandas as pd
 from moodtune.errors import InputError
 from moodtune.evaluation.splits import TemporalSplit, temporal_split
 from moodtune.recommend.factors import CF_FACTORS_FORMAT, CF_META_FILE
-from moodtune.spark.partitions import committed_output, write_text
+from moodtune.spark.partitions import committed_output, hadoop_filesystem, write_text
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -198,7 +201,7 @@ def train_cf(
         .groupBy("u", "i")
         .agg(F.sum(confidence).alias("confidence"))
         .where(F.col("confidence") > 0)
-        .persist()
+        .localCheckpoint()  # ALS iterates over it: cut the joins' lineage
     )
     interactions = train.count()
     if interactions == 0:
@@ -215,7 +218,10 @@ def train_cf(
         seed=params.random_state,
         coldStartStrategy="drop",
     )
-    model = als.fit(train)
+    with _checkpoint_dir(spark, out):
+        model = als.fit(train)
+        model.userFactors.persist().count()
+        model.itemFactors.persist().count()
     fitted = time.perf_counter()
 
     n_items = items.count()
@@ -273,7 +279,8 @@ def train_cf(
         }
         write_text(spark, f"{staged}/{CF_META_FILE}", json.dumps(meta, indent=1))
     n_users = users.count()
-    train.unpersist()
+    model.userFactors.unpersist()
+    model.itemFactors.unpersist()
     frame.unpersist()
     finished = time.perf_counter()
     return CfResult(
@@ -292,6 +299,23 @@ def train_cf(
             "total": round(finished - started, 3),
         },
     )
+
+
+@contextmanager
+def _checkpoint_dir(spark: SparkSession, out: str) -> Iterator[None]:
+    """A checkpoint folder for ALS while it fits (without one, MLlib cannot cut the lineage of
+    its iterations and deep plans overflow the JVM stack when tasks are serialised)."""
+    context = spark.sparkContext
+    if context.getCheckpointDir() is not None:
+        yield
+        return
+    folder = f"{out.rstrip('/')}.checkpoints-{uuid.uuid4().hex[:12]}"
+    context.setCheckpointDir(folder)
+    try:
+        yield
+    finally:
+        fs, path = hadoop_filesystem(spark, folder)
+        fs.delete(path, True)
 
 
 def _factor_matrix(factors: DataFrame, n: int, rank: int) -> np.ndarray:

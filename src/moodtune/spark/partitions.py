@@ -30,6 +30,7 @@ __all__ = [
     "PartitionFailure",
     "committed_output",
     "guarded",
+    "hadoop_filesystem",
     "locate_failure",
     "raise_partition_failure",
     "write_text",
@@ -131,7 +132,8 @@ def raise_partition_failure(exc: BaseException) -> None:
     raise PartitionFailure(**data).as_input_error() from None
 
 
-def _filesystem(spark: SparkSession, path: str) -> tuple[Any, Any]:
+def hadoop_filesystem(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    """Hadoop's ``FileSystem`` for ``path`` (local, HDFS, S3...) and the path as a Hadoop Path."""
     jvm: Any = spark.sparkContext._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
     conf = spark.sparkContext._jsc.hadoopConfiguration()
@@ -140,7 +142,7 @@ def _filesystem(spark: SparkSession, path: str) -> tuple[Any, Any]:
 
 def write_text(spark: SparkSession, path: str, text: str) -> None:
     """Write a small UTF-8 file (a job's metadata) on whatever filesystem ``path`` is on."""
-    fs, hadoop_path = _filesystem(spark, path)
+    fs, hadoop_path = hadoop_filesystem(spark, path)
     stream = fs.create(hadoop_path, True)
     try:
         stream.write(bytearray(text.encode("utf-8")))
@@ -155,7 +157,7 @@ def committed_output(spark: SparkSession, out: str, *, replace: bool = False) ->
     An existing ``out`` is refused unless ``replace``; then it is swapped out only after the
     new output is complete. On any failure the temporary path is deleted.
     """
-    fs, target = _filesystem(spark, out)
+    fs, target = hadoop_filesystem(spark, out)
     if fs.exists(target) and not replace:
         raise InputError(
             f"{out} already exists", field="replace", value=out, allowed="a new path, or replace"
