@@ -30,6 +30,7 @@ def _same_text(a: pd.Series, b: pd.Series) -> bool:
     return bool((left == b.astype(object).fillna("<none>").to_numpy()).all())
 
 
+@pytest.mark.slow
 def test_spark_annotation_of_the_default_catalog_equals_the_in_process_catalog(
     default_annotated: tuple[pd.DataFrame, str], real_settings: Settings
 ) -> None:
@@ -58,6 +59,7 @@ def test_spark_annotation_of_the_default_catalog_equals_the_in_process_catalog(
     )
 
 
+@pytest.mark.slow
 def test_spark_similarity_vectors_are_the_track_index_vectors(
     default_annotated: tuple[pd.DataFrame, str], real_settings: Settings
 ) -> None:

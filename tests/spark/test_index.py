@@ -24,6 +24,7 @@ def test_exact_top_k_known_answer() -> None:
     assert found.tolist() == [[0, 1, 3]]
 
 
+@pytest.mark.slow
 def test_the_serving_index_answers_like_the_exact_track_index(
     spark: SparkSession,
     default_annotated: tuple[pd.DataFrame, str],
