@@ -248,7 +248,8 @@ def _child_main(raw: str) -> None:
 # ----------------------------------------------------------------------------- parent side
 
 
-def _tree_rss(pid: int) -> float:
+def _tree_sample(pid: int, cpu: dict[int, float]) -> float:
+    """Resident MB of ``pid`` and its descendants now; records each one's CPU seconds in ``cpu``."""
     import psutil
 
     try:
@@ -259,7 +260,10 @@ def _tree_rss(pid: int) -> float:
     total = 0
     for proc in procs:
         try:
-            total += proc.memory_info().rss
+            with proc.oneshot():
+                total += proc.memory_info().rss
+                times = proc.cpu_times()
+                cpu[proc.pid] = times.user + times.system
         except psutil.NoSuchProcess:
             continue
     return total / 2**20
@@ -267,11 +271,8 @@ def _tree_rss(pid: int) -> float:
 
 def _measure(task: dict[str, Any]) -> dict[str, Any]:
     """Run ``task`` in a child process; its answer plus wall time and peak tree RSS (MB)."""
-    import resource
-
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
     load_before = os.getloadavg()[0]
-    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.Popen(
         [
@@ -286,12 +287,13 @@ def _measure(task: dict[str, Any]) -> dict[str, Any]:
         env=env,
     )
     peak = 0.0
+    cpu: dict[int, float] = {}
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss(child.pid))
+            peak = max(peak, _tree_sample(child.pid, cpu))
             stop.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -300,12 +302,11 @@ def _measure(task: dict[str, Any]) -> dict[str, Any]:
     stop.set()
     sampler.join()
     wall = time.perf_counter() - started
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     machine = {
-        # CPU seconds of the child and every descendant it waited for (the JVM's Python workers
-        # are reaped by the JVM): less sensitive than wall time to other jobs on the machine.
-        "cpu_seconds": (usage.ru_utime - usage_before.ru_utime)
-        + (usage.ru_stime - usage_before.ru_stime),
+        # CPU seconds of the child's process tree (driver, JVM, Python workers) as last sampled:
+        # less sensitive than wall time to other jobs on the machine (up to 0.2 s per process
+        # short).
+        "cpu_seconds": sum(cpu.values()),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg()[0],
     }

@@ -1,4 +1,4 @@
-"""``python -m moodtune.spark`` / ``spark-submit .../moodtune/spark/__main__.py``: the spark commands.
+"""``python -m moodtune.spark`` or ``spark-submit …/moodtune/spark/__main__.py``: spark commands.
 
 Under ``spark-submit`` pass ``--master ""`` to each command so the session keeps the cluster's
 master instead of ``local[2]``.
