@@ -38,7 +38,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["make_synthetic_catalog", "make_synthetic_plays", "run_scale_bench"]
+__all__ = [
+    "crossover",
+    "growth_exponent",
+    "linear_fit",
+    "make_synthetic_catalog",
+    "make_synthetic_plays",
+    "run_scale_bench",
+]
 
 _JITTER = (
     "danceability",
@@ -344,6 +351,15 @@ def growth_exponent(sizes: list[int], seconds: list[float]) -> float | None:
     if len(sizes) < 2:
         return None
     return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+
+
+def linear_fit(sizes: list[int], seconds: list[float]) -> dict[str, float] | None:
+    """Least-squares ``seconds = fixed + per_row * size``: the fixed cost (process and Spark
+    start, the cluster fit) and the marginal cost, in microseconds per row."""
+    if len(sizes) < 2:
+        return None
+    slope, intercept = np.polyfit(np.asarray(sizes, dtype=float), np.asarray(seconds), 1)
+    return {"fixed_seconds": float(intercept), "us_per_row": float(slope * 1e6)}
 
 
 def crossover(sizes: list[int], local: list[float], spark: list[float]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from moodtune.bench.scale import crossover, growth_exponent
+from moodtune.bench.scale import crossover, growth_exponent, linear_fit
 
 __all__ = ["parse_sizes", "read_log", "render_scale_report", "run_scale_command", "summarise"]
 
@@ -48,18 +48,18 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "crossover": crossover(
             both, [local[s]["wall_seconds"] for s in both], [spark[s]["wall_seconds"] for s in both]
         ),
+        # From 1 M rows up: below that the fixed costs (start-up, the cluster fit) dominate.
         "growth_exponent": {
-            "in_process": growth_exponent(
-                sorted(local), [local[s]["wall_seconds"] for s in sorted(local)]
-            ),
-            "spark": growth_exponent(
-                sorted(spark), [spark[s]["wall_seconds"] for s in sorted(spark)]
-            ),
-            "spark_from_1m": growth_exponent(
-                [s for s in sorted(spark) if s >= 1_000_000],
-                [spark[s]["wall_seconds"] for s in sorted(spark) if s >= 1_000_000],
-            ),
+            "in_process": growth_exponent(*_from_1m(local)),
+            "spark": growth_exponent(*_from_1m(spark)),
         },
+        "linear_fit": {
+            "in_process": linear_fit(*_from_1m(local)),
+            "spark": linear_fit(*_from_1m(spark)),
+        },
+        "crossover_extrapolated_rows": _extrapolated_crossover(
+            linear_fit(*_from_1m(local)), linear_fit(*_from_1m(spark))
+        ),
         "serving_targets": None
         if serve is None
         else {
@@ -70,6 +70,21 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "errors": [r for r in results if "error" in r],
     }
+
+
+def _from_1m(measured: dict[int, dict[str, Any]]) -> tuple[list[int], list[float]]:
+    sizes = [s for s in sorted(measured) if s >= 1_000_000]
+    return sizes, [measured[s]["wall_seconds"] for s in sizes]
+
+
+def _extrapolated_crossover(
+    local: dict[str, float] | None, spark: dict[str, float] | None
+) -> float | None:
+    """Where the two straight lines cross (an extrapolation, labelled as one)."""
+    if local is None or spark is None or local["us_per_row"] <= spark["us_per_row"]:
+        return None
+    gap = spark["fixed_seconds"] - local["fixed_seconds"]
+    return gap / ((local["us_per_row"] - spark["us_per_row"]) / 1e6)
 
 
 def _last(results: list[dict[str, Any]], kinds: tuple[str, ...]) -> dict[str, Any] | None:
@@ -121,23 +136,24 @@ def render_scale_report(results: list[dict[str, Any]]) -> None:
             "-" if ratio is None else f"{ratio:.2f}x",
         )
     console.print(table)
-    growth = summary["growth_exponent"]
+    growth, fit = summary["growth_exponent"], summary["linear_fit"]
     cross = summary["crossover"]
-    console.print(
-        "growth exponent (log wall / log size; 1 = linear): "
-        f"in-process {_f(growth['in_process'], 2)}, "
-        f"Spark {_f(growth['spark'], 2)} (from 1 M rows: {_f(growth['spark_from_1m'], 2)}); "
-        + (
-            f"Spark first faster at {cross['first_faster_at']:,} tracks"
-            + (
-                f" (interpolated crossover ~{cross['estimate_rows']:,.0f})"
-                if cross["estimate_rows"]
-                else ""
+    for name, label in (("in_process", "in-process"), ("spark", "Spark local[2]")):
+        if fit[name]:
+            console.print(
+                f"{label} from 1 M rows: wall ~ {fit[name]['fixed_seconds']:.0f} s + "
+                f"{fit[name]['us_per_row']:.1f} us/row; growth exponent "
+                f"{_f(growth[name], 2)} (log wall / log size; 1 = linear)"
             )
-            if cross["first_faster_at"]
-            else "Spark local[2] was not faster at any measured size"
+    if cross["first_faster_at"]:
+        console.print(f"Spark first faster at {cross['first_faster_at']:,} tracks (measured)")
+    else:
+        console.print("Spark local[2] was not faster at any size measured both ways")
+    if summary["crossover_extrapolated_rows"]:
+        console.print(
+            "the straight lines cross at ~"
+            f"{summary['crossover_extrapolated_rows'] / 1e6:.1f} M tracks (extrapolated)"
         )
-    )
     plays = sorted({r["plays"] for r in results if r["kind"].startswith("als")})
     if plays:
         als = Table(
