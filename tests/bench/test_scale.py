@@ -35,7 +35,7 @@ def test_summary_extrapolates_where_the_lines_cross() -> None:
         run("annotate-spark", 1_000_000, 150.0),
         run("annotate-spark", 2_000_000, 200.0),
     ]
-    summary = summarise(results)  # type: ignore[arg-type]
+    summary = summarise(results)
     assert summary["crossover_extrapolated_rows"] == pytest.approx(2_000_000)
     assert summary["crossover"]["first_faster_at"] is None  # equal at 2 M, not faster
 
