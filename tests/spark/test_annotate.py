@@ -179,3 +179,22 @@ def test_validating_a_validated_table_keeps_its_reasons(planted: pd.DataFrame) -
     # Reading the blanked tempo again would say "tempo missing": the recorded reason stays.
     assert twice.loc[60, "exclusion_reason"] == "tempo is 0"
     pd.testing.assert_frame_equal(once[list(BASE_COLUMNS)], twice[list(BASE_COLUMNS)])
+
+
+def test_the_cli_annotates_and_names_its_flag_when_the_output_exists(
+    spark: SparkSession, planted: pd.DataFrame, tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from moodtune.cli import app
+
+    source = _write_parts(planted, tmp_path / "in", parts=2)
+    args = ["spark", "annotate", "--catalog", str(source), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["usable_rows"] == 60
+    again = CliRunner().invoke(app, args)
+    assert isinstance(again.exception, InputError)
+    assert again.exception.field == "--replace"
