@@ -18,7 +18,8 @@ def test_bench_runs_on_tiny_catalog_and_reports_all_keys() -> None:
     )
     assert [s["scale"] for s in report["scales"]] == [1, 2]
     for s in report["scales"]:
-        for key in ("similar", "mood", "similar_full", "mood_full", "journey"):
+        for key in ("similar", "mood", "similar_full", "similar_table", "mood_full", "mood_table",
+                    "journey"):  # fmt: skip
             assert {"p50_ms", "p99_ms"} <= set(s[key])
         for key in ("similar", "mood"):
             assert {"recall_at_20", "speedup_p50", "speedup_p99"} <= set(s[key])

@@ -15,6 +15,7 @@ from moodtune.recommend.journey import (
     build_journey,
     evaluate_journeys,
     journey_metrics,
+    journey_with_and_without_preference,
     plan_journey,
 )
 from moodtune.recommend.tracks import TrackIndex
@@ -209,6 +210,28 @@ def test_preference_hook_reranks_candidates_and_changes_nothing_when_unused(
     assert off.tracks["track_id"].tolist() == plain.tracks["track_id"].tolist()
 
 
+@pytest.mark.parametrize("goal_name", [None, "sleep", "energise"])
+def test_the_pair_is_the_preferred_build_and_the_plain_rows(
+    grid_index: TrackIndex, goal_name: str | None
+) -> None:
+    from moodtune.mood.goals import get_goal
+
+    goal = None if goal_name is None else get_goal(goal_name)
+    start = MoodPoint(-0.6, 0.6)
+    plan = plan_journey(start, goal.target_for(start) if goal else MoodPoint(0.5, -0.5), steps=9)
+    bright = grid_index.tracks_["mood_valence"].to_numpy() * 2.0
+    liked, plain_rows = journey_with_and_without_preference(
+        grid_index, plan, goal=goal, preference=bright
+    )
+    alone = build_journey(grid_index, plan, goal=goal, preference=bright)
+    plain = build_journey(grid_index, plan, goal=goal)
+    pd.testing.assert_frame_equal(liked.tracks, alone.tracks)
+    assert liked.notes == alone.notes
+    ids = grid_index.tracks_["track_id"].to_numpy()
+    assert ids[plain_rows].tolist() == plain.tracks["track_id"].tolist()
+    assert ids[plain_rows].tolist() != liked.tracks["track_id"].tolist()  # preference moved
+
+
 def test_bad_preference_is_rejected(grid_index: TrackIndex) -> None:
     plan = plan_journey(MoodPoint(0, 0), MoodPoint(0.5, 0.5), steps=4)
     with pytest.raises(InputError, match="shape"):
@@ -328,3 +351,18 @@ def test_an_uncertain_track_loses_the_last_waypoint_to_a_confident_one_nearly_as
     )
     assert all("its mood is uncertain" in r for r in flagged.tracks["reason"])
     assert flagged.tracks["mood_uncertain"].all()
+
+
+def test_a_journey_reads_its_columns_without_building_its_table(grid_index: TrackIndex) -> None:
+    plan = plan_journey(MoodPoint(-0.6, 0.6), MoodPoint(0.5, -0.5), steps=7)
+    lazy = build_journey(grid_index, plan, preference=lambda r: np.ones(len(r)))
+    built = build_journey(grid_index, plan, preference=lambda r: np.ones(len(r)))
+    table = built.tracks
+    assert lazy._frame is None and lazy.n_tracks == built.n_tracks == 7
+    np.testing.assert_allclose(lazy.actual_path(), built.actual_path())
+    assert lazy.total_minutes == pytest.approx(built.total_minutes)
+    for column in table.columns:
+        assert lazy.values(column) == table[column].tolist(), column
+    assert lazy.values("no such column") is None
+    assert lazy._frame is None  # nothing above built it
+    pd.testing.assert_frame_equal(lazy.tracks, table)

@@ -111,3 +111,20 @@ def test_mood_pools_are_mood_pool_at_each_point(
         assert pool[0] == alone[0]
         assert pool[1] == alone[1]
     assert notes == one_by_one_notes
+
+
+def test_an_answer_knows_its_rows_and_builds_its_table_once() -> None:
+    tracks = grid_catalog(0.1)
+    index = TrackIndex(method="exact").fit(tracks)
+    seed = str(tracks["track_id"].iloc[0])
+    for answer in (
+        index.similar([seed], k=12),
+        index.near_mood(MoodPoint(0.3, -0.2), k=12),
+    ):
+        assert answer.rows is not None and len(answer) == len(answer.rows) == 12
+        table = answer.tracks
+        assert answer.tracks is table  # built once
+        ids = index.tracks_["track_id"].to_numpy()[answer.rows].tolist()
+        assert table["track_id"].tolist() == ids
+        assert table["short_reason"].tolist() == list(answer.short_reasons)
+        assert table["rank"].tolist() == list(range(1, 13))

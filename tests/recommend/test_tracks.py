@@ -426,3 +426,8 @@ def test_a_reason_says_when_a_tracks_mood_is_uncertain() -> None:
         "sure": False,
         "unsure": True,
     }
+    # Similar-track answers say it too (of the track offered, not of the seed).
+    index = TrackIndex().fit(catalog)
+    (to_unsure,) = index.similar(["sure"], k=1, max_per_artist=None).tracks["reason"]
+    (to_sure,) = index.similar(["unsure"], k=1, max_per_artist=None).tracks["reason"]
+    assert "its mood is uncertain" in to_unsure and "uncertain" not in to_sure

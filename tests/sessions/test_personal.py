@@ -45,9 +45,11 @@ def _genre_share(tracks: list[OfferedTrack], genre: str) -> float:
     return sum(t.genre == genre for t in tracks) / len(tracks)
 
 
-def _use_for_sessions(engine: Engine, listener: str, catalog: JourneyCatalog, n: int) -> None:
+def _use_for_sessions(
+    engine: Engine, listener: str, catalog: JourneyCatalog, n: int, *, first_day: int = 0
+) -> None:
     """Sessions where the listener thumbs up every rock track and down every jazz track."""
-    for k in range(n):
+    for k in range(first_day, first_day + n):
         started, _ = start_personal_session(
             engine,
             listener,
@@ -201,3 +203,71 @@ def test_bad_input_builds_and_stores_nothing(engine: Engine, catalog: JourneyCat
             catalog=catalog,
         )
     assert learning_data(engine, person.id) == ([], [])
+
+
+def _state(learned: Any) -> dict[str, Any]:
+    learner = learned.learner
+    return {
+        "precision": learner.precision_,
+        "shift": learner.shift_,
+        "pace_weight": learner.pace_weight_,
+        "pace_sum": learner.pace_sum_,
+        "gain": (learner.gain_sum_, learner.gain_count_),
+        "counts": (learner.n_feedback_, learner.n_sessions_),
+        "goals": learner.goal_stats_,
+        "genres": learner.genre_stats_,
+    }
+
+
+def _assert_same_learner(a: Any, b: Any) -> None:
+    import numpy as np
+
+    left, right = _state(a), _state(b)
+    for key in ("precision", "shift", "pace_weight", "pace_sum", "gain"):
+        np.testing.assert_allclose(left[key], right[key], rtol=1e-12, atol=1e-12, err_msg=key)
+    assert left["counts"] == right["counts"]
+    for key in ("goals", "genres"):
+        assert left[key].keys() == right[key].keys()
+        for name in left[key]:
+            np.testing.assert_allclose(left[key][name], right[key][name], rtol=1e-12)
+    assert (a.skipped_feedback, a.skipped_tracks) == (b.skipped_feedback, b.skipped_tracks)
+
+
+def test_cached_learner_applies_only_what_changed_and_equals_a_refit(
+    engine: Engine, catalog: JourneyCatalog
+) -> None:
+    from moodtune.sessions import set_consent
+    from moodtune.sessions.personal import LearnerCache
+
+    person = create_listener(engine)
+    cache = LearnerCache()
+    _use_for_sessions(engine, person.id, catalog, 2)
+    first = cache.learned(engine, person.id, catalog.features)
+    assert (cache.refits, cache.updates) == (1, 0)
+    assert cache.learned(engine, person.id, catalog.features) is first  # nothing moved
+
+    # New answers and finished sessions are applied on top, and the result is a refit's.
+    _use_for_sessions(engine, person.id, catalog, 2, first_day=2)
+    updated = cache.learned(engine, person.id, catalog.features)
+    assert (cache.refits, cache.updates) == (1, 1)
+    _assert_same_learner(updated, learn_listener(engine, person.id, catalog.features))
+    assert updated.learner is not first.learner  # the earlier fit was not changed in place
+    assert first.learner is not None and first.learner.n_sessions_ == 2
+
+    # Changing an earlier answer cannot be applied on top: the cache refits.
+    (_, sessions) = learning_data(engine, person.id)
+    last = sessions[-1]
+    record_feedback(
+        engine, last["session_id"], last["track_ids"][0], position=0, thumbs=-1, at=day(3, 14)
+    )
+    changed = cache.learned(engine, person.id, catalog.features)
+    assert (cache.refits, cache.updates) == (2, 1)
+    _assert_same_learner(changed, learn_listener(engine, person.id, catalog.features))
+
+    # Consent off, then on again: no learner, then a whole-history refit.
+    set_consent(engine, person.id, learning=False)
+    assert cache.learned(engine, person.id, catalog.features).learner is None
+    set_consent(engine, person.id, learning=True)
+    again = cache.learned(engine, person.id, catalog.features)
+    assert cache.refits == 4
+    _assert_same_learner(again, learn_listener(engine, person.id, catalog.features))

@@ -26,7 +26,10 @@ from moodtune.app.journeys import (
     swap_track,
 )
 from moodtune.app.listeners import (
+    HISTORY_CHECKINS,
+    HISTORY_SESSIONS,
     check_in,
+    checkin_page,
     delete_everything,
     export_everything,
     get_listener_view,
@@ -43,9 +46,12 @@ from moodtune.app.services import PREPARE_STEPS, Services, prepare_services
 __all__ = [
     "DEFAULT_JOURNEY_MINUTES",
     "DEFAULT_SESSION_TRACKS",
+    "HISTORY_CHECKINS",
+    "HISTORY_SESSIONS",
     "PREPARE_STEPS",
     "Services",
     "check_in",
+    "checkin_page",
     "delete_everything",
     "export_everything",
     "finish_journey",

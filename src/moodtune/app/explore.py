@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from moodtune.app.views import MapView, TrackView, track_view
+from moodtune.app.views import MapView, TrackView
 from moodtune.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -27,14 +27,14 @@ MAX_QUERY_CHARS = 200
 MAP_BINS = 24
 
 
-def check_page(offset: int, limit: int) -> None:
-    """Offsets start at 0; a page holds 1 to ``MAX_PAGE`` items."""
+def check_page(offset: int, limit: int, *, most: int = MAX_PAGE, field: str = "limit") -> None:
+    """Offsets start at 0; a page holds 1 to ``most`` (default ``MAX_PAGE``) items."""
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InputError("offset must be 0 or more", field="offset", value=offset, allowed=">= 0")
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= most:
         raise InputError(
-            "limit is the number of items per page", field="limit", value=limit,
-            allowed=f"1-{MAX_PAGE}",
+            f"{field} is the number of items per page", field=field, value=limit,
+            allowed=f"1-{most}",
         )  # fmt: skip
 
 
@@ -84,10 +84,10 @@ def similar_tracks(
             "k is how many similar tracks", field="k", value=k, allowed=f"1-{MAX_PAGE}"
         )
     found = services.catalog.index.similar([seed.track_id], k=k)
-    out = []
-    for row in found.tracks.to_dict(orient="records"):
-        out.append((track_view(row), str(row.get("short_reason") or row.get("reason") or "")))
-    return seed, out
+    assert found.rows is not None  # an answer straight from the index knows its rows
+    # Cached views by row: the answer's table is never built.
+    views = [services.track_view_at(int(row)) for row in found.rows]
+    return seed, list(zip(views, found.short_reasons, strict=True))
 
 
 def mood_map(services: Services, *, bins: int = MAP_BINS) -> MapView:

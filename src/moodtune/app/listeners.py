@@ -213,11 +213,33 @@ def me_view(services: Services, listener_id: str) -> MeView:
     )
 
 
-def history_view(services: Services, listener_id: str, *, min_sessions: int = 5) -> HistoryView:
-    """Mood over time, before/after per session, what helped (with counts), streaks."""
+#: Most check-ins a history view carries (the plot and its table): about a year of daily use.
+HISTORY_CHECKINS = 500
+#: Sessions per page of a history view.
+HISTORY_SESSIONS = 50
+
+
+def history_view(
+    services: Services,
+    listener_id: str,
+    *,
+    min_sessions: int = 5,
+    sessions_offset: int = 0,
+    sessions_limit: int = HISTORY_SESSIONS,
+    checkins_limit: int = HISTORY_CHECKINS,
+) -> HistoryView:
+    """Mood over time, before/after per session, what helped (with counts), streaks.
+
+    What helped and the streaks count the whole history; the view carries only the latest
+    ``checkins_limit`` check-ins and one page of sessions (``sessions_offset`` from the
+    newest), so a page costs the same after years of use as after a week.
+    """
+    from moodtune.app.explore import check_page
     from moodtune.app.journeys import goal_label, session_summary
     from moodtune.sessions import listener_history
 
+    check_page(sessions_offset, sessions_limit, field="sessions_limit")
+    check_page(0, checkins_limit, most=HISTORY_CHECKINS, field="checkins_limit")
     history = listener_history(services.engine, listener_id, min_sessions=min_sessions)
     quiet = support_view(assess_risk())
 
@@ -236,9 +258,14 @@ def history_view(services: Services, listener_id: str, *, min_sessions: int = 5)
         )
 
     finished = sum(1 for s in history.sessions if s.finished and s.progress is not None)
+    n_sessions = len(history.sessions)
+    page = history.sessions[
+        max(n_sessions - sessions_offset - sessions_limit, 0) : max(n_sessions - sessions_offset, 0)
+    ]
+    shown = history.checkins[-checkins_limit:]
     return HistoryView(
-        checkins=tuple(_checkin_view(c, quiet) for c in history.checkins),
-        sessions=tuple(session_summary(s) for s in history.sessions),
+        checkins=tuple(_checkin_view(c, quiet) for c in shown),
+        sessions=tuple(session_summary(s) for s in page),
         by_goal=groups(history.by_goal),
         by_genre=groups(history.by_genre),
         by_mood=groups(history.by_mood),
@@ -249,7 +276,24 @@ def history_view(services: Services, listener_id: str, *, min_sessions: int = 5)
         ),
         min_sessions=history.min_sessions,
         too_early=finished < min_sessions,
+        checkins_total=len(history.checkins),
+        sessions_total=n_sessions,
+        sessions_offset=sessions_offset,
+        sessions_limit=sessions_limit,
     )
+
+
+def checkin_page(
+    services: Services, listener_id: str, *, offset: int = 0, limit: int = 20
+) -> tuple[list[CheckInView], int]:
+    """One page of the listener's check-ins, newest first, and how many there are."""
+    from moodtune.app.explore import check_page
+    from moodtune.sessions import checkins_page
+
+    check_page(offset, limit)
+    records, total = checkins_page(services.engine, listener_id, offset=offset, limit=limit)
+    quiet = support_view(assess_risk())
+    return [_checkin_view(r, quiet) for r in records], total
 
 
 def export_everything(services: Services, listener_id: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from moodtune.app.views import TrackView
+    from moodtune.connectors.matching import CatalogMatcher
     from moodtune.recommend.genres import GenreRecommender
     from moodtune.sessions.personal import JourneyCatalog
     from moodtune.survey.effect import EffectModel
@@ -96,6 +97,7 @@ class Services:
         self._genres: GenreRecommender | None = None
         self._search: TrackSearch | None = None
         self._track_views: dict[int, TrackView] = {}
+        self._matcher: CatalogMatcher | None = None
         self.timings: dict[str, float] = {}
         from moodtune.sessions.personal import LearnerCache
 
@@ -169,6 +171,17 @@ class Services:
             return self._search
 
     @property
+    def matcher(self) -> CatalogMatcher:
+        """Look-up tables matching outside tracks (Spotify id, ISRC, title + artist) to the
+        active catalog, built once (about 0.3 s for 28k tracks)."""
+        with self._lock:
+            if self._matcher is None:
+                from moodtune.connectors.matching import CatalogMatcher
+
+                self._matcher = CatalogMatcher(self.catalog.index.tracks_)
+            return self._matcher
+
+    @property
     def catalog_name(self) -> str:
         return self.catalog.name
 
@@ -192,6 +205,7 @@ class Services:
             other._personas, other._effect = self._personas, self._effect
             other._genres, other._search = self._genres, self._search
             other._track_views = self._track_views
+            other._matcher = self._matcher
         return other
 
 

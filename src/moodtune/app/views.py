@@ -352,6 +352,13 @@ class StreaksView:
 
 @dataclass(frozen=True)
 class HistoryView:
+    """The history page: the latest check-ins and one page of sessions, aggregates over all.
+
+    ``checkins`` are the latest ``checkins_shown`` of ``checkins_total`` (oldest first);
+    ``sessions`` the page ``sessions_offset`` .. ``+ sessions_limit`` counted from the newest
+    (oldest first within the page) of ``sessions_total``. Groups and streaks use everything.
+    """
+
     checkins: tuple[CheckInView, ...]
     sessions: tuple[SessionSummary, ...]
     by_goal: tuple[GroupView, ...]
@@ -360,6 +367,15 @@ class HistoryView:
     streaks: StreaksView
     min_sessions: int
     too_early: bool
+    checkins_total: int = 0
+    sessions_total: int = 0
+    sessions_offset: int = 0
+    sessions_limit: int = 0
+
+    @property
+    def older_sessions(self) -> bool:
+        """Whether sessions older than this page exist."""
+        return self.sessions_offset + len(self.sessions) < self.sessions_total
 
 
 @dataclass(frozen=True)

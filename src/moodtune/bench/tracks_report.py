@@ -78,8 +78,16 @@ def render_report(report: dict[str, Any]) -> None:
                 f"{q['speedup_p99']:.0f}x",
                 f"{s['rss_mb']:.0f}",
             )
-        for kind, name in (("similar_full", "similar + reasons"), ("mood_full", "mood + reasons")):
-            q = s[kind]
+        answers = (
+            ("similar_full", "similar + reasons"),
+            ("similar_table", "similar + reasons + table"),
+            ("mood_full", "mood + reasons"),
+            ("mood_table", "mood + reasons + table"),
+        )
+        for kind, name in answers:
+            q = s.get(kind)
+            if q is None:  # a report from before answer tables were built on demand
+                continue
             table.add_row(f"x{s['scale']}", "", name, _fmt(q["p50_ms"]), _fmt(q["p99_ms"]),
                           "", "", "", "", "", "")  # fmt: skip
         j = s["journey"]

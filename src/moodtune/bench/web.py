@@ -391,6 +391,8 @@ def _set_up_listener(url: str) -> str:
 def _in_process(settings: Settings, *, flows: int, saturation: int, seed: int) -> dict[str, Any]:
     """The application-layer calls of one flow, ``flows`` times, then ``saturation`` journeys
     back to back, in this process on a fresh SQLite database (one thread)."""
+    from threadpoolctl import threadpool_limits
+
     from moodtune import app as moodtune_app
     from moodtune.app.services import prepare_services
     from moodtune.errors import MoodtuneError
@@ -398,6 +400,7 @@ def _in_process(settings: Settings, *, flows: int, saturation: int, seed: int) -
     from moodtune.store import make_engine, upgrade
 
     work = Path(tempfile.mkdtemp(prefix="moodtune-bench-inproc-"))
+    limits = threadpool_limits(limits=1)  # as the server runs (see web.app's lifespan)
     try:
         engine = make_engine(f"sqlite:///{work / 'moodtune.sqlite3'}")
         upgrade(engine)
@@ -447,6 +450,7 @@ def _in_process(settings: Settings, *, flows: int, saturation: int, seed: int) -
         sat_s = time.perf_counter() - started
         engine.dispose()
     finally:
+        limits.restore_original_limits()
         shutil.rmtree(work, ignore_errors=True)
     out = sat.summary(sat_s)
     return {

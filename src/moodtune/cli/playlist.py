@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from pathlib import Path
+from typing import Annotated, cast
 
 import typer
 
@@ -23,7 +25,10 @@ from moodtune.cli.tracks import (
     render_tracks,
 )
 
-app = typer.Typer(help="Playlists: iso-principle mood journeys.", no_args_is_help=True)
+app = typer.Typer(
+    help="Playlists: iso-principle mood journeys; playlist files out and in.",
+    no_args_is_help=True,
+)
 
 
 def register_top_level(root: typer.Typer) -> None:
@@ -132,3 +137,82 @@ def journey_command(
         f"{m.max_energy_jump:.2f} (bound {journey.bounds.energy:g}), mood {m.max_mood_jump:.3f}.",
         highlight=False,
     )
+
+
+def write_private(out: Path, content: str) -> None:
+    """Write ``content`` to ``out`` readable only by its owner ('-': standard output)."""
+    if str(out) == "-":
+        typer.echo(content, nl=False)
+        return
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+
+
+@app.command("export")
+def export_command(
+    session: Annotated[str, typer.Argument(help="Session id of one of the listener's journeys.")],
+    listener: Annotated[str, typer.Option("--listener", help="Listener id (or unique name).")],
+    fmt: Annotated[str, typer.Option("--format", help="m3u8 | xspf | csv | json")] = "m3u8",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="File to write ('-': standard output; default: a name from "
+            "the journey in the current folder).",
+        ),
+    ] = None,
+    locations: Annotated[
+        str,
+        typer.Option(
+            "--locations",
+            help="What M3U8/XSPF point at: auto (local file, else Spotify URI) | path | spotify",
+        ),
+    ] = "auto",
+) -> None:
+    """Write a journey as a playlist file for another player."""
+    from moodtune.app.connectors import export_journey_playlist
+    from moodtune.cli.history import services_for_cli
+    from moodtune.connectors.playlists import Locations
+    from moodtune.errors import InputError
+
+    if locations not in ("auto", "path", "spotify"):
+        raise InputError(
+            "unknown --locations",
+            field="--locations",
+            value=locations,
+            allowed="auto, path, spotify",
+        )
+    with option_names(format="--format", session="SESSION"):
+        download = export_journey_playlist(
+            services_for_cli(),
+            listener,
+            session,
+            fmt,
+            locations=cast(Locations, locations),
+        )
+    target = out if out is not None else Path(download.filename)
+    write_private(target, download.content)
+    for note in download.notes:
+        console.print(f"[yellow]{note}[/]", highlight=False)
+    if str(target) != "-":
+        console.print(f"Wrote {download.tracks} tracks to {target}.", highlight=False)
+
+
+@app.command("import")
+def import_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="M3U8, XSPF, CSV or JSON playlists.", exists=True, dir_okay=False),
+    ],
+    listener: Annotated[str, typer.Option("--listener", help="Listener id (or unique name).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Import playlists as tracks the listener likes (matched to the catalog)."""
+    from moodtune.app.connectors import import_playlist_files
+    from moodtune.cli.history import render_import_report, services_for_cli
+
+    report = import_playlist_files(
+        services_for_cli(), listener, [(str(p), p.read_bytes()) for p in files]
+    )
+    render_import_report(report, as_json=as_json)

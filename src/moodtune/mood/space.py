@@ -22,6 +22,7 @@ stressed, focused, hopeful, energetic, ...) take the angle of the Russell word n
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -235,7 +236,23 @@ def parse_mood(text_or_coords: str) -> MoodPoint:
 
 def nearest_feeling(point: MoodPoint) -> str:
     """The named feeling closest to ``point`` (ties: alphabetical)."""
-    return min(FEELINGS, key=lambda w: (point.distance(FEELINGS[w]), w))
+    return _nearest_feeling(float(point.valence), float(point.arousal))
+
+
+#: FEELINGS as (name, valence, arousal), alphabetical: the order that breaks ties.
+_FEELING_ROWS = tuple((w, p.valence, p.arousal) for w, p in sorted(FEELINGS.items()))
+
+
+@functools.lru_cache(maxsize=65536)
+def _nearest_feeling(valence: float, arousal: float) -> str:
+    # A plain loop over squared distances: history pages name the feeling of hundreds of
+    # check-ins, and min() over MoodPoint.distance cost 50 us a point.
+    best, best_d = "", math.inf
+    for name, v, a in _FEELING_ROWS:
+        d = (valence - v) ** 2 + (arousal - a) ** 2
+        if d < best_d:
+            best, best_d = name, d
+    return best
 
 
 def describe_point(point: MoodPoint) -> str:

@@ -25,6 +25,7 @@ recommender listeners actually get.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -630,12 +631,21 @@ class PreferenceLearner:
         sessions: Iterable[SessionOutcome] = (),
         config: FeedbackConfig | None = None,
     ) -> PreferenceLearner:
-        """A learner fitted to a listener's whole history (order does not matter)."""
+        """A learner fitted to a listener's whole history.
+
+        The order of ``feedback`` does not matter; ``sessions`` are observed in the order
+        given (each is credited against the mean gain of the ones before), which should be
+        the order they finished, so that observing later sessions one by one continues it.
+        """
         learner = cls(features.names, config=config)
         learner.observe(feedback, features)
         for outcome in sessions:
             learner.observe_session(outcome, features)
         return learner
+
+    def copy(self) -> PreferenceLearner:
+        """An independent learner in the same state (update it without touching this one)."""
+        return copy.deepcopy(self)
 
     @property
     def has_evidence(self) -> bool:
@@ -1015,7 +1025,11 @@ def adaptive_journey(
     ``index.tracks_`` (same rows, same order).
     """
     from moodtune.mood.goals import get_goal
-    from moodtune.recommend.journey import build_journey, plan_journey
+    from moodtune.recommend.journey import (
+        build_journey,
+        journey_with_and_without_preference,
+        plan_journey,
+    )
 
     if len(features.track_ids) != len(index.tracks_):
         raise InputError(
@@ -1029,7 +1043,7 @@ def adaptive_journey(
     if learner is None or not personalised:
         plan = plan_journey(start, end, steps=steps)
         journey = build_journey(index, plan, goal=spec)
-        n = len(journey.tracks)
+        n = journey.n_tracks
         return AdaptiveJourney(
             journey,
             plan,
@@ -1048,17 +1062,27 @@ def adaptive_journey(
     else:
         plan, pace_source = plan_journey(start, end, steps=steps), "plan"
     weights = learner.sample_weights(random_state=rng) if explore else learner.mean_
-    scores = features.matrix @ weights
-    journey = build_journey(
-        index, plan, goal=spec, preference=scores, preference_weight=preference_weight
-    )
-    ids = journey.tracks["track_id"].astype(str).tolist()
+    matrix = features.matrix
+
+    def scores(rows: np.ndarray) -> np.ndarray:
+        # Only the candidates the search looks at (a few hundred rows, not the catalog).
+        return matrix[rows] @ weights
+
+    plain_rows: np.ndarray | None = None
+    if compare:
+        # The same plan without preference too (features and index share rows).
+        journey, plain_rows = journey_with_and_without_preference(
+            index, plan, goal=spec, preference=scores, preference_weight=preference_weight
+        )
+    else:
+        journey = build_journey(
+            index, plan, goal=spec, preference=scores, preference_weight=preference_weight
+        )
+    ids = [str(t) for t in journey.values("track_id") or []]
     rows = features.rows(ids)
     shaped = [False] * len(ids)
     explored = [False] * len(ids)
-    if compare:
-        plain = build_journey(index, plan, goal=spec)
-        plain_rows = features.rows(plain.tracks["track_id"].astype(str).tolist())
+    if plain_rows is not None:
         shaped = [bool(a != b) for a, b in zip(rows, plain_rows, strict=True)]
         believed = learner.score(features.matrix[rows]) - learner.score(features.matrix[plain_rows])
         explored = [explore and s and bool(b <= 0) for s, b in zip(shaped, believed, strict=True)]

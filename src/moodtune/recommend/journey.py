@@ -62,6 +62,7 @@ __all__ = [
     "build_journey",
     "evaluate_journeys",
     "journey_metrics",
+    "journey_with_and_without_preference",
     "plan_journey",
 ]
 
@@ -236,16 +237,50 @@ def journey_metrics(
 
 @dataclass
 class Journey:
-    """A built journey: the plan, the chosen tracks (one per waypoint) and its metrics."""
+    """A built journey: the plan, the chosen tracks (one per waypoint) and its metrics.
+
+    ``tracks`` is the answer table (one row per track, in order). It is built from the
+    journey's columns on first read: :meth:`values` reads one column without building it, so
+    a caller that needs a few columns (recording a session) never pays for a DataFrame.
+    """
 
     plan: JourneyPlan
-    tracks: pd.DataFrame
     metrics: JourneyMetrics
     bounds: JumpBounds
     notes: list[str] = field(default_factory=list)
     query: dict[str, Any] = field(default_factory=dict)
     #: What every track's reason shares (the path, the filters), said once.
     explanations: list[str] = field(default_factory=list)
+    _columns: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _length: int = field(default=0, repr=False, compare=False)
+    _frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def tracks(self) -> pd.DataFrame:
+        """The chosen tracks as a table (built once, on first use)."""
+        if self._frame is None:
+            self._frame = frame_from_columns(self._columns, self._length)
+            self._columns = {}
+        return self._frame
+
+    @tracks.setter
+    def tracks(self, frame: pd.DataFrame) -> None:
+        self._frame, self._columns = frame, {}
+
+    @property
+    def n_tracks(self) -> int:
+        """How many tracks the journey has."""
+        return len(self._frame) if self._frame is not None else self._length
+
+    def values(self, column: str) -> list[Any] | None:
+        """One column's values as a list (None when there is no such column), read from the
+        table when it is built, else straight from the journey's columns."""
+        if self._frame is not None:
+            return self._frame[column].tolist() if column in self._frame.columns else None
+        values = self._columns.get(column)
+        if values is None:
+            return None
+        return values.tolist() if hasattr(values, "tolist") else list(values)
 
     def planned_path(self) -> np.ndarray:
         """The waypoints, shape ``(steps, 2)``."""
@@ -253,11 +288,20 @@ class Journey:
 
     def actual_path(self) -> np.ndarray:
         """Where the chosen tracks sit in the plane, shape ``(steps, 2)``."""
+        if self._frame is None:
+            return np.column_stack(
+                [
+                    np.asarray(self._columns["mood_valence"], dtype=float),
+                    np.asarray(self._columns["mood_arousal"], dtype=float),
+                ]
+            ).reshape(self._length, 2)
         return self.tracks[["mood_valence", "mood_arousal"]].to_numpy(dtype=float)
 
     @property
     def total_minutes(self) -> float:
         """Summed duration of the chosen tracks."""
+        if self._frame is None:
+            return float(np.asarray(self._columns["duration_ms"], dtype=float).sum() / 60_000)
         return float(self.tracks["duration_ms"].sum() / 60_000)
 
     def to_dict(self) -> dict[str, Any]:
@@ -403,8 +447,83 @@ def _build_journey(
     label: str | None = None,
     preference: PreferenceScores | None = None,
     preference_weight: float = 1.0,
+    pools_memo: dict[int, Any] | None = None,
 ) -> Journey:
     """One build of :func:`build_journey` for ``plan`` as given."""
+    chosen, bounds, step_outcomes, notes, score_rows = _choose(
+        index,
+        plan,
+        filters=filters,
+        profile=profile,
+        bounds=bounds,
+        max_per_artist=max_per_artist,
+        candidates=candidates,
+        beam_width=beam_width,
+        jump_penalty=jump_penalty,
+        trend_penalty=trend_penalty,
+        goal=goal,
+        preference=preference,
+        preference_weight=preference_weight,
+        pools_memo=pools_memo,
+    )
+    journey = _assemble(
+        index, plan, chosen, bounds, step_outcomes, notes, label, max_per_artist, goal
+    )
+    if score_rows is not None:
+        journey._columns["preference"] = score_rows(np.asarray(chosen, dtype=np.int64))
+        journey.query["preference_weight"] = preference_weight
+    return journey
+
+
+def journey_with_and_without_preference(
+    index: TrackIndex,
+    plan: JourneyPlan,
+    *,
+    preference: PreferenceScores,
+    preference_weight: float = 1.0,
+    **options: Any,
+) -> tuple[Journey, np.ndarray]:
+    """The journey for ``plan`` as given with ``preference``, and the catalog rows the same
+    plan gives without it: what preference changed, at little more than one build's cost.
+
+    Both searches share each waypoint's candidates (preference only re-ranks them) and the
+    second assembles no answer table. No ``minutes`` correction: ``plan`` is built as given.
+    ``options`` are :func:`build_journey`'s.
+    """
+    memo: dict[int, Any] = {}
+    journey = _build_journey(
+        index,
+        plan,
+        preference=preference,
+        preference_weight=preference_weight,
+        pools_memo=memo,
+        **options,
+    )
+    options.pop("label", None)
+    chosen, *_ = _choose(index, plan, pools_memo=memo, **options)
+    return journey, np.asarray(chosen, dtype=np.int64)
+
+
+def _choose(
+    index: TrackIndex,
+    plan: JourneyPlan,
+    *,
+    filters: TrackFilters | None = None,
+    profile: Mapping[str, float] | None = None,
+    bounds: JumpBounds | None = None,
+    max_per_artist: int | None = 2,
+    candidates: int = 24,
+    beam_width: int = 12,
+    jump_penalty: float = 0.02,
+    trend_penalty: float = 0.05,
+    goal: GoalSpec | None = None,
+    preference: PreferenceScores | None = None,
+    preference_weight: float = 1.0,
+    pools_memo: dict[int, Any] | None = None,
+) -> tuple[
+    list[int], JumpBounds, list[FilterOutcome], list[str], Callable[[np.ndarray], np.ndarray] | None
+]:
+    """The beam search of one build: chosen rows, bounds, per-step filters, notes, scorer."""
     check_is_fitted(index, "index_")
     if bounds is None:
         bounds = (
@@ -466,6 +585,7 @@ def _build_journey(
             preference=score_rows,
             preference_weight=preference_weight,
             confident_steps=confident_steps,
+            pools_memo=pools_memo,
         )
         if chosen is not None:
             break
@@ -479,13 +599,7 @@ def _build_journey(
             f"{outcome.count:,} tracks that pass the filters; allow larger jumps, more tracks "
             "or fewer filters"
         )
-    journey = _assemble(
-        index, plan, chosen, bounds, step_outcomes, notes, label, max_per_artist, goal
-    )
-    if score_rows is not None:
-        journey.tracks["preference"] = score_rows(np.asarray(chosen, dtype=np.int64))
-        journey.query["preference_weight"] = preference_weight
-    return journey
+    return chosen, bounds, step_outcomes, notes, score_rows
 
 
 def _preference_scorer(
@@ -551,18 +665,27 @@ def _beam_search(
     preference: Callable[[np.ndarray], np.ndarray] | None = None,
     preference_weight: float = 0.0,
     confident_steps: list[int] | tuple[int, ...] = (),
+    pools_memo: dict[int, Any] | None = None,
 ) -> tuple[list[int] | None, int]:
-    """One beam search; returns (rows, 0) or (None, index of the step that had no way on)."""
+    """One beam search; returns (rows, 0) or (None, index of the step that had no way on).
+
+    ``pools_memo`` keeps each pool size's candidates for another search over the same plan,
+    filters and profile (only the preference differs), which then skips the lookups.
+    """
     songs = index.duplicate_codes_
     artists = index.artist_codes_
-    found = index.mood_pools(
-        plan.path(),
-        k=candidates,
-        outcomes=outcomes,
-        profile=profile,
-        max_per_artist=None,
-        notes=notes,
-    )
+    found = None if pools_memo is None else pools_memo.get(candidates)
+    if found is None:
+        found = index.mood_pools(
+            plan.path(),
+            k=candidates,
+            outcomes=outcomes,
+            profile=profile,
+            max_per_artist=None,
+            notes=notes,
+        )
+        if pools_memo is not None:
+            pools_memo[candidates] = found
     for step, (rows_list, _) in enumerate(found):
         if not rows_list:
             return None, step
@@ -736,9 +859,8 @@ def _assemble(
         )
     columns["reason"] = reasons
     columns["short_reason"] = short
-    frame = frame_from_columns(columns, n)
     if explicit_unknown:
-        frame["explicit"] = "unknown"
+        columns["explicit"] = ["unknown"] * n
     shared = list(dict.fromkeys(", ".join([*o.applied, *cap]) for o in outcomes))
     explanations = [
         "one track per waypoint on the path from your check-in mood to the target; "
@@ -748,7 +870,8 @@ def _assemble(
     metrics = journey_metrics(planned, actual, tempo, energy, bounds)
     return Journey(
         plan=plan,
-        tracks=frame,
+        _columns=columns,
+        _length=n,
         metrics=metrics,
         bounds=bounds,
         notes=list(dict.fromkeys(notes)),

@@ -134,17 +134,45 @@ class MoodLike(Protocol):
 
 @dataclass
 class TrackRecommendations:
-    """Ranked tracks with their reasons, the query that produced them and any caveats."""
+    """Ranked tracks with their reasons, the query that produced them and any caveats.
 
-    tracks: pd.DataFrame
+    ``tracks`` is the answer table. An answer straight from the index also carries its catalog
+    ``rows`` and ``short_reasons`` in rank order, and builds the table only when it is first
+    read: a caller that shows tracks it already knows by row (the web app's cached track
+    views) never pays for a DataFrame, which costs more than the search itself.
+    """
+
     query: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     #: What every track's reason shares (the target, the ranking, the filters), said once.
     #: Each track's full ``reason`` includes them; ``short_reason`` leaves them out.
     explanations: list[str] = field(default_factory=list)
+    #: Catalog rows (of ``TrackIndex.tracks_``) in rank order; None when not known.
+    rows: np.ndarray | None = None
+    short_reasons: tuple[str, ...] = ()
+    _frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    _build: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_frame(cls, tracks: pd.DataFrame, **fields: Any) -> TrackRecommendations:
+        """An answer whose table is already built (e.g. merged from several answers)."""
+        return cls(_frame=tracks, **fields)
+
+    @property
+    def tracks(self) -> pd.DataFrame:
+        """The answer table: one row per track, rank order (built once, on first use)."""
+        if self._frame is None:
+            if self._build is None:
+                raise ValueError("this answer has no table")
+            self._frame, self._build = self._build(), None
+        return self._frame
+
+    @tracks.setter
+    def tracks(self, frame: pd.DataFrame) -> None:
+        self._frame, self._build = frame, None
 
     def __len__(self) -> int:
-        return len(self.tracks)
+        return len(self.rows) if self.rows is not None else len(self.tracks)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form for ``--json`` and library callers."""
@@ -999,6 +1027,7 @@ class TrackIndex:
             reasons.append(
                 f"similar to seed {names[seed]!r} ({seed_ids[seed]}), "
                 f"feature distance {dist_of[r]:.2f}{clause}"
+                + uncertain_clause(bool(self.mood_uncertain_[r]))
             )
             short.append(f"like {names[seed]!r}, distance {dist_of[r]:.2f}")
         explanations = ["distance: audio features and mood, standardised (0 = identical)"]
@@ -1215,8 +1244,8 @@ class TrackIndex:
         tracks = tracks.sort_values("score", kind="stable").reset_index(drop=True)
         tracks["rank"] = np.arange(1, len(tracks) + 1)
         valence, arousal = _check_point(point)
-        return TrackRecommendations(
-            tracks=tracks,
+        return TrackRecommendations.from_frame(
+            tracks,
             notes=notes,
             explanations=explanations,
             query={
@@ -1233,7 +1262,7 @@ class TrackIndex:
         """The catalog rows ``rows`` with the columns every track answer shows, in that order."""
         return frame_from_columns(self.result_columns(rows), len(rows))
 
-    def result_columns(self, rows: Sequence[int]) -> dict[str, Any]:
+    def result_columns(self, rows: Sequence[int] | np.ndarray) -> dict[str, Any]:
         """The answer columns at catalog rows ``rows``, keeping the catalog's dtypes; for
         :func:`frame_from_columns`, with any columns of the caller's own."""
         check_is_fitted(self, "index_")
@@ -1260,25 +1289,38 @@ class TrackIndex:
         notes: list[str],
         query: dict[str, Any],
     ) -> TrackRecommendations:
-        columns: dict[str, Any] = {"rank": np.arange(1, len(rows) + 1)}
-        columns.update(self.result_columns(rows))
-        columns["distance"] = np.asarray(distances, dtype=float)
-        columns["score"] = np.asarray(scores, dtype=float)
-        if outcome.explicit_unknown:
-            # Keep the column where an assignment would put it; its value is set below.
-            columns.setdefault("explicit", columns["distance"])
-        columns["reason"] = list(reasons)
-        columns["short_reason"] = list(short_reasons)
-        frame = frame_from_columns(columns, len(rows))
-        if outcome.explicit_unknown:
-            frame["explicit"] = "unknown"
-        if len(frame) < query.get("k", 0):
+        picked = np.asarray(rows, dtype=np.int64)
+        distances = np.asarray(distances, dtype=float)
+        scores = np.asarray(scores, dtype=float)
+        reasons, short_reasons = list(reasons), list(short_reasons)
+
+        def table() -> pd.DataFrame:
+            columns: dict[str, Any] = {"rank": np.arange(1, len(picked) + 1)}
+            columns.update(self.result_columns(picked))
+            columns["distance"] = distances
+            columns["score"] = scores
+            if outcome.explicit_unknown:
+                # Keep the column where an assignment would put it; its value is set below.
+                columns.setdefault("explicit", columns["distance"])
+            columns["reason"] = reasons
+            columns["short_reason"] = short_reasons
+            frame = frame_from_columns(columns, len(picked))
+            if outcome.explicit_unknown:
+                frame["explicit"] = "unknown"
+            return frame
+
+        if len(picked) < query.get("k", 0):
             notes.append(
-                f"only {len(frame)} track(s) satisfy the filters and artist limit "
+                f"only {len(picked)} track(s) satisfy the filters and artist limit "
                 f"(asked for {query['k']})"
             )
         return TrackRecommendations(
-            tracks=frame, query=query, notes=notes, explanations=explanations
+            query=query,
+            notes=notes,
+            explanations=explanations,
+            rows=picked,
+            short_reasons=tuple(short_reasons),
+            _build=table,
         )
 
 

@@ -6,15 +6,17 @@ learning data (``learning_data``, empty when they turned learning off), fits a
 (preference re-ranks each waypoint's candidates; a learned pace spaces the waypoints) and
 records the session with the model version, the pace and what the learner knew.
 
-The learner is recomputed from the stored history on every start (closed-form updates over a
-few hundred rows take milliseconds), so there is no second copy of the listener's data to keep
-in step with the database, to export or to delete.
+The learner is a pure function of the stored history: it is fitted from it, and
+``LearnerCache`` keeps that fit up to date by applying only the rows that changed since (the
+closed-form updates add up to exactly a whole-history fit). Nothing about the listener is stored
+beyond their history, so there is no second copy to keep in step, to export or to delete.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +36,8 @@ from moodtune.recommend.feedback import (
     feedback_from_records,
     sessions_from_records,
 )
+from moodtune.recommend.listening import listening_feedback
+from moodtune.sessions.listening import listening_data
 from moodtune.sessions.service import (
     MoodReport,
     OfferedTrack,
@@ -45,8 +49,6 @@ from moodtune.sessions.service import (
 )
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from moodtune.config import Settings
     from moodtune.recommend.tracks import TrackIndex
 
@@ -103,6 +105,7 @@ class LearnedListener:
     learner: PreferenceLearner | None
     skipped_feedback: int = 0
     skipped_tracks: int = 0
+    listening_tracks: int = 0  #: tracks of imported listening that informed the learner
 
     @property
     def personalised(self) -> bool:
@@ -120,6 +123,7 @@ class LearnedListener:
             "state_version": STATE_VERSION,
             "skipped_feedback": self.skipped_feedback,
             "skipped_tracks": self.skipped_tracks,
+            "listening_tracks": self.listening_tracks,
         }
         prefs = self.preferences()
         if prefs is None or self.learner is None:
@@ -141,19 +145,36 @@ class LearnedListener:
         return out
 
 
-class LearnerCache:
-    """Learners fitted to listeners' histories, reused while that history is unchanged.
+@dataclass(frozen=True)
+class _Fit:
+    """A fitted listener and what it rests on, so a later change can be applied on top."""
 
-    Refitting reads a listener's whole history, so its cost grows with every session. The
-    cache asks the database one small question first (``repository.learning_version``: consent,
-    count and latest change of feedback and of finished sessions) and refits only when the
-    answer moved, whoever wrote to the database (this process, the CLI, another server).
+    version: tuple[Any, ...]
+    learned: LearnedListener
+    feedback_seen: dict[Any, Any]  #: feedback id -> the ``updated_at`` already applied
+    sessions_seen: frozenset[str]
+    feedback_mark: datetime | None  #: latest ``updated_at`` applied
+    finished_mark: datetime | None  #: latest ``finished_at`` applied
+
+
+class LearnerCache:
+    """Learners fitted to listeners' histories, kept up to date by applying only what changed.
+
+    The cache asks the database one small question first (``repository.learning_version``:
+    consent, count and latest change of feedback and of finished sessions). When the answer
+    moved it reads only the answers given and the sessions finished since the last fit and
+    applies them to a copy of the learner: a journey's cost no longer grows with the
+    listener's history. It refits from the whole history when that cannot give the same
+    learner: consent changed, an earlier answer was changed, a session finished out of order,
+    or the counts do not add up (a row written with an older timestamp).
     """
 
     def __init__(self, max_listeners: int = 256) -> None:
         self.max_listeners = max_listeners
-        self._entries: dict[tuple[str, int, int], tuple[tuple[Any, ...], LearnedListener]] = {}
+        self._entries: dict[tuple[str, int, int], _Fit] = {}
         self._lock = threading.Lock()
+        self.refits = 0  #: fits from the whole history (for tests and benchmarks)
+        self.updates = 0  #: incremental updates
 
     def learned(
         self,
@@ -163,23 +184,57 @@ class LearnerCache:
         *,
         config: FeedbackConfig | None = None,
     ) -> LearnedListener:
+        """The listener's learner, from the cache or brought up to date."""
+        learned = self._learned(engine, listener_id, features, config=config, known_only=False)
+        assert learned is not None  # an unknown listener raises in the fit
+        return learned
+
+    def learned_if_known(
+        self,
+        engine: Engine,
+        listener_id: str,
+        features: TrackFeatures,
+        *,
+        config: FeedbackConfig | None = None,
+    ) -> LearnedListener | None:
+        """As :meth:`learned`, or None when no listener has the id ``listener_id``."""
+        return self._learned(engine, listener_id, features, config=config, known_only=True)
+
+    def _learned(
+        self,
+        engine: Engine,
+        listener_id: str,
+        features: TrackFeatures,
+        *,
+        config: FeedbackConfig | None,
+        known_only: bool,
+    ) -> LearnedListener | None:
         from moodtune.store import repository as repo
         from moodtune.store.engine import read_transaction
 
         with read_transaction(engine) as conn:
             version = repo.learning_version(conn, listener_id)
+        if version is None and known_only:
+            return None
         key = (listener_id, id(features), id(config))
         with self._lock:
             hit = self._entries.get(key)
-        if version is not None and hit is not None and hit[0] == version:
-            return hit[1]
-        fitted = _fit_listener(engine, listener_id, features, config=config)
+        if version is not None and hit is not None and hit.version == version:
+            return hit.learned
+        fit = None
+        if version is not None and hit is not None:
+            fit = _update_fit(engine, hit, version, features)
+        if fit is None:
+            fit = _fit_listener(engine, listener_id, features, config=config, version=version)
+            self.refits += 1
+        else:
+            self.updates += 1
         if version is not None:
             with self._lock:
-                if len(self._entries) >= self.max_listeners:
+                if key not in self._entries and len(self._entries) >= self.max_listeners:
                     self._entries.pop(next(iter(self._entries)))
-                self._entries[key] = (version, fitted)
-        return fitted
+                self._entries[key] = fit
+        return fit.learned
 
 
 def learn_listener(
@@ -194,26 +249,22 @@ def learn_listener(
 
     Honours consent: a listener with learning off gets ``learner=None``. Rows about tracks not
     in ``features`` are left out and counted. An unknown listener raises ``InputError``. With a
-    ``cache`` the fit is reused while the listener's history is unchanged.
+    ``cache`` the fit is reused while the listener's history is unchanged, and brought up to
+    date from the rows that changed when it is not.
     """
     if cache is not None:
-        person = get_listener(engine, listener)
+        learned = cache.learned_if_known(engine, listener, features, config=config)
+        if learned is not None:  # ``listener`` was an id: no second read to resolve it
+            return learned
+        person = get_listener(engine, listener)  # a name, or unknown (raises)
         return cache.learned(engine, person.id, features, config=config)
-    return _fit_listener(engine, listener, features, config=config)
+    return _fit_listener(engine, listener, features, config=config).learned
 
 
-def _fit_listener(
-    engine: Engine,
-    listener: str,
-    features: TrackFeatures,
-    *,
-    config: FeedbackConfig | None = None,
-) -> LearnedListener:
-    person = get_listener(engine, listener)
-    if not person.consent_learning:
-        return LearnedListener(person.id, False, None)
-    feedback_rows, session_rows = learning_data(engine, person.id)
-    known = set(features.track_ids)
+def _usable(
+    feedback_rows: list[dict[str, Any]], session_rows: list[dict[str, Any]], known: set[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """The rows about tracks in this catalog, and how many offered tracks were left out."""
     usable_feedback = [r for r in feedback_rows if str(r["track_id"]) in known]
     skipped_tracks = 0
     outcomes_rows = []
@@ -222,17 +273,108 @@ def _fit_listener(
         kept = [t for t in ids if t in known]
         skipped_tracks += len(ids) - len(kept)
         outcomes_rows.append({**row, "track_ids": kept})
+    return usable_feedback, outcomes_rows, skipped_tracks
+
+
+def _fit_listener(
+    engine: Engine,
+    listener: str,
+    features: TrackFeatures,
+    *,
+    config: FeedbackConfig | None = None,
+    version: tuple[Any, ...] | None = None,
+) -> _Fit:
+    person = get_listener(engine, listener)
+    version = version or ()
+    if not person.consent_learning:
+        return _Fit(version, LearnedListener(person.id, False, None), {}, frozenset(), None, None)
+    feedback_rows, session_rows = learning_data(engine, person.id)
+    known = set(features.track_ids)
+    usable_feedback, outcomes_rows, skipped_tracks = _usable(feedback_rows, session_rows, known)
     feedback = feedback_from_records(usable_feedback, source=f"listener {person.id} feedback")
     sessions = sessions_from_records(outcomes_rows, source=f"listener {person.id} sessions")
+    # Imported plays and skips (history exports, playlists, Spotify): one signal per track.
+    listened = [
+        f for f in listening_feedback(listening_data(engine, person.id)) if f.track_id in known
+    ]
     learner = PreferenceLearner.from_history(
-        features, feedback=feedback, sessions=sessions, config=config
+        features, feedback=[*feedback, *listened], sessions=sessions, config=config
     )
-    return LearnedListener(
+    learned = LearnedListener(
         person.id,
         True,
         learner,
         skipped_feedback=len(feedback_rows) - len(usable_feedback),
         skipped_tracks=skipped_tracks,
+        listening_tracks=len(listened),
+    )
+    return _Fit(
+        version,
+        learned,
+        {r["id"]: r["updated_at"] for r in feedback_rows},
+        frozenset(str(r["session_id"]) for r in session_rows),
+        max((r["updated_at"] for r in feedback_rows), default=None),
+        max((r["finished_at"] for r in session_rows), default=None),
+    )
+
+
+def _update_fit(
+    engine: Engine, fit: _Fit, version: tuple[Any, ...], features: TrackFeatures
+) -> _Fit | None:
+    """``fit`` with the answers and sessions that changed since; None when only a refit can
+    give the learner a whole-history fit would (see ``LearnerCache``)."""
+    learner = fit.learned.learner
+    consent, n_feedback, _, n_finished, _, *listened = version
+    if learner is None or not consent or not fit.version or not fit.version[0]:
+        return None
+    if listened != list(fit.version[5:]):
+        return None  # an import: its plays count once per track, over the whole history
+    feedback_rows, session_rows = learning_data(
+        engine,
+        fit.learned.listener_id,
+        feedback_since=fit.feedback_mark,
+        finished_since=fit.finished_mark,
+    )
+    new_feedback = []
+    for row in feedback_rows:
+        applied = fit.feedback_seen.get(row["id"])
+        if applied is None:
+            new_feedback.append(row)
+        elif applied != row["updated_at"]:
+            return None  # an earlier answer changed: its old evidence cannot be taken back
+    new_sessions = [r for r in session_rows if str(r["session_id"]) not in fit.sessions_seen]
+    if (
+        len(fit.feedback_seen) + len(new_feedback) != n_feedback
+        or len(fit.sessions_seen) + len(new_sessions) != n_finished
+    ):
+        return None  # a row came in behind the marks
+    usable_feedback, outcomes_rows, skipped_tracks = _usable(
+        new_feedback, new_sessions, set(features.track_ids)
+    )
+    source = f"listener {fit.learned.listener_id}"
+    updated = learner.copy()
+    updated.observe(feedback_from_records(usable_feedback, source=f"{source} feedback"), features)
+    for outcome in sessions_from_records(outcomes_rows, source=f"{source} sessions"):
+        updated.observe_session(outcome, features)
+    learned = LearnedListener(
+        fit.learned.listener_id,
+        True,
+        updated,
+        skipped_feedback=fit.learned.skipped_feedback + len(new_feedback) - len(usable_feedback),
+        skipped_tracks=fit.learned.skipped_tracks + skipped_tracks,
+        listening_tracks=fit.learned.listening_tracks,
+    )
+    seen = dict(fit.feedback_seen)
+    seen.update((r["id"], r["updated_at"]) for r in new_feedback)
+    marks_fb = [r["updated_at"] for r in new_feedback]
+    marks_s = [r["finished_at"] for r in new_sessions]
+    return _Fit(
+        version,
+        learned,
+        seen,
+        fit.sessions_seen | {str(r["session_id"]) for r in new_sessions},
+        max([*marks_fb, *([fit.feedback_mark] if fit.feedback_mark else [])], default=None),
+        max([*marks_s, *([fit.finished_mark] if fit.finished_mark else [])], default=None),
     )
 
 
@@ -317,7 +459,14 @@ def personal_journey(
     journey = adaptive.journey
     plan = adaptive.plan
     short = plan.waypoints[-1].distance(plan.target) > 1e-6
-    records = journey.tracks.to_dict(orient="records")
+    # Only the columns an offered track keeps (a DataFrame's to_dict over every column cost
+    # more than the search).
+    wanted: tuple[str, ...] = ("track_id", "reason", "name", "artists", "genres", "quadrant")
+    wanted += ("waypoint_valence", "waypoint_arousal")
+    n = journey.n_tracks
+    columns = {c: journey.values(c) or [None] * n for c in wanted}
+    rows = zip(*columns.values(), strict=True)
+    records = [dict(zip(wanted, values, strict=True)) for values in rows]
     known = learned.preferences()
     # Name what the preference rests on: answers about tracks, or only finished sessions.
     evidence = (

@@ -50,6 +50,7 @@ __all__ = [
     "MoodReport",
     "OfferedTrack",
     "StartedSession",
+    "checkins_page",
     "create_listener",
     "delete_listener",
     "export_listener",
@@ -616,6 +617,16 @@ def list_checkins(engine: Engine, listener_id: str) -> list[CheckInRecord]:
         return repo.list_checkins(conn, person.id)
 
 
+def checkins_page(
+    engine: Engine, listener_id: str, *, offset: int = 0, limit: int = 20
+) -> tuple[list[CheckInRecord], int]:
+    """One page of the listener's check-ins, newest first, and how many there are."""
+    with read_transaction(engine) as conn:
+        person = resolve_listener(conn, listener_id)
+        page = repo.list_checkins(conn, person.id, newest_first=True, offset=offset, limit=limit)
+        return page, repo.count_checkins(conn, person.id)
+
+
 def list_feedback(engine: Engine, session_id: str, *, listener_id: str) -> list[FeedbackRecord]:
     """The feedback given in one of the listener's sessions."""
     with read_transaction(engine) as conn:
@@ -950,10 +961,17 @@ def record_feedback(
 
 
 def learning_data(
-    engine: Engine, listener: str
+    engine: Engine,
+    listener: str,
+    *,
+    feedback_since: datetime | None = None,
+    finished_since: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(feedback rows, session outcome rows)`` for personalising, honouring consent.
+    """``(feedback rows, finished-session outcome rows)`` for personalising, honouring consent.
 
+    Sessions come in the order they finished (the order a learner observes them); unfinished
+    ones teach a learner nothing and are left out. ``feedback_since`` / ``finished_since``
+    keep only rows changed or finished at or after those times (an incremental update).
     A listener who switched learning off (``consent_learning=False``) gets two empty lists:
     their history is kept for them to see, but not used to adapt recommendations.
     """
@@ -962,8 +980,10 @@ def learning_data(
         if not person.consent_learning:
             return [], []
         return (
-            repo.feedback_rows(conn, listener_id=person.id),
-            repo.session_outcome_rows(conn, listener_id=person.id),
+            repo.feedback_rows(conn, listener_id=person.id, updated_since=feedback_since),
+            repo.session_outcome_rows(
+                conn, listener_id=person.id, finished_only=True, finished_since=finished_since
+            ),
         )
 
 

@@ -31,6 +31,7 @@ from moodtune.store.tables import (
     exported_playlists,
     feedback,
     listeners,
+    listening_events,
     metadata,
     session_tracks,
     sessions,
@@ -38,6 +39,7 @@ from moodtune.store.tables import (
 
 __all__ = [
     "clear_notes",
+    "count_checkins",
     "count_rows",
     "delete_listener_rows",
     "feedback_rows",
@@ -46,6 +48,7 @@ __all__ = [
     "get_session",
     "insert_checkin",
     "insert_listener",
+    "insert_listening_events",
     "insert_playlist_export",
     "insert_session",
     "insert_session_tracks",
@@ -56,6 +59,7 @@ __all__ = [
     "list_session_tracks",
     "list_sessions",
     "listener_rows",
+    "listening_rows",
     "lock_listener_names",
     "mark_session_finished",
     "session_outcome_rows",
@@ -221,14 +225,32 @@ def _checkin(row: sa.Row[Any]) -> CheckInRecord:
 
 
 def list_checkins(
-    conn: Connection, listener_id: str, *, session_id: str | None = None
+    conn: Connection,
+    listener_id: str,
+    *,
+    session_id: str | None = None,
+    newest_first: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[CheckInRecord]:
-    """A listener's check-ins in time order (optionally only one session's)."""
+    """A listener's check-ins in time order (optionally only one session's, or one page)."""
     query = sa.select(checkins).where(checkins.c.listener_id == listener_id)
     if session_id is not None:
         query = query.where(checkins.c.session_id == session_id)
-    rows = conn.execute(query.order_by(checkins.c.created_at, checkins.c.id))
-    return [_checkin(r) for r in rows]
+    order = (checkins.c.created_at, checkins.c.id)
+    query = query.order_by(*(c.desc() for c in order) if newest_first else order)
+    if offset or limit is not None:
+        query = query.offset(offset).limit(limit)
+    return [_checkin(r) for r in conn.execute(query)]
+
+
+def count_checkins(conn: Connection, listener_id: str) -> int:
+    """How many check-ins the listener has."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).where(checkins.c.listener_id == listener_id)
+        ).scalar_one()
+    )
 
 
 # -- sessions ----------------------------------------------------------------------------------
@@ -352,13 +374,27 @@ def get_session(conn: Connection, session_id: str, *, lock: bool = False) -> Ses
     return _session(row, list_session_tracks(conn, session_id))
 
 
-def list_sessions(conn: Connection, listener_id: str) -> list[SessionRecord]:
-    """A listener's sessions, oldest first, each with its tracks."""
-    rows = conn.execute(
-        sa.select(sessions)
-        .where(sessions.c.listener_id == listener_id)
-        .order_by(sessions.c.started_at, sessions.c.id)
-    ).all()
+def list_sessions(
+    conn: Connection,
+    listener_id: str,
+    *,
+    finished_only: bool = False,
+    finished_since: datetime | None = None,
+) -> list[SessionRecord]:
+    """A listener's sessions, oldest first, each with its tracks.
+
+    ``finished_only`` keeps finished sessions, in the order they finished (the order a learner
+    observes them); ``finished_since`` further keeps those finished at or after that time.
+    """
+    query = sa.select(sessions).where(sessions.c.listener_id == listener_id)
+    if finished_only or finished_since is not None:
+        query = query.where(sessions.c.finished_at.is_not(None))
+        if finished_since is not None:
+            query = query.where(sessions.c.finished_at >= finished_since)
+        query = query.order_by(sessions.c.finished_at, sessions.c.id)
+    else:
+        query = query.order_by(sessions.c.started_at, sessions.c.id)
+    rows = conn.execute(query).all()
     ids = [r.id for r in rows]
     by_session: dict[str, list[SessionTrack]] = {i: [] for i in ids}
     if ids:
@@ -484,31 +520,61 @@ def list_feedback(
 def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | None:
     """What the learner of ``listener_id`` rests on, in a few numbers (None: no such listener).
 
-    Consent to learning, the count and latest change of their feedback, and the count and
-    latest end of their finished sessions: when none of these moved, a learner fitted to their
+    Consent to learning, the count and latest change of their feedback, the count and latest
+    end of their finished sessions, and the count and latest import of their listening
+    events: when none of these moved, a learner fitted to their
     history is still the one a refit would give (unfinished sessions teach it nothing).
     """
-    consent = conn.execute(
-        sa.select(listeners.c.consent_learning).where(listeners.c.id == listener_id)
-    ).scalar()
-    if consent is None:
+    answers = (
+        sa.select(sa.func.count().label("n"), sa.func.max(feedback.c.updated_at).label("at"))
+        .where(feedback.c.listener_id == listener_id)
+        .subquery()
+    )
+    finished = (
+        sa.select(sa.func.count().label("n"), sa.func.max(sessions.c.finished_at).label("at"))
+        .where((sessions.c.listener_id == listener_id) & sessions.c.finished_at.is_not(None))
+        .subquery()
+    )
+    listened = (
+        sa.select(
+            sa.func.count().label("n"), sa.func.max(listening_events.c.imported_at).label("at")
+        )
+        .where(listening_events.c.listener_id == listener_id)
+        .subquery()
+    )
+    # One round trip: a journey start asks this every time.
+    row = conn.execute(
+        sa.select(
+            listeners.c.consent_learning,
+            answers.c.n,
+            answers.c.at,
+            finished.c.n,
+            finished.c.at,
+            listened.c.n,
+            listened.c.at,
+        )
+        .select_from(
+            listeners.join(answers, sa.true()).join(finished, sa.true()).join(listened, sa.true())
+        )
+        .where(listeners.c.id == listener_id)
+    ).first()
+    if row is None:
         return None
-    answers = conn.execute(
-        sa.select(sa.func.count(), sa.func.max(feedback.c.updated_at)).where(
-            feedback.c.listener_id == listener_id
-        )
-    ).one()
-    finished = conn.execute(
-        sa.select(sa.func.count(), sa.func.max(sessions.c.finished_at)).where(
-            (sessions.c.listener_id == listener_id) & sessions.c.finished_at.is_not(None)
-        )
-    ).one()
-    return (bool(consent), int(answers[0]), answers[1], int(finished[0]), finished[1])
+    return (bool(row[0]), int(row[1]), row[2], int(row[3]), row[4], int(row[5]), row[6])
 
 
-def feedback_rows(conn: Connection, *, listener_id: str | None = None) -> list[dict[str, Any]]:
+def feedback_rows(
+    conn: Connection,
+    *,
+    listener_id: str | None = None,
+    updated_since: datetime | None = None,
+) -> list[dict[str, Any]]:
     """Feedback as plain dicts with the columns of ``track_feedback`` plus the session's goal
-    and the offered track's genre and mood (for ``recommend.feedback.feedback_from_frame``)."""
+    and the offered track's genre and mood (for ``recommend.feedback.feedback_from_frame``).
+
+    ``updated_since`` keeps only answers given or changed at or after that time (what an
+    incremental learner update reads).
+    """
     query = (
         sa.select(
             *feedback.c,
@@ -526,19 +592,26 @@ def feedback_rows(conn: Connection, *, listener_id: str | None = None) -> list[d
     )
     if listener_id is not None:
         query = query.where(feedback.c.listener_id == listener_id)
+    if updated_since is not None:
+        query = query.where(feedback.c.updated_at >= updated_since)
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def session_outcome_rows(
-    conn: Connection, *, listener_id: str | None = None
+    conn: Connection,
+    *,
+    listener_id: str | None = None,
+    finished_only: bool = False,
+    finished_since: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per session: before/after points, goal, target, pace and track ids.
 
     Columns as ``recommend.feedback.sessions_from_frame`` reads them; ``pace`` comes from the
     session's ``details`` when the journey recorded it. Unfinished sessions have no after point.
+    For one listener, ``finished_only`` / ``finished_since`` select as ``list_sessions`` does.
     """
     records = (
-        list_sessions(conn, listener_id)
+        list_sessions(conn, listener_id, finished_only=finished_only, finished_since=finished_since)
         if listener_id is not None
         else [
             s
@@ -636,6 +709,43 @@ def list_playlist_exports(conn: Connection, listener_id: str) -> list[PlaylistEx
     ]
 
 
+# -- imported listening ------------------------------------------------------------------------
+
+
+def insert_listening_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``listening_events`` rows; rows whose ``(listener_id, fingerprint)`` is already
+    stored are left out. Returns how many were new."""
+    if not rows:
+        return 0
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    added = 0
+    for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
+        chunk = rows[start : start + 500]
+        stmt = (
+            insert(listening_events)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["listener_id", "fingerprint"])
+            .returning(listening_events.c.id)
+        )
+        added += len(conn.execute(stmt).all())  # rowcount is not reliable here on every driver
+    return added
+
+
+def listening_rows(conn: Connection, *, listener_id: str | None = None) -> list[dict[str, Any]]:
+    """Imported plays, skips and likes (oldest first) of one listener, or of everyone."""
+    query = sa.select(
+        listening_events.c.listener_id,
+        listening_events.c.source,
+        listening_events.c.kind,
+        listening_events.c.track_id,
+        listening_events.c.played_at,
+        listening_events.c.ms_played,
+    ).order_by(listening_events.c.played_at, listening_events.c.id)
+    if listener_id is not None:
+        query = query.where(listening_events.c.listener_id == listener_id)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
 # -- whole-listener operations -----------------------------------------------------------------
 
 
@@ -658,13 +768,54 @@ def _listener_scoped_queries(listener_id: str) -> dict[str, sa.Select[Any]]:
         "exported_playlists": sa.select(exported_playlists)
         .where(exported_playlists.c.listener_id == listener_id)
         .order_by(exported_playlists.c.created_at, exported_playlists.c.id),
+        "listening_events": sa.select(listening_events)
+        .where(listening_events.c.listener_id == listener_id)
+        .order_by(listening_events.c.played_at, listening_events.c.id),
+        **_account_scoped_queries(listener_id),
+    }
+
+
+#: Columns never exported: keyed hashes of secrets (they would only help someone guess them).
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "reset_token_hash", "code_hash"})
+#: Tables that hold nobody's rows: failed sign-ins under keyed hashes, pruned after the window.
+UNOWNED_TABLES = frozenset({"sign_in_failures"})
+
+
+def _account_scoped_queries(listener_id: str) -> dict[str, sa.Select[Any]]:
+    """The account tables (migration 0004), without secret hashes; links and suggestions where
+    the listener is either side, the access log of reads of their data."""
+    from moodtune.store import tables as t
+
+    def public(table: sa.Table) -> list[sa.Column[Any]]:
+        return [c for c in table.columns if c.name not in SECRET_COLUMNS]
+
+    def either(table: sa.Table) -> sa.ColumnElement[bool]:
+        return (table.c.listener_id == listener_id) | (table.c.therapist_id == listener_id)
+
+    return {
+        "accounts": sa.select(*public(t.accounts)).where(t.accounts.c.listener_id == listener_id),
+        "auth_sessions": sa.select(*public(t.auth_sessions))
+        .where(t.auth_sessions.c.listener_id == listener_id)
+        .order_by(t.auth_sessions.c.created_at, t.auth_sessions.c.id),
+        "api_tokens": sa.select(*public(t.api_tokens))
+        .where(t.api_tokens.c.listener_id == listener_id)
+        .order_by(t.api_tokens.c.created_at, t.api_tokens.c.id),
+        "therapist_links": sa.select(*public(t.therapist_links))
+        .where(either(t.therapist_links))
+        .order_by(t.therapist_links.c.created_at, t.therapist_links.c.id),
+        "suggestions": sa.select(t.suggestions)
+        .where(either(t.suggestions))
+        .order_by(t.suggestions.c.created_at, t.suggestions.c.id),
+        "access_log": sa.select(t.access_log)
+        .where(t.access_log.c.listener_id == listener_id)
+        .order_by(t.access_log.c.at, t.access_log.c.id),
     }
 
 
 def listener_rows(conn: Connection, listener_id: str) -> dict[str, list[dict[str, Any]]]:
     """Every stored row that belongs to the listener, table by table (for export)."""
     queries = _listener_scoped_queries(listener_id)
-    missing = set(metadata.tables) - set(queries)
+    missing = set(metadata.tables) - set(queries) - UNOWNED_TABLES
     assert not missing, f"export does not cover tables {sorted(missing)}"
     return {name: [dict(r._mapping) for r in conn.execute(q)] for name, q in queries.items()}
 
@@ -675,10 +826,37 @@ def delete_listener_rows(conn: Connection, listener_id: str) -> dict[str, int]:
     Children go first, explicitly, rather than trusting ``ON DELETE CASCADE`` alone, so the
     counts are exact and a database with foreign keys switched off is cleaned just the same.
     """
+    from moodtune.store import tables as t
+
     session_ids = sa.select(sessions.c.id).where(sessions.c.listener_id == listener_id)
     statements: list[tuple[str, sa.Delete]] = [
+        ("access_log", t.access_log.delete().where(t.access_log.c.listener_id == listener_id)),
+        (
+            "suggestions",
+            t.suggestions.delete().where(
+                (t.suggestions.c.listener_id == listener_id)
+                | (t.suggestions.c.therapist_id == listener_id)
+            ),
+        ),
+        (
+            "therapist_links",
+            t.therapist_links.delete().where(
+                (t.therapist_links.c.listener_id == listener_id)
+                | (t.therapist_links.c.therapist_id == listener_id)
+            ),
+        ),
+        ("api_tokens", t.api_tokens.delete().where(t.api_tokens.c.listener_id == listener_id)),
+        (
+            "auth_sessions",
+            t.auth_sessions.delete().where(t.auth_sessions.c.listener_id == listener_id),
+        ),
+        ("accounts", t.accounts.delete().where(t.accounts.c.listener_id == listener_id)),
         ("track_feedback", feedback.delete().where(feedback.c.listener_id == listener_id)),
         ("mood_checkins", checkins.delete().where(checkins.c.listener_id == listener_id)),
+        (
+            "listening_events",
+            listening_events.delete().where(listening_events.c.listener_id == listener_id),
+        ),
         (
             "exported_playlists",
             exported_playlists.delete().where(exported_playlists.c.listener_id == listener_id),
@@ -690,7 +868,11 @@ def delete_listener_rows(conn: Connection, listener_id: str) -> dict[str, int]:
         ("listening_sessions", sessions.delete().where(sessions.c.listener_id == listener_id)),
         ("listeners", listeners.delete().where(listeners.c.id == listener_id)),
     ]
-    missing = set(metadata.tables) - {name for name, _ in statements}
+    # the reads this listener made of others' data stay in their logs, without the reader's id
+    conn.execute(
+        t.access_log.update().where(t.access_log.c.reader_id == listener_id).values(reader_id=None)
+    )
+    missing = set(metadata.tables) - {name for name, _ in statements} - UNOWNED_TABLES
     assert not missing, f"delete does not cover tables {sorted(missing)}"
     return {name: conn.execute(stmt).rowcount for name, stmt in statements}
 

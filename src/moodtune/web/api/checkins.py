@@ -28,14 +28,23 @@ def list_checkins(
     listener: ListenerId, services: ServicesDep, offset: Offset = 0, limit: Limit = 20
 ) -> Any:
     """Your check-ins, newest first."""
-    history = moodtune_app.history_view(services, listener)
-    newest = list(reversed(history.checkins))
-    return Page[CheckInView](
-        items=newest[offset : offset + limit], total=len(newest), offset=offset, limit=limit
-    )
+    items, total = moodtune_app.checkin_page(services, listener, offset=offset, limit=limit)
+    return Page[CheckInView](items=items, total=total, offset=offset, limit=limit)
 
 
 @router.get("/history", response_model=HistoryView)
-def history(listener: ListenerId, services: ServicesDep) -> Any:
-    """Mood over time, before/after per session, what helped (with counts), streaks."""
-    return moodtune_app.history_view(services, listener)
+def history(
+    listener: ListenerId,
+    services: ServicesDep,
+    sessions_offset: Offset = 0,
+    sessions_limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = moodtune_app.HISTORY_SESSIONS,
+) -> Any:
+    """Mood over time, before/after per session, what helped (with counts), streaks.
+
+    Groups and streaks count everything; ``checkins`` holds the latest check-ins (at most
+    ``HISTORY_CHECKINS``) and ``sessions`` one page counted from the newest (the totals say
+    how many there are).
+    """
+    return moodtune_app.history_view(
+        services, listener, sessions_offset=sessions_offset, sessions_limit=sessions_limit
+    )

@@ -85,7 +85,7 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
 
 def render_error(request: Request, status: int, detail: str) -> Response:
     """The HTML error page (the API answers problem+json instead)."""
-    if status == 404 and "unknown listener" in detail:
+    if status == 404 and "unknown listener" in detail and not request.app.state.settings.multi_user:
         request.app.state.identity.clear()  # the local listener was deleted elsewhere
         return RedirectResponse("/welcome", status_code=303)
     return page(request, "error.html", status=status, status_code=status, detail=detail)
@@ -474,7 +474,9 @@ async def path_submit(request: Request, services: ServicesDep, listener: Listene
 
 @router.get("/history")
 def history_page(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
-    view = moodtune_app.history_view(services, listener)
+    raw = request.query_params.get("offset", "0")
+    offset = min(int(raw), 10**9) if raw.isdigit() else 0
+    view = moodtune_app.history_view(services, listener, sessions_offset=offset)
     return page(
         request, "history.html", h=view, figure=plots.history_figure(view), section="history"
     )
@@ -513,9 +515,16 @@ def me_page(request: Request, listener: ListenerId, services: ServicesDep) -> Re
     if me.persona is not None:
         model = services.personas
         figure = plots.persona_figure(model.embedding_, model.labels_, model.names_, me.persona)
+    from moodtune.app.spotify import spotify_status
+
+    access: list[Any] = []
+    if request.app.state.settings.multi_user:  # reads of your data by your therapists
+        from moodtune.app.therapists import access_log
+
+        access = access_log(services.engine, listener)
     return page(
         request, "me.html", me=me, figure=figure, saved=request.query_params.get("saved"),
-        section="me",
+        section="me", access=access, spotify=spotify_status(services.settings),
     )  # fmt: skip
 
 

@@ -1,0 +1,382 @@
+"""Connectors in the application layer: playlist files, listening-history imports.
+
+What a person does: download a journey as a playlist file; bring in their own playlists and
+their listening history (Spotify, Last.fm, ListenBrainz) so moodtune learns what they play and
+skip. Every import is matched to the active catalog and answered with an :class:`ImportReport`
+that says how much matched, how, and why the rest did not. Spotify's own calls are in
+``moodtune.app.spotify``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from moodtune.connectors.history import HISTORY_LAYOUTS, HistoryFile, read_history
+from moodtune.connectors.matching import CatalogMatcher, ExternalTrack, TrackMatch
+from moodtune.connectors.playlists import (
+    MEDIA_TYPES,
+    Locations,
+    Playlist,
+    PlaylistEntry,
+    entry_from_catalog_row,
+    has_location,
+    read_playlist,
+    write_playlist,
+)
+from moodtune.errors import InputError, NotFoundError
+from moodtune.sessions.listening import ListeningEvent, StoredListening, record_listening
+
+if TYPE_CHECKING:
+    from moodtune.app.services import Services
+
+__all__ = [
+    "FileSummary",
+    "ImportReport",
+    "ListenedTrack",
+    "PlaylistDownload",
+    "catalog_matcher",
+    "export_journey_playlist",
+    "import_history",
+    "import_playlist_files",
+    "journey_playlist",
+    "listening_report",
+    "playlist_download",
+]
+
+#: How many of the most frequent unmatched tracks a report names.
+REPORT_EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class PlaylistDownload:
+    """A playlist file ready to save or serve."""
+
+    filename: str
+    media_type: str
+    content: str
+    tracks: int
+    playlist_name: str = ""
+    track_ids: tuple[str, ...] = ()  #: catalog ids of the tracks written
+    notes: tuple[str, ...] = ()  #: tracks left out, and why
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """One imported file: its layout and what it held."""
+
+    file: str
+    layout: str
+    records: int
+    tracks: int  #: plays (history) or entries (playlists) read
+    not_music: int = 0
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: how many tracks matched the catalog, by which evidence, and why the
+    rest did not (unmatched tracks have no known mood and stay out of journeys)."""
+
+    listener_id: str
+    files: tuple[FileSummary, ...]
+    considered: int  #: plays, skips or likes read from the files
+    matched: int
+    matched_by: dict[str, int]
+    unmatched: dict[str, int]  #: reason → count
+    unmatched_examples: tuple[tuple[str, int], ...]  #: most frequent unmatched (label, count)
+    plays: int
+    skips: int
+    likes: int
+    added: int  #: events new to the database
+    already_stored: int
+    repeated: int = 0  #: events that appeared more than once in these files (kept once)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def match_rate(self) -> float:
+        return self.matched / self.considered if self.considered else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the match rate and the one-line summary."""
+        out = asdict(self)
+        out["unmatched_examples"] = [
+            {"track": label, "count": n} for label, n in self.unmatched_examples
+        ]
+        return {**out, "match_rate": round(self.match_rate, 4), "summary": self.summary()}
+
+    def summary(self) -> str:
+        """One sentence for the CLI and the page."""
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(self.unmatched.items()))
+        return (
+            f"{self.matched} of {self.considered} matched the catalog ({self.match_rate:.0%})"
+            + (f"; unmatched: {why}" if why else "")
+            + f". Stored {self.added} new ({self.already_stored} already stored"
+            + (f", {self.repeated} repeated in the files" if self.repeated else "")
+            + ")."
+        )
+
+
+def catalog_matcher(services: Services) -> CatalogMatcher:
+    """The matcher over the active catalog (``Services.matcher``, built once)."""
+    return services.matcher
+
+
+# -- playlist files out ------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return slug[:60] or "playlist"
+
+
+def journey_playlist(services: Services, listener_id: str, session_id: str) -> Playlist:
+    """One of the listener's journeys as a playlist (404 for another listener's session)."""
+    from moodtune.app.journeys import goal_label
+    from moodtune.store import repository as repo
+    from moodtune.store.engine import read_transaction
+
+    listener_id = _require_listener(services, listener_id)
+    with read_transaction(services.engine) as conn:
+        session = repo.get_session(conn, str(session_id))
+    if session is None or session.listener_id != listener_id:
+        raise NotFoundError(
+            "unknown session",
+            field="session",
+            value=session_id,
+            allowed="the id of one of your sessions",
+        )
+    matcher = catalog_matcher(services)
+    entries = []
+    for track in session.tracks:
+        if track.track_id in matcher:
+            entries.append(entry_from_catalog_row(matcher.row(track.track_id)))
+        else:  # no longer in the active catalog: what the session recorded
+            entries.append(
+                entry_from_catalog_row(
+                    {"track_id": track.track_id, "name": track.name, "artists": track.artists}
+                )
+            )
+    name = f"moodtune – {goal_label(session.goal)} – {session.started_at:%Y-%m-%d %H:%M}"
+    return Playlist(name=name, entries=tuple(entries))
+
+
+def export_journey_playlist(
+    services: Services,
+    listener_id: str,
+    session_id: str,
+    fmt: str,
+    *,
+    locations: Locations = "auto",
+    record: bool = True,
+) -> PlaylistDownload:
+    """A journey as a playlist file (``EXPORT_FORMATS``); remembered with the listener's data.
+
+    M3U8 and XSPF must point at each track: a track with neither a local file nor a Spotify id
+    (with ``locations``) is left out of those two, and a note says so.
+    """
+    from moodtune.sessions import record_playlist_export
+
+    listener_id = _require_listener(services, listener_id)
+    download = playlist_download(
+        journey_playlist(services, listener_id, session_id), fmt, locations=locations
+    )
+    if record:
+        record_playlist_export(
+            services.engine,
+            listener_id,
+            name=download.playlist_name,
+            format=download.filename.rsplit(".", 1)[1],
+            track_ids=download.track_ids,
+            location=download.filename,
+            session_id=session_id,
+        )
+    return download
+
+
+def playlist_download(
+    playlist: Playlist, fmt: str, *, locations: Locations = "auto"
+) -> PlaylistDownload:
+    """Any playlist as a file, leaving out of M3U8/XSPF what they cannot point at."""
+    kind = fmt.lower().lstrip(".")
+    kind = "m3u8" if kind == "m3u" else kind
+    entries = playlist.entries
+    notes: list[str] = []
+    if kind in ("m3u8", "xspf"):
+        kept = []
+        for number, entry in enumerate(entries, start=1):
+            if has_location(entry, locations):
+                kept.append(entry)
+            else:
+                notes.append(
+                    f"track {number} ({entry.label}) left out: it has no local file or Spotify id"
+                    " to point at"
+                )
+        entries = tuple(kept)
+    if not entries:
+        raise InputError(
+            "no track of this playlist can be written as " + kind,
+            field="format",
+            value=fmt,
+            allowed="csv or json, which need no location",
+        )
+    content = write_playlist(replace(playlist, entries=entries), kind, locations=locations)
+    return PlaylistDownload(
+        filename=f"{_slug(playlist.name)}.{kind}",
+        media_type=MEDIA_TYPES[kind],
+        content=content,
+        tracks=len(entries),
+        playlist_name=playlist.name,
+        track_ids=tuple(e.track_id for e in entries if e.track_id),
+        notes=tuple(notes),
+    )
+
+
+# -- imports -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListenedTrack:
+    """A read item before matching: the track, and the event it becomes once matched."""
+
+    track: ExternalTrack
+    source: str
+    kind: str
+    played_at: Any = None
+    ms_played: int | None = None
+
+
+def listening_report(
+    services: Services,
+    listener_id: str,
+    items: Sequence[ListenedTrack],
+    files: Sequence[FileSummary],
+    *,
+    notes: Sequence[str] = (),
+) -> ImportReport:
+    """Match read items to the catalog, store the matched ones, and report."""
+    matcher = catalog_matcher(services)
+    cache: dict[ExternalTrack, TrackMatch] = {}
+    events: list[ListeningEvent] = []
+    unmatched: Counter[str] = Counter()
+    examples: Counter[str] = Counter()
+    methods: Counter[str] = Counter()
+    for item in items:
+        found = cache.get(item.track)
+        if found is None:
+            found = cache[item.track] = matcher.match(item.track)
+        if found.track_id is None or found.method is None:
+            unmatched[found.reason or "not in the catalog"] += 1
+            examples[item.track.label] += 1
+            continue
+        methods[found.method] += 1
+        events.append(
+            ListeningEvent(
+                source=item.source,
+                kind=item.kind,
+                track_id=found.track_id,
+                matched_by=found.method,
+                played_at=item.played_at,
+                ms_played=item.ms_played,
+            )
+        )
+    stored = (
+        record_listening(services.engine, listener_id, events)
+        if events
+        else StoredListening(listener_id, 0, 0)
+    )
+    kinds = Counter(i.kind for i in items)
+    return ImportReport(
+        listener_id=stored.listener_id,
+        files=tuple(files),
+        considered=len(items),
+        matched=len(events),
+        matched_by=dict(methods),
+        unmatched=dict(unmatched),
+        unmatched_examples=tuple(examples.most_common(REPORT_EXAMPLES)),
+        plays=kinds["play"],
+        skips=kinds["skip"],
+        likes=kinds["like"],
+        added=stored.added,
+        already_stored=stored.already_stored,
+        repeated=stored.repeated,
+        notes=tuple(notes),
+    )
+
+
+def _require_listener(services: Services, listener_id: str) -> str:
+    from moodtune.sessions import get_listener
+
+    return get_listener(services.engine, listener_id).id
+
+
+def import_history(
+    services: Services, listener_id: str, files: Iterable[tuple[str, bytes]]
+) -> ImportReport:
+    """Import listening-history exports (``(file name, bytes)`` each) for the listener.
+
+    Every file is read before anything is stored, so a malformed file stores nothing; its
+    ``InputError`` names the file, the record and the field.
+    """
+    person = _require_listener(services, listener_id)
+    read: list[HistoryFile] = [read_history(data, name=name) for name, data in files]
+    if not read:
+        raise InputError("no files to import", field="files")
+    items = [
+        ListenedTrack(
+            listen.track,
+            listen.source,
+            "skip" if listen.skipped else "play",
+            listen.played_at,
+            listen.ms_played,
+        )
+        for history in read
+        for listen in history.listens
+    ]
+    summaries = [
+        FileSummary(h.file, HISTORY_LAYOUTS[h.layout], h.records, len(h.listens), h.not_music)
+        for h in read
+    ]
+    notes = [
+        f"{h.file}: {h.not_music} podcast or other non-music rows left out"
+        for h in read
+        if h.not_music
+    ]
+    return listening_report(services, person, items, summaries, notes=notes)
+
+
+def import_playlist_files(
+    services: Services, listener_id: str, files: Iterable[tuple[str, bytes]]
+) -> ImportReport:
+    """Import playlists (M3U8, XSPF, CSV, JSON) as likes: a track on a listener's playlist is
+    one they chose."""
+    person = _require_listener(services, listener_id)
+    playlists = [(name, read_playlist(data, name=name)) for name, data in files]
+    if not playlists:
+        raise InputError("no files to import", field="files")
+    items = [
+        ListenedTrack(_as_track(entry), "playlist-file", "like")
+        for _, playlist in playlists
+        for entry in playlist.entries
+    ]
+    summaries = [
+        FileSummary(name, f"playlist {p.name!r}", len(p.entries), len(p.entries))
+        for name, p in playlists
+    ]
+    return listening_report(services, person, items, summaries)
+
+
+def _as_track(entry: PlaylistEntry) -> ExternalTrack:
+    # A catalog id written by moodtune's own CSV/JSON is as good as a Spotify id when equal.
+    spotify = entry.spotify_id or entry.track_id
+    return ExternalTrack(
+        title=entry.title,
+        artist=entry.artist,
+        album=entry.album,
+        duration_ms=entry.duration_ms,
+        spotify_id=spotify,
+        isrc=entry.isrc,
+        path=entry.path,
+    )

@@ -1,0 +1,459 @@
+"""The Spotify client against the fake Spotify on 127.0.0.1: every call and error shape.
+
+The client under test is the one that talks to the real service (spotipy with moodtune's
+retry rules), pointed at the fake only through the two base URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from moodtune.connectors.spotify.auth import FileTokenCache, loopback_login
+from moodtune.connectors.spotify.cache import LookupCache
+from moodtune.connectors.spotify.client import (
+    RetryPolicy,
+    SpotifyAuthError,
+    SpotifyClient,
+    SpotifyForbidden,
+    SpotifyNotFound,
+    SpotifyRateLimited,
+    SpotifyUnavailable,
+    client_credentials_manager,
+    make_spotify,
+    pkce_manager,
+    retry_after_seconds,
+)
+from moodtune.errors import InputError
+from tests.connectors.catalog import CALM, HAPPY, SAD, TENSE
+from tests.connectors.fake_spotify import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FakeSpotify,
+    free_port,
+)
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+def _client(
+    fake: FakeSpotify,
+    sleeps: Sleeps,
+    *,
+    secret: str = CLIENT_SECRET,
+    cache: LookupCache | None = None,
+    **policy: Any,
+) -> SpotifyClient:
+    auth = client_credentials_manager(
+        client_id=CLIENT_ID, client_secret=secret, accounts_base=fake.base, timeout_s=5
+    )
+    sp = make_spotify(api_base=fake.api, auth_manager=auth, timeout_s=5)
+    return SpotifyClient(sp, policy=RetryPolicy(**policy), cache=cache, sleep=sleeps)
+
+
+# -- look-ups and search -----------------------------------------------------------------------
+
+
+def test_search_sends_what_spotipy_sends_and_reads_the_paging_envelope(
+    fake: FakeSpotify, sleeps: Sleeps
+) -> None:
+    page = _client(fake, sleeps).search("many songs", offset=10)
+    assert [t.name for t in page.items] == [f"Song {i}" for i in range(10, 20)]
+    assert (page.total, page.offset, page.limit, page.has_next) == (23, 10, 10, True)
+    request = fake.requests[-1]
+    assert (request.path, request.query) == (
+        "/v1/search",
+        {"q": "many songs", "limit": "10", "offset": "10", "type": "track"},
+    )
+    assert request.authorization is not None and request.authorization.startswith("Bearer ")
+    assert fake.paths()[0] == "POST /api/token"  # client credentials, from the accounts base
+
+
+def test_search_refuses_more_than_ten_a_page_before_asking(
+    fake: FakeSpotify, sleeps: Sleeps
+) -> None:
+    client = _client(fake, sleeps)
+    for bad in ({"limit": 11}, {"limit": 0}, {"offset": 1001}):
+        with pytest.raises(InputError):
+            client.search("x", **bad)
+    with pytest.raises(InputError):
+        client.search("  ")
+    assert fake.requests == []
+
+
+def test_a_track_resolves_to_link_album_art_release_date_and_isrc(
+    fake: FakeSpotify, sleeps: Sleeps
+) -> None:
+    real = _client(fake, sleeps).track(TENSE)
+    assert (real.name, real.artists, real.album, real.isrc) == (
+        "Mr. Brightside",
+        ("The Killers",),
+        "Hot Fuss",
+        "USIR20400274",
+    )
+    assert real.album_art_url is not None and real.album_art_url.startswith("https://")
+    assert real.url == f"https://open.spotify.com/track/{TENSE}"
+    calm = _client(fake, sleeps).track(CALM)
+    assert (calm.release_date, calm.release_precision, calm.is_playable) == (
+        "2004-06-07",
+        "day",
+        True,
+    )
+    assert f"GET /v1/tracks/{TENSE}" in fake.paths()
+
+
+def test_several_tracks_use_the_trailing_slash_multi_get_and_skip_unknown_ids(
+    fake: FakeSpotify, sleeps: Sleeps
+) -> None:
+    got = _client(fake, sleeps).tracks([CALM, "0" * 22, SAD])
+    assert list(got) == [CALM, SAD]
+    request = fake.requests[-1]
+    assert request.path == "/v1/tracks/" and request.query["ids"] == f"{CALM},{'0' * 22},{SAD}"
+
+
+def test_a_refused_multi_get_falls_back_to_single_lookups(
+    fake: FakeSpotify, sleeps: Sleeps
+) -> None:
+    fake.fail("GET", "/v1/tracks/", 403, times=1)  # only the first: the multi-get
+    got = _client(fake, sleeps).tracks([CALM, "0" * 22])
+    assert list(got) == [CALM]
+    assert fake.paths()[-2:] == [f"GET /v1/tracks/{CALM}", f"GET /v1/tracks/{'0' * 22}"]
+
+
+def test_lookups_are_cached_until_they_expire(
+    fake: FakeSpotify, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    now = [1000.0]
+    cache = LookupCache(tmp_path / "lookups.sqlite3", ttl_s=60, clock=lambda: now[0])
+    client = _client(fake, sleeps, cache=cache)
+    client.track(CALM)
+    client.search("hurt")
+    asked = len(fake.requests)
+    assert client.track(CALM).name == "Weightless" and client.search("hurt").items[0].id == SAD
+    assert client.tracks([CALM]) == {CALM: client.track(CALM)}
+    assert len(fake.requests) == asked  # all from the cache
+    now[0] += 61
+    client.track(CALM)
+    assert fake.paths()[-1] == f"GET /v1/tracks/{CALM}"
+    assert cache.purge_expired() == 1  # the search answer; the track was refreshed
+    assert stat.S_IMODE(os.stat(tmp_path / "lookups.sqlite3").st_mode) == 0o600
+
+
+# -- error shapes ------------------------------------------------------------------------------
+
+
+def test_429_with_retry_after_is_honoured_when_short(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("GET", "/v1/tracks/", 429, retry_after="2")
+    assert _client(fake, sleeps).track(CALM).id == CALM
+    assert sleeps == [2.0]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "empty"), [("0", False), (None, False), (None, True), ("soon", False)]
+)
+def test_429_with_zero_missing_or_unreadable_retry_after_backs_off(
+    fake: FakeSpotify, sleeps: Sleeps, retry_after: str | None, empty: bool
+) -> None:
+    fake.fail("GET", "/v1/tracks/", 429, retry_after=retry_after, empty=empty, times=2)
+    assert _client(fake, sleeps, backoff_s=0.5).track(CALM).id == CALM
+    assert sleeps == [0.5, 1.0]
+
+
+def test_429_asking_for_hours_is_not_slept_but_told(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("GET", "/v1/search", 429, retry_after="83276")
+    with pytest.raises(SpotifyRateLimited) as info:
+        _client(fake, sleeps, max_wait_s=30).search("hurt")
+    assert info.value.retry_after_s == 83276 and info.value.status == 429
+    assert "23.1 h" in str(info.value) and "try again" in str(info.value)
+    assert sleeps == []
+    assert len([p for p in fake.paths() if p == "GET /v1/search"]) == 1
+
+
+def test_429_that_never_ends_gives_up_after_the_retries(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("GET", "/v1/search", 429, retry_after="1", times=10)
+    with pytest.raises(SpotifyRateLimited, match="after 3 tries"):
+        _client(fake, sleeps, max_retries=2).search("hurt")
+    assert sleeps == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_5xx_is_retried_with_exponential_backoff(
+    fake: FakeSpotify, sleeps: Sleeps, status: int
+) -> None:
+    fake.fail("GET", "/v1/me", status, times=2)
+    user = _client(fake, sleeps, backoff_s=0.25).me()
+    assert user.id == "some_random_user" and sleeps == [0.25, 0.5]
+
+
+def test_5xx_that_persists_is_a_clear_error(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("GET", "/v1/me", 503, times=10)
+    with pytest.raises(SpotifyUnavailable, match="kept failing") as info:
+        _client(fake, sleeps, max_retries=3).me()
+    assert info.value.status == 503
+    assert fake.paths().count("GET /v1/me/") == 4  # spotipy's /me/, with its trailing slash
+
+
+def test_401_expired_token_is_refreshed_once(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    client = _client(fake, sleeps)
+    client.me()
+    fake.expire_tokens()
+    assert client.track(SAD).name == "Hurt"
+    assert fake.paths()[-3:] == [
+        f"GET /v1/tracks/{SAD}",
+        "POST /api/token",
+        f"GET /v1/tracks/{SAD}",
+    ]
+
+
+def test_401_after_a_refresh_is_an_auth_error(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("GET", "/v1/tracks/", 401, times=2)
+    with pytest.raises(SpotifyAuthError, match="moodtune spotify login"):
+        _client(fake, sleeps).track(SAD)
+
+
+def test_403_and_404_keep_spotifys_message(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("GET", "/v1/search", 403, message="Insufficient client scope")
+    with pytest.raises(SpotifyForbidden, match="Insufficient client scope") as info:
+        _client(fake, sleeps).search("hurt")
+    assert info.value.status == 403
+    with pytest.raises(SpotifyNotFound, match="Non existing id"):
+        _client(fake, sleeps).track("1" * 22)
+    assert sleeps == []
+
+
+def test_wrong_credentials_say_what_to_check_without_the_secret(
+    fake: FakeSpotify, sleeps: Sleeps
+) -> None:
+    with pytest.raises(SpotifyAuthError) as info:
+        _client(fake, sleeps, secret="wrong-secret-123").search("hurt")
+    assert "invalid_client" in str(info.value) and "MOODTUNE_SPOTIFY_CLIENT_SECRET" in str(
+        info.value
+    )
+    assert "wrong-secret-123" not in str(info.value)
+
+
+def test_offline_is_a_clear_error(sleeps: Sleeps) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/"
+    auth = client_credentials_manager(
+        client_id="x", client_secret="y", accounts_base=closed, timeout_s=2
+    )
+    client = SpotifyClient(
+        make_spotify(api_base=closed + "v1/", auth_manager=auth, timeout_s=2), sleep=sleeps
+    )
+    with pytest.raises(SpotifyUnavailable, match="are you offline"):
+        client.search("hurt")
+
+
+def test_a_silent_server_times_out_and_is_retried(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        api = f"http://127.0.0.1:{silent.getsockname()[1]}/v1/"
+        auth = client_credentials_manager(
+            client_id=CLIENT_ID, client_secret=CLIENT_SECRET, accounts_base=fake.base, timeout_s=2
+        )
+        sp = make_spotify(api_base=api, auth_manager=auth, timeout_s=0.2)
+        client = SpotifyClient(sp, policy=RetryPolicy(max_retries=1, backoff_s=0.1), sleep=sleeps)
+        with pytest.raises(SpotifyUnavailable, match="did not answer within 0.2 s"):
+            client.search("hurt")
+    assert sleeps == [0.1]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "5"}, 5.0),
+        ({"retry-after": "0"}, 0.0),
+        ({}, None),
+        (None, None),
+        ({"Retry-After": ""}, None),
+        ({"Retry-After": "-3"}, 0.0),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT"}, 30.0),
+    ],
+)
+def test_retry_after_reads_seconds_and_http_dates(headers: Any, expected: float | None) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2015, 10, 21, 7, 28, tzinfo=UTC)
+    assert retry_after_seconds(headers, now=now) == expected
+
+
+# -- a listener's login and library ------------------------------------------------------------
+
+
+@pytest.fixture
+def logged_in(fake: FakeSpotify, sleeps: Sleeps, tmp_path: Path) -> SpotifyClient:
+    redirect = f"http://127.0.0.1:{free_port()}/callback"
+    auth = pkce_manager(
+        client_id=CLIENT_ID,
+        redirect_uri=redirect,
+        accounts_base=fake.base,
+        timeout_s=5,
+        cache_handler=FileTokenCache(tmp_path / "spotify" / "token.json"),
+    )
+    loopback_login(auth, open_url=lambda url: requests.get(url, timeout=5), timeout_s=10)
+    sp = make_spotify(api_base=fake.api, auth_manager=auth, timeout_s=5)
+    return SpotifyClient(sp, policy=RetryPolicy(), sleep=sleeps)
+
+
+def test_pkce_login_exchanges_the_code_and_keeps_the_token_owner_only(
+    fake: FakeSpotify, logged_in: SpotifyClient, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "spotify" / "token.json"
+    assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(token_file.parent).st_mode) == 0o700
+    authorize = next(r for r in fake.requests if r.path == "/authorize")
+    assert authorize.query["code_challenge_method"] == "S256" and authorize.query["state"]
+    exchange = next(r for r in fake.requests if r.path == "/api/token")
+    assert "grant_type=authorization_code" in exchange.body and "code_verifier=" in exchange.body
+    assert "client_secret" not in exchange.body  # PKCE: no secret at all
+    assert logged_in.me().display_name == "Some Random User"
+
+
+def test_a_refused_login_is_an_auth_error(fake: FakeSpotify, tmp_path: Path) -> None:
+    fake.deny_login = True
+    auth = pkce_manager(
+        client_id=CLIENT_ID,
+        redirect_uri=f"http://127.0.0.1:{free_port()}/cb",
+        accounts_base=fake.base,
+        timeout_s=5,
+        cache_handler=FileTokenCache(tmp_path / "t.json"),
+    )
+    with pytest.raises(SpotifyAuthError, match="access_denied"):
+        loopback_login(auth, open_url=lambda url: requests.get(url, timeout=5), timeout_s=10)
+    assert not (tmp_path / "t.json").exists()
+
+
+def test_the_login_redirect_must_be_loopback(fake: FakeSpotify, tmp_path: Path) -> None:
+    auth = pkce_manager(
+        client_id=CLIENT_ID,
+        redirect_uri="https://example.org/cb",
+        accounts_base=fake.base,
+        timeout_s=5,
+        cache_handler=FileTokenCache(tmp_path / "t.json"),
+    )
+    with pytest.raises(InputError) as info:
+        loopback_login(auth, open_url=lambda url: None, timeout_s=1)
+    assert info.value.field == "spotify_redirect_uri"
+
+
+def test_saved_recent_and_playlists_are_read_with_paging(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    saved = list(logged_in.saved_tracks())
+    assert [t.id for t, _ in saved] == [CALM, SAD] and saved[0][1] is not None
+    recent = list(logged_in.recently_played())
+    assert [t.id for t, _ in recent] == [TENSE, HAPPY]
+    assert recent[0][1] is not None and recent[0][1].microsecond == 123_000
+    assert list(logged_in.playlists()) == [("3cEYpjA9oz9GiPac4AsH4n", "Focus")]
+    tracks = list(
+        logged_in.playlist_tracks("3cEYpjA9oz9GiPac4AsH4n")
+    )  # the local file and episode left out
+    assert [t.id for t in tracks] == [CALM, "x000000000000000000001"]
+    paths = fake.paths()
+    for expected in (
+        "GET /v1/me/tracks",
+        "GET /v1/me/player/recently-played",
+        "GET /v1/me/playlists",
+        "GET /v1/playlists/3cEYpjA9oz9GiPac4AsH4n/items",
+    ):
+        assert expected in paths
+
+
+def test_paging_follows_next_links(fake: FakeSpotify, logged_in: SpotifyClient) -> None:
+    fake.saved = list(fake.tracks)[:23]
+    fake.page_cap = 10
+    try:
+        got = [t.id for t, _ in logged_in.saved_tracks()]
+    finally:
+        fake.saved = [CALM, SAD]
+    assert got == list(fake.tracks)[:23]
+    offsets = [r.query.get("offset") for r in fake.requests if r.path == "/v1/me/tracks"]
+    assert offsets == ["0", "10", "20"]  # the first page, then the server's next links
+
+
+def test_a_private_playlist_is_created_and_filled(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    uris = [f"spotify:track:{t}" for t in (CALM, SAD, HAPPY)]
+    created = logged_in.create_playlist("moodtune – Calm down", uris, description="from moodtune")
+    create = next(r for r in fake.requests if r.path == "/v1/me/playlists" and r.method == "POST")
+    assert create.body == {
+        "name": "moodtune – Calm down",
+        "public": False,
+        "collaborative": False,
+        "description": "from moodtune",
+    }
+    add = next(r for r in fake.requests if r.path.endswith("/items") and r.method == "POST")
+    assert add.body == uris and add.query == {"position": "0"}  # a bare JSON array
+    assert fake.created[created.id]["items"] == uris
+    assert created.url == f"https://open.spotify.com/playlist/{created.id}"
+    assert created.snapshot_id == "snap-3"
+
+
+def test_a_forbidden_playlist_create_is_a_forbidden_error(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/me/playlists", 403)
+    with pytest.raises(SpotifyForbidden):
+        logged_in.create_playlist("x", [f"spotify:track:{CALM}"])
+
+
+def test_an_expired_login_is_refreshed_with_the_refresh_token(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.expire_tokens()
+    assert logged_in.me().id == "some_random_user"
+    refresh = [r for r in fake.requests if r.path == "/api/token"][-1]
+    assert "grant_type=refresh_token" in refresh.body
+
+
+def test_a_revoked_refresh_token_asks_to_log_in_again(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.expire_tokens()
+    fake.refresh_tokens.clear()  # revoked
+    with pytest.raises(SpotifyAuthError, match="log in|login"):
+        logged_in.me()
+
+
+def test_tokens_and_secrets_never_reach_the_log(
+    fake: FakeSpotify, sleeps: Sleeps, caplog: pytest.LogCaptureFixture, logged_in: SpotifyClient
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="spotipy"):
+        _client(fake, sleeps).search("hurt")
+        logged_in.me()
+        fake.expire_tokens()
+        logged_in.me()
+    tokens = {
+        r.authorization.removeprefix("Bearer ")
+        for r in fake.requests
+        if r.authorization and r.authorization.startswith("Bearer ")
+    }
+    assert tokens and caplog.text  # spotipy did log at DEBUG
+    for secret in (*tokens, CLIENT_SECRET, *fake.refresh_tokens):
+        assert secret not in caplog.text
+
+
+def test_moodtune_never_called_audio_features_or_recommendations(fake: FakeSpotify) -> None:
+    assert len(fake.history) > 50, "runs after the other tests of this module"
+    assert not [
+        p
+        for p in fake.history
+        if "audio-features" in p or "audio-analysis" in p or "recommendations" in p
+    ]

@@ -1,0 +1,118 @@
+"""The web additions: journey downloads, history/playlist uploads, Spotify connect and export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+from fastapi.testclient import TestClient
+
+from moodtune.app.services import Services
+from moodtune.config import Settings
+from moodtune.connectors.playlists import read_playlist
+from moodtune.sessions import JourneyCatalog
+from moodtune.web import create_app
+from tests.connectors.catalog import CALM, HAPPY, TENSE, record_journey
+from tests.connectors.fake_spotify import CLIENT_ID, FakeSpotify
+from tests.connectors.test_imports import SCROBBLES
+
+
+@pytest.fixture
+def web(
+    engine: Any, tiny: JourneyCatalog, fake: FakeSpotify, tmp_path: Path
+) -> Iterator[tuple[TestClient, Services]]:
+    settings = Settings(
+        data_dir=tmp_path / "web",
+        offline=True,
+        spotify_client_id=CLIENT_ID,
+        spotify_api_base=fake.api,
+        spotify_accounts_base=fake.base,
+        spotify_redirect_uri="http://testserver/me/spotify/callback",
+    )
+    services = Services(settings, engine=engine, catalog_loader=lambda: tiny)
+    with TestClient(create_app(settings, services=services)) as client:
+        response = client.post("/api/v1/listener", json={"display_name": "Ana"})
+        assert response.status_code == 201, response.text
+        yield client, services
+
+
+def _listener(client: TestClient) -> str:
+    return str(client.get("/api/v1/listener").json()["listener"]["id"])
+
+
+def test_journey_downloads_in_every_format(web: tuple[TestClient, Services]) -> None:
+    client, services = web
+    session_id = record_journey(services.engine, _listener(client))
+    page = client.get(f"/journey/{session_id}").text
+    for fmt in ("m3u8", "xspf", "csv", "json"):
+        assert f"/api/v1/sessions/{session_id}/playlist?format={fmt}" in page
+        response = client.get(f"/api/v1/sessions/{session_id}/playlist", params={"format": fmt})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-disposition"].startswith("attachment; filename=")
+        back = read_playlist(response.content, name=f"j.{fmt}")
+        assert back.entries[0].spotify_id == TENSE
+    m3u = client.get(f"/api/v1/sessions/{session_id}/playlist", params={"format": "m3u8"})
+    assert "left out" in m3u.headers["x-moodtune-notes"]
+    assert (
+        client.get(f"/api/v1/sessions/{session_id}/playlist", params={"format": "pls"}).status_code
+        == 422
+    )
+    assert client.get("/api/v1/sessions/nope/playlist").status_code == 404
+
+
+def test_history_upload_answers_the_import_report(web: tuple[TestClient, Services]) -> None:
+    client, _ = web
+    files = [("files", ("scrobbles.csv", SCROBBLES, "text/csv"))]
+    report = client.post("/api/v1/listening-history", files=files).json()
+    assert (report["matched"], report["considered"]) == (3, 4)
+    assert report["unmatched_examples"] == [{"track": "Nobody Known – Song Nobody Has", "count": 1}]
+    page = client.post("/me/history", files=files)
+    assert page.status_code == 200 and "3 of 4 matched the catalog" in page.text
+    assert "0 new (3 already stored)" in page.text and "Not in the catalog" in page.text
+    bad = client.post(
+        "/api/v1/listening-history", files=[("files", ("x.json", b"[{]", "application/json"))]
+    )
+    assert bad.status_code == 422 and "x.json" in bad.text
+    playlists = client.post(
+        "/me/playlists",
+        files=[("files", ("mine.m3u8", f"spotify:track:{CALM}\n".encode(), "audio/x-mpegurl"))],
+    )
+    assert "1 of 1 matched" in playlists.text
+
+
+def test_spotify_connect_import_and_export_from_the_web(
+    web: tuple[TestClient, Services], fake: FakeSpotify
+) -> None:
+    client, services = web
+    connect = client.get("/me/spotify/connect", follow_redirects=False)
+    assert connect.status_code == 303 and connect.headers["location"].startswith(
+        fake.base + "authorize"
+    )
+    back = requests.get(connect.headers["location"], allow_redirects=False, timeout=5)
+    callback = urlparse(back.headers["location"])
+    assert callback.path == "/me/spotify/callback" and "code" in parse_qs(callback.query)
+    done = client.get(f"{callback.path}?{callback.query}", follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/me?saved=spotify"
+    assert client.get("/me/spotify/callback?state=forged&code=x").status_code == 422
+
+    imported = client.post("/me/spotify/import")
+    assert imported.status_code == 200 and "Imported Spotify library" in imported.text
+
+    session_id = record_journey(services.engine, _listener(client))
+    sent = client.post(f"/journey/{session_id}/spotify")
+    assert "Saved to Spotify" in sent.text and "Open the playlist in Spotify" in sent.text
+    fake.fail("POST", "/v1/me/playlists", 403)
+    refused = client.post(f"/journey/{session_id}/spotify")
+    assert "Saved as a playlist file" in refused.text and "11 Feb 2026" in refused.text
+    assert "playlist?format=m3u8&amp;locations=spotify" in refused.text
+    assert (
+        HAPPY
+        in client.get(
+            f"/api/v1/sessions/{session_id}/playlist",
+            params={"format": "m3u8", "locations": "spotify"},
+        ).text
+    )
