@@ -24,9 +24,8 @@ from moodtune.catalog.schema import (
     FEATURE_RANGES,
     MAX_DURATION_MS,
     MIN_DURATION_MS,
-    blank_invalid_values,
-    exclusion_reasons,
     parse_release_dates,
+    validate_tracks,
 )
 from moodtune.errors import InputError, ValidationReport
 
@@ -543,11 +542,6 @@ def _check_column_types(raw: pd.DataFrame, resolved: dict[str, str], *, file: st
             )
 
 
-def _integer(values: pd.Series) -> pd.Series:
-    rounded = values.round()
-    return rounded.astype("int64") if rounded.notna().all() else rounded.astype("Int64")
-
-
 def normalise_tracks(
     raw: pd.DataFrame,
     *,
@@ -672,12 +666,7 @@ def normalise_tracks(
     if tracks.empty:
         raise ValidationReport(problems.sorted() or [InputError("no tracks", file=file)], file=file)
 
-    reasons = exclusion_reasons(tracks)
-    tracks = blank_invalid_values(tracks)  # the reasons keep why; no model sees the values
-    tracks["popularity"] = _integer(tracks["popularity"])
-    tracks["duration_ms"] = _integer(tracks["duration_ms"])
-    tracks["usable"] = reasons.isna().to_numpy()
-    tracks["exclusion_reason"] = reasons.to_numpy()
+    tracks = validate_tracks(tracks)  # the reasons keep why; no model sees the bad values
     tracks["synthetic"] = False
     tracks = tracks[list(BASE_COLUMNS)]
 

@@ -38,6 +38,7 @@ from moodtune.catalog.importers import (
     normalise_tracks,
     read_track_file,
 )
+from moodtune.catalog.scaling import FeatureScaler, feature_values
 from moodtune.catalog.schema import BASE_COLUMNS, SCALED_FEATURES
 from moodtune.catalog.store import (
     CATALOG_BUILD_VERSION,
@@ -55,11 +56,13 @@ __all__ = [
     "ImportResult",
     "active_catalog_name",
     "catalog_info",
+    "catalog_scaler",
     "import_catalog",
     "list_catalogs",
     "load_catalog",
     "load_default_tracks",
     "remove_catalog",
+    "scaled_features",
     "use_catalog",
 ]
 
@@ -346,15 +349,22 @@ def _write_base(folder: Path, normalised: NormalisedCatalog, *, source: dict[str
     atomic_write_text(folder / "source.json", json.dumps(source, indent=2, default=str))
 
 
-def _scaled_features(tracks: pd.DataFrame) -> tuple[np.ndarray, dict[str, list[float]]]:
-    values = tracks[list(SCALED_FEATURES)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+def catalog_scaler(tracks: pd.DataFrame) -> FeatureScaler:
+    """The scaler of ``Catalog.scaled_features``: ``SCALED_FEATURES`` over the usable rows
+    (over all rows when none is usable)."""
+    values = feature_values(tracks, SCALED_FEATURES)
     usable = tracks["usable"].to_numpy(dtype=bool)
-    reference = values[usable] if usable.any() else values
-    mean = np.nanmean(reference, axis=0)
-    scale = np.nanstd(reference, axis=0)
-    scale[~np.isfinite(scale) | (scale == 0)] = 1.0
-    scaled = np.nan_to_num((values - mean) / scale, nan=0.0).astype(np.float32)
-    return scaled, {"mean": mean.tolist(), "scale": scale.tolist()}
+    return FeatureScaler.fit(values[usable] if usable.any() else values, features=SCALED_FEATURES)
+
+
+def scaled_features(tracks: pd.DataFrame, scaler: FeatureScaler) -> np.ndarray:
+    """(n, len(SCALED_FEATURES)) float32 z-scores of ``tracks``, 0 where a value is missing."""
+    return scaler.transform(feature_values(tracks, SCALED_FEATURES)).astype(np.float32)
+
+
+def _scaled_features(tracks: pd.DataFrame) -> tuple[np.ndarray, dict[str, list[float]]]:
+    scaler = catalog_scaler(tracks)
+    return scaled_features(tracks, scaler), {"mean": list(scaler.mean), "scale": list(scaler.scale)}
 
 
 #: Below this many usable tracks an imported catalog borrows the default catalog's mood model

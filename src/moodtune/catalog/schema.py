@@ -23,7 +23,9 @@ __all__ = [
     "FeatureRange",
     "blank_invalid_values",
     "exclusion_reasons",
+    "integer_values",
     "parse_release_dates",
+    "validate_tracks",
 ]
 
 AUDIO_FEATURES: tuple[str, ...] = (
@@ -249,4 +251,37 @@ def blank_invalid_values(tracks: pd.DataFrame) -> pd.DataFrame:
     out["duration_ms"] = duration.where(
         np.isfinite(duration) & (duration >= 0) & (duration <= MAX_DURATION_MS)
     )
+    return out
+
+
+def integer_values(values: pd.Series) -> pd.Series:
+    """Whole numbers as ``int64``, or as nullable ``Int64`` when some are missing."""
+    rounded = values.round()
+    return rounded.astype("int64") if rounded.notna().all() else rounded.astype("Int64")
+
+
+def validate_tracks(tracks: pd.DataFrame) -> pd.DataFrame:
+    """The catalog's validation of a track table: reasons, blanked values, ``usable``.
+
+    Records :func:`exclusion_reasons`, blanks what they name (:func:`blank_invalid_values`),
+    makes popularity and duration whole numbers and sets ``usable``. A row that already carries
+    an ``exclusion_reason`` keeps it: its values were blanked when the reason was recorded, and
+    reading them again would turn "tempo is 0" into "tempo missing". So validating a validated
+    table changes nothing, and a job may validate any table in the catalog's layout. Rows are
+    independent of each other: a table validated in batches equals the table validated whole.
+    """
+    reasons = exclusion_reasons(tracks)
+    if "exclusion_reason" in tracks.columns:
+        carried = tracks["exclusion_reason"].astype(object)
+        known = carried.notna().to_numpy() & (carried.astype("string").str.strip() != "").fillna(
+            False
+        ).to_numpy(dtype=bool)
+        reasons = pd.Series(
+            np.where(known, carried.to_numpy(), reasons.to_numpy()), index=tracks.index
+        )
+    out = blank_invalid_values(tracks)
+    out["popularity"] = integer_values(out["popularity"])
+    out["duration_ms"] = integer_values(out["duration_ms"])
+    out["usable"] = reasons.isna().to_numpy()
+    out["exclusion_reason"] = reasons.to_numpy()
     return out

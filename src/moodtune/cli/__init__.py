@@ -24,6 +24,7 @@ from moodtune.cli import (
     mood,
     playlist,
     serve,
+    spark,
     spotify,
     survey,
     tracks,
@@ -67,6 +68,7 @@ app.add_typer(mood.app, name="mood")
 app.add_typer(playlist.app, name="playlist")
 app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")
+app.add_typer(spark.app, name="spark")
 app.add_typer(spotify.app, name="spotify")
 app.add_typer(admin.app, name="admin")
 app.add_typer(audio.app, name="audio")

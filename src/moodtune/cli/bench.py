@@ -187,6 +187,43 @@ def report(
     )
 
 
+# --- scale (the Spark area; the bench itself is moodtune.bench.scale) ---
+
+
+@app.command("scale")
+def scale(
+    sizes: str = typer.Option("28356,1e6,10e6", "--sizes", help="Synthetic catalog sizes."),
+    in_process_max: int = typer.Option(
+        3_000_000, "--in-process-max", help="Largest size also annotated in process."
+    ),
+    plays: str = typer.Option("1e6,10e6", "--plays", help="Synthetic play counts for ALS."),
+    als_iterations: int = typer.Option(10, "--als-iterations", min=1),
+    work_dir: Path = typer.Option(
+        Path("bench-out/scale-work"), "--work-dir", help="Where synthetic data and outputs go."
+    ),
+    log: Path = typer.Option(
+        Path("bench-out/scale.jsonl"), "--log", help="Measurements appended here."
+    ),
+    from_log: Path | None = typer.Option(
+        None, "--from-log", help="Render a previous run's log instead of measuring."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print results and summary as JSON."),
+) -> None:
+    """Spark local[2] vs in-process: annotation and ALS at scale, a 10 M-track serving index."""
+    from moodtune.bench.scale_report import run_scale_command
+
+    run_scale_command(
+        sizes=sizes,
+        in_process_max=in_process_max,
+        plays=plays,
+        als_iterations=als_iterations,
+        work_dir=work_dir,
+        log=log,
+        from_log=from_log,
+        as_json=as_json,
+    )
+
+
 # --- audio (the local-audio area; the bench itself is moodtune.bench.audio) ---
 
 

@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 
 from moodtune.errors import InputError
 
-__all__ = ["Fold", "repeated_stratified_folds"]
+__all__ = ["Fold", "TemporalSplit", "repeated_stratified_folds", "temporal_split"]
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,37 @@ def repeated_stratified_folds(
         Fold(repeat=i // n_splits, fold=i % n_splits, train=train, test=test)
         for i, (train, test) in enumerate(splitter.split(np.zeros(len(labels)), labels))
     ]
+
+
+@dataclass(frozen=True)
+class TemporalSplit:
+    """Session windows ``(first, last)``, inclusive: earlier sessions train, later ones test."""
+
+    train: tuple[int, int]
+    validation: tuple[int, int]
+    test: tuple[int, int]
+
+    @property
+    def fit(self) -> tuple[int, int]:
+        """Train and validation together: what the models evaluated on the test window see."""
+        return (self.train[0], self.validation[1])
+
+
+def temporal_split(
+    n_sessions: int, *, validation_sessions: int | None = None, test_sessions: int | None = None
+) -> TemporalSplit:
+    """Sessions ``1..T-v-t`` train, the next ``v`` validate, the last ``t`` test.
+
+    ``v`` and ``t`` default to a fifth of ``T`` each (at least one session).
+    """
+    v = validation_sessions or max(1, n_sessions // 5)
+    t = test_sessions or max(1, n_sessions // 5)
+    if n_sessions - v - t < 1:
+        raise InputError(
+            f"{n_sessions} sessions are too few for {v} validation and {t} test sessions",
+            field="n_sessions",
+            value=n_sessions,
+        )
+    train = (1, n_sessions - v - t)
+    validation = (train[1] + 1, train[1] + v)
+    return TemporalSplit(train=train, validation=validation, test=(validation[1] + 1, n_sessions))

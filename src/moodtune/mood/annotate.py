@@ -22,7 +22,14 @@ from moodtune.mood.estimator import MoodModel
 from moodtune.mood.fitted import load_default_model
 from moodtune.mood.space import quadrant
 
-__all__ = ["MOOD_ANNOTATION_VERSION", "MoodAnnotation", "annotate_tracks"]
+__all__ = [
+    "MOOD_ANNOTATION_VERSION",
+    "MoodAnnotation",
+    "annotate_tracks",
+    "apply_mood_annotation",
+    "describe_annotation",
+    "fit_mood_clusters",
+]
 
 # Bump when the default model, clustering or naming changes: cached mood columns are rebuilt.
 MOOD_ANNOTATION_VERSION = 4
@@ -55,6 +62,10 @@ def annotate_tracks(
     ``fit_mask`` (default: all rows; the catalog passes its usable rows), or on
     ``reference`` rows when given, then every row with complete features is annotated. Rows
     with a missing feature get NaN / None.
+
+    The two steps are also public, for jobs that see the catalog in batches: fit once
+    (:func:`fit_mood_clusters`), then apply the same fitted state to every batch
+    (:func:`apply_mood_annotation`); each row's columns depend only on that row and the state.
     """
     if reference is not None:
         # A small catalog (a personal playlist) is placed on the plane and in the clusters of a
@@ -66,17 +77,47 @@ def annotate_tracks(
         model = load_default_model()
     else:
         model.fit(fit_rows)
-    positions = model.predict(tracks)
-    uncertainty = _uncertainty(model, tracks)
+    clusters = fit_mood_clusters(
+        fit_rows, model.predict(fit_rows), clusters=clusters, random_state=random_state
+    )
+    annotation = apply_mood_annotation(tracks, model=model, clusters=clusters)
+    annotation.description = describe_annotation(model, clusters)
+    return annotation
+
+
+def fit_mood_clusters(
+    fit_rows: pd.DataFrame,
+    positions: np.ndarray,
+    *,
+    clusters: MoodClusters | None = None,
+    random_state: int = 0,
+) -> MoodClusters:
+    """The mood clusters fitted on ``fit_rows`` placed at ``positions`` ((n, 2) valence,
+    arousal), in their order (the fit draws a seeded sample of rows by position).
+
+    Without ``clusters``, k is chosen by BIC in 2..10, fewer for small catalogs (about 20
+    tracks per cluster at least; one cluster below 40 rows).
+    """
     if clusters is None:
-        # Small catalogs get fewer candidate clusters (about 20 tracks per cluster at least).
         high = min(10, len(fit_rows) // 20)
         clusters = (
             MoodClusters(k_range=(2, high), random_state=random_state)
             if high >= 2
             else MoodClusters(k=1, stability_seeds=0, random_state=random_state)
         )
-    clusters.fit(_on_the_plane(fit_rows, model.predict(fit_rows)))
+    return clusters.fit(_on_the_plane(fit_rows, np.asarray(positions, dtype=float)))
+
+
+def apply_mood_annotation(
+    tracks: pd.DataFrame, *, model: MoodModel, clusters: MoodClusters
+) -> MoodAnnotation:
+    """The mood columns and cluster probabilities of ``tracks`` from a fitted model and
+    fitted clusters; row by row, so a table annotated in batches equals it annotated whole.
+
+    The description is left empty (see :func:`describe_annotation`).
+    """
+    positions = model.predict(tracks)
+    uncertainty = _uncertainty(model, tracks)
     proba = clusters.predict_proba(_on_the_plane(tracks, positions)).astype(np.float32)
     names = tuple(clusters.names_)
     best = np.full(len(tracks), None, dtype=object)
@@ -96,15 +137,17 @@ def annotate_tracks(
         },
         index=tracks.index,
     )
+    return MoodAnnotation(columns=columns, cluster_proba=proba, cluster_names=names, description={})
+
+
+def describe_annotation(model: MoodModel, clusters: MoodClusters) -> dict[str, Any]:
+    """What produced the mood columns: version, model and clusters (JSON-ready)."""
     describe_model = getattr(model, "describe", None) or getattr(model, "to_dict", None)
-    description = {
+    return {
         "version": MOOD_ANNOTATION_VERSION,
         "model": describe_model() if callable(describe_model) else type(model).__name__,
         "clusters": clusters.describe(),
     }
-    return MoodAnnotation(
-        columns=columns, cluster_proba=proba, cluster_names=names, description=description
-    )
 
 
 def _uncertainty(model: MoodModel, tracks: pd.DataFrame) -> np.ndarray:

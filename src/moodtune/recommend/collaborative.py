@@ -22,6 +22,7 @@ from scipy import sparse
 
 from moodtune.errors import InputError, NotFittedError
 from moodtune.evaluation.metrics import ndcg_at_k
+from moodtune.evaluation.splits import TemporalSplit, temporal_split
 from moodtune.recommend.feedback import (
     FeedbackConfig,
     PreferenceLearner,
@@ -40,10 +41,13 @@ __all__ = [
     "content_scores",
     "evaluate_rankers",
     "interaction_matrix",
+    "mf_temporal_metrics",
     "popularity_scores",
     "recall_at_k",
     "temporal_evaluation",
+    "temporal_test_metrics",
     "top_k_coverage",
+    "window_mask",
 ]
 
 BLEND_GRID: tuple[float, ...] = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
@@ -219,7 +223,7 @@ def evaluate_rankers(
     return out
 
 
-def _window_mask(
+def window_mask(
     offers: pd.DataFrame, shape: tuple[int, int], sessions: tuple[int, int], *, accepted: bool
 ) -> np.ndarray:
     first, last = sessions
@@ -229,6 +233,45 @@ def _window_mask(
     mask = np.zeros(shape, dtype=bool)
     mask[window["listener"].to_numpy(), window["track"].to_numpy()] = True
     return mask
+
+
+def temporal_test_metrics(
+    offers: pd.DataFrame,
+    scores: dict[str, np.ndarray],
+    *,
+    split: TemporalSplit,
+    k: int = 10,
+) -> dict[str, dict[str, float]]:
+    """NDCG@k, recall@k and coverage on the test window of ``split``, as the temporal
+    evaluation computes them: relevant = played through in the test window; candidates =
+    tracks not offered to the listener in the fit window. ``scores`` are (n_listeners,
+    n_tracks), rows and columns indexed like ``offers``' listener and track."""
+    shape = next(iter(scores.values())).shape
+    relevant = window_mask(offers, shape, split.test, accepted=True)
+    candidates = ~window_mask(offers, shape, split.fit, accepted=False)
+    return evaluate_rankers(scores, relevant, candidates=candidates, k=k)
+
+
+def mf_temporal_metrics(
+    offers: pd.DataFrame,
+    *,
+    n_listeners: int,
+    n_items: int,
+    split: TemporalSplit,
+    mf: ImplicitMF,
+    k: int = 10,
+) -> dict[str, dict[str, float]]:
+    """The in-process ``implicit`` model and popularity, fitted on the fit window of
+    ``split`` and measured on its test window (:func:`temporal_test_metrics`)."""
+    user_items = interaction_matrix(
+        offers, n_listeners=n_listeners, n_items=n_items, sessions=split.fit
+    )
+    shape = (n_listeners, n_items)
+    scores = {
+        "mf": mf.fit(user_items).scores(),
+        "popularity": np.array(np.broadcast_to(popularity_scores(user_items), shape)),
+    }
+    return temporal_test_metrics(offers, scores, split=split, k=k)
 
 
 def _learners(
@@ -281,7 +324,7 @@ def _fit_and_score(
         _learners(offers, catalog.features, n_listeners, train, config), catalog.features
     )
     popularity = np.broadcast_to(popularity_scores(user_items), shape)
-    seen = _window_mask(offers, shape, train, accepted=False)
+    seen = window_mask(offers, shape, train, accepted=False)
     return {"mf": mf_scores, "content": content, "popularity": popularity}, ~seen
 
 
@@ -305,25 +348,17 @@ def temporal_evaluation(
     mood alone, so none of the compared rankers decided what the listeners were exposed to.
     """
     config = result.config
-    n_sessions = config.n_sessions
-    v = validation_sessions or max(1, n_sessions // 5)
-    t = test_sessions or max(1, n_sessions // 5)
-    if n_sessions - v - t < 1:
-        raise InputError(
-            f"{n_sessions} sessions are too few for {v} validation and {t} test sessions",
-            field="n_sessions",
-            value=n_sessions,
-        )
-    train = (1, n_sessions - v - t)
-    validation = (train[1] + 1, train[1] + v)
-    test = (validation[1] + 1, n_sessions)
+    split = temporal_split(
+        config.n_sessions, validation_sessions=validation_sessions, test_sessions=test_sessions
+    )
+    train, validation, test = split.train, split.validation, split.test
     mf = mf or ImplicitMF()
     reports: dict[int, RankingReport] = {}
     n = config.n_listeners
     shape = (n, catalog.size)
     for seed, offers in result.offers[result.offers["arm"] == arm].groupby("seed"):
         scores, candidates = _fit_and_score(offers, catalog, n, train, mf, config.learner)
-        relevant = _window_mask(offers, shape, validation, accepted=True)
+        relevant = window_mask(offers, shape, validation, accepted=True)
         curve = {
             w: ndcg_at_k(
                 relevant,
@@ -338,7 +373,7 @@ def temporal_evaluation(
             offers, catalog, n, (1, validation[1]), mf, config.learner
         )
         scores["blend"] = blend_scores(scores["mf"], scores["content"], weight=weight)
-        relevant = _window_mask(offers, shape, test, accepted=True)
+        relevant = window_mask(offers, shape, test, accepted=True)
         reports[int(str(seed))] = RankingReport(
             metrics=evaluate_rankers(scores, relevant, candidates=candidates, k=k),
             blend_weight=weight,

@@ -39,6 +39,7 @@ from moodtune.artefacts import (
     verify_folder,
     write_manifest,
 )
+from moodtune.catalog.scaling import FeatureScaler
 from moodtune.errors import DataIntegrityError, InputError, check_is_fitted
 from moodtune.recommend.filters import (
     FilterOutcome,
@@ -70,7 +71,10 @@ __all__ = [
     "goal_outcome",
     "goal_profile",
     "index_cache_dir",
+    "indexable_rows",
     "load_track_index",
+    "similarity_scaler",
+    "similarity_vectors",
 ]
 
 INDEX_FORMAT_VERSION = 1
@@ -216,6 +220,32 @@ def _feature_matrix(tracks: pd.DataFrame) -> np.ndarray:
     return tracks.loc[:, list(SIMILARITY_FEATURES)].to_numpy(dtype=np.float64)
 
 
+def indexable_rows(tracks: pd.DataFrame, raw: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of the rows the index holds: usable, with a known mood position.
+
+    ``raw`` is ``tracks``' similarity-feature matrix when the caller already has it.
+    """
+    raw = _feature_matrix(tracks) if raw is None else raw
+    return _usable(tracks) & np.isfinite(raw[:, :2]).all(axis=1)
+
+
+def similarity_scaler(tracks: pd.DataFrame) -> FeatureScaler:
+    """The standardisation of the similarity space, fitted on the indexable rows."""
+    raw = _feature_matrix(tracks)
+    return FeatureScaler.fit(raw[indexable_rows(tracks, raw)], features=SIMILARITY_FEATURES)
+
+
+def similarity_vectors(values: pd.DataFrame | np.ndarray, scaler: FeatureScaler) -> np.ndarray:
+    """(n, 11) float32 vectors of the similarity space: z-scores times ``FEATURE_WEIGHTS``.
+
+    ``values`` is a track table or its (n, 11) ``SIMILARITY_FEATURES`` matrix. Row by row: the
+    vectors of a table scaled in batches with one ``scaler`` equal those of the whole table.
+    """
+    raw = _feature_matrix(values) if isinstance(values, pd.DataFrame) else values
+    weights = np.array([FEATURE_WEIGHTS.get(c, 1.0) for c in SIMILARITY_FEATURES])
+    return np.ascontiguousarray(scaler.transform(raw) * weights, dtype=np.float32)
+
+
 def _usable(tracks: pd.DataFrame) -> np.ndarray:
     if "usable" not in tracks.columns:
         return np.ones(len(tracks), dtype=bool)
@@ -344,22 +374,24 @@ class TrackIndex:
         if "track_id" not in tracks.columns:
             raise InputError("the catalog table lacks a track_id column", field="track_id")
         raw = _feature_matrix(tracks)
-        usable = _usable(tracks) & np.isfinite(raw[:, :2]).all(axis=1)
+        usable = indexable_rows(tracks, raw)
         if not usable.any():
             raise InputError("the catalog has no usable tracks to index", field="usable")
-        if scaler is None:
-            mean = np.nanmean(raw[usable], axis=0)
-            scale = np.nanstd(raw[usable], axis=0)
-            scale[~(scale > 0)] = 1.0
-        else:
-            mean, scale = scaler
+        fitted = (
+            FeatureScaler.fit(raw[usable], features=SIMILARITY_FEATURES)
+            if scaler is None
+            else FeatureScaler(
+                features=SIMILARITY_FEATURES,
+                mean=tuple(float(m) for m in scaler[0]),
+                scale=tuple(float(s) for s in scaler[1]),
+            )
+        )
         weights = np.array([FEATURE_WEIGHTS.get(c, 1.0) for c in SIMILARITY_FEATURES])
-        standard = np.nan_to_num((raw - mean) / scale, nan=0.0)
         self.tracks_ = tracks
-        self.feature_mean_ = mean
-        self.feature_scale_ = scale
+        self.feature_mean_ = np.asarray(fitted.mean)
+        self.feature_scale_ = np.asarray(fitted.scale)
         self.weights_ = weights
-        self.vectors_ = np.ascontiguousarray(standard * weights, dtype=np.float32)
+        self.vectors_ = similarity_vectors(raw, fitted)
         self._tie_cols = np.array([SIMILARITY_FEATURES.index(c) for c in TIE_BREAK_FEATURES])
         self._tie_weights = weights[self._tie_cols].astype(np.float32)
         self.usable_rows_ = np.flatnonzero(usable).astype(np.int64)

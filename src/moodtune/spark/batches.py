@@ -1,0 +1,155 @@
+"""The catalog annotation as pure functions of (batch, fitted state): what every Spark task runs.
+
+Nothing here imports pyspark. Each function composes the library's own rules — validation
+(:func:`moodtune.catalog.schema.validate_tracks`), the shipped mood model, the mood clusters
+(:func:`moodtune.mood.annotate.apply_mood_annotation`), the catalog's feature scaling
+(:func:`moodtune.catalog.loader.scaled_features`) and the track index's similarity vectors
+(:func:`moodtune.recommend.tracks.similarity_vectors`) — so the Spark job and the in-process
+catalog cannot drift apart. Fitted state (:class:`AnnotationState`) is fitted once, on the
+fit rows in catalog order, and then applied unchanged to every batch: a row's output depends
+only on the row and the state, never on which partition it landed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from moodtune.catalog.schema import AUDIO_FEATURES, BASE_COLUMNS, MOOD_COLUMNS, validate_tracks
+
+if TYPE_CHECKING:
+    from moodtune.catalog.scaling import FeatureScaler
+    from moodtune.mood.clusters import MoodClusters
+    from moodtune.mood.fitted import ResidualMoodModel
+
+__all__ = [
+    "ANNOTATED_COLUMNS",
+    "ARRAY_COLUMNS",
+    "FIT_COLUMNS",
+    "ORDER_COLUMNS",
+    "AnnotationState",
+    "annotate_batch",
+    "annotate_in_process",
+    "fit_annotation_state",
+    "place_batch",
+]
+
+#: Where each row came from: the input file and the row's 0-based position in it. Sorting on
+#: them gives the catalog order, whatever the partitioning.
+ORDER_COLUMNS: tuple[str, ...] = ("source_file", "source_row")
+#: Per-row arrays: cluster probabilities (k), catalog z-scores (9), similarity vector (11).
+ARRAY_COLUMNS: tuple[str, ...] = ("mood_cluster_proba", "scaled_features", "similarity_vector")
+ANNOTATED_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *MOOD_COLUMNS, *ARRAY_COLUMNS, *ORDER_COLUMNS)
+#: What the driver collects to fit the state: order, id, usable, features, the fitted position.
+FIT_COLUMNS: tuple[str, ...] = (
+    *ORDER_COLUMNS,
+    "track_id",
+    "usable",
+    *AUDIO_FEATURES,
+    "mood_valence",
+    "mood_arousal",
+)
+
+
+@dataclass(frozen=True)
+class AnnotationState:
+    """Everything fitted once and applied to every batch (broadcast to the Spark workers)."""
+
+    model: ResidualMoodModel
+    clusters: MoodClusters
+    catalog_scaler: FeatureScaler
+    similarity_scaler: FeatureScaler
+    fit_rows: int
+
+    @property
+    def cluster_names(self) -> tuple[str, ...]:
+        return tuple(self.clusters.names_)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready: mood description, both scalers, cluster names, how many rows fitted them."""
+        from moodtune.mood.annotate import describe_annotation
+
+        return {
+            "mood": describe_annotation(self.model, self.clusters),
+            "cluster_names": list(self.cluster_names),
+            "catalog_scaler": self.catalog_scaler.to_dict(),
+            "similarity_scaler": self.similarity_scaler.to_dict(),
+            "fit_rows": self.fit_rows,
+        }
+
+
+def place_batch(batch: pd.DataFrame, *, model: ResidualMoodModel) -> pd.DataFrame:
+    """``batch`` validated, with its fitted mood position (``mood_valence``, ``mood_arousal``).
+
+    The first pass of the job: what the state is fitted on. Rows stay in order.
+    """
+    tracks = validate_tracks(batch)
+    positions = model.predict(tracks)
+    tracks["mood_valence"] = positions[:, 0]
+    tracks["mood_arousal"] = positions[:, 1]
+    return tracks
+
+
+def fit_annotation_state(
+    placed: pd.DataFrame, *, model: ResidualMoodModel, random_state: int = 0
+) -> AnnotationState:
+    """Fit the clusters and both scalers on ``placed`` (output of :func:`place_batch`, in
+    catalog order), exactly as the in-process catalog build fits them on its usable rows."""
+    from moodtune.catalog.loader import catalog_scaler
+    from moodtune.mood.annotate import fit_mood_clusters
+    from moodtune.recommend.tracks import similarity_scaler
+
+    usable = placed["usable"].to_numpy(dtype=bool)
+    fit_rows = placed.loc[usable]
+    positions = fit_rows[["mood_valence", "mood_arousal"]].to_numpy(dtype=float)
+    clusters = fit_mood_clusters(fit_rows, positions, random_state=random_state)
+    return AnnotationState(
+        model=model,
+        clusters=clusters,
+        catalog_scaler=catalog_scaler(placed),
+        similarity_scaler=similarity_scaler(placed),
+        fit_rows=int(usable.sum()),
+    )
+
+
+def annotate_batch(batch: pd.DataFrame, *, state: AnnotationState) -> pd.DataFrame:
+    """``batch`` validated and annotated: base, mood and array columns (``ANNOTATED_COLUMNS``
+    less the order columns, which the caller carries)."""
+    from moodtune.catalog.loader import scaled_features
+    from moodtune.mood.annotate import apply_mood_annotation
+    from moodtune.recommend.tracks import similarity_vectors
+
+    tracks = validate_tracks(batch)
+    annotation = apply_mood_annotation(tracks, model=state.model, clusters=state.clusters)
+    out = pd.concat(
+        [
+            tracks[list(BASE_COLUMNS)].reset_index(drop=True),
+            annotation.columns.reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    out["mood_cluster_proba"] = _rows(annotation.cluster_proba, out.index)
+    out["scaled_features"] = _rows(scaled_features(tracks, state.catalog_scaler), out.index)
+    out["similarity_vector"] = _rows(similarity_vectors(out, state.similarity_scaler), out.index)
+    return out
+
+
+def annotate_in_process(
+    tracks: pd.DataFrame, *, model: ResidualMoodModel | None = None, random_state: int = 0
+) -> tuple[pd.DataFrame, AnnotationState]:
+    """The whole table at once in this process: the baseline ``moodtune bench scale`` times."""
+    from moodtune.mood.fitted import load_default_model
+
+    model = model or load_default_model()
+    placed = place_batch(tracks, model=model)
+    state = fit_annotation_state(placed, model=model, random_state=random_state)
+    return annotate_batch(tracks, state=state), state
+
+
+def _rows(matrix: np.ndarray, index: pd.Index) -> pd.Series:
+    """One float32 array per row: how Arrow writes an ``array<float>`` column."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    return pd.Series(list(matrix), index=index, dtype=object)
