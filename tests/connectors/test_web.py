@@ -72,7 +72,7 @@ def test_history_upload_answers_the_import_report(web: tuple[TestClient, Service
     assert report["unmatched_examples"] == [{"track": "Nobody Known – Song Nobody Has", "count": 1}]
     page = client.post("/me/history", files=files)
     assert page.status_code == 200 and "3 of 4 matched the catalog" in page.text
-    assert "0 new (3 already stored)" in page.text and "Not in the catalog" in page.text
+    assert "0 new (3 already stored)" in page.text and "Mood unknown" in page.text
     bad = client.post(
         "/api/v1/listening-history", files=[("files", ("x.json", b"[{]", "application/json"))]
     )

@@ -19,7 +19,7 @@ from moodtune.sessions import (
     record_feedback,
     record_playlist_export,
 )
-from moodtune.sessions.listening import ListeningEvent, record_listening
+from moodtune.sessions.listening import ListeningEvent, UnknownListen, record_listening
 from moodtune.store import make_engine, read_transaction, upgrade
 from moodtune.store import repository as repo
 from moodtune.store.records import ListenerRecord
@@ -29,6 +29,7 @@ SECRET_NOTE = "zebra-umbrella-7731 felt heavy after the meeting"
 SECRET_NAME = "Quillon Marchetti-Vasquez"
 SECRET_PLAYLIST = "Moonlit Saxophone Retreat 4412"
 SECRET_TRACK = "heard-on-repeat-5520"
+SECRET_UNKNOWN = "Unheard Lullaby 8813"  # an imported track the catalog does not hold
 
 
 def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[ListenerRecord, str]:
@@ -71,6 +72,16 @@ def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[L
                 ms_played=9_000,
             ),
         ],
+        unknown=[
+            UnknownListen(
+                "lastfm",
+                "play",
+                "not in the catalog",
+                title=SECRET_UNKNOWN if name == SECRET_NAME else "other unknown",
+                artists="Nobody Known",
+                played_at=day(2, 11),
+            )
+        ],
         at=day(2, 12),
     )
     return person, started.session.id
@@ -95,8 +106,10 @@ def test_export_holds_every_row_about_the_listener(engine: Engine) -> None:
         "track_feedback": 1,
         "exported_playlists": 1,
         "listening_events": 2,
+        "unmatched_listening": 1,
     }
     assert tables["listeners"][0]["profile"]["fav_genre"] == "Rock"
+    assert SECRET_UNKNOWN in text
     assert {e["kind"] for e in tables["listening_events"]} == {"play", "skip"}
     assert SECRET_TRACK in text
     assert tables["listening_sessions"][0]["id"] == session_id
@@ -119,7 +132,10 @@ def test_delete_removes_the_listener_from_every_table(engine: Engine) -> None:
         engine, name=SECRET_NAME, note=SECRET_NOTE, playlist=SECRET_PLAYLIST
     )
     other, other_session = _populate(engine, name="Someone Else", note="other", playlist="mix")
-    secrets = [person.id, session_id, SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, SECRET_TRACK]
+    secrets = [
+        person.id, session_id, SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, SECRET_TRACK,
+        SECRET_UNKNOWN,
+    ]  # fmt: skip
     assert all(any(s in v for v in _every_value(engine)) for s in secrets)  # the search works
 
     removed = delete_listener(engine, person.id)
@@ -128,6 +144,7 @@ def test_delete_removes_the_listener_from_every_table(engine: Engine) -> None:
         "track_feedback": 1,
         "mood_checkins": 3,
         "listening_events": 2,
+        "unmatched_listening": 1,
         "exported_playlists": 1,
         "session_tracks": 3,
         "listening_sessions": 1,

@@ -515,11 +515,13 @@ def me_page(request: Request, listener: ListenerId, services: ServicesDep) -> Re
     if me.persona is not None:
         model = services.personas
         figure = plots.persona_figure(model.embedding_, model.labels_, model.names_, me.persona)
+    from moodtune.app.connectors import mood_unknown
     from moodtune.app.spotify import spotify_status
 
     return page(
         request, "me.html", me=me, figure=figure, saved=request.query_params.get("saved"),
         section="me", spotify=spotify_status(services.settings),
+        mood_unknown=mood_unknown(services, listener, limit=20),
     )  # fmt: skip
 
 
