@@ -34,7 +34,9 @@ EXTENDED = [
          "master_metadata_album_album_name": "Low Tide",
          "spotify_track_uri": f"spotify:track:{UNKNOWN_ID}",
          "reason_end": end, "skipped": end == "fwdbtn"}
-        for h, ms, end in ((1, 240_000, "trackdone"), (2, 250_000, "trackdone"), (3, 9_000, "fwdbtn"))
+        for h, ms, end in (
+            (1, 240_000, "trackdone"), (2, 250_000, "trackdone"), (3, 9_000, "fwdbtn")
+        )
     ],
 ]  # fmt: skip
 FILES = [("Streaming_History_Audio_2024.json", json.dumps(EXTENDED).encode())]
@@ -51,13 +53,14 @@ def test_unmatched_plays_are_kept_once_as_mood_unknown_without_device_fields(
     assert again.unknown_added == 0  # a re-import adds nothing
 
     (track,) = mood_unknown(services, person.id)
-    assert (track.title, track.artists, track.album) == ("Quiet Harbour", "Nils Unheard", "Low Tide")
+    assert (track.title, track.artists) == ("Quiet Harbour", "Nils Unheard")
+    assert track.album == "Low Tide"
     assert track.spotify_uri == f"spotify:track:{UNKNOWN_ID}"
     assert (track.plays, track.skips, track.likes) == (2, 1, 0)
     assert track.reason == "not in the catalog"
 
     stored = json.dumps(unknown_listening(services.engine, person.id), default=str)
-    for secret in ("198.51.100.23", "Windows", "IS\"", "user-xyz"):
+    for secret in ("198.51.100.23", "Windows", 'IS"', "user-xyz"):
         assert secret not in stored
     # Kept out of learning (and so of anything a journey is built from).
     assert {r["track_id"] for r in listening_data(services.engine, person.id)} == {CALM}
