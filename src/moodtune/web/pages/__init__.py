@@ -344,10 +344,13 @@ def _journey_page(
     request: Request, view: Any, *, errors: dict[str, str] | None = None, status: int = 200,
     notice: str | None = None,
 ) -> Response:  # fmt: skip
+    from moodtune.app.spotify import spotify_setup_hint
+
     figure = plots.journey_figure(view)
     return page(
         request, "journey.html", status=status, s=view, figure=figure, errors=errors or {},
         notice=notice, section="journey", values={},
+        spotify_hint=spotify_setup_hint(request.app.state.settings),
     )  # fmt: skip
 
 

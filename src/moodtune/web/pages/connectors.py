@@ -47,9 +47,10 @@ async def me_playlists(request: Request, listener: ListenerId, services: Service
 
 @router.get("/me/spotify/connect")
 def spotify_connect(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
-    from moodtune.app.spotify import start_web_login
+    from moodtune.app.spotify import start_web_login, web_redirect_uri
 
-    pending = start_web_login(services.settings)
+    callback = web_redirect_uri(services.settings, str(request.url_for("spotify_callback")))
+    pending = start_web_login(services.settings, redirect_uri=callback)
     logins: dict[str, Any] = request.app.state.__dict__.setdefault("spotify_logins", {})
     while len(logins) >= MAX_PENDING_LOGINS:
         logins.pop(next(iter(logins)))
