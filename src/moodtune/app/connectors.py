@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from moodtune.connectors.history import HISTORY_LAYOUTS, HistoryFile, read_history
+from moodtune.connectors.history import HISTORY_LAYOUTS, BadRecord, HistoryFile, read_history
 from moodtune.connectors.matching import (
     CatalogMatcher,
     ExternalTrack,
@@ -111,6 +111,7 @@ class ImportReport:
     repeated: int = 0  #: events that appeared more than once in these files (kept once)
     notes: tuple[str, ...] = field(default_factory=tuple)
     unknown_added: int = 0  #: unmatched ("mood unknown") plays new to the database
+    bad_records: tuple[BadRecord, ...] = ()  #: records left out by ``skip_bad``
 
     @property
     def match_rate(self) -> float:
@@ -136,6 +137,12 @@ class ImportReport:
             + (
                 f"; kept {self.unknown_added} new unmatched as mood unknown"
                 if self.unknown_added
+                else ""
+            )
+            + (
+                f"; left out {len(self.bad_records)} malformed record"
+                + ("s" if len(self.bad_records) != 1 else "")
+                if self.bad_records
                 else ""
             )
             + "."
@@ -278,8 +285,10 @@ def listening_report(
     files: Sequence[FileSummary],
     *,
     notes: Sequence[str] = (),
+    bad_records: Sequence[BadRecord] = (),
 ) -> ImportReport:
-    """Match read items to the catalog, store the matched ones, and report."""
+    """Match read items to the catalog, store the matched ones (the rest as "mood unknown"),
+    and report."""
     matcher = catalog_matcher(services)
     cache: dict[ExternalTrack, TrackMatch] = {}
     events: list[ListeningEvent] = []
@@ -330,6 +339,7 @@ def listening_report(
         repeated=stored.repeated,
         notes=tuple(notes),
         unknown_added=stored.unknown_added,
+        bad_records=tuple(bad_records),
     )
 
 
@@ -392,15 +402,23 @@ def _require_listener(services: Services, listener_id: str) -> str:
 
 
 def import_history(
-    services: Services, listener_id: str, files: Iterable[tuple[str, bytes]]
+    services: Services,
+    listener_id: str,
+    files: Iterable[tuple[str, bytes]],
+    *,
+    skip_bad: bool = False,
 ) -> ImportReport:
     """Import listening-history exports (``(file name, bytes)`` each) for the listener.
 
-    Every file is read before anything is stored, so a malformed file stores nothing; its
-    ``InputError`` names the file, the record and the field.
+    Every file is read before anything is stored, so by default a malformed record stores
+    nothing; its ``InputError`` names the file, the record and the field. With ``skip_bad``
+    the good records are imported and each bad one is listed in the report
+    (``bad_records``); a file that is not an export at all still fails the import.
     """
     person = _require_listener(services, listener_id)
-    read: list[HistoryFile] = [read_history(data, name=name) for name, data in files]
+    read: list[HistoryFile] = [
+        read_history(data, name=name, skip_bad=skip_bad) for name, data in files
+    ]
     if not read:
         raise InputError("no files to import", field="files")
     items = [
@@ -423,7 +441,8 @@ def import_history(
         for h in read
         if h.not_music
     ]
-    return listening_report(services, person, items, summaries, notes=notes)
+    bad = [b for h in read for b in h.bad]
+    return listening_report(services, person, items, summaries, notes=notes, bad_records=bad)
 
 
 def import_playlist_files(

@@ -82,16 +82,36 @@ def render_import_report(report: ImportReport, *, as_json: bool) -> None:
             "journeys): " + "; ".join(f"{label} ×{n}" for label, n in report.unmatched_examples),
             highlight=False,
         )
+    for bad in report.bad_records:
+        console.print(f"Left out: {bad}", highlight=False)
     for note in report.notes:
         console.print(f"[dim]{note}[/]", highlight=False)
 
 
+SkipBadOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Import the good records and list each malformed one (file, record, field); "
+        "without it a malformed record stops the whole import.",
+    ),
+]
+
+
 @app.command("import")
-def import_command(listener: ListenerOption, files: FilesArg, as_json: JsonOption = False) -> None:
+def import_command(
+    listener: ListenerOption,
+    files: FilesArg,
+    as_json: JsonOption = False,
+    skip_bad: SkipBadOption = False,
+) -> None:
     """Import history files for a listener; plays and skips then shape their journeys."""
     from moodtune.app.connectors import import_history
 
     report = import_history(
-        services_for_cli(), listener, [(str(path), path.read_bytes()) for path in files]
+        services_for_cli(),
+        listener,
+        [(str(path), path.read_bytes()) for path in files],
+        skip_bad=skip_bad,
     )
     render_import_report(report, as_json=as_json)
