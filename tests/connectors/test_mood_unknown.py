@@ -110,3 +110,24 @@ def test_a_grown_catalog_places_mood_unknown_plays(engine: Any) -> None:
 
 def _catalog(frame: Any) -> JourneyCatalog:
     return JourneyCatalog.from_index(TrackIndex(method="exact").fit(frame), name="grown")
+
+
+def test_cli_lists_and_places_mood_unknown(services: Services, monkeypatch: Any) -> None:
+    from typer.testing import CliRunner
+
+    from moodtune.cli import app
+    from moodtune.cli import history as history_cli
+
+    monkeypatch.setattr(history_cli, "services_for_cli", lambda: services)
+    person = create_listener(services.engine)
+    import_history(services, person.id, FILES)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["history", "unknown", "--listener", person.id])
+    assert shown.exit_code == 0, shown.output
+    assert "Nils Unheard – Quiet Harbour: 2 plays, 1 skips" in " ".join(shown.stdout.split())
+    placed = runner.invoke(
+        app, ["history", "unknown", "--listener", person.id, "--place", "--json"]
+    )
+    assert placed.exit_code == 0, placed.output
+    body = json.loads(placed.stdout)
+    assert body["placed"] == 0 and body["mood_unknown"][0]["plays"] == 2  # catalog unchanged
