@@ -67,6 +67,8 @@ def test_the_reader_keeps_good_records_and_names_each_bad_one() -> None:
     with pytest.raises(InputError) as caught:  # the default stays all or nothing
         read_history(EXTENDED_BYTES, name="endsong_0.json")
     assert (caught.value.row, caught.value.field) == (2, "ms_played")
+    first_bad = read_history(json.dumps(EXTENDED[2:]).encode(), name="e.json", skip_bad=True)
+    assert len(first_bad.listens) == 1 and [b.record for b in first_bad.bad] == [1, 2]
     with pytest.raises(InputError):  # a file that is no export fails even when skipping
         read_history(b'[{"what": 1}]', name="other.json", skip_bad=True)
 

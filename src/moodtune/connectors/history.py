@@ -202,6 +202,11 @@ def _read_json_history(
     if not records:
         raise InputError("no records in the file", file=label)
     first_row, first = records[0]
+    if bad is not None:  # skipping bad records: the first record of a known layout decides
+        first_row, first = next(
+            ((r, rec) for r, rec in records if isinstance(rec, dict) and _layout_of(rec)),
+            records[0],
+        )
     if not isinstance(first, dict) or (layout := _layout_of(first)) is None:
         raise InputError(
             "not a listening-history export this version reads",
