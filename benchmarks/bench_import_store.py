@@ -36,7 +36,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{folder}/bench.sqlite3")
         upgrade(engine)
-        services = Services(engine=engine, catalog_loader=lambda: None)
+        services = Services(engine=engine)
         # The matcher alone (built outside the timing): the synthetic catalog has no moods.
         services._matcher = CatalogMatcher(catalog)
         person = create_listener(engine)
