@@ -9,7 +9,39 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_mirror_dir", "get_settings"]
+__all__ = [
+    "MIN_SECRET_KEY_CHARS",
+    "PLACEHOLDER_SECRETS",
+    "SECRET_KEY_HELP",
+    "Settings",
+    "default_mirror_dir",
+    "get_settings",
+    "is_loopback_host",
+]
+
+MIN_SECRET_KEY_CHARS = 32
+"""A secret key shorter than this is refused in multi-user mode (32 URL-safe chars ≈ 190 bits)."""
+PLACEHOLDER_SECRETS = frozenset(
+    {"changethis", "change-me", "changeme", "secret", "secret-key", "your-secret-key", "moodtune"}
+)
+SECRET_KEY_HELP = (
+    "set MOODTUNE_SECRET_KEY to a long random value, for example: "
+    "export MOODTUNE_SECRET_KEY="
+    "\"$(python -c 'import secrets; print(secrets.token_urlsafe(32))')\" "
+    "(or put MOODTUNE_SECRET_KEY=... in the .env file beside where moodtune runs)"
+)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether binding to ``host`` serves only this machine (``localhost`` or a loopback IP)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def default_mirror_dir() -> Path | None:
@@ -50,6 +82,63 @@ class Settings(BaseSettings):
         default="international", description="Which crisis resources to show (ISO country code)."
     )
     random_state: int = Field(default=0, description="Seed for reproducible model fitting.")
+    multi_user: bool = Field(
+        default=False,
+        description="Require accounts (sign-in) even on loopback; always on for other addresses.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Keys the session, CSRF and token hashes; required in multi-user mode.",
+    )
+    behind_tls: bool = Field(
+        default=False,
+        description="A TLS proxy serves moodtune over https: cookies are sent Secure only.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated proxy addresses whose X-Forwarded-For/-Proto are believed "
+        "(the client address for rate limits; https there also makes cookies Secure).",
+    )
+    session_idle_hours: float = Field(
+        default=72.0, gt=0, description="A signed-in session ends after this long unused."
+    )
+    session_max_days: float = Field(
+        default=30.0, gt=0, description="A signed-in session ends this long after sign-in."
+    )
+    sign_in_limit: int = Field(
+        default=5, ge=1, description="Failed sign-ins allowed per account and per address..."
+    )
+    sign_in_window_minutes: float = Field(
+        default=15.0, gt=0, description="...within this many minutes, before sign-in waits."
+    )
+
+    def multi_user_problem(self) -> str | None:
+        """Why multi-user mode cannot start with these settings (``None`` when it can)."""
+        if self.secret_key is None or not self.secret_key.get_secret_value().strip():
+            return "MOODTUNE_SECRET_KEY is not set; " + SECRET_KEY_HELP
+        key = self.secret_key.get_secret_value().strip()
+        if key.lower() in PLACEHOLDER_SECRETS:
+            return f"MOODTUNE_SECRET_KEY is a placeholder ({key!r}); " + SECRET_KEY_HELP
+        if len(key) < MIN_SECRET_KEY_CHARS:
+            return (
+                f"MOODTUNE_SECRET_KEY has {len(key)} characters, fewer than "
+                f"{MIN_SECRET_KEY_CHARS}; " + SECRET_KEY_HELP
+            )
+        return None
+
+    def secret_bytes(self) -> bytes:
+        """The secret key as bytes (``InputError`` naming the variable when it is unusable)."""
+        from moodtune.errors import InputError
+
+        why = self.multi_user_problem()
+        if why is not None or self.secret_key is None:
+            raise InputError(why or "missing", field="MOODTUNE_SECRET_KEY")
+        return self.secret_key.get_secret_value().strip().encode("utf-8")
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``trusted_proxies`` as a list of addresses."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     # Spotify (the optional extra "spotify"): configured only by these; nothing else is read.
     spotify_client_id: str | None = Field(

@@ -20,7 +20,8 @@ from moodtune.sessions import (
     record_playlist_export,
 )
 from moodtune.sessions.listening import ListeningEvent, UnknownListen, record_listening
-from moodtune.store import make_engine, read_transaction, upgrade
+from moodtune.store import accounts as account_store
+from moodtune.store import make_engine, read_transaction, upgrade, write_transaction
 from moodtune.store import repository as repo
 from moodtune.store.records import ListenerRecord
 from tests.sessions.factories import CALM_PROFILE, day, session
@@ -30,6 +31,43 @@ SECRET_NAME = "Quillon Marchetti-Vasquez"
 SECRET_PLAYLIST = "Moonlit Saxophone Retreat 4412"
 SECRET_TRACK = "heard-on-repeat-5520"
 SECRET_UNKNOWN = "Unheard Lullaby 8813"  # an imported track the catalog does not hold
+SECRET_USERNAME = "quillon-4412"
+SECRET_TOKEN_HASH = "f" * 20 + "token-hash-of-the-listener" + "0" * 18
+
+
+def _add_account(engine: Engine, person: ListenerRecord, *, username: str) -> None:
+    """The account tables of migration 0004 for ``person``: account, sign-in session, token."""
+    with write_transaction(engine) as conn:
+        account_store.insert_account(
+            conn, listener_id=person.id, username=username,
+            password_hash=f"$argon2id$hash-of-{username}", at=day(0),
+        )  # fmt: skip
+        account_store.insert_auth_session(
+            conn,
+            account_store.AuthSessionRecord(f"s-{person.id[:20]}", person.id, "Firefox",
+                                            day(0), day(0), day(9)),
+            token_hash=f"session-hash-{person.id}",
+        )  # fmt: skip
+        account_store.insert_api_token(
+            conn,
+            account_store.ApiTokenRecord(f"t-{person.id[:20]}", person.id, f"{username} script",
+                                         "mtk_abcd", day(0), None),
+            token_hash=SECRET_TOKEN_HASH if username == SECRET_USERNAME else f"h-{person.id}",
+        )  # fmt: skip
+
+
+def _link(engine: Engine, listener: ListenerRecord, therapist: ListenerRecord) -> None:
+    """``therapist`` linked to ``listener``, having read their history and suggested a goal."""
+    with write_transaction(engine) as conn:
+        link = account_store.LinkRecord(f"l-{listener.id[:20]}", listener.id, None, True, day(0),
+                                        None, day(7))  # fmt: skip
+        account_store.insert_invite(conn, link, code_hash=f"code-{listener.id}")
+        account_store.accept_invite(conn, link.id, therapist.id, day(1))
+        account_store.log_access(conn, listener_id=listener.id, reader_id=therapist.id,
+                                 reader_name="Dr Therapist", what="history", at=day(1))  # fmt: skip
+        account_store.insert_suggestion(conn, listener_id=listener.id, therapist_id=therapist.id,
+                                        goal="focus", tracks=None, message=SECRET_NOTE[:10],
+                                        at=day(1))  # fmt: skip
 
 
 def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[ListenerRecord, str]:
@@ -84,6 +122,10 @@ def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[L
         ],
         at=day(2, 12),
     )
+    _add_account(
+        engine, person,
+        username=SECRET_USERNAME if name == SECRET_NAME else f"user-{person.id[:8]}",
+    )  # fmt: skip
     return person, started.session.id
 
 
@@ -92,6 +134,7 @@ def test_export_holds_every_row_about_the_listener(engine: Engine) -> None:
         engine, name=SECRET_NAME, note=SECRET_NOTE, playlist=SECRET_PLAYLIST
     )
     other, _ = _populate(engine, name="Someone Else", note="other note", playlist="other mix")
+    _link(engine, person, other)
 
     exported = export_listener(engine, person.id)
     text = json.dumps(exported)  # JSON-serialisable as is
@@ -107,14 +150,29 @@ def test_export_holds_every_row_about_the_listener(engine: Engine) -> None:
         "exported_playlists": 1,
         "listening_events": 2,
         "unmatched_listening": 1,
+        "accounts": 1,
+        "auth_sessions": 1,
+        "api_tokens": 1,
+        "therapist_links": 1,
+        "suggestions": 1,
+        "access_log": 1,
     }
     assert tables["listeners"][0]["profile"]["fav_genre"] == "Rock"
-    assert SECRET_UNKNOWN in text
     assert {e["kind"] for e in tables["listening_events"]} == {"play", "skip"}
-    assert SECRET_TRACK in text
+    assert SECRET_TRACK in text and SECRET_UNKNOWN in text
+    assert tables["accounts"][0]["username"] == SECRET_USERNAME
+    assert "$argon2id$" not in text and SECRET_TOKEN_HASH not in text  # never the hashes
+    assert tables["access_log"][0]["reader_name"] == "Dr Therapist"
     assert tables["listening_sessions"][0]["id"] == session_id
     assert SECRET_NOTE in text and SECRET_PLAYLIST in text
-    assert other.id not in text and "other note" not in text
+    assert "other note" not in text
+    assert other.id not in json.dumps(
+        {
+            k: v
+            for k, v in tables.items()
+            if k not in ("therapist_links", "suggestions", "access_log")
+        }
+    )
 
 
 def _every_value(engine: Engine) -> list[str]:
@@ -132,15 +190,21 @@ def test_delete_removes_the_listener_from_every_table(engine: Engine) -> None:
         engine, name=SECRET_NAME, note=SECRET_NOTE, playlist=SECRET_PLAYLIST
     )
     other, other_session = _populate(engine, name="Someone Else", note="other", playlist="mix")
-    secrets = [
-        person.id, session_id, SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, SECRET_TRACK,
-        SECRET_UNKNOWN,
-    ]  # fmt: skip
+    _link(engine, person, other)  # the person's therapist
+    _link(engine, other, person)  # and the person is the other's therapist
+    secrets = [person.id, session_id, SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, SECRET_TRACK,
+               SECRET_USERNAME, SECRET_TOKEN_HASH, SECRET_UNKNOWN]  # fmt: skip
     assert all(any(s in v for v in _every_value(engine)) for s in secrets)  # the search works
 
     removed = delete_listener(engine, person.id)
 
     assert removed == {
+        "access_log": 1,
+        "suggestions": 2,
+        "therapist_links": 2,
+        "api_tokens": 1,
+        "auth_sessions": 1,
+        "accounts": 1,
         "track_feedback": 1,
         "mood_checkins": 3,
         "listening_events": 2,
@@ -154,6 +218,10 @@ def test_delete_removes_the_listener_from_every_table(engine: Engine) -> None:
     for secret in secrets:
         assert not any(secret in v for v in everything), f"{secret!r} is still stored"
     assert any(other.id in v for v in everything)  # the other listener is untouched
+    with read_transaction(engine) as conn:  # their log keeps the read, not the reader's id
+        kept = account_store.list_access(conn, other.id)
+    assert [(a.reader_id, a.reader_name, a.what) for a in kept] == [(None, "Dr Therapist",
+                                                                     "history")]  # fmt: skip
     with read_transaction(engine) as conn:
         assert repo.get_session(conn, other_session) is not None
         assert len(repo.list_checkins(conn, other.id)) == 3
@@ -168,7 +236,8 @@ def test_deleted_text_is_gone_from_the_sqlite_files(tmp_path: Path) -> None:
         delete_listener(engine, person.id)
         for path in tmp_path.glob("db.sqlite3*"):  # the database, its WAL and shared memory
             raw = path.read_bytes()
-            for secret in (SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, person.id):
+            for secret in (SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, person.id, SECRET_USERNAME,
+                           SECRET_TOKEN_HASH):  # fmt: skip
                 assert re.search(re.escape(secret.encode()), raw) is None, (path.name, secret)
     finally:
         engine.dispose()

@@ -289,3 +289,35 @@ def api_listener(client: TestClient) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+# --- multi-user (accounts) app tests ----------------------------------------------------------
+
+
+@pytest.fixture
+def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its smallest cost, so tests sign up many people quickly; one test checks the
+    real defaults (``test_passwords_use_argon2id_with_the_standard_parameters``)."""
+    from argon2 import PasswordHasher
+
+    from moodtune.app import credentials
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(credentials, "_hasher", lambda: cheap)
+
+
+@pytest.fixture
+def multi_settings(app_settings: Settings) -> Settings:
+    from pydantic import SecretStr
+
+    from tests.web.accounts_helpers import SECRET_KEY
+
+    return app_settings.model_copy(
+        update={"multi_user": True, "secret_key": SecretStr(SECRET_KEY), "sign_in_limit": 3}
+    )
+
+
+@pytest.fixture
+def multi_app(multi_settings: Settings, services: Services, fast_passwords: None) -> Any:
+    """The app in multi-user mode over this test's database (SQLite or PostgreSQL)."""
+    return create_app(multi_settings, services=services)

@@ -7,6 +7,7 @@ and content type, and match the documented schema. Seeded and bounded: about a m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -63,8 +64,16 @@ def _realistic(case: Any, *, track: str, tracks: int) -> Any:
 
 
 def _fuzz(
-    app: FastAPI, *, sessions: str, track: str, tracks: int, statuses: dict[str, set[int]]
+    app: FastAPI,
+    *,
+    sessions: str,
+    track: str,
+    tracks: int,
+    statuses: dict[str, set[int]],
+    only: Callable[[str], bool] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> list[str]:
+    """Fuzz every operation (or those whose path ``only`` accepts), sending ``headers``."""
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     failures: list[str] = []
     for result in schema.get_all_operations():
@@ -73,6 +82,8 @@ def _fuzz(
             continue
         operation = result.ok()
         if (operation.method.upper(), operation.path) in SKIP:
+            continue
+        if only is not None and not only(operation.path):
             continue
         fixed: dict[str, Any] = {}
         names = {p.name for p in operation.path_parameters}
@@ -101,7 +112,7 @@ def _fuzz(
                     suppress_health_check=list(HealthCheck),
                 )
                 def run(case: Any) -> None:
-                    response = case.call_and_validate(checks=CHECKS)
+                    response = case.call_and_validate(checks=CHECKS, headers=headers)
                     statuses.setdefault(case.operation.label, set()).add(response.status_code)
 
                 try:

@@ -12,6 +12,9 @@ from typing import Annotated
 import typer
 
 from moodtune.cli import (
+    admin,
+    audio,
+    backup,
     bench,
     catalog,
     data,
@@ -65,12 +68,15 @@ app.add_typer(playlist.app, name="playlist")
 app.add_typer(listener.app, name="listener")
 app.add_typer(bench.app, name="bench")
 app.add_typer(spotify.app, name="spotify")
+app.add_typer(admin.app, name="admin")
+app.add_typer(audio.app, name="audio")
 survey.register_top_level(app)
 listener.register_top_level(app)
 # After the listener's top-level `history` command, which this group replaces: `history
 # LISTENER` runs its `show` command, `history import FILE…` imports exports.
 app.add_typer(history.app, name="history")
 serve.register_top_level(app)
+backup.register_top_level(app)
 insights.register_top_level(app)
 
 

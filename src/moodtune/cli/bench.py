@@ -76,8 +76,17 @@ def web(
     ),
     out: Path | None = typer.Option(None, "--out", help="Write the full report as JSON here."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
-) -> None:
+    users: int | None = typer.Option(
+        None, "--users", min=1, max=2000,
+        help="Signed-in listeners (accounts, multi-user mode on PostgreSQL) instead of clients.",
+    ),
+    workers: int = typer.Option(2, "--workers", min=1, max=16, help="Server workers (--users)."),
+) -> None:  # fmt: skip
     """The real server under load over HTTP: latency per endpoint, journeys/s, memory."""
+    if users is not None:
+        _web_accounts(users=users, workers=workers, duration=duration, data_dir=data_dir,
+                      out=out, as_json=as_json)  # fmt: skip
+        return
     from moodtune.bench.web_report import run_web_command
 
     run_web_command(
@@ -89,6 +98,36 @@ def web(
         out=out,
         as_json=as_json,
     )
+
+
+def _web_accounts(
+    *, users: int, workers: int, duration: float, data_dir: Path | None, out: Path | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """``bench web --users N --workers W``: signed-in listeners on PostgreSQL (accounts area)."""
+    import json
+
+    from moodtune.bench.web_accounts import render_accounts_report, run_accounts_bench
+    from moodtune.cli._common import err_console
+    from moodtune.config import get_settings
+    from moodtune.jsonable import to_jsonable
+
+    settings = get_settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+
+    def progress(stage: str, done: int, total: int) -> None:
+        err_console.print(f"[dim]bench:[/] {stage}", highlight=False)
+
+    report = run_accounts_bench(users=users, workers=workers, duration_s=duration,
+                                settings=settings, progress=progress)  # fmt: skip
+    text = json.dumps(to_jsonable(report), indent=2)
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+    if as_json:
+        typer.echo(text)
+    else:
+        render_accounts_report(report)
 
 
 # --- report (owned by the "insights" area; the bench itself is moodtune.bench.report) ---
@@ -145,4 +184,29 @@ def report(
     console.print(
         f"{bench.figures} figures, {bench.cards} model cards, {bench.html_bytes / 1e6:.1f} MB; "
         f"{'within' if warm <= TARGET_SECONDS else 'OVER'} the {TARGET_SECONDS:.0f} s target."
+    )
+
+
+# --- audio (the local-audio area; the bench itself is moodtune.bench.audio) ---
+
+
+@app.command("audio")
+def audio(
+    files: int = typer.Option(30, "--files", min=2, max=1000, help="Generated files."),
+    seconds: float = typer.Option(60.0, "--seconds", min=10, help="Length of each file (s)."),
+    baseline_files: int = typer.Option(
+        5, "--baseline-files", min=1, help="Files the (slow) librosa baseline analyses."
+    ),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Scan processes."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Local-audio analysis speed per core (x real time) and scan throughput, vs librosa."""
+    from moodtune.bench.audio_report import run_audio_command
+
+    run_audio_command(
+        files=files,
+        seconds=seconds,
+        baseline_files=baseline_files,
+        workers=workers,
+        as_json=as_json,
     )

@@ -1,8 +1,9 @@
-"""`moodtune serve`: the web app on this machine (the main job)."""
+"""`moodtune serve`: the web app on this machine (the main job), or for several people."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import Annotated, Any
 
 import typer
 
@@ -14,38 +15,82 @@ def register_top_level(root: typer.Typer) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to listen on. Any non-loopback address turns accounts on "
+            "(multi-user mode, which needs MOODTUNE_SECRET_KEY).",
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
-) -> None:
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, max=64,
+            help="Worker processes (more than 1 needs accounts and PostgreSQL).",
+        ),
+    ] = 1,
+) -> None:  # fmt: skip
     """Start the web app. Pages load at once; a first start prepares the models meanwhile."""
-    import ipaddress
-
     import uvicorn
 
+    from moodtune.config import get_settings, is_loopback_host
     from moodtune.errors import InputError
+    from moodtune.store.engine import database_url
     from moodtune.web import create_app
 
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    settings = get_settings()
+    if not is_loopback_host(host) and not settings.multi_user:
+        os.environ["MOODTUNE_MULTI_USER"] = "true"  # worker processes read the same settings
+        get_settings.cache_clear()
+        settings = get_settings()
+    if settings.multi_user and (why := settings.multi_user_problem()) is not None:
+        where = "on " + host if not is_loopback_host(host) else "with MOODTUNE_MULTI_USER=true"
         raise InputError(
-            "without accounts moodtune serves only this machine",
-            field="--host",
-            value=host,
-            allowed="a loopback address such as 127.0.0.1 (accounts for other addresses "
-            "are not built yet)",
+            f"serving {where} requires accounts, and {why}", field="MOODTUNE_SECRET_KEY"
         )
+    if workers > 1 and (not settings.multi_user or database_url(settings).startswith("sqlite")):
+        raise InputError(
+            "several worker processes need accounts (multi-user mode) on PostgreSQL",
+            field="--workers",
+            value=workers,
+            allowed="1, or set MOODTUNE_MULTI_USER=true and MOODTUNE_DATABASE_URL=postgresql://...",
+        )
+
+    proxies = settings.trusted_proxy_list
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,  # the access log would hold paths with ids; tokens never appear
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": ",".join(proxies) or None,
+    }
+    shown = f"[{host}]" if ":" in host else host
+    mode = (
+        "accounts on: everyone signs in"
+        if settings.multi_user
+        else "one local listener; your data stays on this machine"
+    )
+    if workers > 1:
+        err_console.print(
+            f"[bold]moodtune is starting {workers} workers at http://{shown}:{port}[/] ({mode}).",
+            highlight=False,
+        )
+        # uvicorn's supervisor kills a worker that misses a 5 s health check; one busy with
+        # argon2 sign-ins on a loaded machine is slow to answer, not dead (its requests would fail)
+        uvicorn.run("moodtune.web.app:create_app", factory=True, workers=workers,
+                    timeout_worker_healthcheck=60, **options)  # fmt: skip
+        return
 
     def on_step(step: str, number: int, total: int) -> None:
         err_console.print(f"[dim]moodtune:[/] preparing {number}/{total}: {step}", highlight=False)
 
-    app = create_app(on_step=on_step)
-    shown = f"[{host}]" if ":" in host else host
+    app = create_app(settings, on_step=on_step)
     err_console.print(
-        f"[bold]moodtune is running at http://{shown}:{port}[/] (Ctrl+C stops it). "
-        "Not a medical device; your data stays on this machine.",
+        f"[bold]moodtune is running at http://{shown}:{port}[/] (Ctrl+C stops it; {mode}). "
+        "Not a medical device.",
         highlight=False,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, **options)

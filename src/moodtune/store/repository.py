@@ -815,13 +815,51 @@ def _listener_scoped_queries(listener_id: str) -> dict[str, sa.Select[Any]]:
         "unmatched_listening": sa.select(unmatched_listening)
         .where(unmatched_listening.c.listener_id == listener_id)
         .order_by(unmatched_listening.c.played_at, unmatched_listening.c.id),
+        **_account_scoped_queries(listener_id),
+    }
+
+
+#: Columns never exported: keyed hashes of secrets (they would only help someone guess them).
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "reset_token_hash", "code_hash"})
+#: Tables that hold nobody's rows: failed sign-ins under keyed hashes, pruned after the window.
+UNOWNED_TABLES = frozenset({"sign_in_failures"})
+
+
+def _account_scoped_queries(listener_id: str) -> dict[str, sa.Select[Any]]:
+    """The account tables (migration 0004), without secret hashes; links and suggestions where
+    the listener is either side, the access log of reads of their data."""
+    from moodtune.store import tables as t
+
+    def public(table: sa.Table) -> list[sa.Column[Any]]:
+        return [c for c in table.columns if c.name not in SECRET_COLUMNS]
+
+    def either(table: sa.Table) -> sa.ColumnElement[bool]:
+        return (table.c.listener_id == listener_id) | (table.c.therapist_id == listener_id)
+
+    return {
+        "accounts": sa.select(*public(t.accounts)).where(t.accounts.c.listener_id == listener_id),
+        "auth_sessions": sa.select(*public(t.auth_sessions))
+        .where(t.auth_sessions.c.listener_id == listener_id)
+        .order_by(t.auth_sessions.c.created_at, t.auth_sessions.c.id),
+        "api_tokens": sa.select(*public(t.api_tokens))
+        .where(t.api_tokens.c.listener_id == listener_id)
+        .order_by(t.api_tokens.c.created_at, t.api_tokens.c.id),
+        "therapist_links": sa.select(*public(t.therapist_links))
+        .where(either(t.therapist_links))
+        .order_by(t.therapist_links.c.created_at, t.therapist_links.c.id),
+        "suggestions": sa.select(t.suggestions)
+        .where(either(t.suggestions))
+        .order_by(t.suggestions.c.created_at, t.suggestions.c.id),
+        "access_log": sa.select(t.access_log)
+        .where(t.access_log.c.listener_id == listener_id)
+        .order_by(t.access_log.c.at, t.access_log.c.id),
     }
 
 
 def listener_rows(conn: Connection, listener_id: str) -> dict[str, list[dict[str, Any]]]:
     """Every stored row that belongs to the listener, table by table (for export)."""
     queries = _listener_scoped_queries(listener_id)
-    missing = set(metadata.tables) - set(queries)
+    missing = set(metadata.tables) - set(queries) - UNOWNED_TABLES
     assert not missing, f"export does not cover tables {sorted(missing)}"
     return {name: [dict(r._mapping) for r in conn.execute(q)] for name, q in queries.items()}
 
@@ -832,8 +870,31 @@ def delete_listener_rows(conn: Connection, listener_id: str) -> dict[str, int]:
     Children go first, explicitly, rather than trusting ``ON DELETE CASCADE`` alone, so the
     counts are exact and a database with foreign keys switched off is cleaned just the same.
     """
+    from moodtune.store import tables as t
+
     session_ids = sa.select(sessions.c.id).where(sessions.c.listener_id == listener_id)
     statements: list[tuple[str, sa.Delete]] = [
+        ("access_log", t.access_log.delete().where(t.access_log.c.listener_id == listener_id)),
+        (
+            "suggestions",
+            t.suggestions.delete().where(
+                (t.suggestions.c.listener_id == listener_id)
+                | (t.suggestions.c.therapist_id == listener_id)
+            ),
+        ),
+        (
+            "therapist_links",
+            t.therapist_links.delete().where(
+                (t.therapist_links.c.listener_id == listener_id)
+                | (t.therapist_links.c.therapist_id == listener_id)
+            ),
+        ),
+        ("api_tokens", t.api_tokens.delete().where(t.api_tokens.c.listener_id == listener_id)),
+        (
+            "auth_sessions",
+            t.auth_sessions.delete().where(t.auth_sessions.c.listener_id == listener_id),
+        ),
+        ("accounts", t.accounts.delete().where(t.accounts.c.listener_id == listener_id)),
         ("track_feedback", feedback.delete().where(feedback.c.listener_id == listener_id)),
         ("mood_checkins", checkins.delete().where(checkins.c.listener_id == listener_id)),
         (
@@ -855,7 +916,11 @@ def delete_listener_rows(conn: Connection, listener_id: str) -> dict[str, int]:
         ("listening_sessions", sessions.delete().where(sessions.c.listener_id == listener_id)),
         ("listeners", listeners.delete().where(listeners.c.id == listener_id)),
     ]
-    missing = set(metadata.tables) - {name for name, _ in statements}
+    # the reads this listener made of others' data stay in their logs, without the reader's id
+    conn.execute(
+        t.access_log.update().where(t.access_log.c.reader_id == listener_id).values(reader_id=None)
+    )
+    missing = set(metadata.tables) - {name for name, _ in statements} - UNOWNED_TABLES
     assert not missing, f"delete does not cover tables {sorted(missing)}"
     return {name: conn.execute(stmt).rowcount for name, stmt in statements}
 

@@ -20,8 +20,13 @@ from sqlalchemy.engine import Dialect
 __all__ = [
     "CHECKIN_KINDS",
     "LISTENING_KINDS",
+    "SUGGESTION_STATES",
     "JSONType",
     "UTCDateTime",
+    "access_log",
+    "accounts",
+    "api_tokens",
+    "auth_sessions",
     "checkins",
     "exported_playlists",
     "feedback",
@@ -30,6 +35,9 @@ __all__ = [
     "metadata",
     "session_tracks",
     "sessions",
+    "sign_in_failures",
+    "suggestions",
+    "therapist_links",
     "unmatched_listening",
     "utcnow",
 ]
@@ -224,6 +232,7 @@ exported_playlists = sa.Table(
     sa.Index("ix_exported_playlists_listener", "listener_id"),
 )
 
+
 listening_events = sa.Table(
     "listening_events",
     metadata,
@@ -283,3 +292,129 @@ unmatched_listening = sa.Table(
 """Imported plays, skips and likes of tracks the catalog does not hold ("mood unknown"): what
 the export named (title, artists, album, Spotify URI, ISRC), never a device or place. Kept out
 of journeys and of learning; re-matched when the catalog grows (``place_unknown_listening``)."""
+
+# -- accounts (migration 0004) -----------------------------------------------------------------
+# Secrets (session tokens, API tokens, reset tokens, invite codes) are stored only as keyed
+# hashes (HMAC-SHA256 with the secret key): a copy of the database does not sign anyone in.
+
+SUGGESTION_STATES = ("open", "accepted", "declined")
+
+
+def _owner(name: str = "listener_id", *, primary_key: bool = False) -> sa.Column[Any]:
+    return sa.Column(
+        name,
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="CASCADE"),
+        nullable=False,
+        primary_key=primary_key,
+    )
+
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    _owner(primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("reset_token_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("reset_expires_at", UTCDateTime(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("password_changed_at", UTCDateTime(), nullable=False),
+)
+
+auth_sessions = sa.Table(
+    "auth_sessions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    _owner(),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_agent", sa.String(200), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_seen_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_auth_sessions_listener", "listener_id"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    _owner(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_api_tokens_listener", "listener_id"),
+)
+
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    # "account:<hash>" or "address:<hash>": keyed hashes, never the name or the address itself
+    sa.Column("key", sa.String(80), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_sign_in_failures_key_at", "key", "at"),
+)
+
+therapist_links = sa.Table(
+    "therapist_links",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    _owner(),
+    sa.Column(
+        "therapist_id",
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("code_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("code_expires_at", UTCDateTime(), nullable=True),
+    sa.Column("share_notes", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("accepted_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint("therapist_id IS NULL OR therapist_id <> listener_id", name="not_self"),
+    sa.UniqueConstraint("listener_id", "therapist_id"),
+    sa.Index("ix_therapist_links_therapist", "therapist_id"),
+)
+
+suggestions = sa.Table(
+    "suggestions",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    _owner(),
+    sa.Column(
+        "therapist_id",
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("goal", sa.String(20), nullable=False),
+    sa.Column("tracks", sa.Integer(), nullable=True),
+    sa.Column("message", sa.Text(), nullable=True),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("answered_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint("state IN ('open', 'accepted', 'declined')", name="state"),
+    sa.Index("ix_suggestions_listener", "listener_id"),
+)
+
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    _owner(),
+    # the reader's account may be deleted later: the listener's record of who read stays
+    sa.Column(
+        "reader_id",
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("reader_name", sa.String(64), nullable=False),
+    sa.Column("what", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_access_log_listener_at", "listener_id", "at"),
+)

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from moodtune.app.services import Services
 from moodtune.config import Settings, get_settings
+from moodtune.errors import InputError
+from moodtune.web.auth import CSRF_COOKIE, SignInRequired, guard_request, set_cookie
 from moodtune.web.deps import NoListenerYet, NotReady
 from moodtune.web.identity import LocalIdentity
 from moodtune.web.problems import install_problem_handlers, problem
@@ -59,6 +61,8 @@ def create_app(
     Pages load at once; those that need the models show what is being prepared until ready.
     """
     settings = settings or get_settings()
+    if settings.multi_user and (why := settings.multi_user_problem()) is not None:
+        raise InputError(f"moodtune with accounts cannot start: {why}", field="MOODTUNE_SECRET_KEY")
     readiness = Readiness(settings=settings, services=services, on_step=on_step)
 
     @asynccontextmanager
@@ -90,6 +94,8 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        # every route, present and future: accounts and CSRF in multi-user mode (web/auth.py)
+        dependencies=[Depends(guard_request)],
     )
     app.state.settings = settings
     app.state.readiness = readiness
@@ -104,6 +110,12 @@ def create_app(
     async def _welcome(request: Request, exc: NoListenerYet) -> Response:
         return RedirectResponse("/welcome", status_code=303)
 
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/signin?next={quote(exc.next_path, safe='/')}", status_code=303)
+
     @app.exception_handler(NotReady)
     async def _preparing(request: Request, exc: NotReady) -> Response:
         return pages.render_preparing(request)
@@ -114,8 +126,9 @@ def create_app(
     ) -> Response:
         # The app answers only to a local address (no DNS rebinding) and refuses unsafe
         # requests another site's page sends (no cross-site request forgery).
+        # With accounts (multi-user mode) the app answers on any name it is reached by.
         host = request.headers.get("host", "")
-        if not _local_host(host):
+        if not settings.multi_user and not _local_host(host):
             return problem(400, f"this moodtune answers only on a local address, not {host!r}")
         if request.method in UNSAFE_METHODS:
             site = request.headers.get("sec-fetch-site")
@@ -125,6 +138,12 @@ def create_app(
             ):
                 return problem(403, "refused: this request came from another site", request=request)
         response = await call_next(request)
+        fresh_csrf = getattr(request.state, "csrf_new", None)
+        if fresh_csrf and settings.multi_user:
+            set_cookie(request, response, CSRF_COOKIE, fresh_csrf, max_age=None)
+        if settings.behind_tls:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with
@@ -133,7 +152,10 @@ def create_app(
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
-        if request.url.path.startswith(("/api/", "/journey", "/me", "/history")):
+        path = request.url.path
+        if path.startswith(("/api/", "/journey", "/me", "/history")) or (
+            settings.multi_user and not path.startswith(("/static", "/static-vendor"))
+        ):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -157,9 +179,14 @@ def create_app(
             "error": readiness.error,
         }
 
+    from moodtune.web import account_pages
+    from moodtune.web.api import accounts as accounts_api
+
     app.include_router(api_router)
+    app.include_router(accounts_api.router)
     app.include_router(pages.router)
     from moodtune.web.pages import connectors as connector_pages
 
     app.include_router(connector_pages.router)
+    app.include_router(account_pages.router)
     return app

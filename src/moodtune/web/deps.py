@@ -43,7 +43,33 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def identity(request: Request) -> LocalIdentity:
+class AccountIdentity:
+    """The signed-in account's listener, in multi-user mode (the ``LocalIdentity`` interface).
+
+    An account is made with its listener, so ``set`` is refused and ``clear`` has nothing to
+    forget: deleting the listener deletes the account and its sessions with it.
+    """
+
+    def __init__(self, listener_id: str | None) -> None:
+        self.listener_id = listener_id
+
+    def get(self) -> str | None:
+        return self.listener_id
+
+    def set(self, listener_id: str) -> None:
+        raise HTTPException(409, "with accounts, a listener comes with its account: sign up")
+
+    def clear(self) -> None:
+        self.listener_id = None
+
+
+def identity(request: Request) -> LocalIdentity | AccountIdentity:
+    """The local listener's file, or in multi-user mode the signed-in account's listener."""
+    if request.app.state.settings.multi_user:
+        from moodtune.web.auth import principal_of
+
+        principal = principal_of(request)
+        return AccountIdentity(None if principal is None else principal.listener_id)
     ident: LocalIdentity = request.app.state.identity
     return ident
 
@@ -61,4 +87,4 @@ def current_listener(request: Request) -> str:
 
 
 ListenerId = Annotated[str, Depends(current_listener)]
-IdentityDep = Annotated[LocalIdentity, Depends(identity)]
+IdentityDep = Annotated[LocalIdentity | AccountIdentity, Depends(identity)]

@@ -46,17 +46,20 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "description": text, "content": _CONTENT}
     for code, text in (
         (400, "Bad request"),
+        (401, "Sign in first (multi-user mode): a Bearer token or a session"),
         (403, "Refused (a request from another site)"),
         (404, "Not found (or not yours)"),
         (409, "Conflict"),
         (422, "Invalid input: `detail` and `errors` name the field"),
+        (429, "Too many failed sign-ins (retry after the Retry-After seconds)"),
         (503, "Still preparing models (retry after the Retry-After seconds)"),
     )
 }
 
-_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+_TITLES = {400: "Bad request", 401: "Sign in first", 403: "Forbidden", 404: "Not found",
+           405: "Method not allowed",
            409: "Conflict", 413: "Too large", 422: "Invalid input", 500: "Internal error",
-           503: "Not ready yet"}  # fmt: skip
+           503: "Not ready yet", 429: "Too many attempts"}  # fmt: skip
 
 
 def _short(value: Any) -> str | None:

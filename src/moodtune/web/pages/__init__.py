@@ -85,7 +85,7 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
 
 def render_error(request: Request, status: int, detail: str) -> Response:
     """The HTML error page (the API answers problem+json instead)."""
-    if status == 404 and "unknown listener" in detail:
+    if status == 404 and "unknown listener" in detail and not request.app.state.settings.multi_user:
         request.app.state.identity.clear()  # the local listener was deleted elsewhere
         return RedirectResponse("/welcome", status_code=303)
     return page(request, "error.html", status=status, status_code=status, detail=detail)
@@ -521,9 +521,14 @@ def me_page(request: Request, listener: ListenerId, services: ServicesDep) -> Re
     from moodtune.app.connectors import mood_unknown
     from moodtune.app.spotify import spotify_status
 
+    access: list[Any] = []
+    if request.app.state.settings.multi_user:  # reads of your data by your therapists
+        from moodtune.app.therapists import access_log
+
+        access = access_log(services.engine, listener)
     return page(
         request, "me.html", me=me, figure=figure, saved=request.query_params.get("saved"),
-        section="me", spotify=spotify_status(services.settings),
+        section="me", access=access, spotify=spotify_status(services.settings),
         mood_unknown=mood_unknown(services, listener, limit=20),
     )  # fmt: skip
 

@@ -1,0 +1,247 @@
+"""``/api/v1`` for accounts (multi-user mode): tokens, sessions, therapists, the access log.
+
+Off in local single-listener mode (404: there are no accounts to speak of).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from pydantic import BaseModel, Field
+
+from moodtune.app import accounts, therapists
+from moodtune.app.views import HistoryView, SessionView
+from moodtune.config import Settings
+from moodtune.web.auth import engine_of, principal_of
+from moodtune.web.deps import ServicesDep
+from moodtune.web.problems import PROBLEM_RESPONSES, problem
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+Id = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def signed_in(request: Request) -> accounts.Principal:
+    """The signed-in principal (accounts on); 404 in local single-listener mode."""
+    if not request.app.state.settings.multi_user:
+        raise HTTPException(404, "accounts are off: this moodtune serves one local listener")
+    principal = principal_of(request)
+    if principal is None:  # guard_request has already answered 401; kept for safety
+        raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+Me = Annotated[accounts.Principal, Depends(signed_in)]
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field(default="API token", min_length=1, max_length=100)
+
+
+class TokenName(BaseModel):
+    name: str = Field(default="API token", min_length=1, max_length=100)
+
+
+class NewToken(BaseModel):
+    token: str = Field(description="Send as 'Authorization: Bearer <token>'; shown only now.")
+    listed: accounts.TokenView
+
+
+class AccountOut(BaseModel):
+    listener_id: str
+    username: str
+    via: str
+
+
+class InviteCreate(BaseModel):
+    share_notes: bool = False
+
+
+class LinkUpdate(BaseModel):
+    share_notes: bool
+
+
+class CodeIn(BaseModel):
+    code: str = Field(min_length=4, max_length=40)
+
+
+class SuggestionCreate(BaseModel):
+    goal: str = Field(min_length=1, max_length=40)
+    tracks: int | None = Field(default=None, ge=2, le=200)
+    message: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/auth/token", status_code=201, response_model=NewToken, tags=["accounts"])
+def token_by_password(body: TokenRequest, request: Request) -> Any:
+    """Sign in with username and password and get a personal API token (rate limited)."""
+    settings = settings_of(request)
+    if not settings.multi_user:
+        raise HTTPException(404, "accounts are off: this moodtune serves one local listener")
+    engine = engine_of(request)
+    try:
+        signed = accounts.sign_in(
+            engine, settings, username=body.username, password=body.password,
+            address=request.client.host if request.client else "unknown",
+            user_agent=request.headers.get("user-agent"),
+        )  # fmt: skip
+    except accounts.RateLimited as exc:
+        return problem(429, str(exc), request=request,
+                       headers={"Retry-After": str(exc.retry_after_s)})  # fmt: skip
+    except accounts.AuthFailed as exc:
+        return problem(401, str(exc), request=request, headers={"WWW-Authenticate": "Bearer"})
+    accounts.sign_out(engine, signed.principal)  # a token, not a browser session
+    made = accounts.create_api_token(engine, settings, signed.principal, name=body.name)
+    return NewToken(token=made.token, listed=made.listed)
+
+
+@router.get("/account", response_model=AccountOut, tags=["accounts"])
+def account(me: Me) -> Any:
+    """Who you are signed in as."""
+    return AccountOut(listener_id=me.listener_id, username=me.username, via=me.via)
+
+
+@router.get("/tokens", response_model=list[accounts.TokenView], tags=["accounts"])
+def list_tokens(me: Me, request: Request) -> Any:
+    """Your personal API tokens (names and first characters only)."""
+    return accounts.list_api_tokens(engine_of(request), me)
+
+
+@router.post("/tokens", status_code=201, response_model=NewToken, tags=["accounts"])
+def create_token(body: TokenName, me: Me, request: Request) -> Any:
+    """A new personal API token, shown once."""
+    made = accounts.create_api_token(engine_of(request), settings_of(request), me, name=body.name)
+    return NewToken(token=made.token, listed=made.listed)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, tags=["accounts"])
+def revoke_token(token_id: Id, me: Me, request: Request) -> Response:
+    """Revoke a token: it stops working at once."""
+    accounts.revoke_api_token(engine_of(request), me, token_id)
+    return Response(status_code=204)
+
+
+@router.get("/account/sessions", response_model=list[accounts.SignInSessionView], tags=["accounts"])
+def sessions(me: Me, request: Request) -> Any:
+    """Where you are signed in."""
+    return accounts.list_sign_in_sessions(engine_of(request), me)
+
+
+@router.delete("/account/sessions", tags=["accounts"])
+def end_all_sessions(me: Me, request: Request) -> dict[str, int]:
+    """Sign out everywhere (every browser session; API tokens stay until revoked)."""
+    return {"ended": accounts.end_sessions(engine_of(request), me, keep_current=False)}
+
+
+# -- the listener's side of therapists ---------------------------------------------------------
+
+
+@router.post("/invites", status_code=201, response_model=therapists.NewInvite, tags=["therapists"])
+def invite(body: InviteCreate, me: Me, request: Request) -> Any:
+    """A one-time code to give your therapist (shown once)."""
+    return therapists.invite_therapist(
+        engine_of(request), settings_of(request), me.listener_id, share_notes=body.share_notes
+    )
+
+
+@router.get("/links", response_model=list[therapists.LinkView], tags=["therapists"])
+def links(me: Me, request: Request) -> Any:
+    """Your therapists and unused invitations."""
+    return therapists.links_of(engine_of(request), me.listener_id)
+
+
+@router.patch("/links/{link_id}", status_code=204, tags=["therapists"])
+def update_link(link_id: Id, body: LinkUpdate, me: Me, request: Request) -> Response:
+    """Share your notes with this therapist, or stop."""
+    therapists.set_link_notes(
+        engine_of(request), me.listener_id, link_id, share_notes=body.share_notes
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/links/{link_id}", response_model=therapists.LinkView, tags=["therapists"])
+def revoke(link_id: Id, me: Me, request: Request) -> Any:
+    """End this therapist's access now."""
+    return therapists.revoke_link(engine_of(request), me.listener_id, link_id)
+
+
+@router.get("/access-log", response_model=list[therapists.AccessView], tags=["therapists"])
+def access(me: Me, request: Request) -> Any:
+    """Every read of your data by someone else, newest first."""
+    return therapists.access_log(engine_of(request), me.listener_id)
+
+
+@router.get("/suggestions", response_model=list[therapists.SuggestionView], tags=["therapists"])
+def my_suggestions(me: Me, request: Request) -> Any:
+    """Goals your therapists suggested."""
+    return therapists.suggestions_for(engine_of(request), me.listener_id)
+
+
+@router.post(
+    "/suggestions/{suggestion_id}/{answer}",
+    response_model=therapists.SuggestionView,
+    tags=["therapists"],
+)
+def answer(
+    suggestion_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    answer: Annotated[str, Path(pattern="^(accept|decline)$")],
+    me: Me,
+    request: Request,
+) -> Any:
+    """Accept (then start it with a check-in) or decline a suggestion."""
+    return therapists.answer_suggestion(
+        engine_of(request), me.listener_id, suggestion_id, accept=answer == "accept"
+    )
+
+
+# -- the therapist's side ----------------------------------------------------------------------
+
+
+@router.post("/therapist/links", status_code=201, response_model=therapists.LinkView,
+             tags=["therapists"])  # fmt: skip
+def accept(body: CodeIn, me: Me, request: Request) -> Any:
+    """Enter a listener's invitation code."""
+    return therapists.accept_invite(engine_of(request), settings_of(request), me.listener_id,
+                                    body.code)  # fmt: skip
+
+
+@router.get("/therapist/listeners", response_model=list[therapists.ClientSummary],
+            tags=["therapists"])  # fmt: skip
+def clients(me: Me, services: ServicesDep) -> Any:
+    """Your listeners with progress at a glance."""
+    return therapists.linked_clients(services, me.listener_id)
+
+
+@router.get("/therapist/listeners/{listener_id}/history", response_model=HistoryView,
+            tags=["therapists"])  # fmt: skip
+def client_history(listener_id: Id, me: Me, services: ServicesDep) -> Any:
+    return therapists.client_history(services, me.listener_id, listener_id)
+
+
+@router.get("/therapist/listeners/{listener_id}/checkins",
+            response_model=list[therapists.TherapistCheckIn], tags=["therapists"])  # fmt: skip
+def client_checkins(listener_id: Id, me: Me, services: ServicesDep) -> Any:
+    return therapists.client_checkins(services, me.listener_id, listener_id)
+
+
+@router.get("/therapist/listeners/{listener_id}/sessions/{session_id}",
+            response_model=SessionView, tags=["therapists"])  # fmt: skip
+def client_session(listener_id: Id, session_id: Id, me: Me, services: ServicesDep) -> Any:
+    return therapists.client_session(services, me.listener_id, listener_id, session_id)
+
+
+@router.post("/therapist/listeners/{listener_id}/suggestions", status_code=201,
+             response_model=therapists.SuggestionView, tags=["therapists"])  # fmt: skip
+def suggest(listener_id: Id, body: SuggestionCreate, me: Me, request: Request) -> Any:
+    return therapists.suggest(
+        engine_of(request), me.listener_id, listener_id, goal=body.goal, tracks=body.tracks,
+        message=body.message,
+    )  # fmt: skip

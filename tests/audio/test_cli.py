@@ -1,0 +1,62 @@
+"""`moodtune audio scan` and `moodtune audio analyse` through the command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from moodtune.cli import app
+from moodtune.config import Settings, get_settings
+
+
+@pytest.fixture
+def cli_settings(real_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The CLI sees the worker-wide data dir (the default catalog is built there once)."""
+    monkeypatch.setenv("MOODTUNE_DATA_DIR", str(real_settings.data_dir))
+    monkeypatch.setenv("MOODTUNE_MIRROR_DIR", str(real_settings.mirror_dir))
+    monkeypatch.setenv("MOODTUNE_OFFLINE", "true")
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def test_scan_prints_a_summary_and_names_each_skipped_file(
+    audio_files: dict[str, Path], cli_settings: Settings, tmp_path: Path
+) -> None:
+    music = tmp_path / "Music"
+    music.mkdir()
+    for name in ("clicks.flac", "drums.wav", "song.m4a"):
+        shutil.copy2(audio_files[name], music / name)
+    name = f"cli-{tmp_path.name.lower()}"[:60].rstrip("-_")
+    result = CliRunner().invoke(
+        app, ["audio", "scan", str(music), "--name", name, "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())  # Rich wraps long lines
+    assert "analysed now" in shown and f"moodtune catalog use {name}" in shown
+    assert "song.m4a: unsupported: MP4/M4A" in shown
+
+    again = CliRunner().invoke(
+        app, ["audio", "scan", str(music), "--name", name, "--json"], catch_exceptions=False
+    )
+    summary = json.loads(again.stdout)
+    assert summary["outcome"]["analysed"] == 0 and summary["outcome"]["unchanged"] == 3
+    assert summary["usable_tracks"] == 2
+    assert [Path(f["path"]).name for f in summary["failed"]] == ["song.m4a"]
+
+
+def test_analyse_shows_one_files_features_and_mood(audio_files: dict[str, Path]) -> None:
+    result = CliRunner().invoke(
+        app, ["audio", "analyse", str(audio_files["clicks.flac"]), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["ok"] and abs(found["features"]["tempo_bpm"] - 120) < 2.4
+    assert set(found["placement"]) >= {"valence", "arousal", "sd", "uncertain"}
+    bad = CliRunner().invoke(app, ["audio", "analyse", str(audio_files["silent.flac"])])
+    assert bad.exit_code != 0
