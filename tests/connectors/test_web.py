@@ -72,7 +72,7 @@ def test_history_upload_answers_the_import_report(web: tuple[TestClient, Service
     assert report["unmatched_examples"] == [{"track": "Nobody Known – Song Nobody Has", "count": 1}]
     page = client.post("/me/history", files=files)
     assert page.status_code == 200 and "3 of 4 matched the catalog" in page.text
-    assert "0 new (3 already stored)" in page.text and "Not in the catalog" in page.text
+    assert "0 new (3 already stored)" in page.text and "Mood unknown" in page.text
     bad = client.post(
         "/api/v1/listening-history", files=[("files", ("x.json", b"[{]", "application/json"))]
     )
@@ -116,3 +116,81 @@ def test_spotify_connect_import_and_export_from_the_web(
             params={"format": "m3u8", "locations": "spotify"},
         ).text
     )
+
+
+def _settings(tmp_path: Path, fake: FakeSpotify, **extra: Any) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "web",
+        offline=True,
+        spotify_api_base=fake.api,
+        spotify_accounts_base=fake.base,
+        **extra,
+    )
+
+
+def _client(settings: Settings, services: Services, base_url: str) -> TestClient:
+    return TestClient(create_app(settings, services=services), base_url=base_url)
+
+
+def test_web_connect_uses_its_own_loopback_callback_when_no_redirect_is_set(
+    engine: Any, tiny: JourneyCatalog, fake: FakeSpotify, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path, fake, spotify_client_id=CLIENT_ID)
+    assert settings.spotify_redirect_uri == "http://127.0.0.1:8888/callback"  # the CLI's default
+    services = Services(settings, engine=engine, catalog_loader=lambda: tiny)
+    with _client(settings, services, "http://127.0.0.1:8000") as client:
+        assert client.post("/api/v1/listener", json={"display_name": "Bo"}).status_code == 201
+        connect = client.get("/me/spotify/connect", follow_redirects=False)
+        asked = parse_qs(urlparse(connect.headers["location"]).query)
+        assert asked["redirect_uri"] == ["http://127.0.0.1:8000/me/spotify/callback"]
+        back = requests.get(connect.headers["location"], allow_redirects=False, timeout=5)
+        callback = urlparse(back.headers["location"])
+        assert (callback.hostname, callback.port) == ("127.0.0.1", 8000)
+        # The token exchange repeats the same redirect (the fake refuses a different one).
+        done = client.get(f"{callback.path}?{callback.query}", follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == "/me?saved=spotify"
+        assert "Connected to Spotify" in client.get("/me").text
+    with _client(settings, services, "http://testserver") as client:  # not a loopback address
+        refused = client.get("/me/spotify/connect", follow_redirects=False)
+        assert refused.status_code >= 400 and "MOODTUNE_SPOTIFY_REDIRECT_URI" in refused.text
+        assert "location" not in refused.headers
+
+
+def test_save_to_spotify_shows_only_when_spotify_is_configured(
+    engine: Any,
+    tiny: JourneyCatalog,
+    fake: FakeSpotify,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moodtune.app.spotify import spotify_setup_hint
+
+    bare = _settings(tmp_path, fake)
+    services = Services(bare, engine=engine, catalog_loader=lambda: tiny)
+    with _client(bare, services, "http://127.0.0.1:8000") as client:
+        assert client.post("/api/v1/listener", json={"display_name": "Di"}).status_code == 201
+        session_id = record_journey(services.engine, _listener(client))
+        page = client.get(f"/journey/{session_id}").text
+    assert "Save to my Spotify" not in page and f"/journey/{session_id}/spotify" not in page
+    assert "set MOODTUNE_SPOTIFY_CLIENT_ID" in page
+    assert f"/api/v1/sessions/{session_id}/playlist?format=m3u8" in page
+
+    configured = _settings(tmp_path, fake, spotify_client_id=CLIENT_ID)
+    assert spotify_setup_hint(configured) is None
+    monkeypatch.setitem(__import__("sys").modules, "spotipy", None)  # the extra not installed
+    hint = spotify_setup_hint(configured)
+    assert hint is not None and 'pip install "moodtune[spotify]"' in hint
+
+
+def test_journey_page_with_spotify_configured_offers_it(web: tuple[TestClient, Services]) -> None:
+    client, services = web
+    session_id = record_journey(services.engine, _listener(client))
+    page = client.get(f"/journey/{session_id}").text
+    assert "Save to my Spotify" in page and "MOODTUNE_SPOTIFY_CLIENT_ID" not in page
+
+
+def test_me_page_lists_mood_unknown_tracks(web: tuple[TestClient, Services]) -> None:
+    client, _ = web
+    client.post("/me/history", files=[("files", ("scrobbles.csv", SCROBBLES, "text/csv"))])
+    me = client.get("/me").text
+    assert "Mood unknown" in me and "Nobody Known – Song Nobody Has" in me and "1 plays" in me

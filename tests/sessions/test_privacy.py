@@ -19,7 +19,7 @@ from moodtune.sessions import (
     record_feedback,
     record_playlist_export,
 )
-from moodtune.sessions.listening import ListeningEvent, record_listening
+from moodtune.sessions.listening import ListeningEvent, UnknownListen, record_listening
 from moodtune.store import accounts as account_store
 from moodtune.store import make_engine, read_transaction, upgrade, write_transaction
 from moodtune.store import repository as repo
@@ -30,6 +30,7 @@ SECRET_NOTE = "zebra-umbrella-7731 felt heavy after the meeting"
 SECRET_NAME = "Quillon Marchetti-Vasquez"
 SECRET_PLAYLIST = "Moonlit Saxophone Retreat 4412"
 SECRET_TRACK = "heard-on-repeat-5520"
+SECRET_UNKNOWN = "Unheard Lullaby 8813"  # an imported track the catalog does not hold
 SECRET_USERNAME = "quillon-4412"
 SECRET_TOKEN_HASH = "f" * 20 + "token-hash-of-the-listener" + "0" * 18
 
@@ -109,6 +110,16 @@ def _populate(engine: Engine, *, name: str, note: str, playlist: str) -> tuple[L
                 ms_played=9_000,
             ),
         ],
+        unknown=[
+            UnknownListen(
+                "lastfm",
+                "play",
+                "not in the catalog",
+                title=SECRET_UNKNOWN if name == SECRET_NAME else "other unknown",
+                artists="Nobody Known",
+                played_at=day(2, 11),
+            )
+        ],
         at=day(2, 12),
     )
     _add_account(
@@ -138,6 +149,7 @@ def test_export_holds_every_row_about_the_listener(engine: Engine) -> None:
         "track_feedback": 1,
         "exported_playlists": 1,
         "listening_events": 2,
+        "unmatched_listening": 1,
         "accounts": 1,
         "auth_sessions": 1,
         "api_tokens": 1,
@@ -147,7 +159,7 @@ def test_export_holds_every_row_about_the_listener(engine: Engine) -> None:
     }
     assert tables["listeners"][0]["profile"]["fav_genre"] == "Rock"
     assert {e["kind"] for e in tables["listening_events"]} == {"play", "skip"}
-    assert SECRET_TRACK in text
+    assert SECRET_TRACK in text and SECRET_UNKNOWN in text
     assert tables["accounts"][0]["username"] == SECRET_USERNAME
     assert "$argon2id$" not in text and SECRET_TOKEN_HASH not in text  # never the hashes
     assert tables["access_log"][0]["reader_name"] == "Dr Therapist"
@@ -181,7 +193,7 @@ def test_delete_removes_the_listener_from_every_table(engine: Engine) -> None:
     _link(engine, person, other)  # the person's therapist
     _link(engine, other, person)  # and the person is the other's therapist
     secrets = [person.id, session_id, SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, SECRET_TRACK,
-               SECRET_USERNAME, SECRET_TOKEN_HASH]  # fmt: skip
+               SECRET_USERNAME, SECRET_TOKEN_HASH, SECRET_UNKNOWN]  # fmt: skip
     assert all(any(s in v for v in _every_value(engine)) for s in secrets)  # the search works
 
     removed = delete_listener(engine, person.id)
@@ -196,6 +208,7 @@ def test_delete_removes_the_listener_from_every_table(engine: Engine) -> None:
         "track_feedback": 1,
         "mood_checkins": 3,
         "listening_events": 2,
+        "unmatched_listening": 1,
         "exported_playlists": 1,
         "session_tracks": 3,
         "listening_sessions": 1,

@@ -15,8 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from moodtune.connectors.history import HISTORY_LAYOUTS, HistoryFile, read_history
-from moodtune.connectors.matching import CatalogMatcher, ExternalTrack, TrackMatch
+from moodtune.connectors.history import HISTORY_LAYOUTS, BadRecord, HistoryFile, read_history
+from moodtune.connectors.matching import (
+    CatalogMatcher,
+    ExternalTrack,
+    TrackMatch,
+    spotify_track_id,
+)
 from moodtune.connectors.playlists import (
     MEDIA_TYPES,
     Locations,
@@ -28,7 +33,16 @@ from moodtune.connectors.playlists import (
     write_playlist,
 )
 from moodtune.errors import InputError, NotFoundError
-from moodtune.sessions.listening import ListeningEvent, StoredListening, record_listening
+from moodtune.sessions.listening import (
+    ListeningEvent,
+    MoodUnknownTrack,
+    StoredListening,
+    UnknownListen,
+    mood_unknown_tracks,
+    place_unknown_listening,
+    record_listening,
+    unknown_listening,
+)
 
 if TYPE_CHECKING:
     from moodtune.app.services import Services
@@ -44,6 +58,8 @@ __all__ = [
     "import_playlist_files",
     "journey_playlist",
     "listening_report",
+    "mood_unknown",
+    "place_mood_unknown",
     "playlist_download",
 ]
 
@@ -94,6 +110,8 @@ class ImportReport:
     already_stored: int
     repeated: int = 0  #: events that appeared more than once in these files (kept once)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    unknown_added: int = 0  #: unmatched ("mood unknown") plays new to the database
+    bad_records: tuple[BadRecord, ...] = ()  #: records left out by ``skip_bad``
 
     @property
     def match_rate(self) -> float:
@@ -115,7 +133,19 @@ class ImportReport:
             + (f"; unmatched: {why}" if why else "")
             + f". Stored {self.added} new ({self.already_stored} already stored"
             + (f", {self.repeated} repeated in the files" if self.repeated else "")
-            + ")."
+            + ")"
+            + (
+                f"; kept {self.unknown_added} new unmatched as mood unknown"
+                if self.unknown_added
+                else ""
+            )
+            + (
+                f"; left out {len(self.bad_records)} malformed record"
+                + ("s" if len(self.bad_records) != 1 else "")
+                if self.bad_records
+                else ""
+            )
+            + "."
         )
 
 
@@ -255,11 +285,14 @@ def listening_report(
     files: Sequence[FileSummary],
     *,
     notes: Sequence[str] = (),
+    bad_records: Sequence[BadRecord] = (),
 ) -> ImportReport:
-    """Match read items to the catalog, store the matched ones, and report."""
+    """Match read items to the catalog, store the matched ones (the rest as "mood unknown"),
+    and report."""
     matcher = catalog_matcher(services)
     cache: dict[ExternalTrack, TrackMatch] = {}
     events: list[ListeningEvent] = []
+    unknown: list[UnknownListen] = []
     unmatched: Counter[str] = Counter()
     examples: Counter[str] = Counter()
     methods: Counter[str] = Counter()
@@ -268,8 +301,10 @@ def listening_report(
         if found is None:
             found = cache[item.track] = matcher.match(item.track)
         if found.track_id is None or found.method is None:
-            unmatched[found.reason or "not in the catalog"] += 1
+            reason = found.reason or "not in the catalog"
+            unmatched[reason] += 1
             examples[item.track.label] += 1
+            unknown.append(_unknown(item, reason))
             continue
         methods[found.method] += 1
         events.append(
@@ -283,8 +318,8 @@ def listening_report(
             )
         )
     stored = (
-        record_listening(services.engine, listener_id, events)
-        if events
+        record_listening(services.engine, listener_id, events, unknown=unknown)
+        if events or unknown
         else StoredListening(listener_id, 0, 0)
     )
     kinds = Counter(i.kind for i in items)
@@ -303,7 +338,61 @@ def listening_report(
         already_stored=stored.already_stored,
         repeated=stored.repeated,
         notes=tuple(notes),
+        unknown_added=stored.unknown_added,
+        bad_records=tuple(bad_records),
     )
+
+
+def _unknown(item: ListenedTrack, reason: str) -> UnknownListen:
+    """A read item the catalog does not hold, as it is kept ("mood unknown")."""
+    t = item.track
+    return UnknownListen(
+        source=item.source,
+        kind=item.kind,
+        reason=reason,
+        title=t.title,
+        artists=t.artist,
+        album=t.album,
+        spotify_id=spotify_track_id(t.spotify_id),
+        isrc=t.isrc,
+        duration_ms=t.duration_ms,
+        played_at=item.played_at,
+        ms_played=item.ms_played,
+    )
+
+
+def mood_unknown(
+    services: Services, listener_id: str, *, limit: int | None = None
+) -> list[MoodUnknownTrack]:
+    """The listener's imported tracks the catalog does not hold, most listened first. Their
+    mood is unknown, so no journey offers them; they are listed so the listener sees them."""
+    person = _require_listener(services, listener_id)
+    return mood_unknown_tracks(services.engine, person, limit=limit)
+
+
+def place_mood_unknown(services: Services, listener_id: str) -> StoredListening:
+    """Match the listener's "mood unknown" plays against the active catalog again and move the
+    ones it now holds into their listening (for example after local audio analysis added
+    their tracks to the catalog). Returns how many events that added."""
+    person = _require_listener(services, listener_id)
+    matcher = catalog_matcher(services)
+    placed: dict[int, tuple[str, str]] = {}
+    for row in unknown_listening(services.engine, person):
+        found = matcher.match(
+            ExternalTrack(
+                title=row["title"],
+                artist=row["artists"],
+                album=row["album"],
+                duration_ms=row["duration_ms"],
+                spotify_id=spotify_track_id(row["spotify_uri"]),
+                isrc=row["isrc"],
+            )
+        )
+        if found.track_id is not None and found.method is not None:
+            placed[row["id"]] = (found.track_id, found.method)
+    if not placed:
+        return StoredListening(person, 0, 0)
+    return place_unknown_listening(services.engine, person, placed)
 
 
 def _require_listener(services: Services, listener_id: str) -> str:
@@ -313,15 +402,23 @@ def _require_listener(services: Services, listener_id: str) -> str:
 
 
 def import_history(
-    services: Services, listener_id: str, files: Iterable[tuple[str, bytes]]
+    services: Services,
+    listener_id: str,
+    files: Iterable[tuple[str, bytes]],
+    *,
+    skip_bad: bool = False,
 ) -> ImportReport:
     """Import listening-history exports (``(file name, bytes)`` each) for the listener.
 
-    Every file is read before anything is stored, so a malformed file stores nothing; its
-    ``InputError`` names the file, the record and the field.
+    Every file is read before anything is stored, so by default a malformed record stores
+    nothing; its ``InputError`` names the file, the record and the field. With ``skip_bad``
+    the good records are imported and each bad one is listed in the report
+    (``bad_records``); a file that is not an export at all still fails the import.
     """
     person = _require_listener(services, listener_id)
-    read: list[HistoryFile] = [read_history(data, name=name) for name, data in files]
+    read: list[HistoryFile] = [
+        read_history(data, name=name, skip_bad=skip_bad) for name, data in files
+    ]
     if not read:
         raise InputError("no files to import", field="files")
     items = [
@@ -344,7 +441,8 @@ def import_history(
         for h in read
         if h.not_music
     ]
-    return listening_report(services, person, items, summaries, notes=notes)
+    bad = [b for h in read for b in h.bad]
+    return listening_report(services, person, items, summaries, notes=notes, bad_records=bad)
 
 
 def import_playlist_files(

@@ -95,12 +95,12 @@ def _token_cache(settings: Settings) -> Any:
     return FileTokenCache(settings.spotify_dir / "token.json")
 
 
-def _pkce(settings: Settings) -> Any:
+def _pkce(settings: Settings, redirect_uri: str | None = None) -> Any:
     from moodtune.connectors.spotify.client import pkce_manager
 
     return pkce_manager(
         client_id=_client_id(settings),
-        redirect_uri=settings.spotify_redirect_uri,
+        redirect_uri=redirect_uri or settings.spotify_redirect_uri,
         accounts_base=settings.spotify_accounts_base,
         timeout_s=settings.spotify_timeout_s,
         cache_handler=_token_cache(settings),
@@ -189,6 +189,20 @@ class SpotifyStatus:
     message: str
 
 
+def spotify_setup_hint(settings: Settings) -> str | None:
+    """None when Spotify can be offered here (the extra installed, a client id set); else the
+    one line saying what to install or set. Reads no file and sends nothing."""
+    if not settings.spotify_client_id:
+        return (
+            "To save journeys to Spotify, set MOODTUNE_SPOTIFY_CLIENT_ID to your Spotify app's id."
+        )
+    try:
+        _require_spotipy()
+    except ConnectorError:
+        return f"To save journeys to Spotify, install the extra: {SPOTIFY_INSTALL}."
+    return None
+
+
 def spotify_status(settings: Settings) -> SpotifyStatus:
     """For the Me page: can the listener connect, are they connected, and if not why."""
     try:
@@ -209,13 +223,37 @@ class PendingLogin:
     auth: Any
 
 
-def start_web_login(settings: Settings) -> PendingLogin:
-    """The authorize URL for a login whose redirect is this web app's callback
-    (``MOODTUNE_SPOTIFY_REDIRECT_URI`` = ``http://127.0.0.1:PORT/me/spotify/callback``)."""
+#: Hosts a redirect derived from the web request may have: Spotify accepts loopback redirects
+#: over plain http only as an IP literal (not ``localhost``).
+WEB_LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+
+
+def web_redirect_uri(settings: Settings, callback_url: str) -> str:
+    """The redirect of a web login: ``MOODTUNE_SPOTIFY_REDIRECT_URI`` when it is set, else the
+    web app's own callback (``callback_url``, derived from the request) when that is a loopback
+    ``http://127.0.0.1:PORT`` or ``http://[::1]:PORT`` address. The CLI keeps its own default
+    (``http://127.0.0.1:8888/callback``), so neither needs configuring on one machine."""
+    from urllib.parse import urlparse
+
+    if "spotify_redirect_uri" in settings.model_fields_set:
+        return settings.spotify_redirect_uri
+    parsed = urlparse(callback_url)
+    if parsed.scheme != "http" or parsed.hostname not in WEB_LOOPBACK_HOSTS or not parsed.port:
+        raise ConnectorError(
+            f"moodtune is open at {parsed.scheme}://{parsed.netloc}, not a loopback address "
+            "Spotify accepts over http: open it at http://127.0.0.1:PORT, or set "
+            "MOODTUNE_SPOTIFY_REDIRECT_URI to the redirect registered in your Spotify app"
+        )
+    return callback_url
+
+
+def start_web_login(settings: Settings, *, redirect_uri: str | None = None) -> PendingLogin:
+    """The authorize URL for a login whose redirect is this web app's callback: ``redirect_uri``
+    (see :func:`web_redirect_uri`), else ``MOODTUNE_SPOTIFY_REDIRECT_URI``."""
     import secrets
 
     _require_spotipy()
-    auth = _pkce(settings)
+    auth = _pkce(settings, redirect_uri)
     state = secrets.token_urlsafe(24)
     auth.get_pkce_handshake_parameters()
     return PendingLogin(state, auth.get_authorize_url(state=state), auth)

@@ -82,16 +82,75 @@ def render_import_report(report: ImportReport, *, as_json: bool) -> None:
             "journeys): " + "; ".join(f"{label} ×{n}" for label, n in report.unmatched_examples),
             highlight=False,
         )
+    for bad in report.bad_records:
+        console.print(f"Left out: {bad}", highlight=False)
     for note in report.notes:
         console.print(f"[dim]{note}[/]", highlight=False)
 
 
+SkipBadOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Import the good records and list each malformed one (file, record, field); "
+        "without it a malformed record stops the whole import.",
+    ),
+]
+
+
 @app.command("import")
-def import_command(listener: ListenerOption, files: FilesArg, as_json: JsonOption = False) -> None:
+def import_command(
+    listener: ListenerOption,
+    files: FilesArg,
+    as_json: JsonOption = False,
+    skip_bad: SkipBadOption = False,
+) -> None:
     """Import history files for a listener; plays and skips then shape their journeys."""
     from moodtune.app.connectors import import_history
 
     report = import_history(
-        services_for_cli(), listener, [(str(path), path.read_bytes()) for path in files]
+        services_for_cli(),
+        listener,
+        [(str(path), path.read_bytes()) for path in files],
+        skip_bad=skip_bad,
     )
     render_import_report(report, as_json=as_json)
+
+
+@app.command("unknown")
+def unknown_command(
+    listener: ListenerOption,
+    place: Annotated[
+        bool,
+        typer.Option(
+            "--place",
+            help="Match them against the active catalog again and move those it now holds "
+            "into your listening (after the catalog grew, e.g. by analysing local audio).",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Imported tracks whose mood is unknown (not in the catalog): kept out of journeys."""
+    from dataclasses import asdict
+
+    from moodtune.app.connectors import mood_unknown, place_mood_unknown
+
+    services = services_for_cli()
+    placed = place_mood_unknown(services, listener) if place else None
+    tracks = mood_unknown(services, listener)
+    if as_json:
+        print_json(
+            {
+                "placed": None if placed is None else placed.added,
+                "mood_unknown": [asdict(t) for t in tracks],
+            }
+        )
+        return
+    if placed is not None:
+        console.print(f"Placed {placed.added} plays the catalog now holds.", highlight=False)
+    console.print(f"{len(tracks)} tracks of mood unknown.", highlight=False)
+    for t in tracks:
+        console.print(
+            f"{t.label}: {t.plays} plays, {t.skips} skips, {t.likes} likes ({t.reason})",
+            highlight=False,
+        )

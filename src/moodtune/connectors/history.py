@@ -23,7 +23,8 @@ A play counts as a **skip** when the export says so (``skipped``, or ``reason_en
 when it lasted under ``SKIP_BEFORE_MS`` (30 s, the learner's "early skip"). Scrobbles are plays
 by Last.fm's rule (half the track or four minutes). A malformed file or record raises
 ``InputError`` naming the file, the record (1-based; the line for CSV and JSON Lines) and
-the field.
+the field. With ``skip_bad=True`` a bad *record* is left out and reported instead
+(:class:`BadRecord`: file, record, field, why); a file that is not an export at all still fails.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ __all__ = [
     "HISTORY_LAYOUTS",
     "MAX_HISTORY_BYTES",
     "SKIP_BEFORE_MS",
+    "BadRecord",
     "HistoryFile",
     "Listen",
     "read_history",
@@ -77,6 +79,26 @@ class Listen:
 
 
 @dataclass(frozen=True)
+class BadRecord:
+    """A record left out by ``skip_bad``: where it is and what was wrong with it."""
+
+    file: str
+    record: int | None  #: 1-based record number; the line for CSV and JSON Lines
+    field: str | None
+    message: str
+
+    @classmethod
+    def of(cls, exc: InputError, file: str) -> BadRecord:
+        return cls(exc.file or file, exc.row, exc.field, exc.message)
+
+    def __str__(self) -> str:
+        where = f"{self.file}, record {self.record}" + (
+            f", field {self.field!r}" if self.field else ""
+        )
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
 class HistoryFile:
     """What one file held: its layout, its plays, and how many records were not music."""
 
@@ -85,10 +107,17 @@ class HistoryFile:
     listens: tuple[Listen, ...]
     records: int
     not_music: int = 0  #: podcast episodes, audiobooks, rows without a track
+    bad: tuple[BadRecord, ...] = ()  #: records left out (only with ``skip_bad``)
 
 
-def read_history(source: str | Path | bytes, *, name: str | None = None) -> HistoryFile:
-    """Read one export file (a path, or an upload's bytes named ``name``); layout detected."""
+def read_history(
+    source: str | Path | bytes, *, name: str | None = None, skip_bad: bool = False
+) -> HistoryFile:
+    """Read one export file (a path, or an upload's bytes named ``name``); layout detected.
+
+    A malformed record raises ``InputError`` (all or nothing); with ``skip_bad`` it is left out
+    and listed in ``HistoryFile.bad``. A malformed *file* (not JSON or CSV, not a layout this
+    reads, no records) raises either way."""
     if isinstance(source, bytes):
         label, data = name or "upload", source
     else:
@@ -110,16 +139,24 @@ def read_history(source: str | Path | bytes, *, name: str | None = None) -> Hist
     stripped = text.lstrip()
     if not stripped:
         raise InputError("the file is empty", file=label)
+    bad: list[BadRecord] | None = [] if skip_bad else None
     if stripped[0] in "[{":
-        records = _json_records(text, label)
-        return _read_json_history(records, label)
-    return _read_lastfm(text, label)
+        records = _json_records(text, label, bad)
+        return _read_json_history(records, label, bad)
+    return _read_lastfm(text, label, bad)
+
+
+def _record_error(exc: InputError, label: str, bad: list[BadRecord] | None) -> None:
+    """Keep a bad record's error when skipping bad records; raise it otherwise."""
+    if bad is None:
+        raise exc
+    bad.append(BadRecord.of(exc, label))
 
 
 # -- JSON layouts ------------------------------------------------------------------------------
 
 
-def _json_records(text: str, label: str) -> list[tuple[int, Any]]:
+def _json_records(text: str, label: str, bad: list[BadRecord] | None) -> list[tuple[int, Any]]:
     """``(record number or line, object)`` pairs from a JSON array or JSON Lines text."""
     stripped = text.lstrip()
     if stripped.startswith("["):
@@ -135,9 +172,13 @@ def _json_records(text: str, label: str) -> list[tuple[int, Any]]:
         try:
             out.append((line_number, json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not a JSON object on this line: {exc.msg}", file=label, row=line_number
-            ) from exc
+            _record_error(
+                InputError(
+                    f"not a JSON object on this line: {exc.msg}", file=label, row=line_number
+                ),
+                label,
+                bad,
+            )
     if len(out) == 1 and isinstance(out[0][1], dict) and "listens" in out[0][1]:
         listens = out[0][1]["listens"]  # the payload of ListenBrainz's API, saved to a file
         if isinstance(listens, list):
@@ -155,10 +196,17 @@ def _layout_of(record: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _read_json_history(records: list[tuple[int, Any]], label: str) -> HistoryFile:
+def _read_json_history(
+    records: list[tuple[int, Any]], label: str, bad: list[BadRecord] | None
+) -> HistoryFile:
     if not records:
         raise InputError("no records in the file", file=label)
     first_row, first = records[0]
+    if bad is not None:  # skipping bad records: the first record of a known layout decides
+        first_row, first = next(
+            ((r, rec) for r, rec in records if isinstance(rec, dict) and _layout_of(rec)),
+            records[0],
+        )
     if not isinstance(first, dict) or (layout := _layout_of(first)) is None:
         raise InputError(
             "not a listening-history export this version reads",
@@ -175,15 +223,21 @@ def _read_json_history(records: list[tuple[int, Any]], label: str) -> HistoryFil
     }[layout]
     listens: list[Listen] = []
     not_music = 0
+    unparsed = len(bad or ())  # lines _json_records could not parse
     for row, record in records:
-        if not isinstance(record, dict):
-            raise InputError("a record must be a JSON object", file=label, row=row)
-        listen = reader(record, label, row)
+        try:
+            if not isinstance(record, dict):
+                raise InputError("a record must be a JSON object", file=label, row=row)
+            listen = reader(record, label, row)
+        except InputError as exc:
+            _record_error(exc, label, bad)
+            continue
         if listen is None:
             not_music += 1
         else:
             listens.append(listen)
-    return HistoryFile(label, layout, tuple(listens), len(records), not_music)
+    total = len(records) + unparsed  # JSON Lines left unparsed are records too
+    return HistoryFile(label, layout, tuple(listens), total, not_music, tuple(bad or ()))
 
 
 def _text(record: Mapping[str, Any], key: str, label: str, row: int) -> str | None:
@@ -367,7 +421,7 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
         raise InputError(f"unreadable CSV: {exc}", row=reader.line_num) from exc
 
 
-def _read_lastfm(text: str, label: str) -> HistoryFile:
+def _read_lastfm(text: str, label: str, bad: list[BadRecord] | None) -> HistoryFile:
     try:
         rows = [(line, row) for line, row in _rows(text) if any(c.strip() for c in row)]
     except InputError as exc:
@@ -404,40 +458,53 @@ def _read_lastfm(text: str, label: str) -> HistoryFile:
             allowed="uts, utc_time or date",
         )
     listens = []
+    has_header = data is not rows
     for line, row in data:
-        if len(row) <= max(columns.values()):
-            raise InputError(
-                f"{len(row)} values; expected at least {max(columns.values()) + 1}",
-                file=label,
-                row=line,
-                field="row",
-            )
+        try:
+            listens.append(_scrobble(row, line, columns, header, label, has_header=has_header))
+        except InputError as exc:
+            _record_error(exc, label, bad)
+    return HistoryFile(label, "lastfm", tuple(listens), len(data), bad=tuple(bad or ()))
 
-        def cell(name: str, row: list[str] = row) -> str:
-            return row[columns[name]].strip() if name in columns else ""
 
-        if "uts" in columns and cell("uts"):
-            played_at = _unix(cell("uts"), header[columns["uts"]] or "uts", label, line)
-        else:
-            field_name = header[columns["date"]] if data is not rows else "date"
-            played_at = _timestamp(
-                cell("date"), field_name, label, line, formats=_LASTFM_DATE_FORMATS
-            )
-        title, artist = cell("title"), cell("artist")
-        if not title or not artist:
-            raise InputError(
-                "a scrobble needs an artist and a title",
-                file=label,
-                row=line,
-                field="title" if not title else "artist",
-            )
-        listens.append(
-            Listen(
-                played_at=played_at,
-                track=ExternalTrack(title=title, artist=artist, album=cell("album") or None),
-                ms_played=None,
-                skipped=False,
-                source="lastfm",
-            )
+def _scrobble(
+    row: list[str],
+    line: int,
+    columns: Mapping[str, int],
+    header: Sequence[str],
+    label: str,
+    *,
+    has_header: bool,
+) -> Listen:
+    """One Last.fm CSV row as a play, or ``InputError`` naming the line and field."""
+    if len(row) <= max(columns.values()):
+        raise InputError(
+            f"{len(row)} values; expected at least {max(columns.values()) + 1}",
+            file=label,
+            row=line,
+            field="row",
         )
-    return HistoryFile(label, "lastfm", tuple(listens), len(data))
+
+    def cell(name: str) -> str:
+        return row[columns[name]].strip() if name in columns else ""
+
+    if "uts" in columns and cell("uts"):
+        played_at = _unix(cell("uts"), header[columns["uts"]] or "uts", label, line)
+    else:
+        field_name = header[columns["date"]] if has_header else "date"
+        played_at = _timestamp(cell("date"), field_name, label, line, formats=_LASTFM_DATE_FORMATS)
+    title, artist = cell("title"), cell("artist")
+    if not title or not artist:
+        raise InputError(
+            "a scrobble needs an artist and a title",
+            file=label,
+            row=line,
+            field="title" if not title else "artist",
+        )
+    return Listen(
+        played_at=played_at,
+        track=ExternalTrack(title=title, artist=artist, album=cell("album") or None),
+        ms_played=None,
+        skipped=False,
+        source="lastfm",
+    )

@@ -35,6 +35,7 @@ from moodtune.store.tables import (
     metadata,
     session_tracks,
     sessions,
+    unmatched_listening,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "count_checkins",
     "count_rows",
     "delete_listener_rows",
+    "delete_unmatched_rows",
     "feedback_rows",
     "find_listeners_by_name",
     "get_listener",
@@ -52,6 +54,7 @@ __all__ = [
     "insert_playlist_export",
     "insert_session",
     "insert_session_tracks",
+    "insert_unmatched_listening",
     "list_checkins",
     "list_feedback",
     "list_listeners",
@@ -63,6 +66,7 @@ __all__ = [
     "lock_listener_names",
     "mark_session_finished",
     "session_outcome_rows",
+    "unmatched_rows",
     "update_listener_consent",
     "upsert_feedback",
 ]
@@ -715,20 +719,57 @@ def list_playlist_exports(conn: Connection, listener_id: str) -> list[PlaylistEx
 def insert_listening_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert ``listening_events`` rows; rows whose ``(listener_id, fingerprint)`` is already
     stored are left out. Returns how many were new."""
+    return _insert_new_by_fingerprint(conn, listening_events, rows)
+
+
+def _insert_new_by_fingerprint(
+    conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]
+) -> int:
+    """Insert rows of a table unique on ``(listener_id, fingerprint)``, skipping stored ones."""
     if not rows:
         return 0
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     added = 0
-    for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
-        chunk = rows[start : start + 500]
+    # well under SQLite's bound-parameter limit (16 columns x 50 rows)
+    size = max(1, 800 // len(rows[0]))
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
         stmt = (
-            insert(listening_events)
+            insert(table)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=["listener_id", "fingerprint"])
-            .returning(listening_events.c.id)
+            .returning(table.c.id)
         )
         added += len(conn.execute(stmt).all())  # rowcount is not reliable here on every driver
     return added
+
+
+def insert_unmatched_listening(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``unmatched_listening`` rows ("mood unknown"); already stored ones are left out.
+    Returns how many were new."""
+    return _insert_new_by_fingerprint(conn, unmatched_listening, rows)
+
+
+def unmatched_rows(conn: Connection, listener_id: str) -> list[dict[str, Any]]:
+    """The listener's stored "mood unknown" plays, skips and likes, oldest first."""
+    query = (
+        sa.select(unmatched_listening)
+        .where(unmatched_listening.c.listener_id == listener_id)
+        .order_by(unmatched_listening.c.played_at, unmatched_listening.c.id)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def delete_unmatched_rows(conn: Connection, listener_id: str, ids: Sequence[int]) -> int:
+    """Delete some of the listener's "mood unknown" rows (once they are placed in the catalog)."""
+    deleted = 0
+    for start in range(0, len(ids), 500):
+        stmt = unmatched_listening.delete().where(
+            unmatched_listening.c.listener_id == listener_id,
+            unmatched_listening.c.id.in_(list(ids[start : start + 500])),
+        )
+        deleted += conn.execute(stmt).rowcount
+    return deleted
 
 
 def listening_rows(conn: Connection, *, listener_id: str | None = None) -> list[dict[str, Any]]:
@@ -771,6 +812,9 @@ def _listener_scoped_queries(listener_id: str) -> dict[str, sa.Select[Any]]:
         "listening_events": sa.select(listening_events)
         .where(listening_events.c.listener_id == listener_id)
         .order_by(listening_events.c.played_at, listening_events.c.id),
+        "unmatched_listening": sa.select(unmatched_listening)
+        .where(unmatched_listening.c.listener_id == listener_id)
+        .order_by(unmatched_listening.c.played_at, unmatched_listening.c.id),
         **_account_scoped_queries(listener_id),
     }
 
@@ -856,6 +900,10 @@ def delete_listener_rows(conn: Connection, listener_id: str) -> dict[str, int]:
         (
             "listening_events",
             listening_events.delete().where(listening_events.c.listener_id == listener_id),
+        ),
+        (
+            "unmatched_listening",
+            unmatched_listening.delete().where(unmatched_listening.c.listener_id == listener_id),
         ),
         (
             "exported_playlists",

@@ -38,6 +38,7 @@ __all__ = [
     "sign_in_failures",
     "suggestions",
     "therapist_links",
+    "unmatched_listening",
     "utcnow",
 ]
 
@@ -256,8 +257,41 @@ listening_events = sa.Table(
     sa.Index("ix_listening_events_listener_played", "listener_id", "played_at"),
 )
 """Plays, skips and likes imported from listening histories, playlists and Spotify, matched to
-a catalog track (unmatched ones are only counted in the import report). ``fingerprint`` makes a
+a catalog track (unmatched ones go to ``unmatched_listening``). ``fingerprint`` makes a
 re-import of the same file add nothing."""
+
+unmatched_listening = sa.Table(
+    "unmatched_listening",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column(
+        "listener_id",
+        sa.String(32),
+        sa.ForeignKey("listeners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("track_key", sa.String(64), nullable=False),
+    sa.Column("title", sa.Text(), nullable=True),
+    sa.Column("artists", sa.Text(), nullable=True),
+    sa.Column("album", sa.Text(), nullable=True),
+    sa.Column("spotify_uri", sa.String(64), nullable=True),
+    sa.Column("isrc", sa.String(16), nullable=True),
+    sa.Column("duration_ms", sa.Integer(), nullable=True),
+    sa.Column("reason", sa.String(60), nullable=False),
+    sa.Column("played_at", UTCDateTime(), nullable=True),
+    sa.Column("ms_played", sa.Integer(), nullable=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("imported_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint("kind IN ('play', 'skip', 'like')", name="kind"),
+    sa.CheckConstraint("ms_played IS NULL OR ms_played >= 0", name="ms_played"),
+    sa.UniqueConstraint("listener_id", "fingerprint"),
+    sa.Index("ix_unmatched_listening_listener_track", "listener_id", "track_key"),
+)
+"""Imported plays, skips and likes of tracks the catalog does not hold ("mood unknown"): what
+the export named (title, artists, album, Spotify URI, ISRC), never a device or place. Kept out
+of journeys and of learning; re-matched when the catalog grows (``place_unknown_listening``)."""
 
 # -- accounts (migration 0004) -----------------------------------------------------------------
 # Secrets (session tokens, API tokens, reset tokens, invite codes) are stored only as keyed

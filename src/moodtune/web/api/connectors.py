@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from moodtune.app.connectors import (
@@ -74,10 +74,15 @@ async def read_uploads(files: Sequence[StarletteUpload]) -> list[tuple[str, byte
 
 @router.post("/listening-history", status_code=201)
 async def upload_history(
-    listener: ListenerId, services: ServicesDep, files: Annotated[list[UploadFile], File()]
+    listener: ListenerId,
+    services: ServicesDep,
+    files: Annotated[list[UploadFile], File()],
+    skip_bad: Annotated[bool, Form()] = False,
 ) -> dict[str, Any]:
-    """Import listening-history exports (Spotify, Last.fm, ListenBrainz); the import report."""
-    return import_history(services, listener, await read_uploads(files)).to_dict()
+    """Import listening-history exports (Spotify, Last.fm, ListenBrainz); the import report.
+    ``skip_bad`` imports the good records and lists each malformed one (``bad_records``)."""
+    uploads = await read_uploads(files)
+    return import_history(services, listener, uploads, skip_bad=skip_bad).to_dict()
 
 
 @router.post("/playlists/import", status_code=201)

@@ -344,10 +344,13 @@ def _journey_page(
     request: Request, view: Any, *, errors: dict[str, str] | None = None, status: int = 200,
     notice: str | None = None,
 ) -> Response:  # fmt: skip
+    from moodtune.app.spotify import spotify_setup_hint
+
     figure = plots.journey_figure(view)
     return page(
         request, "journey.html", status=status, s=view, figure=figure, errors=errors or {},
         notice=notice, section="journey", values={},
+        spotify_hint=spotify_setup_hint(request.app.state.settings),
     )  # fmt: skip
 
 
@@ -515,6 +518,7 @@ def me_page(request: Request, listener: ListenerId, services: ServicesDep) -> Re
     if me.persona is not None:
         model = services.personas
         figure = plots.persona_figure(model.embedding_, model.labels_, model.names_, me.persona)
+    from moodtune.app.connectors import mood_unknown
     from moodtune.app.spotify import spotify_status
 
     access: list[Any] = []
@@ -525,6 +529,7 @@ def me_page(request: Request, listener: ListenerId, services: ServicesDep) -> Re
     return page(
         request, "me.html", me=me, figure=figure, saved=request.query_params.get("saved"),
         section="me", access=access, spotify=spotify_status(services.settings),
+        mood_unknown=mood_unknown(services, listener, limit=20),
     )  # fmt: skip
 
 

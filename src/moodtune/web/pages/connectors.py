@@ -22,7 +22,7 @@ async def _uploads(request: Request) -> list[tuple[str, bytes]]:
 
     from moodtune.web.api.connectors import read_uploads
 
-    form = await request.form()
+    form = await request.form()  # parsed once per request: Starlette keeps it
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not files:
         raise InputError("choose at least one file to import", field="files")
@@ -35,7 +35,9 @@ def _report_page(request: Request, report: Any, *, what: str) -> Response:
 
 @router.post("/me/history")
 async def me_history(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
-    report = import_history(services, listener, await _uploads(request))
+    uploads = await _uploads(request)
+    skip_bad = (await request.form()).get("skip_bad") in ("on", "true", "1")
+    report = import_history(services, listener, uploads, skip_bad=skip_bad)
     return _report_page(request, report, what="listening history")
 
 
@@ -47,9 +49,10 @@ async def me_playlists(request: Request, listener: ListenerId, services: Service
 
 @router.get("/me/spotify/connect")
 def spotify_connect(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
-    from moodtune.app.spotify import start_web_login
+    from moodtune.app.spotify import start_web_login, web_redirect_uri
 
-    pending = start_web_login(services.settings)
+    callback = web_redirect_uri(services.settings, str(request.url_for("spotify_callback")))
+    pending = start_web_login(services.settings, redirect_uri=callback)
     logins: dict[str, Any] = request.app.state.__dict__.setdefault("spotify_logins", {})
     while len(logins) >= MAX_PENDING_LOGINS:
         logins.pop(next(iter(logins)))
