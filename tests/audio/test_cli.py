@@ -37,9 +37,9 @@ def test_scan_prints_a_summary_and_names_each_skipped_file(
         app, ["audio", "scan", str(music), "--name", name, "--workers", "1"]
     )
     assert result.exit_code == 0, result.output
-    shown = " ".join(result.output.split())  # Rich wraps long lines
-    assert "analysed now" in shown and f"moodtune catalog use {name}" in shown
-    assert "song.m4a: unsupported: MP4/M4A" in shown
+    compact = "".join(result.output.split())  # Rich wraps long lines, even inside a path
+    assert "analysednow" in compact and f"moodtunecataloguse{name}" in compact
+    assert "song.m4a:unsupported:MP4/M4A" in compact
 
     again = CliRunner().invoke(
         app, ["audio", "scan", str(music), "--name", name, "--json"], catch_exceptions=False
