@@ -88,3 +88,31 @@ def test_scan_with_a_listener_name_records_their_id_as_the_owner(
     assert built == ["mine"]
     store = LibraryStore(library_dir(settings, "mine") / STATE_FILE)
     assert store.get_meta("owner") == ada.id
+
+
+def test_a_local_track_card_has_a_player_and_a_catalog_track_none() -> None:
+    from types import SimpleNamespace
+
+    import moodtune.web.account_pages  # noqa: F401  (registers the CSRF template helpers)
+    from moodtune.app.views import track_view
+    from moodtune.web.pages import templates
+
+    row = {"track_id": "local-0123abcd", "name": "Clicks", "artists": "Me",
+           "mood_valence": 0.2, "mood_arousal": 0.1}  # fmt: skip
+    local = track_view(row)
+    assert local.local_audio_url == "/api/v1/local-tracks/local-0123abcd/audio"
+    catalog = track_view({**row, "track_id": "4uLU6hMCjMI75M1A2tKUQC"})
+    assert catalog.local_audio_url is None and catalog.spotify_url is not None
+
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(
+        settings=Settings(multi_user=False))))  # fmt: skip
+    card = templates.env.get_template("partials/track_card.html")
+    session = SimpleNamespace(id="s1", finished_at=None)
+
+    def render(track: object) -> str:
+        t = SimpleNamespace(number=1, track=track, title="x", reason="why", feedback=None)
+        return card.render(s=session, t=t, request=request, errors={}, message=None)
+
+    html = render(local)
+    assert '<audio controls preload="none" src="/api/v1/local-tracks/local-0123abcd/audio"' in html
+    assert "<audio" not in render(catalog)

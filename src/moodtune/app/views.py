@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from moodtune.audio.library import LOCAL_ID_PREFIX
 from moodtune.mood.space import FEELINGS, MoodPoint, nearest_feeling, quadrant
 from moodtune.safety import NOT_A_MEDICAL_DEVICE, RiskAssessment
 
@@ -148,6 +149,8 @@ class TrackView:
     release_year: int | None
     spotify_url: str | None
     spotify_embed_url: str | None
+    #: For a track from the listener's own files: where the browser plays it (owner only).
+    local_audio_url: str | None = None
 
 
 def _num(value: Any) -> float | None:
@@ -179,6 +182,11 @@ def track_view(row: Mapping[Any, Any]) -> TrackView:
         release_year=None if year is None else int(year),
         spotify_url=f"https://open.spotify.com/track/{track_id}" if spotify else None,
         spotify_embed_url=f"https://open.spotify.com/embed/track/{track_id}" if spotify else None,
+        local_audio_url=(
+            f"/api/v1/local-tracks/{track_id}/audio"
+            if track_id.startswith(LOCAL_ID_PREFIX)
+            else None
+        ),
     )
 
 
