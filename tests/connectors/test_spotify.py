@@ -40,6 +40,9 @@ from tests.connectors.fake_spotify import (
     free_port,
 )
 
+# One worker runs the whole module in order: the last test reads what the shared fake saw.
+pytestmark = pytest.mark.xdist_group("fake-spotify")
+
 
 class Sleeps(list[float]):
     def __call__(self, seconds: float) -> None:
