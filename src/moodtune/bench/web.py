@@ -171,6 +171,50 @@ class Server:
     ready_s: float
 
 
+def wait_until_ready(
+    url: str,
+    process: subprocess.Popen[bytes],
+    *,
+    timeout_s: float,
+    log: Any,
+    in_a_row: int = 1,
+    progress: ProgressFn | None = None,
+) -> None:
+    """Poll ``/healthz`` on fresh connections until it answers ready ``in_a_row`` times in a
+    row (several workers each prepare their own models; new connections reach them in turn).
+    A server that exits or fails to prepare raises with the end of its log."""
+    import httpx
+
+    started = time.perf_counter()
+    ready = 0
+    while ready < in_a_row:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(
+                f"the server exited ({process.returncode}): "
+                + log.read().decode(errors="replace")[-2000:]
+            )
+        if time.perf_counter() - started > timeout_s:
+            raise TimeoutError(f"the server was not ready within {timeout_s:.0f} s")
+        try:
+            with httpx.Client(base_url=url, timeout=5.0) as client:
+                health = client.get("/healthz", headers={"Connection": "close"}).json()
+        except httpx.HTTPError:
+            health = {"ready": False, "step": "starting"}
+        if health.get("error"):
+            raise RuntimeError(f"the server failed to prepare: {health['error']}")
+        ready = ready + 1 if health.get("ready") else 0
+        if ready >= in_a_row:
+            return
+        if not ready and progress is not None:
+            progress(
+                f"server: {health.get('step')}",
+                health.get("number", 0) or 0,
+                health.get("total", 0) or 1,
+            )
+        time.sleep(0.05 if ready else 0.25)
+
+
 @contextmanager
 def run_server(
     data_dir: Path,
@@ -181,7 +225,6 @@ def run_server(
     progress: ProgressFn | None = None,
 ) -> Iterator[Server]:
     """``uvicorn`` serving ``create_app()`` on a free loopback port, until it is ready."""
-    import httpx
 
     port = _free_port()
     env = {**os.environ, "MOODTUNE_DATA_DIR": str(data_dir), "MOODTUNE_OFFLINE": str(offline)}
@@ -209,31 +252,7 @@ def run_server(
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=url, timeout=5.0) as client:
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(
-                        f"the server exited ({process.returncode}): "
-                        + log.read().decode(errors="replace")[-2000:]
-                    )
-                if time.perf_counter() - started > timeout_s:
-                    raise TimeoutError(f"the server was not ready within {timeout_s:.0f} s")
-                try:
-                    health = client.get("/healthz").json()
-                except httpx.HTTPError:
-                    health = {"ready": False, "step": "starting"}
-                if health.get("error"):
-                    raise RuntimeError(f"the server failed to prepare: {health['error']}")
-                if health.get("ready"):
-                    break
-                if progress is not None:
-                    progress(
-                        f"server: {health.get('step')}",
-                        health.get("number", 0) or 0,
-                        health.get("total", 0) or 1,
-                    )
-                time.sleep(0.25)
+        wait_until_ready(url, process, timeout_s=timeout_s, log=log, progress=progress)
         rss = RssSampler(process.pid).start()
         yield Server(url=url, process=process, rss=rss, ready_s=time.perf_counter() - started)
     finally:

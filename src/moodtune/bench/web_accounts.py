@@ -50,6 +50,7 @@ from moodtune.bench.web import (
     _mood,
     _percentiles,
     _run_loop,
+    wait_until_ready,
 )
 
 if TYPE_CHECKING:
@@ -98,35 +99,6 @@ def argon2_cost(*, repeats: int = 10) -> dict[str, Any]:
     }
 
 
-def wait_until_ready(
-    url: str, process: subprocess.Popen[bytes], *, workers: int, timeout_s: float, log: Any
-) -> None:
-    """Poll /healthz on fresh connections until it answers ready many times in a row (each
-    worker prepares its own models; new connections reach the workers in turn)."""
-    import httpx
-
-    started = time.perf_counter()
-    in_a_row = 0
-    while in_a_row < 12 * workers:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(
-                f"the server exited ({process.returncode}): "
-                + log.read().decode(errors="replace")[-2000:]
-            )
-        if time.perf_counter() - started > timeout_s:
-            raise TimeoutError(f"the server was not ready within {timeout_s:.0f} s")
-        try:
-            with httpx.Client(base_url=url, timeout=5.0) as client:
-                health = client.get("/healthz", headers={"Connection": "close"}).json()
-        except httpx.HTTPError:
-            health = {}
-        if health.get("error"):
-            raise RuntimeError(f"the server failed to prepare: {health['error']}")
-        in_a_row = in_a_row + 1 if health.get("ready") else 0
-        time.sleep(0.05 if health.get("ready") else 0.25)
-
-
 @contextmanager
 def multi_user_server(
     data_dir: Path,
@@ -168,7 +140,7 @@ def multi_user_server(
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_ready(url, process, workers=workers, timeout_s=timeout_s, log=log)
+        wait_until_ready(url, process, timeout_s=timeout_s, log=log, in_a_row=12 * workers)
         yield url
     finally:
         process.terminate()
