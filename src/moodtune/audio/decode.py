@@ -217,7 +217,9 @@ def _probe_tail(handle: object, path: Path, *, frames: int, native_sr: int) -> N
 def _resample(samples: np.ndarray, *, native_sr: int, sr: int) -> np.ndarray:
     if native_sr == sr:
         return samples.astype("float32", copy=False)
-    import librosa
+    from moodtune.audio._librosa import import_librosa
+
+    librosa = import_librosa()
 
     # soxr "LQ": its pass band and stop-band rejection are ample for onsets, spectral shape
     # and chroma (measured: the known-answer tests read the same), at half "HQ"'s cost.

@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from moodtune.audio._librosa import import_librosa
+
 __all__ = [
     "CHROMA_N_FFT",
     "HOP_LENGTH",
@@ -137,7 +139,7 @@ def power_spectrogram(
     y: np.ndarray, *, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH
 ) -> np.ndarray:
     """Power spectrogram ``|STFT|**2`` of mono ``y`` (shape ``(n,)``): ``(1 + n_fft/2, frames)``."""
-    import librosa
+    librosa = import_librosa()
 
     spectrum = librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window="hann")
     return np.square(np.abs(spectrum), dtype=np.float32)
@@ -192,21 +194,21 @@ def loudness_range(y: np.ndarray, *, sr: int) -> float:
 
 @lru_cache(maxsize=8)
 def _mel_filters(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
-    import librosa
+    librosa = import_librosa()
 
     return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels).astype(np.float32)
 
 
 @lru_cache(maxsize=8)
 def _chroma_filters(sr: int, n_fft: int) -> np.ndarray:
-    import librosa
+    librosa = import_librosa()
 
     return librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0).astype(np.float32)
 
 
 def onset_envelope(power: np.ndarray, *, sr: int) -> np.ndarray:
     """Spectral-flux onset strength from a power spectrogram (64 mel bands): ``(frames,)``."""
-    import librosa
+    librosa = import_librosa()
 
     mel = _mel_filters(sr, 2 * (power.shape[0] - 1), 64) @ power
     return np.asarray(

@@ -99,8 +99,11 @@ def write_audio(path: Path, samples: np.ndarray, *, sr: int = 22_050) -> Path:
 
     Resampled to the format's usual rate (:data:`FORMATS`; Opus only takes 48 kHz).
     """
-    import librosa
     import soundfile as sf
+
+    from moodtune.audio._librosa import import_librosa
+
+    librosa = import_librosa()
 
     fmt, subtype, rate = FORMATS[path.suffix.lower()]
     data = samples if rate == sr else librosa.resample(samples, orig_sr=sr, target_sr=rate)

@@ -7,19 +7,16 @@ Importing this module does that work once, in the fork server; the workers inher
 
 from __future__ import annotations
 
-import librosa.core.audio
-import librosa.core.spectrum
-import librosa.feature
-import librosa.filters
-import librosa.onset
 import mutagen
 import soundfile
 from scipy import ndimage
 
 from moodtune.audio import features, placement, scan, tags
+from moodtune.audio._librosa import import_librosa
 from moodtune.mood.fitted import load_default_model
 
 __all__: list[str] = []
 
+librosa = import_librosa()
 load_default_model()
 _ = (librosa, mutagen, soundfile, ndimage, features, placement, scan, tags)

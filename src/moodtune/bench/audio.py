@@ -120,7 +120,9 @@ def make_bench_folder(folder: Path, *, files: int, seconds: float, random_state:
 
 
 def _baseline(path: Path) -> None:
-    import librosa
+    from moodtune.audio._librosa import RECIPE_MODULES, import_librosa
+
+    librosa = import_librosa(RECIPE_MODULES)
 
     y, sr = librosa.load(path, sr=22_050)
     librosa.beat.beat_track(y=y, sr=sr)
@@ -137,9 +139,9 @@ def run_audio_benchmark(
     workers: int | None = None,
 ) -> AudioBenchmark:
     """Generate the folder, then measure (module docstring); temporary files are removed."""
-    import librosa
     from threadpoolctl import threadpool_limits
 
+    from moodtune.audio._librosa import RECIPE_MODULES, import_librosa
     from moodtune.audio.decode import WINDOW_SECONDS, read_window
     from moodtune.audio.scan import LibraryStore, analyse_file, run_scan, start_workers
 
@@ -153,6 +155,7 @@ def run_audio_benchmark(
         make_bench_folder(folder, files=files, seconds=seconds)
         generated = time.perf_counter() - started
         paths = sorted(folder.iterdir())
+        librosa = import_librosa(RECIPE_MODULES)
         window = min(WINDOW_SECONDS, seconds)
 
         with threadpool_limits(1):
