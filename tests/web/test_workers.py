@@ -33,3 +33,78 @@ def test_two_workers_lose_no_acknowledged_write(
     assert acknowledged["sessions"] >= 8 and acknowledged["feedback"] >= 8
     assert writes["lost"] == 0 and stored == acknowledged, writes
     assert report["argon2"]["parameters"] == "m=65536,t=3,p=4"
+
+
+@pytest.mark.postgres
+def test_a_session_started_on_one_server_is_continued_on_the_other(
+    prepared: Any, real_settings: Settings, postgres_server: Any
+) -> None:
+    """Two servers on one PostgreSQL (two machines, one deployment): nothing lives in a worker.
+
+    The listener signs in and starts a journey on server A, then, with the same cookie, gives
+    feedback and finishes it on server B; each server then shows the other's writes.
+    """
+    import secrets
+    import shutil
+    from contextlib import ExitStack
+
+    import httpx
+
+    from moodtune.bench.web import _bench_data_dir
+    from moodtune.bench.web_accounts import PASSWORD, make_accounts, multi_user_server
+
+    database = postgres_server.create_database()
+    work = _bench_data_dir(real_settings.data_dir)
+    key = secrets.token_urlsafe(32)
+    try:
+        make_accounts(database, ["alex"])
+        with ExitStack() as stack:
+            server = {
+                "database_url": database, "workers": 1, "secret_key": key,
+                "mirror_dir": real_settings.mirror_dir, "offline": True, "timeout_s": 300.0,
+            }  # fmt: skip
+            a = stack.enter_context(multi_user_server(work, **server))
+            b = stack.enter_context(multi_user_server(work, **server))
+            assert a != b
+            with httpx.Client(base_url=a, timeout=60) as on_a:
+                on_a.get("/signin")
+                signed_in = on_a.post(
+                    "/signin",
+                    data={
+                        "username": "alex",
+                        "password": PASSWORD,
+                        "csrf_token": on_a.cookies["moodtune_csrf"],
+                    },
+                )
+                assert signed_in.status_code == 303, signed_in.text[:300]
+                on_a.headers["X-CSRF-Token"] = on_a.cookies["moodtune_csrf"]
+                mood = {"valence": -0.4, "arousal": 0.6}
+                started = on_a.post(
+                    "/api/v1/sessions", json={"goal": "calm_down", "mood": mood, "tracks": 6}
+                )
+                assert started.status_code == 201, started.text[:300]
+                session = started.json()
+                sid, first = session["id"], session["tracks"][0]["track_id"]
+                cookies, headers = dict(on_a.cookies), dict(on_a.headers)
+
+            with httpx.Client(base_url=b, timeout=60, cookies=cookies, headers=headers) as on_b:
+                seen = on_b.get(f"/api/v1/sessions/{sid}")
+                assert seen.status_code == 200 and seen.json()["tracks"][0]["track_id"] == first
+                liked = on_b.post(
+                    f"/api/v1/sessions/{sid}/tracks/1/feedback",
+                    json={"thumbs": 1, "played": True},
+                )
+                assert liked.status_code == 200, liked.text[:300]
+                done = on_b.post(
+                    f"/api/v1/sessions/{sid}/finish", json={"valence": 0.1, "arousal": -0.2}
+                )
+                assert done.status_code == 200, done.text[:300]
+
+            with httpx.Client(base_url=a, timeout=60, cookies=cookies, headers=headers) as on_a:
+                back = on_a.get(f"/api/v1/sessions/{sid}").json()
+            assert back["finished_at"] is not None
+            assert back["after"]["valence"] == pytest.approx(0.1)
+            assert back["tracks"][0]["feedback"]["thumbs"] == 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        postgres_server.drop_database(database)

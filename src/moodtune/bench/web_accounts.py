@@ -108,8 +108,13 @@ def multi_user_server(
     mirror_dir: Path | None,
     offline: bool,
     timeout_s: float = 900.0,
+    secret_key: str | None = None,
 ) -> Iterator[str]:
-    """``moodtune serve --workers W`` with accounts on PostgreSQL; yields its URL."""
+    """``moodtune serve --workers W`` with accounts on PostgreSQL; yields its URL.
+
+    Servers that are to act as one deployment (several machines) share ``secret_key``;
+    by default each server gets a fresh one.
+    """
     port = _free_port()
     env = {
         **os.environ,
@@ -117,7 +122,7 @@ def multi_user_server(
         "MOODTUNE_OFFLINE": str(offline),
         "MOODTUNE_DATABASE_URL": database_url,
         "MOODTUNE_MULTI_USER": "true",
-        "MOODTUNE_SECRET_KEY": secrets.token_urlsafe(32),
+        "MOODTUNE_SECRET_KEY": secret_key or secrets.token_urlsafe(32),
         "PYTHONPATH": os.pathsep.join(
             p for p in (*sys.path, os.environ.get("PYTHONPATH", "")) if p
         ),
