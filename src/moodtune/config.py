@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="Comma-separated proxy addresses whose X-Forwarded-For/-Proto are believed "
         "(the client address for rate limits; https there also makes cookies Secure).",
     )
+    request_threads: int = Field(
+        default=40,
+        ge=1,
+        le=400,
+        description="Requests the web server computes at once (the rest wait their turn).",
+    )
     session_idle_hours: float = Field(
         default=72.0, gt=0, description="A signed-in session ends after this long unused."
     )

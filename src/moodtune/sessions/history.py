@@ -289,7 +289,7 @@ def listener_history(
     with read_transaction(engine) as conn:
         person = resolve_listener(conn, listener)
         checkins = repo.list_checkins(conn, person.id)
-        sessions = repo.list_sessions(conn, person.id)
+        sessions = repo.list_sessions(conn, person.id, labels_only=True)
         feedback = repo.list_feedback(conn, listener_id=person.id)
     changes = session_changes(sessions, checkins, feedback)
     groups = {

@@ -356,7 +356,7 @@ def _session(row: sa.Row[Any], tracks: Sequence[SessionTrack] = ()) -> SessionRe
         target_valence=row.target_valence,
         target_arousal=row.target_arousal,
         model_version=row.model_version,
-        details=row.details,
+        details=row.details if "details" in row._fields else None,
         safety_message_shown=bool(row.safety_message_shown),
         started_at=row.started_at,
         finished_at=row.finished_at,
@@ -384,13 +384,17 @@ def list_sessions(
     *,
     finished_only: bool = False,
     finished_since: datetime | None = None,
+    labels_only: bool = False,
 ) -> list[SessionRecord]:
     """A listener's sessions, oldest first, each with its tracks.
 
     ``finished_only`` keeps finished sessions, in the order they finished (the order a learner
     observes them); ``finished_since`` further keeps those finished at or after that time.
+    ``labels_only`` is the light read behind summaries (history, what helped): each session
+    without its ``details`` and each track with only its position, id, genre and mood.
     """
-    query = sa.select(sessions).where(sessions.c.listener_id == listener_id)
+    columns = [c for c in sessions.c if not (labels_only and c.name == "details")]
+    query = sa.select(*columns).where(sessions.c.listener_id == listener_id)
     if finished_only or finished_since is not None:
         query = query.where(sessions.c.finished_at.is_not(None))
         if finished_since is not None:
@@ -399,28 +403,43 @@ def list_sessions(
     else:
         query = query.order_by(sessions.c.started_at, sessions.c.id)
     rows = conn.execute(query).all()
-    ids = [r.id for r in rows]
-    by_session: dict[str, list[SessionTrack]] = {i: [] for i in ids}
-    if ids:
-        track_rows = conn.execute(
-            sa.select(session_tracks)
-            .where(session_tracks.c.session_id.in_(ids))
-            .order_by(session_tracks.c.session_id, session_tracks.c.position)
-        )
-        for r in track_rows:
-            by_session[r.session_id].append(
-                SessionTrack(
-                    position=r.position,
-                    track_id=r.track_id,
-                    reason=r.reason,
-                    name=r.name,
-                    artists=r.artists,
-                    genre=r.genre,
-                    mood=r.mood,
-                    planned_valence=r.planned_valence,
-                    planned_arousal=r.planned_arousal,
-                )
+    by_session: dict[str, list[SessionTrack]] = {r.id: [] for r in rows}
+    if by_session:
+        if labels_only:
+            tc = session_tracks.c
+            labels = conn.execute(
+                sa.select(tc.session_id, tc.position, tc.track_id, tc.genre, tc.mood)
+                .join(sessions, sessions.c.id == tc.session_id)
+                .where(sessions.c.listener_id == listener_id)
+                .order_by(tc.session_id, tc.position)
+            ).tuples()
+            for session_id, position, track_id, genre, mood in labels:
+                if session_id in by_session:
+                    by_session[session_id].append(
+                        SessionTrack(
+                            position=position, track_id=track_id, reason="", genre=genre, mood=mood
+                        )
+                    )
+        else:
+            track_rows = conn.execute(
+                sa.select(session_tracks)
+                .where(session_tracks.c.session_id.in_(list(by_session)))
+                .order_by(session_tracks.c.session_id, session_tracks.c.position)
             )
+            for r in track_rows:
+                by_session[r.session_id].append(
+                    SessionTrack(
+                        position=r.position,
+                        track_id=r.track_id,
+                        reason=r.reason,
+                        name=r.name,
+                        artists=r.artists,
+                        genre=r.genre,
+                        mood=r.mood,
+                        planned_valence=r.planned_valence,
+                        planned_arousal=r.planned_arousal,
+                    )
+                )
     return [_session(r, by_session[r.id]) for r in rows]
 
 

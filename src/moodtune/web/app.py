@@ -54,6 +54,9 @@ def create_app(
         # would only spin against each other and the event loop, so requests run on one
         # native thread each (measured: a journey costs ~20 % less CPU).
         limits = threadpool_limits(limits=1)
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         if readiness.services is None:
             # Start preparing just after the server starts listening, so the first page does
             # not wait behind the model loading for the interpreter lock.

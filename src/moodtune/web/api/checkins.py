@@ -10,6 +10,7 @@ from moodtune import app as moodtune_app
 from moodtune.app.explore import MAX_PAGE
 from moodtune.app.views import CheckInView, HistoryView
 from moodtune.web.deps import ListenerId, ServicesDep
+from moodtune.web.responses import json_result
 from moodtune.web.schemas import CheckInCreate, Page
 
 router = APIRouter(tags=["check-ins"])
@@ -20,7 +21,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 @router.post("/checkins", status_code=201, response_model=CheckInView)
 def create_checkin(body: CheckInCreate, listener: ListenerId, services: ServicesDep) -> Any:
     """Record how you feel (a point and/or words; a note is kept only with consent)."""
-    return moodtune_app.check_in(services, listener, body.report())
+    return json_result(moodtune_app.check_in(services, listener, body.report()), status_code=201)
 
 
 @router.get("/checkins", response_model=Page[CheckInView])

@@ -10,6 +10,7 @@ from moodtune import app as moodtune_app
 from moodtune.app.explore import MAX_PAGE
 from moodtune.app.views import SessionSummary, SessionView
 from moodtune.web.deps import ListenerId, ServicesDep
+from moodtune.web.responses import json_result
 from moodtune.web.schemas import FeedbackCreate, Page, SessionCreate, SessionFinish
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -20,7 +21,7 @@ Number = Annotated[int, Path(ge=1, le=200, description="the track's number as sh
 @router.post("", status_code=201, response_model=SessionView)
 def start(body: SessionCreate, listener: ListenerId, services: ServicesDep) -> Any:
     """Check in and get a journey of real tracks from how you feel toward your goal."""
-    return moodtune_app.start_journey(
+    journey = moodtune_app.start_journey(
         services,
         listener,
         goal=body.goal.value,
@@ -28,6 +29,7 @@ def start(body: SessionCreate, listener: ListenerId, services: ServicesDep) -> A
         tracks=body.tracks,
         minutes=None if body.minutes is None else float(body.minutes),
     )
+    return json_result(journey, status_code=201)
 
 
 @router.get("", response_model=Page[SessionSummary])
@@ -45,13 +47,13 @@ def list_sessions(
 @router.get("/{session_id}", response_model=SessionView)
 def get(session_id: SessionId, listener: ListenerId, services: ServicesDep) -> Any:
     """One of your sessions with its tracks, your feedback and the change."""
-    return moodtune_app.session_view(services, listener, session_id)
+    return json_result(moodtune_app.session_view(services, listener, session_id))
 
 
 @router.post("/{session_id}/tracks/{number}/swap", response_model=SessionView)
 def swap(session_id: SessionId, number: Number, listener: ListenerId, services: ServicesDep) -> Any:
     """Swap a track for the next-best one at its point of the path (within the jump bounds)."""
-    return moodtune_app.swap_track(services, listener, session_id, number)
+    return json_result(moodtune_app.swap_track(services, listener, session_id, number))
 
 
 @router.post("/{session_id}/tracks/{number}/feedback", response_model=SessionView)
@@ -63,7 +65,7 @@ def feedback(
     services: ServicesDep,
 ) -> Any:
     """Thumbs up/down, "this helped", played or skipped (answers add up per track)."""
-    return moodtune_app.give_feedback(
+    answered = moodtune_app.give_feedback(
         services,
         listener,
         session_id,
@@ -73,6 +75,7 @@ def feedback(
         played=body.played,
         skipped_after_s=None if body.skipped_after_s is None else float(body.skipped_after_s),
     )
+    return json_result(answered)
 
 
 @router.post("/{session_id}/finish", response_model=SessionView)
@@ -80,4 +83,4 @@ def finish(
     session_id: SessionId, body: SessionFinish, listener: ListenerId, services: ServicesDep
 ) -> Any:
     """The second check-in: how you feel now; the before/after change is saved and shown."""
-    return moodtune_app.finish_journey(services, listener, session_id, body.report())
+    return json_result(moodtune_app.finish_journey(services, listener, session_id, body.report()))
