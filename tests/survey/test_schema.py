@@ -143,9 +143,10 @@ def test_every_bad_profile_field_is_reported_with_its_value() -> None:
         )
 
 
-def test_profile_files_are_checked_before_parsing(tmp_path: Path) -> None:
+def test_profile_files_are_checked_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
-    import time
 
     from moodtune.survey.schema import MAX_PROFILE_FILE_BYTES, read_profile_file
 
@@ -154,10 +155,18 @@ def test_profile_files_are_checked_before_parsing(tmp_path: Path) -> None:
     assert read_profile_file(good).anxiety == 3
     huge = tmp_path / "huge.json"
     huge.write_text(json.dumps({"anxiety": 3, "note": "x" * (50 * 2**20)}))
-    started = time.perf_counter()
+    read = []
+    real_read_bytes = Path.read_bytes
+
+    def reading(self: Path) -> bytes:
+        read.append(self)
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", reading)
     with pytest.raises(InputError, match="over the 64 KiB limit") as caught:
         read_profile_file(huge)
-    assert time.perf_counter() - started < 1.0 and str(huge) in str(caught.value)
+    assert read == [] and str(huge) in str(caught.value)  # refused by its size, never read
+    monkeypatch.undo()
     near = tmp_path / "near.json"
     near.write_text(json.dumps({"anxiety": "9" * (MAX_PROFILE_FILE_BYTES - 100)}))
     with pytest.raises(InputError) as caught:
