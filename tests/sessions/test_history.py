@@ -120,3 +120,36 @@ def test_history_of_a_new_listener_is_empty_not_an_error(engine: Engine) -> None
     person = create_listener(engine)
     history = listener_history(engine, person.id)
     assert history.sessions == () and history.by_goal == () and history.streaks.current == 0
+
+
+def test_history_from_kept_track_labels_equals_a_fresh_read(engine: Engine) -> None:
+    """Finished sessions' labels come from the cache; an open session's swap still shows."""
+    from moodtune.sessions.history import FINISHED_TRACK_LABELS
+    from moodtune.sessions.service import replace_session_track
+    from tests.sessions.factories import tracks
+
+    person = create_listener(engine)
+    for n in range(3):
+        s = session(engine, person.id, at=day(n))
+        record_feedback(engine, s.session.id, "trk-2", helped=True, at=day(n, 10))
+        finish_session(engine, s.session.id, MoodReport(valence=0.3, arousal=-0.2), at=day(n, 10))
+    open_one = session(engine, person.id, at=day(3))
+    listener_history(engine, person.id, today=day(4).date(), tz=UTC)
+    kept = FINISHED_TRACK_LABELS.snapshot()
+    finished = [s for s in listener_history(engine, person.id).sessions if s.finished]
+    assert len(finished) == 3 and {s.session_id for s in finished} <= set(kept)
+    assert open_one.session.id not in kept
+
+    [metal] = tracks(("trk-9", "metal", "tense/angry"))
+    replace_session_track(engine, open_one.session.id, 0, metal, listener_id=person.id)
+    cached = listener_history(engine, person.id, today=day(4).date(), tz=UTC).to_dict()
+    assert cached["sessions"][-1]["genres"] == ("lofi", "metal")
+
+    saved = FINISHED_TRACK_LABELS.snapshot()
+    FINISHED_TRACK_LABELS.keep([])
+    FINISHED_TRACK_LABELS._labels.clear()  # a read with nothing kept reads every track
+    try:
+        uncached = listener_history(engine, person.id, today=day(4).date(), tz=UTC).to_dict()
+    finally:
+        FINISHED_TRACK_LABELS._labels.update(saved)
+    assert cached == uncached

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
+import threading
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -19,7 +20,13 @@ from sqlalchemy import Engine
 from moodtune.sessions.service import mood_progress, resolve_listener
 from moodtune.store import repository as repo
 from moodtune.store.engine import read_transaction
-from moodtune.store.records import CheckInRecord, FeedbackRecord, SessionRecord, as_json_dict
+from moodtune.store.records import (
+    CheckInRecord,
+    FeedbackRecord,
+    SessionRecord,
+    SessionTrack,
+    as_json_dict,
+)
 
 __all__ = [
     "MIN_SESSIONS",
@@ -277,6 +284,37 @@ def streaks(
     )
 
 
+class FinishedTrackLabels:
+    """The track labels of finished sessions, kept between history reads (bounded).
+
+    A finished session's tracks never change (a swap is refused once it is finished), so a
+    history read takes them from here and reads only new or unfinished sessions' tracks: the
+    history page then costs one row per session instead of one per track. Process-local and
+    safe with several workers: it only ever holds what the database said about a finished
+    session, and the session list itself is always read fresh.
+    """
+
+    def __init__(self, max_sessions: int = 20_000) -> None:
+        self.max_sessions = max_sessions
+        self._labels: dict[str, tuple[SessionTrack, ...]] = {}
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> dict[str, tuple[SessionTrack, ...]]:
+        with self._lock:
+            return dict(self._labels)
+
+    def keep(self, sessions: list[SessionRecord]) -> None:
+        """Remember the tracks of the finished ones among ``sessions``."""
+        finished = {s.id: s.tracks for s in sessions if s.finished_at is not None}
+        with self._lock:
+            if len(self._labels) + len(finished) > self.max_sessions:
+                self._labels.clear()  # bounded; the next read refills what it needs
+            self._labels.update(finished)
+
+
+FINISHED_TRACK_LABELS = FinishedTrackLabels()
+
+
 def listener_history(
     engine: Engine,
     listener: str,
@@ -289,8 +327,11 @@ def listener_history(
     with read_transaction(engine) as conn:
         person = resolve_listener(conn, listener)
         checkins = repo.list_checkins(conn, person.id)
-        sessions = repo.list_sessions(conn, person.id, labels_only=True)
+        sessions = repo.list_sessions(
+            conn, person.id, labels_only=True, known_labels=FINISHED_TRACK_LABELS.snapshot()
+        )
         feedback = repo.list_feedback(conn, listener_id=person.id)
+    FINISHED_TRACK_LABELS.keep(sessions)
     changes = session_changes(sessions, checkins, feedback)
     groups = {
         kind: tuple(

@@ -8,7 +8,7 @@ service layer does); the database's own constraints are the last line of defence
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -245,7 +245,7 @@ def list_checkins(
     query = query.order_by(*(c.desc() for c in order) if newest_first else order)
     if offset or limit is not None:
         query = query.offset(offset).limit(limit)
-    return [_checkin(r) for r in conn.execute(query)]
+    return [_checkin(r) for r in conn.execute(query).all()]
 
 
 def count_checkins(conn: Connection, listener_id: str) -> int:
@@ -385,13 +385,16 @@ def list_sessions(
     finished_only: bool = False,
     finished_since: datetime | None = None,
     labels_only: bool = False,
+    known_labels: Mapping[str, tuple[SessionTrack, ...]] | None = None,
 ) -> list[SessionRecord]:
     """A listener's sessions, oldest first, each with its tracks.
 
     ``finished_only`` keeps finished sessions, in the order they finished (the order a learner
     observes them); ``finished_since`` further keeps those finished at or after that time.
     ``labels_only`` is the light read behind summaries (history, what helped): each session
-    without its ``details`` and each track with only its position, id, genre and mood.
+    without its ``details`` and each track with only its position, id, genre and mood; tracks
+    of finished sessions found in ``known_labels`` are taken from there (a finished session's
+    tracks never change), so a caller that keeps them reads only the new ones.
     """
     columns = [c for c in sessions.c if not (labels_only and c.name == "details")]
     query = sa.select(*columns).where(sessions.c.listener_id == listener_id)
@@ -403,44 +406,65 @@ def list_sessions(
     else:
         query = query.order_by(sessions.c.started_at, sessions.c.id)
     rows = conn.execute(query).all()
+    if labels_only:
+        known = known_labels or {}
+        have = {r.id: known[r.id] for r in rows if r.finished_at is not None and r.id in known}
+        have.update(_track_labels(conn, listener_id, [r.id for r in rows if r.id not in have]))
+        return [_session(r, have.get(r.id, ())) for r in rows]
     by_session: dict[str, list[SessionTrack]] = {r.id: [] for r in rows}
     if by_session:
-        if labels_only:
-            tc = session_tracks.c
-            labels = conn.execute(
-                sa.select(tc.session_id, tc.position, tc.track_id, tc.genre, tc.mood)
-                .join(sessions, sessions.c.id == tc.session_id)
-                .where(sessions.c.listener_id == listener_id)
-                .order_by(tc.session_id, tc.position)
-            ).tuples()
-            for session_id, position, track_id, genre, mood in labels:
-                if session_id in by_session:
-                    by_session[session_id].append(
-                        SessionTrack(
-                            position=position, track_id=track_id, reason="", genre=genre, mood=mood
-                        )
-                    )
-        else:
-            track_rows = conn.execute(
-                sa.select(session_tracks)
-                .where(session_tracks.c.session_id.in_(list(by_session)))
-                .order_by(session_tracks.c.session_id, session_tracks.c.position)
-            )
-            for r in track_rows:
-                by_session[r.session_id].append(
-                    SessionTrack(
-                        position=r.position,
-                        track_id=r.track_id,
-                        reason=r.reason,
-                        name=r.name,
-                        artists=r.artists,
-                        genre=r.genre,
-                        mood=r.mood,
-                        planned_valence=r.planned_valence,
-                        planned_arousal=r.planned_arousal,
-                    )
+        track_rows = conn.execute(
+            sa.select(session_tracks)
+            .where(session_tracks.c.session_id.in_(list(by_session)))
+            .order_by(session_tracks.c.session_id, session_tracks.c.position)
+        ).all()  # one fetch: iterating a result fetches (slowly) row by row
+        for r in track_rows:
+            by_session[r.session_id].append(
+                SessionTrack(
+                    position=r.position,
+                    track_id=r.track_id,
+                    reason=r.reason,
+                    name=r.name,
+                    artists=r.artists,
+                    genre=r.genre,
+                    mood=r.mood,
+                    planned_valence=r.planned_valence,
+                    planned_arousal=r.planned_arousal,
                 )
+            )
     return [_session(r, by_session[r.id]) for r in rows]
+
+
+#: Above this many sessions, their track labels are read by listener rather than by id.
+_LABELS_BY_ID_MAX = 500
+
+
+def _track_labels(
+    conn: Connection, listener_id: str, session_ids: list[str]
+) -> dict[str, tuple[SessionTrack, ...]]:
+    """Position, id, genre and mood of the tracks of ``session_ids`` (of one listener)."""
+    if not session_ids:
+        return {}
+    tc = session_tracks.c
+    query = sa.select(tc.session_id, tc.position, tc.track_id, tc.genre, tc.mood)
+    if len(session_ids) <= _LABELS_BY_ID_MAX:
+        query = query.where(tc.session_id.in_(session_ids))
+    else:
+        query = query.join(sessions, sessions.c.id == tc.session_id).where(
+            sessions.c.listener_id == listener_id
+        )
+    wanted = set(session_ids)
+    out: dict[str, list[SessionTrack]] = {}
+    for session_id, position, track_id, genre, mood in conn.execute(
+        query.order_by(tc.session_id, tc.position)
+    ).all():
+        if session_id in wanted:
+            out.setdefault(session_id, []).append(
+                SessionTrack(
+                    position=position, track_id=track_id, reason="", genre=genre, mood=mood
+                )
+            )
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def mark_session_finished(conn: Connection, session_id: str, at: datetime) -> bool:
@@ -536,7 +560,7 @@ def list_feedback(
         query = query.where(feedback.c.session_id == session_id)
     if position is not None:
         query = query.where(feedback.c.position == position)
-    rows = conn.execute(query.order_by(feedback.c.created_at, feedback.c.id))
+    rows = conn.execute(query.order_by(feedback.c.created_at, feedback.c.id)).all()
     return [_feedback(r) for r in rows]
 
 
