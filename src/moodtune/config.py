@@ -100,10 +100,11 @@ class Settings(BaseSettings):
         "(the client address for rate limits; https there also makes cookies Secure).",
     )
     request_threads: int = Field(
-        default=40,
+        default=4,
         ge=1,
         le=400,
-        description="Requests the web server computes at once (the rest wait their turn).",
+        description="Requests the web server computes at once (the rest wait their turn): "
+        "more threads than cores only contend for the interpreter lock (docs/benchmarks.md).",
     )
     session_idle_hours: float = Field(
         default=72.0, gt=0, description="A signed-in session ends after this long unused."

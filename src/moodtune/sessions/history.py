@@ -11,6 +11,7 @@ import itertools
 import statistics
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -190,6 +191,11 @@ def _mean(values: list[float]) -> float | None:
     return round(statistics.fmean(values), 4) if values else None
 
 
+def index_tracks(sessions: list[SessionRecord]) -> dict[tuple[str, int], SessionTrack]:
+    """Every offered track by ``(session id, position)``: how feedback names its track."""
+    return {(s.id, t.position): t for s in sessions for t in s.tracks}
+
+
 def summarise_groups(
     changes: list[SessionChange],
     sessions: list[SessionRecord],
@@ -197,6 +203,7 @@ def summarise_groups(
     *,
     kind: str,
     min_sessions: int = MIN_SESSIONS,
+    track_index: Mapping[tuple[str, int], SessionTrack] | None = None,
 ) -> list[GroupEffect]:
     """Mean session effect per goal, genre or music mood (``kind``), best first.
 
@@ -205,7 +212,7 @@ def summarise_groups(
     """
     if kind not in ("goal", "genre", "mood"):
         raise ValueError(f"kind must be goal, genre or mood, not {kind!r}")
-    tracks = {(s.id, t.position): t for s in sessions for t in s.tracks}
+    tracks = track_index if track_index is not None else index_tracks(sessions)
     members: dict[str, list[SessionChange]] = defaultdict(list)
     for c in changes:
         names = (c.goal,) if kind == "goal" else c.genres if kind == "genre" else c.moods
@@ -333,9 +340,17 @@ def listener_history(
         feedback = repo.list_feedback(conn, listener_id=person.id)
     FINISHED_TRACK_LABELS.keep(sessions)
     changes = session_changes(sessions, checkins, feedback)
+    index = index_tracks(sessions)
     groups = {
         kind: tuple(
-            summarise_groups(changes, sessions, feedback, kind=kind, min_sessions=min_sessions)
+            summarise_groups(
+                changes,
+                sessions,
+                feedback,
+                kind=kind,
+                min_sessions=min_sessions,
+                track_index=index,
+            )
         )
         for kind in ("goal", "genre", "mood")
     }

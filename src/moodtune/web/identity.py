@@ -19,13 +19,25 @@ class LocalIdentity:
 
     def __init__(self, settings: Settings) -> None:
         self.path: Path = settings.data_dir / "web" / "local-listener"
+        self._seen: tuple[tuple[int, int, int], str | None] | None = None
 
     def get(self) -> str | None:
+        """The id, re-read only when the file changed (every request asks: a stat is cheaper)."""
         try:
-            text = self.path.read_text(encoding="utf-8").strip()
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._seen = None
+            return None
+        mark = (st.st_ino, st.st_mtime_ns, st.st_size)
+        seen = self._seen
+        if seen is not None and seen[0] == mark:
+            return seen[1]
+        try:
+            text = self.path.read_text(encoding="utf-8").strip() or None
         except FileNotFoundError:
             return None
-        return text or None
+        self._seen = (mark, text)
+        return text
 
     def set(self, listener_id: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
