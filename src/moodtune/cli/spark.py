@@ -56,14 +56,15 @@ def annotate(
 @app.command("export-plays")
 def export_plays(
     out: Path = typer.Option(..., "--out", help="Parquet file to write the plays to."),
+    replace: bool = typer.Option(False, "--replace", help="Replace an existing file."),
 ) -> None:
     """Write the plays of listeners who consented to learning (the input of train-cf)."""
-    from moodtune.cli._common import console
-    from moodtune.spark.cf import plays_from_database
+    from moodtune.cli._common import console, option_names
+    from moodtune.spark.cf import export_plays as run
 
-    plays = plays_from_database()
-    plays.to_parquet(out, index=False)
-    console.print(f"{len(plays):,} plays of {plays['listener'].nunique():,} listeners -> {out}")
+    with option_names(replace="--replace", out="--out"):
+        done = run(str(out), replace=replace)
+    console.print(f"{done.plays:,} plays of {done.listeners:,} listeners -> {done.out}")
 
 
 @app.command("train-cf")

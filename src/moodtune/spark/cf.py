@@ -40,7 +40,15 @@ if TYPE_CHECKING:
 
     from moodtune.config import Settings
 
-__all__ = ["PLAYS_COLUMNS", "AlsParams", "CfResult", "plays_from_database", "train_cf"]
+__all__ = [
+    "PLAYS_COLUMNS",
+    "AlsParams",
+    "CfResult",
+    "PlaysExport",
+    "export_plays",
+    "plays_from_database",
+    "train_cf",
+]
 
 PLAYS_COLUMNS: tuple[str, ...] = ("listener", "track", "session", "accepted", "thumbs")
 
@@ -112,6 +120,40 @@ def plays_from_database(settings: Settings | None = None) -> pd.DataFrame:
     rows["accepted"] = rows["played"].fillna(False).astype(bool) & rows["skipped_after_s"].isna()
     rows["thumbs"] = pd.to_numeric(rows["thumbs"], errors="coerce").astype("Int64")
     return rows[list(PLAYS_COLUMNS)]
+
+
+@dataclass(frozen=True)
+class PlaysExport:
+    """What ``export_plays`` wrote: how many plays of how many listeners, and where."""
+
+    out: str
+    plays: int
+    listeners: int
+
+
+def export_plays(
+    out: str, *, settings: Settings | None = None, replace: bool = False
+) -> PlaysExport:
+    """Write :func:`plays_from_database` to the Parquet file ``out`` (train-cf's input).
+
+    Written whole and renamed into place (``atomic_write_bytes``), so a failed export leaves
+    no half-written file; an existing ``out`` is refused unless ``replace``.
+    """
+    from pathlib import Path
+
+    from moodtune.artefacts import atomic_write_bytes
+
+    target = Path(out)
+    if target.exists() and not replace:
+        raise InputError(
+            f"{out} already exists", field="replace", value=out, allowed="a new path, or replace"
+        )
+    if not target.parent.is_dir():
+        raise InputError(f"the folder {target.parent} does not exist", field="out", value=out)
+    plays = plays_from_database(settings)
+    atomic_write_bytes(target, plays.to_parquet(index=False))
+    listeners = int(plays["listener"].nunique())
+    return PlaysExport(out=str(target), plays=len(plays), listeners=listeners)
 
 
 def _read_plays(spark: SparkSession, plays: str | DataFrame) -> DataFrame:
