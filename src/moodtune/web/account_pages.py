@@ -96,6 +96,12 @@ def _safe_next(value: Any) -> str:
     return text
 
 
+def _sentence(exc: Exception) -> str:
+    """An error message as the page shows it: a sentence (the API keeps the plain detail)."""
+    text = str(exc).strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -137,7 +143,8 @@ def signin_submit(request: Request, form: FormDep, settings: SettingsDep) -> Res
             user_agent=request.headers.get("user-agent"),
         )  # fmt: skip
     except accounts.RateLimited as exc:
-        response = page(request, "account/signin.html", status=429, message=str(exc), **context)
+        response = page(request, "account/signin.html", status=429, message=_sentence(exc),
+                        **context)  # fmt: skip
         response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
     except accounts.AuthFailed as exc:
