@@ -229,7 +229,7 @@ def test_a_wrong_password_then_too_many_then_a_reset(
     after = reset.set_new_password(token, NEW_PASSWORD)
     expect(after.notice).to_have_text("Your new password is set: sign in with it.")
     after.sign_in("sam", NEW_PASSWORD)
-    expect(after.heading).to_have_text("A few questions first")  # nothing answered yet
+    expect(after.heading).to_have_text("How are you right now?")  # sign-in leads to check-in
     again = ResetPage(person()).open_it()
     again.page.get_by_label("Reset token").fill(token)
     again.page.get_by_label("New password").fill("yet another new password")
@@ -243,6 +243,8 @@ def test_sign_in_with_the_keyboard_alone(
     moodtune_admin(multi_user_server, "create-user", "kai", password=PASSWORD)
     tab = person()
     tab.goto("/signin?next=/account")
+    # signed out, no navigation that would only lead back here: the form comes right after
+    expect(tab.get_by_role("navigation", name="Primary")).to_have_count(0)
     tab.keyboard.press("Tab")
     expect(tab.get_by_role("link", name="Skip to content")).to_be_focused()
     tab.keyboard.press("Enter")
