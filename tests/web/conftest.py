@@ -5,7 +5,9 @@ The server is the real thing: ``moodtune serve`` in a subprocess on a free loopb
 its own data directory (seeded from the worker's dataset cache, so datasets are converted and
 models fitted once; ``MOODTUNE_TEST_SEED_DATA_DIR`` may name the data directory of a moodtune
 you ran before, whose dataset and model caches then spare the first start its minute of fitting).
-Every test gets a fresh browser context (its own cookies and storage).
+Every test gets a fresh browser context (its own cookies and storage). ``multi_user_server`` is
+the same with accounts on (``MOODTUNE_MULTI_USER=true``, a real secret key) for the account
+pages; both are in the ``browser`` xdist group, so they share this worker's Chromium.
 """
 
 from __future__ import annotations
