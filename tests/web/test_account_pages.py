@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,9 @@ from tests.web.pages import (
 )
 
 NEW_PASSWORD = "a new password for robin"
-_addresses = (f"198.51.100.{n}" for n in itertools.count(10))
+_addresses = (f"198.51.100.{n}" for n in itertools.count(10))  # TEST-NET-2, one per profile
+NewTab = Callable[[], Page]
+TokenClient = Callable[[str], APIRequestContext]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,7 @@ def therapist_account(multi_user_server: LiveServer) -> str:
 
 
 @pytest.fixture
-def person(browser: Browser, multi_user_server: LiveServer) -> Iterator[Any]:
+def person(browser: Browser, multi_user_server: LiveServer) -> Iterator[NewTab]:
     """``person()`` opens a tab in a fresh browser profile that comes from its own address."""
     contexts: list[BrowserContext] = []
 
@@ -76,7 +78,7 @@ def person(browser: Browser, multi_user_server: LiveServer) -> Iterator[Any]:
 
 
 @pytest.fixture
-def bearer(playwright_driver: Playwright, multi_user_server: LiveServer) -> Iterator[Any]:
+def bearer(playwright_driver: Playwright, multi_user_server: LiveServer) -> Iterator[TokenClient]:
     """``bearer(token)``: an API client with no cookies that sends only that token."""
     clients: list[APIRequestContext] = []
 
@@ -101,7 +103,7 @@ def _post(api: APIRequestContext, path: str, body: dict[str, Any]) -> Any:
 
 
 def test_a_listener_and_their_therapist_through_the_pages(
-    person: Any, bearer: Any, therapist_account: str, screenshot_dir: Path
+    person: NewTab, bearer: TokenClient, therapist_account: str, screenshot_dir: Path
 ) -> None:
     listener = person()
     # signed out, a page leads to sign-in, which offers to make an account
@@ -152,6 +154,7 @@ def test_a_listener_and_their_therapist_through_the_pages(
     expect(client.heading).to_have_text("robin")
     listener_url = therapist.url
     check_page(therapist, screenshot_dir, "account-therapist-listener", stay)
+    expect(client.main.locator("form")).to_have_count(1)  # read-only: only the suggestion
     checkins = client.main.get_by_role("region", name="Check-ins").get_by_role("row")
     expect(checkins.filter(has_text="slept badly")).to_have_count(1)  # notes are shared
     sessions = client.main.get_by_role("region", name="Sessions", exact=True)
@@ -203,7 +206,7 @@ def test_a_listener_and_their_therapist_through_the_pages(
 
 
 def test_a_wrong_password_then_too_many_then_a_reset(
-    person: Any, multi_user_server: LiveServer, screenshot_dir: Path
+    person: NewTab, multi_user_server: LiveServer, screenshot_dir: Path
 ) -> None:
     moodtune_admin(multi_user_server, "create-user", "sam", password=PASSWORD)
     tab = person()
@@ -238,7 +241,7 @@ def test_a_wrong_password_then_too_many_then_a_reset(
 
 
 def test_sign_in_with_the_keyboard_alone(
-    person: Any, multi_user_server: LiveServer, screenshot_dir: Path
+    person: NewTab, multi_user_server: LiveServer, screenshot_dir: Path
 ) -> None:
     moodtune_admin(multi_user_server, "create-user", "kai", password=PASSWORD)
     tab = person()
