@@ -123,6 +123,8 @@ def test_a_listener_and_their_therapist_through_the_pages(
     expect(CheckinPage(listener).heading).to_have_text("How are you right now?")
 
     account = AppPage(listener).to_account()
+    # one current page: the header's Account link, not Me as well
+    expect(listener.locator('[aria-current="page"]')).to_have_count(1)
     check_page(listener, screenshot_dir, "account", stay)
     account.change_password(PASSWORD, NEW_PASSWORD)
 
@@ -155,6 +157,7 @@ def test_a_listener_and_their_therapist_through_the_pages(
     listener_url = therapist.url
     check_page(therapist, screenshot_dir, "account-therapist-listener", stay)
     expect(client.main.locator("form")).to_have_count(1)  # read-only: only the suggestion
+    expect(therapist.locator('[aria-current="page"]')).to_have_text("Account")
     checkins = client.main.get_by_role("region", name="Check-ins").get_by_role("row")
     expect(checkins.filter(has_text="slept badly")).to_have_count(1)  # notes are shared
     sessions = client.main.get_by_role("region", name="Sessions", exact=True)

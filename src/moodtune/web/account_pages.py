@@ -225,7 +225,7 @@ def _account_page(
         "values": {},
         "errors": {},
         "notice": None,
-        "section": "me",
+        "section": "account",  # the header's Account link is current, not Me
     }
     context.update(extra)
     return page(request, "account/account.html", status=status, **context)
@@ -340,7 +340,8 @@ def therapist_code(request: Request, form: FormDep, me: Me, settings: SettingsDe
 @router.get("/therapist")
 def therapist_page(request: Request, me: Me, services: ServicesDep) -> Response:
     clients = therapists.linked_clients(services, me.listener_id)
-    return page(request, "account/therapist.html", clients=clients, notice=None, section="me")
+    return page(request, "account/therapist.html", clients=clients, notice=None,
+                section="account")  # fmt: skip
 
 
 def _client_page(
@@ -353,7 +354,7 @@ def _client_page(
     extra.setdefault("notice", None)
     return page(
         request, "account/client.html", h=history, checkins=checkins, listener_id=listener_id,
-        client=summary.name, share_notes=summary.share_notes, section="me", **extra,
+        client=summary.name, share_notes=summary.share_notes, section="account", **extra,
     )  # fmt: skip
 
 
@@ -369,7 +370,7 @@ def client_journey(
     view = therapists.client_session(services, me.listener_id, listener_id, session_id)
     name = therapists.client_name(services.engine, me.listener_id, listener_id)
     return page(request, "account/client_journey.html", s=view, listener_id=listener_id,
-                client=name, section="me")  # fmt: skip
+                client=name, section="account")  # fmt: skip
 
 
 @router.post("/therapist/{listener_id}/suggest")
