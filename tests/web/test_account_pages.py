@@ -185,6 +185,7 @@ def test_a_listener_and_their_therapist_through_the_pages(
     account.open_it()
     account.suggestions.get_by_role("button", name="Accept and check in").click()
     expect(listener.get_by_role("radio", name=re.compile("^Calm down"))).to_be_checked()
+    expect(listener.get_by_label("Length")).to_have_value("6")
 
     # revoked, the therapist gets nothing: 404 on the very next request
     account.open_it().end_access()

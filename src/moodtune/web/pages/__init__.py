@@ -277,7 +277,8 @@ def _checkin_page(
 def checkin_page(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
     params = request.query_params
     values: dict[str, Any] = {"valence": "0", "arousal": "0", "goal": "calm_down", "tracks": "8"}
-    for key in ("valence", "arousal", "goal"):
+    # a therapist's suggestion accepted on the Account page arrives as ?goal=…&tracks=…
+    for key in ("valence", "arousal", "goal", "tracks"):
         if params.get(key):
             values[key] = params[key]
     notice = "Welcome. Start whenever you are ready." if params.get("welcome") else None
