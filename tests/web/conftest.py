@@ -5,7 +5,9 @@ The server is the real thing: ``moodtune serve`` in a subprocess on a free loopb
 its own data directory (seeded from the worker's dataset cache, so datasets are converted and
 models fitted once; ``MOODTUNE_TEST_SEED_DATA_DIR`` may name the data directory of a moodtune
 you ran before, whose dataset and model caches then spare the first start its minute of fitting).
-Every test gets a fresh browser context (its own cookies and storage).
+Every test gets a fresh browser context (its own cookies and storage). ``multi_user_server`` is
+the same with accounts on (``MOODTUNE_MULTI_USER=true``, a real secret key) for the account
+pages; both are in the ``browser`` xdist group, so they share this worker's Chromium.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
 CACHE_DIRS = ("datasets", "parquet", "models")
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
+MOODTUNE = [sys.executable, "-c", "from moodtune.cli import main; main()"]
+MULTI_USER_SIGN_IN_LIMIT = 3
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class LiveServer:
     base_url: str
     data_dir: Path
     log: Path
+    env: dict[str, str]  # the environment it runs in (the admin commands use the same)
 
 
 def _free_port() -> int:
@@ -106,12 +111,12 @@ def _server_failed(process: subprocess.Popen[bytes], log: Path, why: str) -> Non
     pytest.fail(f"the moodtune server {why}; its output:\n{tail}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def live_server(
-    tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path, mirror_dir: Path
+@contextlib.contextmanager
+def _serve(
+    home: Path, shared_data_dir: Path, mirror_dir: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[LiveServer]:
-    """``moodtune serve`` on a free port, waited on until /healthz says ready."""
-    home = tmp_path_factory.mktemp("web-server")
+    """``moodtune serve`` on a free port in ``home``, waited on until /healthz says ready; its
+    data directory starts with the worker's caches and gives back what it converted and fitted."""
     data_dir = home / "data"
     data_dir.mkdir()
     _copy_missing(shared_data_dir, data_dir)
@@ -129,13 +134,13 @@ def live_server(
         "MOODTUNE_OFFLINE": "true",
         "MOODTUNE_CRISIS_COUNTRY": "international",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     env.pop("MOODTUNE_DATABASE_URL", None)
     log = home / "server.log"
     with log.open("wb") as out:
-        command = [sys.executable, "-c", "from moodtune.cli import main; main()", "serve"]
         process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            [*MOODTUNE, "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=home,  # no stray .env from the checkout
             env=env,
             stdout=out,
@@ -156,7 +161,7 @@ def live_server(
             time.sleep(0.25)
         # later tests of this worker reuse what the server converted and fitted
         _copy_missing(data_dir, shared_data_dir)
-        yield LiveServer(base_url=base_url, data_dir=data_dir, log=log)
+        yield LiveServer(base_url=base_url, data_dir=data_dir, log=log, env=env)
     finally:
         process.terminate()
         try:
@@ -164,6 +169,50 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path, mirror_dir: Path
+) -> Iterator[LiveServer]:
+    """The local single-listener moodtune, as ``scripts/run`` starts it."""
+    with _serve(tmp_path_factory.mktemp("web-server"), shared_data_dir, mirror_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def multi_user_server(
+    tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path, mirror_dir: Path
+) -> Iterator[LiveServer]:
+    """moodtune for several people (``MOODTUNE_MULTI_USER=true``, a real secret key) on SQLite
+    in its own data directory. It trusts 127.0.0.1 as a proxy, so each browser context can come
+    from its own client address (``X-Forwarded-For``) and the per-address sign-in limit of one
+    test does not lock out the next; the limit is 3 failures so that test is short."""
+    from tests.web.accounts_helpers import SECRET_KEY
+
+    extra = {
+        "MOODTUNE_MULTI_USER": "true",
+        "MOODTUNE_SECRET_KEY": SECRET_KEY,
+        "MOODTUNE_SIGN_IN_LIMIT": str(MULTI_USER_SIGN_IN_LIMIT),
+        "MOODTUNE_TRUSTED_PROXIES": "127.0.0.1",
+    }
+    home = tmp_path_factory.mktemp("web-server-multi")
+    with _serve(home, shared_data_dir, mirror_dir, extra) as server:
+        yield server
+
+
+def moodtune_admin(server: LiveServer, *args: str, password: str | None = None) -> str:
+    """Run ``moodtune admin ARGS`` on the server's database, as whoever runs it would; its
+    standard output (a reset token, for ``reset-password``)."""
+    env = dict(server.env)
+    if password is not None:
+        env["MOODTUNE_NEW_PASSWORD"] = password
+    done = subprocess.run(
+        [*MOODTUNE, "admin", *args], cwd=server.data_dir.parent, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"moodtune admin {' '.join(args)}: {done.stderr}{done.stdout}"
+    return done.stdout
 
 
 @pytest.fixture(scope="session")
@@ -216,14 +265,19 @@ def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContex
     ctx.close()
 
 
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
+def new_tab(context: BrowserContext) -> Page:
     """A tab, with any uncaught script error collected on ``page.script_errors``."""
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     tab.script_errors = errors  # type: ignore[attr-defined]
     return tab
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    """A tab, with any uncaught script error collected on ``page.script_errors``."""
+    return new_tab(context)
 
 
 @pytest.fixture

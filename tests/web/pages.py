@@ -2,15 +2,22 @@
 
 Locators go by role and accessible name (what a screen reader user hears), not by CSS classes,
 wherever the page offers one; a page object that cannot find its control is an accessibility
-finding as much as a test failure.
+finding as much as a test failure. ``check_page`` at the end is how every page is looked at
+(screenshots at both sizes and themes, axe-core), for the local and the multi-user pages alike.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
 
-from playwright.sync_api import Download, Locator, Page, expect
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Download, Locator, Page, ViewportSize, expect
+
+from tests.web.conftest import DESKTOP, PHONE
 
 
 @dataclass
@@ -36,6 +43,13 @@ class AppPage:
         nav = self.page.get_by_role("navigation", name="Primary")
         nav.get_by_role("link", name=label, exact=True).click()
         self.page.wait_for_load_state()
+
+    def to_account(self) -> AccountPage:
+        """The header's Account link (multi-user mode, signed in)."""
+        self.page.get_by_role("banner").get_by_role("link", name="Account", exact=True).click()
+        account = AccountPage(self.page)
+        expect(account.heading).to_have_text("Account")
+        return account
 
     def need_help(self) -> HelpPage:
         self.page.get_by_role("banner").get_by_role("link", name="Need help now?").click()
@@ -347,3 +361,263 @@ class DeletePage(AppPage):
         self.page.get_by_role("checkbox", name="Yes, delete everything").check()
         self.page.get_by_role("button", name="Delete my data").click()
         expect(self.heading).to_have_text("Your data is deleted")
+
+
+# --- accounts (multi-user mode) ---------------------------------------------------------------
+
+
+class SignInPage(AppPage):
+    def open_it(self, next_path: str | None = None) -> SignInPage:
+        self.page.goto("/signin" + (f"?next={next_path}" if next_path else ""))
+        expect(self.heading).to_have_text("Sign in")
+        return self
+
+    def sign_in(self, username: str, password: str) -> None:
+        """Type both fields and press the button; where it leads is the caller's to check."""
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in", exact=True).click()
+
+    @property
+    def message(self) -> Locator:
+        """Why sign-in did not work (announced: role alert)."""
+        return self.main.get_by_role("alert")
+
+    @property
+    def notice(self) -> Locator:
+        return self.main.get_by_role("status")
+
+
+class SignUpPage(AppPage):
+    def open_it(self) -> SignUpPage:
+        self.page.goto("/signup")
+        expect(self.heading).to_have_text("Make an account")
+        return self
+
+    def sign_up(self, username: str, password: str, *, keep_notes: bool = False) -> SurveyPage:
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("checkbox", name="Keep the notes I write").set_checked(keep_notes)
+        self.page.get_by_role("button", name="Make my account").click()
+        expect(self.heading).to_have_text("A few questions first")
+        return SurveyPage(self.page)
+
+
+class ResetPage(AppPage):
+    def open_it(self) -> ResetPage:
+        self.page.goto("/reset")
+        expect(self.heading).to_have_text("Set a new password")
+        return self
+
+    def set_new_password(self, token: str, password: str) -> SignInPage:
+        self.page.get_by_label("Reset token").fill(token)
+        self.page.get_by_label("New password").fill(password)
+        self.page.get_by_role("button", name="Set my new password").click()
+        signin = SignInPage(self.page)
+        expect(signin.heading).to_have_text("Sign in")
+        return signin
+
+
+class AccountPage(AppPage):
+    def open_it(self) -> AccountPage:
+        self.page.goto("/account")
+        expect(self.heading).to_have_text("Account")
+        return self
+
+    def section(self, title: str) -> Locator:
+        return self.page.get_by_role("region", name=title, exact=True)
+
+    @property
+    def notice(self) -> Locator:
+        """The answer to what was just done (a status message under the heading)."""
+        return self.main.get_by_role("status").first
+
+    def change_password(self, current: str, new: str) -> None:
+        form = self.section("Password")
+        form.get_by_label("Current password").fill(current)
+        form.get_by_label("New password").fill(new)
+        form.get_by_role("button", name="Change my password").click()
+        expect(self.notice).to_contain_text("Your password is changed")
+
+    def make_token(self, name: str) -> str:
+        """Make an API token; the secret, which the page shows this once."""
+        tokens = self.section("API tokens")
+        tokens.get_by_label("Token name").fill(name)
+        tokens.get_by_role("button", name="Make a token").click()
+        shown = self.main.get_by_role("status").filter(has_text="Your new API token")
+        expect(shown).to_be_visible()
+        return shown.locator("code").first.inner_text().strip()
+
+    @property
+    def token_rows(self) -> Locator:
+        return (
+            self.section("API tokens").get_by_role("row").filter(has=self.page.get_by_role("cell"))
+        )
+
+    def revoke_token(self, name: str) -> None:
+        self.section("API tokens").get_by_role("button", name=f"Revoke {name}").click()
+        expect(self.notice).to_have_text("The token is revoked: it no longer works.")
+
+    def invite_therapist(self, *, share_notes: bool) -> str:
+        """Make a one-time invitation code; the code, shown this once."""
+        mine = self.section("My therapist")
+        mine.get_by_role("checkbox", name=re.compile("Let them read the notes")).set_checked(
+            share_notes
+        )
+        mine.get_by_role("button", name="Make an invitation code").click()
+        shown = self.main.get_by_role("status").filter(has_text="invitation code")
+        expect(shown).to_be_visible()
+        return shown.locator("code").first.inner_text().strip()
+
+    def use_code(self, code: str) -> None:
+        """The therapist's side: enter a listener's invitation code."""
+        side = self.section("I am a therapist")
+        side.get_by_label("Invitation code").fill(code)
+        side.get_by_role("button", name="Use the code").click()
+
+    def end_access(self) -> None:
+        self.section("My therapist").get_by_role("button", name="End access").click()
+        expect(self.notice).to_have_text("Their access has ended.")
+
+    @property
+    def suggestions(self) -> Locator:
+        return self.section("Suggested for you")
+
+    @property
+    def access_log(self) -> Locator:
+        return (
+            self.section("Who has read my data")
+            .get_by_role("row")
+            .filter(has=self.page.get_by_role("cell"))
+        )
+
+    def sign_out_everywhere(self) -> None:
+        sessions = self.section("Where I am signed in")
+        sessions.get_by_role("button", name="Sign out everywhere").click()
+        expect(self.notice).to_have_text("Signed out everywhere else.")
+
+    def sign_out(self) -> SignInPage:
+        self.main.get_by_role("button", name="Sign out", exact=True).click()
+        signin = SignInPage(self.page)
+        expect(signin.notice).to_have_text("You are signed out.")
+        return signin
+
+
+class TherapistPage(AppPage):
+    """My listeners: the therapist's list of who invited them, with progress at a glance."""
+
+    def open_it(self) -> TherapistPage:
+        self.page.goto("/therapist")
+        expect(self.heading).to_have_text("My listeners")
+        return self
+
+    def row(self, name: str) -> Locator:
+        return self.main.get_by_role("row").filter(
+            has=self.page.get_by_role("rowheader", name=name)
+        )
+
+    def open_listener(self, name: str) -> ClientPage:
+        self.row(name).get_by_role("link", name=name).click()
+        client = ClientPage(self.page)
+        expect(client.heading).to_have_text(name)
+        return client
+
+
+class ClientPage(AppPage):
+    """One listener, as their therapist sees them: read-only, and a goal to suggest."""
+
+    def section(self, title: str) -> Locator:
+        return self.page.get_by_role("region", name=title, exact=True)
+
+    def rows(self, title: str) -> Locator:
+        return self.section(title).get_by_role("row").filter(has=self.page.get_by_role("cell"))
+
+    def suggest(self, goal: str, *, tracks: int | None = None, words: str = "") -> None:
+        form = self.section("Suggest a goal")
+        form.get_by_label("Goal").select_option(label=goal)
+        if tracks is not None:
+            form.get_by_label("Tracks (optional)").fill(str(tracks))
+        form.get_by_label("A few words (optional)").fill(words)
+        form.get_by_role("button", name="Send the suggestion").click()
+        expect(self.main.get_by_role("status")).to_have_text("Suggestion sent.")
+
+
+# --- how every page is looked at: screenshots at both sizes, axe-core in both themes ----------
+
+AXE = Axe()
+BLOCKING = ("serious", "critical")
+Scheme = Literal["light", "dark"]
+# the order keeps changes small: one theme or one size at a time
+LOOKS: list[tuple[ViewportSize, Scheme]] = [
+    (DESKTOP, "light"), (DESKTOP, "dark"), (PHONE, "dark"), (PHONE, "light"),
+]  # fmt: skip
+# how a person gets to a page: a path, or steps taken on the page (``stay`` for where it is)
+Visit = str | Callable[[Page], None]
+
+
+def stay(page: Page) -> None:
+    """The page as it is now (the answer to a form just sent, say)."""
+
+
+def _visit(page: Page, visit: Visit) -> None:
+    if callable(visit):
+        visit(page)
+    else:
+        page.goto(visit)
+    page.wait_for_load_state("load")
+    AppPage(page).wait_for_plots()
+
+
+def _theme(page: Page, scheme: Scheme) -> None:
+    """Switch the system theme under the open page; wait until its figures have redrawn."""
+    plots = page.locator("div.plot[data-rendered]")
+    plots.evaluate_all("divs => divs.forEach(d => d.removeAttribute('data-rendered'))")
+    page.emulate_media(color_scheme=scheme)
+    expect(page.locator("html")).to_have_css("color-scheme", scheme)
+    AppPage(page).wait_for_plots()
+    # two frames: the whole page has repainted in the new colours before the picture
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def blocking_violations(results: Any) -> list[str]:
+    """One line per serious or critical axe violation: rule, impact, where, and how to fix."""
+    lines = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") not in BLOCKING:
+            continue
+        for node in violation["nodes"]:
+            lines.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+                f"{node['target']}: {node.get('failureSummary', '').strip()}"
+            )
+    return lines
+
+
+def check_page(tab: Page, screenshots: Path, name: str, visit: Visit) -> None:
+    """Visit a page as a person would; screenshot it on a desktop and a phone, light and dark;
+    axe-core finds nothing serious or critical in either theme. The tab is left as it came
+    (desktop, light), so a test can go on from the page."""
+    errors: list[str] = tab.script_errors  # type: ignore[attr-defined]
+    errors.clear()
+    tab.set_viewport_size(DESKTOP)
+    tab.emulate_media(color_scheme="light")
+    _visit(tab, visit)
+    expect(tab.get_by_role("heading", level=1)).to_be_visible()
+    problems: list[str] = []
+    for viewport, scheme in LOOKS:
+        if tab.viewport_size != viewport:
+            tab.set_viewport_size(viewport)
+            # figures follow their container's new width before the picture is taken
+            tab.evaluate(
+                "window.Plotly && Promise.all([...document.querySelectorAll("
+                "'div.plot[data-rendered]')].map(d => Plotly.Plots.resize(d)))"
+            )
+        if tab.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") != (scheme == "dark"):
+            _theme(tab, scheme)
+        size = f"{viewport['width']}x{viewport['height']}"
+        tab.screenshot(path=screenshots / f"{name}-{size}-{scheme}.png", full_page=True)
+        if viewport is DESKTOP:
+            problems += [f"[{scheme}] {line}" for line in blocking_violations(AXE.run(tab))]
+    tab.set_viewport_size(DESKTOP)
+    assert not problems, f"axe on {name}:\n" + "\n".join(problems)
+    assert not errors, f"script errors on {name}: {errors}"

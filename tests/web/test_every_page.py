@@ -9,17 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import APIRequestContext, Browser, Page, ViewportSize, expect
+from playwright.sync_api import APIRequestContext, Browser, Page, expect
 
-from tests.web.conftest import DESKTOP, PHONE, LiveServer, new_context
-from tests.web.pages import AppPage, DeletePage, PathPage
-
-AXE = Axe()
-BLOCKING = ("serious", "critical")
+from tests.web.conftest import DESKTOP, LiveServer, new_context, new_tab
+from tests.web.pages import DeletePage, PathPage, Visit, check_page
 
 
 @dataclass(frozen=True)
@@ -84,7 +80,6 @@ def _insights(page: Page) -> None:
 
 
 # name → how a person gets there (a path, or steps taken on the page)
-Visit = str | Callable[[Page], None]
 PAGES: dict[str, Callable[[History], Visit]] = {
     "welcome": lambda h: "/welcome",
     "survey": lambda h: "/survey",
@@ -104,40 +99,6 @@ PAGES: dict[str, Callable[[History], Visit]] = {
 }
 
 
-def _visit(page: Page, visit: Visit) -> None:
-    if callable(visit):
-        visit(page)
-    else:
-        page.goto(visit)
-    page.wait_for_load_state("load")
-    AppPage(page).wait_for_plots()
-
-
-def _theme(page: Page, scheme: Scheme) -> None:
-    """Switch the system theme under the open page; wait until its figures have redrawn."""
-    plots = page.locator("div.plot[data-rendered]")
-    plots.evaluate_all("divs => divs.forEach(d => d.removeAttribute('data-rendered'))")
-    page.emulate_media(color_scheme=scheme)
-    expect(page.locator("html")).to_have_css("color-scheme", scheme)
-    AppPage(page).wait_for_plots()
-    # two frames: the whole page has repainted in the new colours before the picture
-    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-
-def _blocking(results: Any) -> list[str]:
-    """One line per serious or critical axe violation: rule, impact, where, and how to fix."""
-    lines = []
-    for violation in results.response["violations"]:
-        if violation.get("impact") not in BLOCKING:
-            continue
-        for node in violation["nodes"]:
-            lines.append(
-                f"{violation['id']} ({violation['impact']}): {violation['help']} at "
-                f"{node['target']}: {node.get('failureSummary', '').strip()}"
-            )
-    return lines
-
-
 def _deleted(page: Page) -> None:
     """Set someone up, then delete everything through the pages: the confirmation of what went."""
     _api(page.request, "POST", "/listener", {"display_name": "Kit"})
@@ -153,59 +114,20 @@ FIRST_VISIT: dict[str, Visit] = {
 }
 
 
-Scheme = Literal["light", "dark"]
-# the order keeps changes small: one theme or one size at a time
-LOOKS: list[tuple[ViewportSize, Scheme]] = [
-    (DESKTOP, "light"), (DESKTOP, "dark"), (PHONE, "dark"), (PHONE, "light"),
-]  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def tab(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """One tab for every page of this module: plotly.js is loaded and compiled once."""
     context = new_context(browser, live_server, viewport=DESKTOP)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.script_errors = errors  # type: ignore[attr-defined]
-    yield page
+    yield new_tab(context)
     context.close()
-
-
-def _check(tab: Page, screenshots: Path, name: str, visit: Visit) -> None:
-    """Visit a page as a person would; screenshot it on a desktop and a phone, light and dark;
-    axe-core finds nothing serious or critical in either theme."""
-    errors: list[str] = tab.script_errors  # type: ignore[attr-defined]
-    errors.clear()
-    tab.set_viewport_size(DESKTOP)
-    tab.emulate_media(color_scheme="light")
-    _visit(tab, visit)
-    expect(tab.get_by_role("heading", level=1)).to_be_visible()
-    problems: list[str] = []
-    for viewport, scheme in LOOKS:
-        if tab.viewport_size != viewport:
-            tab.set_viewport_size(viewport)
-            # figures follow their container's new width before the picture is taken
-            tab.evaluate(
-                "window.Plotly && Promise.all([...document.querySelectorAll("
-                "'div.plot[data-rendered]')].map(d => Plotly.Plots.resize(d)))"
-            )
-        if tab.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") != (scheme == "dark"):
-            _theme(tab, scheme)
-        size = f"{viewport['width']}x{viewport['height']}"
-        tab.screenshot(path=screenshots / f"{name}-{size}-{scheme}.png", full_page=True)
-        if viewport is DESKTOP:
-            problems += [f"[{scheme}] {line}" for line in _blocking(AXE.run(tab))]
-    assert not problems, f"axe on {name}:\n" + "\n".join(problems)
-    assert not errors, f"script errors on {name}: {errors}"
 
 
 @pytest.mark.parametrize("name", list(FIRST_VISIT))
 def test_first_visit_pages(tab: Page, screenshot_dir: Path, name: str) -> None:
     tab.request.delete("/api/v1/listener")
-    _check(tab, screenshot_dir, name, FIRST_VISIT[name])
+    check_page(tab, screenshot_dir, name, FIRST_VISIT[name])
 
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page(tab: Page, history: History, screenshot_dir: Path, name: str) -> None:
-    _check(tab, screenshot_dir, name, PAGES[name](history))
+    check_page(tab, screenshot_dir, name, PAGES[name](history))

@@ -96,6 +96,12 @@ def _safe_next(value: Any) -> str:
     return text
 
 
+def _sentence(exc: Exception) -> str:
+    """An error message as the page shows it: a sentence (the API keeps the plain detail)."""
+    text = str(exc).strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -137,7 +143,8 @@ def signin_submit(request: Request, form: FormDep, settings: SettingsDep) -> Res
             user_agent=request.headers.get("user-agent"),
         )  # fmt: skip
     except accounts.RateLimited as exc:
-        response = page(request, "account/signin.html", status=429, message=str(exc), **context)
+        response = page(request, "account/signin.html", status=429, message=_sentence(exc),
+                        **context)  # fmt: skip
         response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
     except accounts.AuthFailed as exc:
@@ -218,7 +225,7 @@ def _account_page(
         "values": {},
         "errors": {},
         "notice": None,
-        "section": "me",
+        "section": "account",  # the header's Account link is current, not Me
     }
     context.update(extra)
     return page(request, "account/account.html", status=status, **context)
@@ -333,7 +340,8 @@ def therapist_code(request: Request, form: FormDep, me: Me, settings: SettingsDe
 @router.get("/therapist")
 def therapist_page(request: Request, me: Me, services: ServicesDep) -> Response:
     clients = therapists.linked_clients(services, me.listener_id)
-    return page(request, "account/therapist.html", clients=clients, notice=None, section="me")
+    return page(request, "account/therapist.html", clients=clients, notice=None,
+                section="account")  # fmt: skip
 
 
 def _client_page(
@@ -346,7 +354,7 @@ def _client_page(
     extra.setdefault("notice", None)
     return page(
         request, "account/client.html", h=history, checkins=checkins, listener_id=listener_id,
-        client=summary.name, share_notes=summary.share_notes, section="me", **extra,
+        client=summary.name, share_notes=summary.share_notes, section="account", **extra,
     )  # fmt: skip
 
 
@@ -362,7 +370,7 @@ def client_journey(
     view = therapists.client_session(services, me.listener_id, listener_id, session_id)
     name = therapists.client_name(services.engine, me.listener_id, listener_id)
     return page(request, "account/client_journey.html", s=view, listener_id=listener_id,
-                client=name, section="me")  # fmt: skip
+                client=name, section="account")  # fmt: skip
 
 
 @router.post("/therapist/{listener_id}/suggest")

@@ -208,23 +208,32 @@ def _survey_context(services: Any, values: dict[str, Any] | None) -> dict[str, A
 def survey_page(request: Request, services: ServicesDep, ident: IdentityDep) -> Response:
     listener = ident.get()
     values: dict[str, Any] = {}
+    first = listener is None
     if listener is not None:
         stored = moodtune_app.get_listener_view(services, listener)
+        first = stored.profile is None
         values = dict(stored.profile or {})
         for genre, level in (values.pop("genre_frequencies", None) or {}).items():
             values[f"freq_{genre}"] = level
         values["consent_notes"] = stored.consent_notes
         values["consent_learning"] = stored.consent_learning
     return page(
-        request, "survey.html", new=listener is None, errors={}, section="me",
+        request, "survey.html", new=listener is None, first=first, errors={}, section="me",
         **_survey_context(services, values),
     )  # fmt: skip
+
+
+def _first_survey(services: Any, listener: str | None) -> bool:
+    """Nothing answered yet (nobody set up, or an account just made, which has a listener but
+    no answers): the survey is the first step, skippable, and leads on to the check-in."""
+    return listener is None or moodtune_app.get_listener_view(services, listener).profile is None
 
 
 @router.post("/survey")
 async def survey_submit(request: Request, services: ServicesDep, ident: IdentityDep) -> Response:
     form = await request.form()
     listener = ident.get()
+    first = _first_survey(services, listener)
     skip = form.get("action") == "skip"
     values = {k: form.get(k) for k in form}
     try:
@@ -245,10 +254,10 @@ async def survey_submit(request: Request, services: ServicesDep, ident: Identity
             moodtune_app.save_survey(services, listener, profile)
     except InputError as exc:
         return page(
-            request, "survey.html", status=422, new=listener is None, errors=_errors(exc),
-            section="me", **_survey_context(services, values),
+            request, "survey.html", status=422, new=listener is None, first=first,
+            errors=_errors(exc), section="me", **_survey_context(services, values),
         )  # fmt: skip
-    return _see("/checkin?welcome=1" if listener is None else "/me?saved=survey")
+    return _see("/checkin?welcome=1" if first else "/me?saved=survey")
 
 
 # -- check-in → goal → journey -----------------------------------------------------------------
@@ -268,7 +277,8 @@ def _checkin_page(
 def checkin_page(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
     params = request.query_params
     values: dict[str, Any] = {"valence": "0", "arousal": "0", "goal": "calm_down", "tracks": "8"}
-    for key in ("valence", "arousal", "goal"):
+    # a therapist's suggestion accepted on the Account page arrives as ?goal=…&tracks=…
+    for key in ("valence", "arousal", "goal", "tracks"):
         if params.get(key):
             values[key] = params[key]
     notice = "Welcome. Start whenever you are ready." if params.get("welcome") else None
