@@ -44,8 +44,8 @@ def test_export_writes_only_consenting_plays_with_sessions_in_start_order(
     plays = pd.read_parquet(out)
     assert list(plays.columns) == list(PLAYS_COLUMNS)
     got = {
-        (r.listener, r.track, int(r.session), bool(r.accepted), int(r.thumbs))
-        for r in plays.itertuples()
+        (r["listener"], r["track"], int(r["session"]), bool(r["accepted"]), int(r["thumbs"]))
+        for r in plays.to_dict("records")
     }
     assert got == {
         (yes, "trk-1", 1, True, 1),  # played to the end
