@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -100,11 +101,12 @@ class Settings(BaseSettings):
         "(the client address for rate limits; https there also makes cookies Secure).",
     )
     request_threads: int = Field(
-        default=4,
+        default_factory=lambda: (os.cpu_count() or 1) + 1,
         ge=1,
         le=400,
-        description="Requests the web server computes at once (the rest wait their turn): "
-        "more threads than cores only contend for the interpreter lock (docs/benchmarks.md).",
+        description="Requests the web server computes at once (the rest wait their turn); "
+        "default: one per core and one more for a request waiting on the network. More only "
+        "contend for the interpreter lock (docs/benchmarks.md).",
     )
     session_idle_hours: float = Field(
         default=72.0, gt=0, description="A signed-in session ends after this long unused."
