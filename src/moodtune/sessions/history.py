@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Engine
@@ -306,7 +307,12 @@ class FinishedTrackLabels:
         self._labels: dict[str, tuple[SessionTrack, ...]] = {}
         self._lock = threading.Lock()
 
+    def view(self) -> Mapping[str, tuple[SessionTrack, ...]]:
+        """A read-only live view (single lookups are atomic; no copy per read)."""
+        return MappingProxyType(self._labels)
+
     def snapshot(self) -> dict[str, tuple[SessionTrack, ...]]:
+        """A copy of what is kept."""
         with self._lock:
             return dict(self._labels)
 
@@ -335,7 +341,7 @@ def listener_history(
         person = resolve_listener(conn, listener)
         checkins = repo.list_checkins(conn, person.id)
         sessions = repo.list_sessions(
-            conn, person.id, labels_only=True, known_labels=FINISHED_TRACK_LABELS.snapshot()
+            conn, person.id, labels_only=True, known_labels=FINISHED_TRACK_LABELS.view()
         )
         feedback = repo.list_feedback(conn, listener_id=person.id)
     FINISHED_TRACK_LABELS.keep(sessions)

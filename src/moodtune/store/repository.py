@@ -408,7 +408,10 @@ def list_sessions(
     rows = conn.execute(query).all()
     if labels_only:
         known = known_labels or {}
-        have = {r.id: known[r.id] for r in rows if r.finished_at is not None and r.id in known}
+        have: dict[str, tuple[SessionTrack, ...]] = {}
+        for r in rows:  # one lookup each: ``known`` may be a live view another thread updates
+            if r.finished_at is not None and (labels := known.get(r.id)) is not None:
+                have[r.id] = labels
         have.update(_track_labels(conn, listener_id, [r.id for r in rows if r.id not in have]))
         return [_session(r, have.get(r.id, ())) for r in rows]
     by_session: dict[str, list[SessionTrack]] = {r.id: [] for r in rows}
