@@ -11,7 +11,7 @@ logged does not happen), and the listener sees it in Me and in their export.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,10 @@ INVITE_DAYS = 7.0
 """An invitation code works once, within this many days."""
 GLANCE_DAYS = 28
 """Sessions per week at a glance are counted over this many recent days."""
+JOURNEY_READ = "journey "
+"""The access log's entry for one journey is this followed by the start of the journey's id."""
+JOURNEY_ID_CHARS = 12
+"""How much of the journey's id the entry keeps (a UUID's first 12 hex digits)."""
 
 
 @dataclass(frozen=True)
@@ -124,11 +128,18 @@ class SuggestionView:
 
 @dataclass(frozen=True)
 class AccessView:
-    """One read of your data by someone else."""
+    """One read of your data by someone else.
+
+    ``what`` is the entry as logged (and exported); ``label`` says it as a person reads it (a
+    journey by its goal and day, not by its id), and ``journey_id`` is that journey, if it is
+    still there, for a link.
+    """
 
     reader: str
     what: str
     at: datetime
+    label: str
+    journey_id: str | None = None
 
 
 def _link_view(record: store.LinkRecord) -> LinkView:
@@ -195,12 +206,34 @@ def set_link_notes(engine: Engine, listener_id: str, link_id: str, *, share_note
 
 
 def access_log(engine: Engine, listener_id: str) -> list[AccessView]:
-    """Who read what of your data, newest first."""
+    """Who read what of your data, newest first; a journey named by its goal and day."""
     with read_transaction(engine) as conn:
-        return [
-            AccessView(reader=r.reader_name, what=r.what, at=r.at)
-            for r in store.list_access(conn, listener_id)
-        ]
+        records = store.list_access(conn, listener_id)
+        journeys = (
+            repo.session_goals(conn, listener_id)
+            if any(r.what.startswith(JOURNEY_READ) for r in records)
+            else []
+        )
+    by_start = {sid[:JOURNEY_ID_CHARS]: (sid, goal, at) for sid, goal, at in journeys}
+    return [_access_view(r, by_start) for r in records]
+
+
+def _access_view(
+    record: store.AccessRecord, journeys: dict[str, tuple[str, str, datetime]]
+) -> AccessView:
+    """One entry, said for a person: "journey “Calm down”, 01 Dec 2026" instead of an id."""
+    from moodtune.app.journeys import goal_label
+
+    view = AccessView(reader=record.reader_name, what=record.what, at=record.at,
+                      label=record.what)  # fmt: skip
+    if not record.what.startswith(JOURNEY_READ):
+        return view
+    found = journeys.get(record.what.removeprefix(JOURNEY_READ))
+    if found is None:  # a journey that is no longer there: no id to show either
+        return replace(view, label="a journey")
+    journey_id, goal, started_at = found
+    label = f"journey “{goal_label(goal)}”, {started_at.strftime('%d %b %Y')}"
+    return replace(view, label=label, journey_id=journey_id)
 
 
 def _suggestion_view(record: store.SuggestionRecord) -> SuggestionView:
@@ -329,7 +362,8 @@ def client_session(
     """One journey of a linked listener, read-only."""
     from moodtune.app.journeys import session_view
 
-    _read(services.engine, therapist_id, listener_id, f"journey {session_id[:12]}")
+    what = JOURNEY_READ + session_id[:JOURNEY_ID_CHARS]
+    _read(services.engine, therapist_id, listener_id, what)
     return session_view(services, listener_id, session_id)
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "listening_rows",
     "lock_listener_names",
     "mark_session_finished",
+    "session_goals",
     "session_outcome_rows",
     "unmatched_rows",
     "update_listener_consent",
@@ -468,6 +469,17 @@ def _track_labels(
                 )
             )
     return {k: tuple(v) for k, v in out.items()}
+
+
+def session_goals(conn: Connection, listener_id: str) -> list[tuple[str, str, datetime]]:
+    """``(id, goal, started_at)`` of each of a listener's sessions, oldest first: the few columns
+    that name a journey to a person (no details, no tracks)."""
+    query = (
+        sa.select(sessions.c.id, sessions.c.goal, sessions.c.started_at)
+        .where(sessions.c.listener_id == listener_id)
+        .order_by(sessions.c.started_at, sessions.c.id)
+    )
+    return [(r.id, r.goal, r.started_at) for r in conn.execute(query).all()]
 
 
 def mark_session_finished(conn: Connection, session_id: str, at: datetime) -> bool:

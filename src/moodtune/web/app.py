@@ -67,12 +67,14 @@ def create_app(
             limits.restore_original_limits()
 
     from moodtune import __version__
+    from moodtune.web.pages import data_place
 
     app = FastAPI(
         title="moodtune",
         version=__version__,
         summary="Mood-aware music-therapy recommender: check in, get a journey of real tracks.",
-        description="Not a medical device. Everything stays on this machine. Errors are "
+        description="Not a medical device. Everything stays on "
+        f"{data_place(settings).where}. Errors are "
         "`application/problem+json` (RFC 9457) whose `detail` and `errors` name the field.",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",

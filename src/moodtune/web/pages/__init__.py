@@ -7,6 +7,7 @@ same form with the error beside its field and everything typed kept.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from moodtune import app as moodtune_app
+from moodtune.config import Settings
 from moodtune.errors import InputError, NotFoundError, ValidationReport
 from moodtune.mood.space import FEELINGS
 from moodtune.safety import NOT_A_MEDICAL_DEVICE, help_resources
@@ -23,7 +25,7 @@ from moodtune.sessions.service import MoodReport
 from moodtune.web import plots
 from moodtune.web.deps import IdentityDep, ListenerId, ServicesDep
 
-__all__ = ["render_error", "render_preparing", "router", "templates"]
+__all__ = ["DataPlace", "data_place", "render_error", "render_preparing", "router", "templates"]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -42,6 +44,40 @@ PAD_WORDS = ("excited", "joyful", "happy", "hopeful", "calm", "tired", "bored", 
              "stressed", "anxious", "tense")  # fmt: skip
 CHIP_WORDS = ("calm", "happy", "tired", "anxious", "sad", "tense", "stressed", "bored",
               "relaxed", "excited", "angry", "content")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DataPlace:
+    """Where this moodtune keeps a listener's data, in the words every page uses for it.
+
+    One source for the footer, Me, the welcome, the survey's consent hint, the check-in's note
+    hint and the delete pages, keyed on ``settings.multi_user`` alone: one local listener keeps
+    everything on this machine; with accounts it is a server, whose operator can read the
+    database and keeps any backups (docs/accounts.md, "What it protects, and what it does not").
+    """
+
+    shared: bool
+    where: str
+    """"this machine" or "the server that runs this moodtune"."""
+    who_reads: str = ""
+    """On a shared server: who else can read what is kept there (a sentence)."""
+    backups: str = ""
+    """On a shared server: what deleting cannot reach (a sentence)."""
+
+
+LOCAL_DATA = DataPlace(shared=False, where="this machine")
+SERVER_DATA = DataPlace(
+    shared=True,
+    where="the server that runs this moodtune",
+    who_reads="Whoever runs that server can read its database.",
+    backups="Backups that whoever runs that server made before now still hold a copy until "
+    "they are replaced.",
+)
+
+
+def data_place(settings: Settings) -> DataPlace:
+    """Where the data of this moodtune is kept: this machine, or a shared server."""
+    return SERVER_DATA if settings.multi_user else LOCAL_DATA
 
 
 def _figure_json(figure: plots.Figure) -> Markup:
@@ -73,6 +109,7 @@ templates.env.globals.update(
     pad_words=[(w, FEELINGS[w]) for w in PAD_WORDS if w in FEELINGS],
     chip_words=[w for w in CHIP_WORDS if w in FEELINGS],
     goal_choices=moodtune_app.goal_choices(),
+    data_place=data_place,
 )
 
 
