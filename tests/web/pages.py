@@ -79,6 +79,11 @@ class WelcomePage(AppPage):
         expect(self.heading).to_have_text("A few questions first")
         return SurveyPage(self.page)
 
+    @property
+    def privacy(self) -> Locator:
+        """The "Your privacy" card: where the data is kept and who can read it."""
+        return self.page.get_by_role("region", name="Your privacy")
+
     def skip_the_questions(self) -> CheckinPage:
         self.main.get_by_role("button", name="Skip the questions for now").click()
         expect(self.heading).to_have_text("How are you right now?")
@@ -357,6 +362,11 @@ class MePage(AppPage):
 
 
 class DeletePage(AppPage):
+    def open_it(self) -> DeletePage:
+        self.page.goto("/me/delete")
+        expect(self.heading).to_have_text("Delete all of my data")
+        return self
+
     def confirm_and_delete(self) -> None:
         self.page.get_by_role("checkbox", name="Yes, delete everything").check()
         self.page.get_by_role("button", name="Delete my data").click()
@@ -590,6 +600,15 @@ def blocking_violations(results: Any) -> list[str]:
                 f"{violation['id']} ({violation['impact']}): {violation['help']} at "
                 f"{node['target']}: {node.get('failureSummary', '').strip()}"
             )
+    return lines
+
+
+def text_lines(element: Locator) -> int:
+    """On how many lines the element's text is drawn (one box per line of each text run)."""
+    lines: int = element.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e); "
+        "return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    )
     return lines
 
 

@@ -28,7 +28,9 @@ from playwright.sync_api import (
 
 from tests.web.accounts_helpers import PASSWORD
 from tests.web.conftest import (
+    DESKTOP,
     MULTI_USER_SIGN_IN_LIMIT,
+    PHONE,
     LiveServer,
     moodtune_admin,
     new_context,
@@ -39,15 +41,20 @@ from tests.web.pages import (
     AppPage,
     CheckinPage,
     ClientPage,
+    DeletePage,
     ResetPage,
     SignInPage,
     SignUpPage,
     TherapistPage,
+    WelcomePage,
     check_page,
     stay,
+    text_lines,
 )
 
 NEW_PASSWORD = "a new password for robin"
+SERVER = "the server that runs this moodtune"
+WHO_READS = "Whoever runs that server can read its database."
 _addresses = (f"198.51.100.{n}" for n in itertools.count(10))  # TEST-NET-2, one per profile
 NewTab = Callable[[], Page]
 TokenClient = Callable[[str], APIRequestContext]
@@ -121,6 +128,14 @@ def test_a_listener_and_their_therapist_through_the_pages(
     signup.sign_up("robin", PASSWORD, keep_notes=True)
     listener.get_by_role("button", name="Skip the questions for now").click()
     expect(CheckinPage(listener).heading).to_have_text("How are you right now?")
+    # on a shared server the pages say where the data is kept, and who else can read it there
+    expect(listener.get_by_role("main")).to_contain_text(f"it is read, on {SERVER}, for signs")
+    privacy = WelcomePage(listener).open_it().privacy
+    expect(privacy).to_contain_text(f"Everything you enter is kept on {SERVER}. {WHO_READS}")
+    delete = DeletePage(listener).open_it()
+    expect(delete.main).to_contain_text(f"This deletes, from {SERVER} and for good:")
+    for page_object in (WelcomePage(listener).open_it(), delete.open_it()):
+        expect(page_object.page.locator("body")).not_to_contain_text("this machine")
 
     account = AppPage(listener).to_account()
     # one current page: the header's Account link, not Me as well
@@ -177,10 +192,21 @@ def test_a_listener_and_their_therapist_through_the_pages(
     expect(account.suggestions).to_contain_text("Calm down, 6 tracks")
     expect(account.suggestions).to_contain_text("Try this before bed.")
     expect(account.access_log.filter(has_text="dr-lee").first).to_be_visible()
+    # the journey read is named by its goal and day, linked; its id is not in the text
+    journey_read = account.access_log.filter(has_text=re.compile(r"journey “Calm down”, \d\d \w+"))
+    expect(journey_read).to_have_count(1)
+    expect(journey_read.get_by_role("link")).to_have_attribute("href", f"/journey/{journey['id']}")
+    expect(account.section("Who has read my data")).not_to_contain_text(journey["id"][:12])
+    listener.set_viewport_size(PHONE)  # a name is never broken across lines, "dr-lee" neither
+    assert text_lines(account.access_log.first.get_by_role("cell", name=therapist_account)) == 1
+    listener.set_viewport_size(DESKTOP)
     check_page(listener, screenshot_dir, "account-linked", stay)
     account.nav("Me")
     reads = listener.get_by_role("region", name="Who has read my data")
     expect(reads.get_by_role("listitem").filter(has_text="dr-lee").first).to_be_visible()
+    # the export keeps each entry as it was logged
+    exported = listener.request.get("/me/export").json()["tables"]["access_log"]
+    assert f"journey {journey['id'][:12]}" in [e["what"] for e in exported], exported
     check_page(listener, screenshot_dir, "account-me-access-log", stay)
     account.open_it()
     account.suggestions.get_by_role("button", name="Accept and check in").click()
