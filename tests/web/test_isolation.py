@@ -216,6 +216,15 @@ def test_a_linked_therapist_reads_logged_and_a_revoked_one_gets_nothing(world: W
     log = victim.api("GET", "/api/v1/access-log").json()
     assert {e["what"] for e in log} >= {"progress at a glance", "check-ins", "history"}
     assert all(e["reader"] == "therapist" for e in log)
+    # a journey read is named by its goal and day (its id only in journey_id, for a link)
+    journey = next(e for e in log if e["what"] == f"journey {ids['session_id'][:12]}")
+    assert journey["label"].startswith("journey “Calm down”, "), journey
+    assert journey["journey_id"] == ids["session_id"]
+    unknown = "f" * 32  # logged before the read, then 404: no journey to name, no id shown
+    assert therapist.api("GET", f"{base}/sessions/{unknown}").status_code == 404
+    latest = victim.api("GET", "/api/v1/access-log").json()[0]
+    assert (latest["label"], latest["journey_id"]) == ("a journey", None), latest
+    log = victim.api("GET", "/api/v1/access-log").json()
     assert "Who has read my data" in victim.browser.get("/me").text
     exported = victim.api("GET", "/api/v1/listener/export").json()
     assert len(exported["tables"]["access_log"]) == len(log)
