@@ -141,3 +141,40 @@ def engine(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> I
     yield eng
     eng.dispose()
     server.drop_database(url)
+
+
+# --- a real browser: one Playwright and one Chromium per test worker, for every browser test ---
+# (two sync Playwright drivers cannot run in one process: the second finds the first's loop)
+
+CHROMIUM = Path("/usr/lib/chromium/chromium")
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Any]:
+    """The Playwright driver (sync API), started once per worker."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    """Debian's Chromium, headless, with its background traffic switched off."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing ({CHROMIUM}): run scripts/bootstrap, which installs the "
+            "Debian package 'chromium' (or: apt-get install -y chromium)",
+            pytrace=False,
+        )
+    launched = playwright_driver.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    yield launched
+    launched.close()

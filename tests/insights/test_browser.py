@@ -12,24 +12,12 @@ from moodtune.insights.report import InsightsReport
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/lib/chromium/chromium")
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
-if not CHROMIUM.exists():  # pragma: no cover - the test machines have it (ENVIRONMENT.md)
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+pytest.importorskip("playwright.sync_api")
 
 ALL_RENDERED = (
     "document.querySelectorAll('div.plot[data-rendered]').length === "
     "document.querySelectorAll('div.plot[data-figure]').length"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM))
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -33,9 +33,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     Page,
-    Playwright,
     ViewportSize,
-    sync_playwright,
 )
 
 import moodtune
@@ -43,13 +41,6 @@ from moodtune.app.services import Services
 from moodtune.config import Settings
 from moodtune.web import create_app
 
-CHROMIUM = Path("/usr/lib/chromium/chromium")
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 READY_TIMEOUT_S = 240.0
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -213,28 +204,6 @@ def moodtune_admin(server: LiveServer, *args: str, password: str | None = None) 
     )  # fmt: skip
     assert done.returncode == 0, f"moodtune admin {' '.join(args)}: {done.stderr}{done.stdout}"
     return done.stdout
-
-
-@pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
-def browser(playwright_driver: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, headless, with its background traffic switched off."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing ({CHROMIUM}): run scripts/bootstrap, which installs the "
-            "Debian package 'chromium' (or: apt-get install -y chromium)",
-            pytrace=False,
-        )
-    browser = playwright_driver.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-    )
-    yield browser
-    browser.close()
 
 
 def new_context(
