@@ -273,11 +273,17 @@ def screenshot_dir() -> Path:
     return SCREENSHOT_DIR
 
 
+#: Fixtures whose tests share one worker's servers and browser (directly or through others).
+SHARED_SERVER_FIXTURES = frozenset({"live_server", "multi_user_server", "browser"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """All browser tests go to one xdist worker (``--dist loadgroup``): one server start."""
+    """Tests that use the real servers or the browser go to one xdist worker (``--dist
+    loadgroup``): each server and Chromium starts once. In-process tests stay free."""
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        uses = set(getattr(item, "fixturenames", ()))
+        if here in Path(str(item.fspath)).parents and uses & SHARED_SERVER_FIXTURES:
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 
