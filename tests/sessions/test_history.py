@@ -135,7 +135,7 @@ def test_history_from_kept_track_labels_equals_a_fresh_read(engine: Engine) -> N
         finish_session(engine, s.session.id, MoodReport(valence=0.3, arousal=-0.2), at=day(n, 10))
     open_one = session(engine, person.id, at=day(3))
     listener_history(engine, person.id, today=day(4).date(), tz=UTC)
-    kept = FINISHED_TRACK_LABELS.snapshot()
+    kept = dict(FINISHED_TRACK_LABELS.view())
     finished = [s for s in listener_history(engine, person.id).sessions if s.finished]
     assert len(finished) == 3 and {s.session_id for s in finished} <= set(kept)
     assert open_one.session.id not in kept
@@ -145,8 +145,7 @@ def test_history_from_kept_track_labels_equals_a_fresh_read(engine: Engine) -> N
     cached = listener_history(engine, person.id, today=day(4).date(), tz=UTC).to_dict()
     assert cached["sessions"][-1]["genres"] == ("lofi", "metal")
 
-    saved = FINISHED_TRACK_LABELS.snapshot()
-    FINISHED_TRACK_LABELS.keep([])
+    saved = dict(FINISHED_TRACK_LABELS.view())
     FINISHED_TRACK_LABELS._labels.clear()  # a read with nothing kept reads every track
     try:
         uncached = listener_history(engine, person.id, today=day(4).date(), tz=UTC).to_dict()

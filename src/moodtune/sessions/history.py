@@ -311,11 +311,6 @@ class FinishedTrackLabels:
         """A read-only live view (single lookups are atomic; no copy per read)."""
         return MappingProxyType(self._labels)
 
-    def snapshot(self) -> dict[str, tuple[SessionTrack, ...]]:
-        """A copy of what is kept."""
-        with self._lock:
-            return dict(self._labels)
-
     def keep(self, sessions: list[SessionRecord]) -> None:
         """Remember the tracks of the finished ones among ``sessions``."""
         finished = {s.id: s.tracks for s in sessions if s.finished_at is not None}
