@@ -16,28 +16,13 @@ from moodtune.sessions import (
     record_feedback,
 )
 from moodtune.sessions.history import streaks
-from moodtune.store.records import CheckInRecord
 from tests.sessions.factories import day, session
-
-
-def _checkin(at: datetime) -> CheckInRecord:
-    return CheckInRecord(
-        id=0,
-        listener_id="x",
-        session_id=None,
-        kind="standalone",
-        valence=0.0,
-        arousal=0.0,
-        words=(),
-        note=None,
-        created_at=at,
-    )
 
 
 def test_streaks_count_consecutive_days() -> None:
     base = datetime(2026, 3, 1, 12, tzinfo=UTC)
     days = [0, 1, 2, 5, 6, 6, 7, 8, 9, 10]  # a run of 3, a gap, then a run of 6 (one day twice)
-    marks = [_checkin(base + timedelta(days=d)) for d in days]
+    marks = [base + timedelta(days=d) for d in days]
     got = streaks(marks, today=date(2026, 3, 11), tz=UTC)
     assert (got.current, got.longest, got.days_with_checkins) == (6, 6, 9)
     # no check-in yet today: the streak still counts up to yesterday
@@ -48,7 +33,7 @@ def test_streaks_count_consecutive_days() -> None:
 
 def test_streak_days_follow_the_listeners_time_zone() -> None:
     # 23:30 UTC on two evenings is the next morning in UTC+2: same two days, but shifted
-    evening = [_checkin(datetime(2026, 3, d, 23, 30, tzinfo=UTC)) for d in (1, 2)]
+    evening = [datetime(2026, 3, d, 23, 30, tzinfo=UTC) for d in (1, 2)]
     plus_two = timezone(timedelta(hours=2))
     assert streaks(evening, today=date(2026, 3, 3), tz=plus_two).last_day == date(2026, 3, 3)
     assert streaks(evening, today=date(2026, 3, 3), tz=UTC).last_day == date(2026, 3, 2)

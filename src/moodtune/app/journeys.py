@@ -461,7 +461,7 @@ def list_journeys(
     """The listener's sessions, newest first, one page of them, and how many there are."""
     from moodtune.sessions import listener_history
 
-    history = listener_history(services.engine, listener_id)
+    history = listener_history(services.engine, listener_id, checkins_limit=0)
     newest = list(reversed(history.sessions))
     return [session_summary(s) for s in newest[offset : offset + limit]], len(newest)
 

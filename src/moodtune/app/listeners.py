@@ -213,8 +213,9 @@ def me_view(services: Services, listener_id: str) -> MeView:
     )
 
 
-#: Most check-ins a history view carries (the plot and its table): about a year of daily use.
-HISTORY_CHECKINS = 500
+#: Most check-ins a history view carries (the plot and its table): over three months of a
+#: check-in a day. The summaries count them all; the download and the check-ins API list all.
+HISTORY_CHECKINS = 100
 #: Sessions per page of a history view.
 HISTORY_SESSIONS = 50
 
@@ -240,7 +241,9 @@ def history_view(
 
     check_page(sessions_offset, sessions_limit, field="sessions_limit")
     check_page(0, checkins_limit, most=HISTORY_CHECKINS, field="checkins_limit")
-    history = listener_history(services.engine, listener_id, min_sessions=min_sessions)
+    history = listener_history(
+        services.engine, listener_id, min_sessions=min_sessions, checkins_limit=checkins_limit
+    )
     quiet = support_view(assess_risk())
 
     def groups(items: Any) -> tuple[GroupView, ...]:
@@ -262,9 +265,8 @@ def history_view(
     page = history.sessions[
         max(n_sessions - sessions_offset - sessions_limit, 0) : max(n_sessions - sessions_offset, 0)
     ]
-    shown = history.checkins[-checkins_limit:]
     return HistoryView(
-        checkins=tuple(_checkin_view(c, quiet) for c in shown),
+        checkins=tuple(_checkin_view(c, quiet) for c in history.checkins),
         sessions=tuple(session_summary(s) for s in page),
         by_goal=groups(history.by_goal),
         by_genre=groups(history.by_genre),
@@ -276,7 +278,7 @@ def history_view(
         ),
         min_sessions=history.min_sessions,
         too_early=finished < min_sessions,
-        checkins_total=len(history.checkins),
+        checkins_total=history.checkins_total,
         sessions_total=n_sessions,
         sessions_offset=sessions_offset,
         sessions_limit=sessions_limit,

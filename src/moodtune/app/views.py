@@ -6,6 +6,7 @@ dataclass into a Pydantic model), so one definition serves the CLI, the pages an
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -60,7 +61,14 @@ class MoodView:
 
 def mood_view(valence: float, arousal: float, words: tuple[str, ...] = ()) -> MoodView:
     """Describe ``(valence, arousal)`` in words, as the pad's live region does."""
-    point = MoodPoint(float(valence), float(arousal))
+    return _mood_view(float(valence), float(arousal), tuple(words))
+
+
+@functools.lru_cache(maxsize=16_384)
+def _mood_view(valence: float, arousal: float, words: tuple[str, ...]) -> MoodView:
+    """Memoised: a history page describes the same stored points on every visit (the view is
+    frozen, so sharing one is safe)."""
+    point = MoodPoint(valence, arousal)
     near = nearest_feeling(point)
     where = quadrant(point.valence, point.arousal)
     pleasant = "pleasant" if point.valence >= 0 else "unpleasant"

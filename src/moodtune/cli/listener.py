@@ -739,7 +739,7 @@ def history(
     s = result.streaks
     console.print(
         f"[bold]{person.display_name or 'Listener ' + person.id[:8]}[/]: "
-        f"{_plural(len(result.checkins), 'check-in')}, "
+        f"{_plural(result.checkins_total, 'check-in')}, "
         f"{_plural(len(result.sessions), 'session')}; streak {_plural(s.current, 'day')}, "
         f"longest {_plural(s.longest, 'day')}."
     )

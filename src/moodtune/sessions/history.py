@@ -11,7 +11,7 @@ import itertools
 import statistics
 import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
@@ -24,7 +24,7 @@ from moodtune.store import repository as repo
 from moodtune.store.engine import read_transaction
 from moodtune.store.records import (
     CheckInRecord,
-    FeedbackRecord,
+    HelpedAnswer,
     SessionRecord,
     SessionTrack,
     as_json_dict,
@@ -103,6 +103,7 @@ class History:
 
     listener_id: str
     checkins: tuple[CheckInRecord, ...]
+    checkins_total: int
     sessions: tuple[SessionChange, ...]
     by_goal: tuple[GroupEffect, ...]
     by_genre: tuple[GroupEffect, ...]
@@ -115,6 +116,7 @@ class History:
         return {
             "listener_id": self.listener_id,
             "min_sessions": self.min_sessions,
+            "checkins_total": self.checkins_total,
             "checkins": [as_json_dict(c) for c in self.checkins],
             "sessions": [
                 {**asdict(s), "started_at": s.started_at.isoformat()} for s in self.sessions
@@ -133,23 +135,21 @@ class History:
 
 def session_changes(
     sessions: list[SessionRecord],
-    checkins: list[CheckInRecord],
-    feedback: list[FeedbackRecord],
+    points: Mapping[tuple[str, str], tuple[float | None, float | None]],
+    answers: Sequence[HelpedAnswer],
 ) -> list[SessionChange]:
-    """Each session's before/after points, change and per-track "helped" counts."""
-    by_session: dict[str, dict[str, CheckInRecord]] = defaultdict(dict)
-    for c in checkins:
-        if c.session_id is not None:
-            by_session[c.session_id][c.kind] = c
+    """Each session's before/after points, change and per-track "helped" counts.
+
+    ``points`` holds the sessions' check-ins by ``(session id, "before" | "after")``
+    (``repository.session_points``); ``answers`` the "this helped" answers.
+    """
     helped: dict[str, list[bool]] = defaultdict(list)
-    for f in feedback:
-        if f.helped is not None:
-            helped[f.session_id].append(f.helped)
+    for f in answers:
+        helped[f.session_id].append(f.helped)
     out = []
     for s in sessions:
-        pair = by_session.get(s.id, {})
-        before = _point(pair.get("before"))
-        after = _point(pair.get("after"))
+        before = _point(points.get((s.id, "before")))
+        after = _point(points.get((s.id, "after")))
         target = (
             None
             if s.target_valence is None or s.target_arousal is None
@@ -182,10 +182,12 @@ def session_changes(
     return out
 
 
-def _point(c: CheckInRecord | None) -> tuple[float, float] | None:
-    if c is None or c.valence is None or c.arousal is None:
+def _point(
+    point: tuple[float | None, float | None] | None,
+) -> tuple[float, float] | None:
+    if point is None or point[0] is None or point[1] is None:
         return None
-    return (c.valence, c.arousal)
+    return (point[0], point[1])
 
 
 def _mean(values: list[float]) -> float | None:
@@ -200,7 +202,7 @@ def index_tracks(sessions: list[SessionRecord]) -> dict[tuple[str, int], Session
 def summarise_groups(
     changes: list[SessionChange],
     sessions: list[SessionRecord],
-    feedback: list[FeedbackRecord],
+    answers: Sequence[HelpedAnswer],
     *,
     kind: str,
     min_sessions: int = MIN_SESSIONS,
@@ -221,9 +223,7 @@ def summarise_groups(
             members[name].append(c)
     helped: dict[str, list[bool]] = defaultdict(list)
     goal_of = {s.id: s.goal for s in sessions}
-    for f in feedback:
-        if f.helped is None:
-            continue
+    for f in answers:
         track = tracks.get((f.session_id, f.position))
         label: str | None
         if kind == "goal":
@@ -265,7 +265,7 @@ def summarise_groups(
 
 
 def streaks(
-    checkins: list[CheckInRecord], *, today: date | None = None, tz: tzinfo | None = None
+    times: Iterable[datetime], *, today: date | None = None, tz: tzinfo | None = None
 ) -> Streaks:
     """Current and longest runs of consecutive days with a check-in.
 
@@ -273,7 +273,7 @@ def streaks(
     counts back from ``today``, or from yesterday when there is no check-in today yet (so a
     streak does not read 0 every morning).
     """
-    days = sorted({c.created_at.astimezone(tz).date() for c in checkins})
+    days = sorted({t.astimezone(tz).date() for t in times})
     if not days:
         return Streaks(current=0, longest=0, last_day=None, days_with_checkins=0)
     longest = run = 1
@@ -330,24 +330,36 @@ def listener_history(
     min_sessions: int = MIN_SESSIONS,
     today: date | None = None,
     tz: tzinfo | None = None,
+    checkins_limit: int | None = None,
 ) -> History:
-    """The listener's whole history with per-group effects and streaks (one read snapshot)."""
+    """The listener's whole history with per-group effects and streaks (one read snapshot).
+
+    The summaries always count everything, from narrow reads (one column per check-in for
+    the streaks, the sessions' own check-ins, the "helped" answers); ``checkins`` holds the
+    latest ``checkins_limit`` check-in records (all with None) and ``checkins_total`` counts them.
+    """
     with read_transaction(engine) as conn:
         person = resolve_listener(conn, listener)
-        checkins = repo.list_checkins(conn, person.id)
+        times = repo.checkin_times(conn, person.id)
+        if checkins_limit is None:
+            checkins = repo.list_checkins(conn, person.id)
+        else:
+            checkins = repo.list_checkins(conn, person.id, newest_first=True, limit=checkins_limit)
+            checkins.reverse()
+        points = repo.session_points(conn, person.id)
         sessions = repo.list_sessions(
             conn, person.id, labels_only=True, known_labels=FINISHED_TRACK_LABELS.view()
         )
-        feedback = repo.list_feedback(conn, listener_id=person.id)
+        answers = repo.helped_answers(conn, person.id)
     FINISHED_TRACK_LABELS.keep(sessions)
-    changes = session_changes(sessions, checkins, feedback)
+    changes = session_changes(sessions, points, answers)
     index = index_tracks(sessions)
     groups = {
         kind: tuple(
             summarise_groups(
                 changes,
                 sessions,
-                feedback,
+                answers,
                 kind=kind,
                 min_sessions=min_sessions,
                 track_index=index,
@@ -358,10 +370,11 @@ def listener_history(
     return History(
         listener_id=person.id,
         checkins=tuple(checkins),
+        checkins_total=len(times),
         sessions=tuple(changes),
         by_goal=groups["goal"],
         by_genre=groups["genre"],
         by_mood=groups["mood"],
-        streaks=streaks(checkins, today=today, tz=tz),
+        streaks=streaks(times, today=today, tz=tz),
         min_sessions=min_sessions,
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "CheckInRecord",
     "FeedbackRecord",
+    "HelpedAnswer",
     "ListenerRecord",
     "PlaylistExportRecord",
     "SessionRecord",
@@ -108,6 +109,14 @@ class FeedbackRecord:
     created_at: datetime
     updated_at: datetime
     late: bool = False  #: given after the session finished (within the documented window)
+
+
+class HelpedAnswer(NamedTuple):
+    """A "this helped" answer on one offered track: all that what-helped summaries read."""
+
+    session_id: str
+    position: int
+    helped: bool
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from moodtune.store.records import (
     CheckInRecord,
     FeedbackRecord,
+    HelpedAnswer,
     ListenerRecord,
     PlaylistExportRecord,
     SessionRecord,
@@ -39,6 +40,7 @@ from moodtune.store.tables import (
 )
 
 __all__ = [
+    "checkin_times",
     "clear_notes",
     "count_checkins",
     "count_rows",
@@ -48,6 +50,7 @@ __all__ = [
     "find_listeners_by_name",
     "get_listener",
     "get_session",
+    "helped_answers",
     "insert_checkin",
     "insert_listener",
     "insert_listening_events",
@@ -67,6 +70,7 @@ __all__ = [
     "mark_session_finished",
     "session_goals",
     "session_outcome_rows",
+    "session_points",
     "unmatched_rows",
     "update_listener_consent",
     "upsert_feedback",
@@ -239,14 +243,53 @@ def list_checkins(
     limit: int | None = None,
 ) -> list[CheckInRecord]:
     """A listener's check-ins in time order (optionally only one session's, or one page)."""
-    query = sa.select(checkins).where(checkins.c.listener_id == listener_id)
     if session_id is not None:
-        query = query.where(checkins.c.session_id == session_id)
+        # found by the (session_id, kind) index and sorted here: with the listener in the WHERE
+        # or an ORDER BY on created_at, SQLite walks every check-in the listener ever made
+        rows = conn.execute(sa.select(checkins).where(checkins.c.session_id == session_id)).all()
+        found = sorted(
+            (r for r in rows if r.listener_id == listener_id),
+            key=lambda r: (r.created_at, r.id),
+            reverse=newest_first,
+        )
+        end = None if limit is None else offset + limit
+        return [_checkin(r) for r in found[offset:end]]
+    query = sa.select(checkins).where(checkins.c.listener_id == listener_id)
     order = (checkins.c.created_at, checkins.c.id)
     query = query.order_by(*(c.desc() for c in order) if newest_first else order)
     if offset or limit is not None:
         query = query.offset(offset).limit(limit)
     return [_checkin(r) for r in conn.execute(query).all()]
+
+
+def checkin_times(conn: Connection, listener_id: str) -> list[datetime]:
+    """When the listener checked in, oldest first: all that streaks count (one column)."""
+    query = (
+        sa.select(checkins.c.created_at)
+        .where(checkins.c.listener_id == listener_id)
+        .order_by(checkins.c.created_at, checkins.c.id)
+    )
+    return list(conn.execute(query).scalars().all())
+
+
+def session_points(
+    conn: Connection, listener_id: str
+) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+    """The before and after mood of each of the listener's sessions, by (session id, kind)."""
+    query = sa.select(
+        checkins.c.session_id, checkins.c.kind, checkins.c.valence, checkins.c.arousal
+    ).where((checkins.c.listener_id == listener_id) & checkins.c.session_id.is_not(None))
+    return {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(query).all()}
+
+
+def helped_answers(conn: Connection, listener_id: str) -> list[HelpedAnswer]:
+    """The listener's "this helped" answers (yes or no), oldest first."""
+    query = (
+        sa.select(feedback.c.session_id, feedback.c.position, feedback.c.helped)
+        .where((feedback.c.listener_id == listener_id) & feedback.c.helped.is_not(None))
+        .order_by(feedback.c.created_at, feedback.c.id)
+    )
+    return [HelpedAnswer(r[0], r[1], bool(r[2])) for r in conn.execute(query).all()]
 
 
 def count_checkins(conn: Connection, listener_id: str) -> int:
@@ -568,11 +611,20 @@ def list_feedback(
     position: int | None = None,
 ) -> list[FeedbackRecord]:
     """Feedback rows (for one listener, session and/or track position), oldest first."""
+    if session_id is not None:
+        # by the (session_id, position) index, filtered and sorted here (see list_checkins)
+        query = sa.select(feedback).where(feedback.c.session_id == session_id)
+        if position is not None:
+            query = query.where(feedback.c.position == position)
+        found = [
+            r
+            for r in conn.execute(query).all()
+            if listener_id is None or r.listener_id == listener_id
+        ]
+        return [_feedback(r) for r in sorted(found, key=lambda r: (r.created_at, r.id))]
     query = sa.select(feedback)
     if listener_id is not None:
         query = query.where(feedback.c.listener_id == listener_id)
-    if session_id is not None:
-        query = query.where(feedback.c.session_id == session_id)
     if position is not None:
         query = query.where(feedback.c.position == position)
     rows = conn.execute(query.order_by(feedback.c.created_at, feedback.c.id)).all()
