@@ -250,6 +250,40 @@ def test_wrong_credentials_say_what_to_check_without_the_secret(
     assert "wrong-secret-123" not in str(info.value)
 
 
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_token_endpoint_5xx_is_retried_not_called_wrong_credentials(
+    fake: FakeSpotify, sleeps: Sleeps, status: int
+) -> None:
+    fake.fail("POST", "/api/token", status, times=2)
+    assert _client(fake, sleeps, backoff_s=0.5).search("hurt").items[0].id == SAD
+    assert sleeps == [0.5, 1.0]
+    assert fake.paths()[:3] == ["POST /api/token"] * 3
+
+
+def test_a_token_endpoint_that_stays_down_is_unavailable(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("POST", "/api/token", 503, times=10)
+    with pytest.raises(SpotifyUnavailable, match="accounts service answered 503") as info:
+        _client(fake, sleeps, max_retries=2).search("hurt")
+    assert info.value.status == 503 and "MOODTUNE_SPOTIFY_CLIENT_SECRET" not in str(info.value)
+    assert fake.paths() == ["POST /api/token"] * 3
+
+
+@pytest.mark.parametrize(("retry_after", "slept"), [("1", [1.0]), ("0", [0.5]), (None, [0.5])])
+def test_a_token_endpoint_429_waits_as_the_web_api_does(
+    fake: FakeSpotify, sleeps: Sleeps, retry_after: str | None, slept: list[float]
+) -> None:
+    fake.fail("POST", "/api/token", 429, retry_after=retry_after)
+    assert _client(fake, sleeps, backoff_s=0.5).track(CALM).id == CALM
+    assert sleeps == slept
+
+
+def test_a_token_endpoint_429_asking_for_hours_is_told(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("POST", "/api/token", 429, retry_after="7200")
+    with pytest.raises(SpotifyRateLimited, match="2.0 h") as info:
+        _client(fake, sleeps, max_wait_s=30).search("hurt")
+    assert info.value.retry_after_s == 7200 and sleeps == []
+
+
 def test_offline_is_a_clear_error(sleeps: Sleeps) -> None:
     closed = f"http://127.0.0.1:{free_port()}/"
     auth = client_credentials_manager(
@@ -424,6 +458,17 @@ def test_an_expired_login_is_refreshed_with_the_refresh_token(
     assert logged_in.me().id == "some_random_user"
     refresh = [r for r in fake.requests if r.path == "/api/token"][-1]
     assert "grant_type=refresh_token" in refresh.body
+
+
+def test_a_refresh_that_meets_a_busy_token_endpoint_is_retried(
+    fake: FakeSpotify, logged_in: SpotifyClient, sleeps: Sleeps
+) -> None:
+    fake.expire_tokens()
+    fake.fail("POST", "/api/token", 502)
+    assert logged_in.me().id == "some_random_user"
+    assert sleeps == [0.5]
+    tokens = [r.body for r in fake.requests if r.path == "/api/token"]
+    assert sum("grant_type=refresh_token" in body for body in tokens) == 2
 
 
 def test_a_revoked_refresh_token_asks_to_log_in_again(
