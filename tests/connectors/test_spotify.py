@@ -412,6 +412,50 @@ def test_saved_recent_and_playlists_are_read_with_paging(
         assert expected in paths
 
 
+LIBRARY_CALLS: dict[str, tuple[str, str, Any, Any]] = {
+    "saved tracks": (
+        "GET", "/v1/me/tracks", lambda c: [t.id for t, _ in c.saved_tracks()], [CALM, SAD]
+    ),
+    "recently played": (
+        "GET", "/v1/me/player/recently-played",
+        lambda c: [t.id for t, _ in c.recently_played()], [TENSE, HAPPY],
+    ),
+    "playlists": ("GET", "/v1/me/playlists", lambda c: [n for _, n in c.playlists()], ["Focus"]),
+    "playlist items": (
+        "GET", "/v1/playlists/3cEYpjA9oz9GiPac4AsH4n/items",
+        lambda c: [t.id for t in c.playlist_tracks("3cEYpjA9oz9GiPac4AsH4n")],
+        [CALM, "x000000000000000000001"],
+    ),
+    "create playlist": (
+        "POST", "/v1/me/playlists",
+        lambda c: c.create_playlist("x", [f"spotify:track:{SAD}"]).snapshot_id, "snap-1",
+    ),
+    "add items": (
+        "POST", "/v1/playlists/",
+        lambda c: c.create_playlist("x", [f"spotify:track:{SAD}"]).snapshot_id, "snap-1",
+    ),
+    "me": ("GET", "/v1/me", lambda c: c.me().id, "some_random_user"),
+    "several tracks": ("GET", "/v1/tracks/", lambda c: list(c.tracks([CALM, SAD])), [CALM, SAD]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("call", list(LIBRARY_CALLS))
+@pytest.mark.parametrize(("status", "retry_after"), [(503, None), (429, "0"), (429, None)])
+def test_every_listener_call_goes_through_the_retry_rules(
+    fake: FakeSpotify,
+    logged_in: SpotifyClient,
+    sleeps: Sleeps,
+    call: str,
+    status: int,
+    retry_after: str | None,
+) -> None:
+    method, path, run, expected = LIBRARY_CALLS[call]
+    fake.fail(method, path, status, retry_after=retry_after)
+    assert run(logged_in) == expected
+    assert sleeps == [0.5]  # one backoff, then the call went through
+    assert sum(p.startswith(f"{method} {path}") for p in fake.paths()) == 2  # refused, then sent
+
+
 def test_paging_follows_next_links(fake: FakeSpotify, logged_in: SpotifyClient) -> None:
     fake.saved = list(fake.tracks)[:23]
     fake.page_cap = 10
@@ -447,8 +491,20 @@ def test_a_forbidden_playlist_create_is_a_forbidden_error(
     fake: FakeSpotify, logged_in: SpotifyClient
 ) -> None:
     fake.fail("POST", "/v1/me/playlists", 403)
-    with pytest.raises(SpotifyForbidden):
+    with pytest.raises(SpotifyForbidden) as info:
         logged_in.create_playlist("x", [f"spotify:track:{CALM}"])
+    assert info.value.created is None and fake.created == {}
+
+
+def test_a_forbidden_add_items_says_which_playlist_was_left_unfilled(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/playlists/", 403)
+    with pytest.raises(SpotifyForbidden) as info:
+        logged_in.create_playlist("x", [f"spotify:track:{CALM}"])
+    (playlist_id,) = fake.created
+    assert info.value.created is not None and info.value.created.id == playlist_id
+    assert fake.created[playlist_id]["items"] == []
 
 
 def test_an_expired_login_is_refreshed_with_the_refresh_token(

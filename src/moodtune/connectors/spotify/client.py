@@ -92,7 +92,13 @@ class SpotifyAuthError(ConnectorError):
 
 
 class SpotifyForbidden(ConnectorError):
-    """403: the app may not make this call (e.g. development-mode apps creating playlists)."""
+    """403: the app may not make this call (e.g. development-mode apps creating playlists).
+
+    ``created`` is set when ``create_playlist`` made the playlist but was refused adding its
+    tracks: the (empty or partly filled) playlist then exists in the listener's library.
+    """
+
+    created: SpotifyPlaylist | None = None
 
 
 class SpotifyNotFound(ConnectorError):
@@ -600,13 +606,17 @@ class SpotifyClient:
         if not isinstance(playlist_id, str):
             raise ConnectorError("Spotify created a playlist but sent no id")
         snapshot = None
+        url = (created.get("external_urls") or {}).get("spotify")
         for start in range(0, len(uris), ITEMS_PER_ADD):
             chunk = list(uris[start : start + ITEMS_PER_ADD])
-            added: Any = self._call(
-                f"playlists/{playlist_id}/items", _add_items_request(playlist_id, chunk, start)
-            )
+            try:
+                added: Any = self._call(
+                    f"playlists/{playlist_id}/items", _add_items_request(playlist_id, chunk, start)
+                )
+            except SpotifyForbidden as refused:
+                refused.created = SpotifyPlaylist(id=playlist_id, url=url, snapshot_id=snapshot)
+                raise
             snapshot = added.get("snapshot_id") if isinstance(added, Mapping) else snapshot
-        url = (created.get("external_urls") or {}).get("spotify")
         return SpotifyPlaylist(id=playlist_id, url=url, snapshot_id=snapshot)
 
 
