@@ -60,3 +60,27 @@ def test_analyse_shows_one_files_features_and_mood(audio_files: dict[str, Path])
     assert set(found["placement"]) >= {"valence", "arousal", "sd", "uncertain"}
     bad = CliRunner().invoke(app, ["audio", "analyse", str(audio_files["silent.flac"])])
     assert bad.exit_code != 0
+
+
+def test_scan_progress_shows_files_per_second_an_eta_and_each_skipped_file() -> None:
+    from rich.console import Console
+
+    from moodtune.audio.scan import FileAnalysis
+    from moodtune.cli.audio import RichScanProgress, scan_progress
+
+    console = Console(record=True, width=160, force_terminal=False)
+    clock = [0.0]
+    with scan_progress(console, get_time=lambda: clock[0]) as progress:
+        shown = RichScanProgress(progress)
+        shown.start(10)
+        for n in range(4):
+            clock[0] += 0.5
+            shown.advance(
+                FileAnalysis(path=f"/m/{n}.flac", size=1, mtime_ns=1, sha256="x", ok=n != 2,
+                             problem=None if n != 2 else "corrupt", reason="bad frames")
+            )  # fmt: skip
+        console.print(progress.make_tasks_table(progress.tasks))
+    text = console.export_text()
+    assert "skipped /m/2.flac: corrupt: bad frames" in text
+    assert "4/10" in text and "2.0 files/s" in text  # 3 more files in the last 1.5 s
+    assert "ETA 0:00:03" in text  # 6 files left at 2 a second

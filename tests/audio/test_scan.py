@@ -108,6 +108,24 @@ def test_the_scanned_library_is_a_catalog_and_tags_go_in_on_request(
     clicks = next(i for i, p in files.items() if p.endswith("clicks.flac"))
     assert tracks.loc[clicks, "tempo"] == pytest.approx(120, rel=0.02)
     assert tracks[["mood_valence", "mood_arousal"]].notna().all().all()
+    # Its tracks make a journey like any catalog's (the synthetic files share one artist).
+    from moodtune.app.journeys import mood_journey
+    from moodtune.mood.space import MoodPoint
+    from moodtune.recommend.tracks import TrackIndex
+
+    by_arousal = tracks[tracks["usable"].astype(bool)].sort_values("mood_arousal")
+    valence, arousal = by_arousal["mood_valence"], by_arousal["mood_arousal"]
+    journey = mood_journey(
+        TrackIndex(method="exact").fit(catalog.tracks),
+        start=MoodPoint(float(valence.iloc[0]), float(arousal.iloc[0])),
+        to=MoodPoint(float(valence.iloc[-1]), float(arousal.iloc[-1])),
+        tracks=3,
+        max_per_artist=None,
+        max_tempo_jump=200.0,  # the synthetic files are far apart in tempo and energy
+        max_energy_jump=1.0,
+    )
+    chosen = journey.values("track_id") or []
+    assert len(set(chosen)) == 3 and set(chosen) <= set(files)  # three of the listener's files
     tags = {k.lower(): v for k, v in read_mood_tags(files[clicks]).items()}
     assert float(tags["moodtune_valence"]) == pytest.approx(
         tracks.loc[clicks, "mood_valence"], abs=1e-3

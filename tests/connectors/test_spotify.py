@@ -250,6 +250,40 @@ def test_wrong_credentials_say_what_to_check_without_the_secret(
     assert "wrong-secret-123" not in str(info.value)
 
 
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_token_endpoint_5xx_is_retried_not_called_wrong_credentials(
+    fake: FakeSpotify, sleeps: Sleeps, status: int
+) -> None:
+    fake.fail("POST", "/api/token", status, times=2)
+    assert _client(fake, sleeps, backoff_s=0.5).search("hurt").items[0].id == SAD
+    assert sleeps == [0.5, 1.0]
+    assert fake.paths()[:3] == ["POST /api/token"] * 3
+
+
+def test_a_token_endpoint_that_stays_down_is_unavailable(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("POST", "/api/token", 503, times=10)
+    with pytest.raises(SpotifyUnavailable, match="accounts service answered 503") as info:
+        _client(fake, sleeps, max_retries=2).search("hurt")
+    assert info.value.status == 503 and "MOODTUNE_SPOTIFY_CLIENT_SECRET" not in str(info.value)
+    assert fake.paths() == ["POST /api/token"] * 3
+
+
+@pytest.mark.parametrize(("retry_after", "slept"), [("1", [1.0]), ("0", [0.5]), (None, [0.5])])
+def test_a_token_endpoint_429_waits_as_the_web_api_does(
+    fake: FakeSpotify, sleeps: Sleeps, retry_after: str | None, slept: list[float]
+) -> None:
+    fake.fail("POST", "/api/token", 429, retry_after=retry_after)
+    assert _client(fake, sleeps, backoff_s=0.5).track(CALM).id == CALM
+    assert sleeps == slept
+
+
+def test_a_token_endpoint_429_asking_for_hours_is_told(fake: FakeSpotify, sleeps: Sleeps) -> None:
+    fake.fail("POST", "/api/token", 429, retry_after="7200")
+    with pytest.raises(SpotifyRateLimited, match="2.0 h") as info:
+        _client(fake, sleeps, max_wait_s=30).search("hurt")
+    assert info.value.retry_after_s == 7200 and sleeps == []
+
+
 def test_offline_is_a_clear_error(sleeps: Sleeps) -> None:
     closed = f"http://127.0.0.1:{free_port()}/"
     auth = client_credentials_manager(
@@ -378,6 +412,50 @@ def test_saved_recent_and_playlists_are_read_with_paging(
         assert expected in paths
 
 
+LIBRARY_CALLS: dict[str, tuple[str, str, Any, Any]] = {
+    "saved tracks": (
+        "GET", "/v1/me/tracks", lambda c: [t.id for t, _ in c.saved_tracks()], [CALM, SAD]
+    ),
+    "recently played": (
+        "GET", "/v1/me/player/recently-played",
+        lambda c: [t.id for t, _ in c.recently_played()], [TENSE, HAPPY],
+    ),
+    "playlists": ("GET", "/v1/me/playlists", lambda c: [n for _, n in c.playlists()], ["Focus"]),
+    "playlist items": (
+        "GET", "/v1/playlists/3cEYpjA9oz9GiPac4AsH4n/items",
+        lambda c: [t.id for t in c.playlist_tracks("3cEYpjA9oz9GiPac4AsH4n")],
+        [CALM, "x000000000000000000001"],
+    ),
+    "create playlist": (
+        "POST", "/v1/me/playlists",
+        lambda c: c.create_playlist("x", [f"spotify:track:{SAD}"]).snapshot_id, "snap-1",
+    ),
+    "add items": (
+        "POST", "/v1/playlists/",
+        lambda c: c.create_playlist("x", [f"spotify:track:{SAD}"]).snapshot_id, "snap-1",
+    ),
+    "me": ("GET", "/v1/me", lambda c: c.me().id, "some_random_user"),
+    "several tracks": ("GET", "/v1/tracks/", lambda c: list(c.tracks([CALM, SAD])), [CALM, SAD]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("call", list(LIBRARY_CALLS))
+@pytest.mark.parametrize(("status", "retry_after"), [(503, None), (429, "0"), (429, None)])
+def test_every_listener_call_goes_through_the_retry_rules(
+    fake: FakeSpotify,
+    logged_in: SpotifyClient,
+    sleeps: Sleeps,
+    call: str,
+    status: int,
+    retry_after: str | None,
+) -> None:
+    method, path, run, expected = LIBRARY_CALLS[call]
+    fake.fail(method, path, status, retry_after=retry_after)
+    assert run(logged_in) == expected
+    assert sleeps == [0.5]  # one backoff, then the call went through
+    assert sum(p.startswith(f"{method} {path}") for p in fake.paths()) == 2  # refused, then sent
+
+
 def test_paging_follows_next_links(fake: FakeSpotify, logged_in: SpotifyClient) -> None:
     fake.saved = list(fake.tracks)[:23]
     fake.page_cap = 10
@@ -413,8 +491,20 @@ def test_a_forbidden_playlist_create_is_a_forbidden_error(
     fake: FakeSpotify, logged_in: SpotifyClient
 ) -> None:
     fake.fail("POST", "/v1/me/playlists", 403)
-    with pytest.raises(SpotifyForbidden):
+    with pytest.raises(SpotifyForbidden) as info:
         logged_in.create_playlist("x", [f"spotify:track:{CALM}"])
+    assert info.value.created is None and fake.created == {}
+
+
+def test_a_forbidden_add_items_says_which_playlist_was_left_unfilled(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/playlists/", 403)
+    with pytest.raises(SpotifyForbidden) as info:
+        logged_in.create_playlist("x", [f"spotify:track:{CALM}"])
+    (playlist_id,) = fake.created
+    assert info.value.created is not None and info.value.created.id == playlist_id
+    assert fake.created[playlist_id]["items"] == []
 
 
 def test_an_expired_login_is_refreshed_with_the_refresh_token(
@@ -424,6 +514,17 @@ def test_an_expired_login_is_refreshed_with_the_refresh_token(
     assert logged_in.me().id == "some_random_user"
     refresh = [r for r in fake.requests if r.path == "/api/token"][-1]
     assert "grant_type=refresh_token" in refresh.body
+
+
+def test_a_refresh_that_meets_a_busy_token_endpoint_is_retried(
+    fake: FakeSpotify, logged_in: SpotifyClient, sleeps: Sleeps
+) -> None:
+    fake.expire_tokens()
+    fake.fail("POST", "/api/token", 502)
+    assert logged_in.me().id == "some_random_user"
+    assert sleeps == [0.5]
+    tokens = [r.body for r in fake.requests if r.path == "/api/token"]
+    assert sum("grant_type=refresh_token" in body for body in tokens) == 2
 
 
 def test_a_revoked_refresh_token_asks_to_log_in_again(

@@ -11,6 +11,7 @@ import requests
 from moodtune.app.services import Services
 from moodtune.app.spotify import (
     FORBIDDEN_EXPORT,
+    FORBIDDEN_FILL,
     export_journey_to_spotify,
     import_spotify_library,
     lookup_client,
@@ -155,5 +156,25 @@ def test_a_forbidden_export_falls_back_to_a_playlist_file_saying_why(
     assert result.fallback is not None and result.fallback.filename.endswith(".m3u8")
     back = read_playlist(result.fallback.content.encode(), name=result.fallback.filename)
     assert [e.spotify_id for e in back.entries] == [TENSE, HAPPY, CALM]
+    with read_transaction(services.engine) as conn:
+        assert [e.format for e in repo.list_playlist_exports(conn, person.id)] == ["m3u8"]
+
+
+def test_a_playlist_spotify_will_not_fill_falls_back_and_says_it_was_created(
+    fake: FakeSpotify,
+    tmp_path: Path,
+    services: Services,
+) -> None:
+    settings = _settings(fake, tmp_path)
+    _login(settings)
+    person = create_listener(services.engine)
+    session_id = record_journey(services.engine, person.id)
+    fake.fail("POST", "/v1/playlists/", 403)  # creating works; adding the tracks does not
+    result = export_journey_to_spotify(services, person.id, session_id, user_client(settings))
+    (created,) = fake.created.values()
+    assert created["items"] == []
+    assert result.url is None and result.fallback is not None
+    assert result.message == FORBIDDEN_FILL.format(name=created["name"])
+    assert "not add its tracks" in result.message and "in your Spotify library" in result.message
     with read_transaction(services.engine) as conn:
         assert [e.format for e in repo.list_playlist_exports(conn, person.id)] == ["m3u8"]

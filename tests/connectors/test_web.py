@@ -82,6 +82,18 @@ def test_history_upload_answers_the_import_report(web: tuple[TestClient, Service
         files=[("files", ("mine.m3u8", f"spotify:track:{CALM}\n".encode(), "audio/x-mpegurl"))],
     )
     assert "1 of 1 matched" in playlists.text
+    xspf = (
+        '<?xml version="1.0"?><playlist xmlns="http://xspf.org/ns/0/" version="1"><trackList>'
+        f"<track><location>spotify:track:{HAPPY}</location></track>"
+        "<track><title>Nothing</title><creator>Nobody</creator></track></trackList></playlist>"
+    )
+    api = client.post(
+        "/api/v1/playlists/import",
+        files=[("files", ("mix.xspf", xspf.encode(), "application/xspf+xml"))],
+    )
+    assert api.status_code == 201, api.text
+    assert (api.json()["matched"], api.json()["likes"]) == (1, 2)
+    assert api.json()["unmatched"] == {"not in the catalog": 1}
 
 
 def test_spotify_connect_import_and_export_from_the_web(

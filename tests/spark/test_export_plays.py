@@ -12,7 +12,7 @@ from moodtune.cli import app
 from moodtune.config import Settings
 from moodtune.errors import InputError
 from moodtune.sessions import create_listener, record_feedback
-from moodtune.spark.cf import PLAYS_COLUMNS, export_plays
+from moodtune.spark.cf import PLAYS_COLUMNS, export_plays, plays_from_database
 from moodtune.store.engine import open_database
 from tests.sessions.factories import day, session
 
@@ -72,3 +72,43 @@ def test_the_cli_names_its_flag_when_the_file_exists(settings: Settings, tmp_pat
     missing = CliRunner().invoke(app, ["spark", "export-plays", "--out", str(tmp_path / "no/x")])
     assert isinstance(missing.exception, InputError) and missing.exception.field == "--out"
     assert "does not exist" in str(missing.exception)
+
+
+def test_imported_listening_comes_first_once_per_track_and_only_with_consent(
+    settings: Settings,
+) -> None:
+    from moodtune.sessions import set_consent
+    from moodtune.sessions.listening import ListeningEvent, record_listening
+
+    yes, no = _population(settings)
+    engine = open_database(settings)
+    heard = [
+        ListeningEvent("lastfm", "play", "trk-1", "title_artist", played_at=day(0, h))
+        for h in (8, 9, 10)  # three plays of one track: one row
+    ] + [
+        ListeningEvent("spotify-extended-history", "skip", "trk-9", "spotify_id",
+                       played_at=day(0, h), ms_played=4_000)
+        for h in (11, 12)
+    ] + [ListeningEvent("spotify-extended-history", "play", "trk-9", "spotify_id",
+                        played_at=day(0, 13), ms_played=200_000)]  # fmt: skip
+    record_listening(engine, yes, heard)
+    record_listening(engine, no, heard)  # no consent: none of it is exported
+    only_history = create_listener(engine, consent_learning=True).id
+    record_listening(engine, only_history, heard[:1])
+
+    plays = plays_from_database(settings)
+    got = {
+        (r["listener"], r["track"], int(r["session"]), bool(r["accepted"]))
+        for r in plays.to_dict("records")
+    }
+    assert got == {
+        (yes, "trk-1", 1, True),  # imported: played more than skipped
+        (yes, "trk-9", 1, False),  # imported: two skips, one play
+        (yes, "trk-1", 2, True),  # the moodtune sessions follow, from 2
+        (yes, "trk-2", 2, False),
+        (yes, "trk-3", 3, False),
+        (only_history, "trk-1", 1, True),
+    }
+    assert plays["thumbs"].isna().sum() == 3  # imported plays carry no thumbs
+    set_consent(engine, yes, learning=False)
+    assert set(plays_from_database(settings)["listener"]) == {only_history}

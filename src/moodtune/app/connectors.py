@@ -163,7 +163,11 @@ def _slug(text: str) -> str:
 
 
 def journey_playlist(services: Services, listener_id: str, session_id: str) -> Playlist:
-    """One of the listener's journeys as a playlist (404 for another listener's session)."""
+    """One of the listener's journeys as a playlist (404 for another listener's session).
+
+    A track of a scanned library the listener owns (``audio scan --listener``) carries its
+    file's path, so M3U8 and XSPF point at it; nobody else's paths are ever written.
+    """
     from moodtune.app.journeys import goal_label
     from moodtune.store import repository as repo
     from moodtune.store.engine import read_transaction
@@ -189,8 +193,26 @@ def journey_playlist(services: Services, listener_id: str, session_id: str) -> P
                     {"track_id": track.track_id, "name": track.name, "artists": track.artists}
                 )
             )
+    entries = _with_local_paths(services, listener_id, entries)
     name = f"moodtune – {goal_label(session.goal)} – {session.started_at:%Y-%m-%d %H:%M}"
     return Playlist(name=name, entries=tuple(entries))
+
+
+def _with_local_paths(
+    services: Services, listener_id: str, entries: list[PlaylistEntry]
+) -> list[PlaylistEntry]:
+    """``entries`` with the file path of each local track of the listener's own libraries."""
+    from moodtune.app.library import owned_track_paths
+    from moodtune.audio.library import LOCAL_ID_PREFIX
+
+    if not any(e.track_id and e.track_id.startswith(LOCAL_ID_PREFIX) for e in entries):
+        return entries
+    paths = owned_track_paths(listener_id, settings=services.settings)
+    out = []
+    for entry in entries:
+        path = paths.get(entry.track_id or "")
+        out.append(replace(entry, path=path) if path and not entry.path else entry)
+    return out
 
 
 def export_journey_playlist(

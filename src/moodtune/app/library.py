@@ -28,6 +28,7 @@ __all__ = [
     "LocalAudioFile",
     "library_files",
     "local_audio_file",
+    "owned_track_paths",
     "scan_music_folder",
 ]
 
@@ -306,14 +307,8 @@ def local_audio_file(
     )
     if not track_id.startswith(LOCAL_ID_PREFIX):
         raise missing
-    for state in sorted((settings.data_dir / "audio").glob(f"*/{STATE_FILE}")):
-        store = LibraryStore(state)
-        owned = store.get_meta("owner") == listener_id
-        records = store.records() if owned else []
-        store.close()
-        for record in records:
-            if not record.get("ok") or local_track_id(record["content_id"]) != track_id:
-                continue
+    for record in _owned_records(listener_id, settings):
+        if local_track_id(record["content_id"]) == track_id:
             path = Path(record["path"])
             try:
                 stat = path.stat()
@@ -324,3 +319,29 @@ def local_audio_file(
             media = AUDIO_MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
             return LocalAudioFile(path=path, media_type=media, size=stat.st_size)
     raise missing
+
+
+def _owned_records(listener_id: str, settings: Settings) -> list[dict[str, Any]]:
+    """The analysed records of every scanned library ``listener_id`` owns, library by library
+    (by name), path order within each."""
+    records: list[dict[str, Any]] = []
+    for state in sorted((settings.data_dir / "audio").glob(f"*/{STATE_FILE}")):
+        store = LibraryStore(state)
+        try:
+            if store.get_meta("owner") == listener_id:
+                records += [r for r in store.records() if r.get("ok")]
+        finally:
+            store.close()
+    return records
+
+
+def owned_track_paths(listener_id: str, *, settings: Settings | None = None) -> dict[str, str]:
+    """Local track id -> file path over the libraries ``listener_id`` owns (the first path of
+    a copy): where a playlist file of their journey points. Another listener's library, or one
+    scanned without ``--listener``, gives nothing, as for playback."""
+    from moodtune.audio.library import local_track_id
+
+    paths: dict[str, str] = {}
+    for record in _owned_records(listener_id, settings or get_settings()):
+        paths.setdefault(local_track_id(record["content_id"]), record["path"])
+    return paths

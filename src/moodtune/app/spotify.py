@@ -57,6 +57,11 @@ FORBIDDEN_EXPORT = (
     "Spotify does not let this app create playlists (apps in development mode may not since "
     "11 Feb 2026), so the journey was saved as an M3U8 playlist of Spotify links instead"
 )
+FORBIDDEN_FILL = (
+    "Spotify let this app create the playlist {name!r} but not add its tracks (apps in "
+    "development mode may not since 11 Feb 2026), so the journey was saved as an M3U8 "
+    "playlist of Spotify links instead; the unfilled playlist is in your Spotify library"
+)
 
 
 def _require_spotipy() -> None:
@@ -415,7 +420,7 @@ def export_journey_to_spotify(
         created = client.create_playlist(
             playlist.name, uris, description="A mood journey from moodtune."
         )
-    except SpotifyForbidden:
+    except SpotifyForbidden as refused:
         fallback = playlist_download(playlist, "m3u8", locations="spotify")
         record_playlist_export(
             services.engine,
@@ -426,9 +431,12 @@ def export_journey_to_spotify(
             location=fallback.filename,
             session_id=session_id,
         )
-        return SpotifyExport(
-            None, None, fallback.tracks, fallback, FORBIDDEN_EXPORT, notes + fallback.notes
+        why = (
+            FORBIDDEN_EXPORT
+            if refused.created is None
+            else FORBIDDEN_FILL.format(name=playlist.name)
         )
+        return SpotifyExport(None, None, fallback.tracks, fallback, why, notes + fallback.notes)
     record_playlist_export(
         services.engine,
         listener_id,

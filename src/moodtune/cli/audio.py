@@ -11,6 +11,9 @@ import typer
 from moodtune.cli._common import console, err_console, option_names, print_json
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import Console
     from rich.progress import Progress, Task, TaskID
     from rich.text import Text
 
@@ -28,7 +31,7 @@ def register_top_level(root: typer.Typer) -> None:
     """Add this group's top-level commands (if any) to the root app."""
 
 
-class _RichScanProgress:
+class RichScanProgress:
     """A Rich progress bar with files/s and an ETA, and a line for each file that failed."""
 
     def __init__(self, progress: Progress) -> None:
@@ -61,6 +64,33 @@ def _files_per_second_column() -> Any:
     return FilesPerSecond()
 
 
+def scan_progress(
+    console: Console, *, disable: bool = False, get_time: Callable[[], float] | None = None
+) -> Progress:
+    """The scan's progress display: files done of all, files/s, the ETA and the time taken."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _files_per_second_column(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=disable,
+        get_time=get_time,
+    )
+
+
 @app.command("scan")
 def scan(
     folder: Annotated[Path, typer.Argument(help="The folder of music files (searched deeply).")],
@@ -85,29 +115,10 @@ def scan(
     as_json: JsonOption = False,
 ) -> None:
     """Analyse new and changed files under FOLDER; the library becomes catalog NAME."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from moodtune.app.library import scan_music_folder
 
     with (
-        Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _files_per_second_column(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            disable=as_json,
-        ) as progress,
+        scan_progress(err_console, disable=as_json) as progress,
         option_names(dir="FOLDER", name="--name", listener="--listener"),
     ):
         result = scan_music_folder(
@@ -117,7 +128,7 @@ def scan(
             write_tags=write_tags,
             use=use,
             owner=listener,
-            progress=_RichScanProgress(progress),
+            progress=RichScanProgress(progress),
         )
     if as_json:
         print_json(asdict(result))

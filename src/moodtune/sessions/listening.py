@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from moodtune.catalog.identity import match_key
@@ -26,7 +25,7 @@ from moodtune.errors import InputError
 from moodtune.sessions.service import _now, resolve_listener
 from moodtune.store import repository as repo
 from moodtune.store.engine import read_transaction, write_transaction
-from moodtune.store.tables import LISTENING_KINDS, listeners
+from moodtune.store.tables import LISTENING_KINDS
 
 __all__ = [
     "ListeningEvent",
@@ -314,7 +313,4 @@ def listening_data(engine: Engine, listener: str) -> list[dict[str, Any]]:
 def consenting_listening_data(engine: Engine) -> list[dict[str, Any]]:
     """Every stored event of every listener who allows learning (for the collaborative model)."""
     with read_transaction(engine) as conn:
-        allowed = set(
-            conn.execute(sa.select(listeners.c.id).where(listeners.c.consent_learning)).scalars()
-        )
-        return [r for r in repo.listening_rows(conn) if r["listener_id"] in allowed]
+        return repo.consenting_listening_rows(conn)

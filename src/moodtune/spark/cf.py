@@ -46,6 +46,7 @@ __all__ = [
     "CfResult",
     "PlaysExport",
     "export_plays",
+    "imported_plays",
     "plays_from_database",
     "train_cf",
 ]
@@ -87,10 +88,14 @@ def plays_from_database(settings: Settings | None = None) -> pd.DataFrame:
     """Plays of the listeners who consented to learning, in ``PLAYS_COLUMNS`` layout.
 
     A listener's sessions are numbered by start time (1 = first); a play counts as accepted
-    when it was played and not skipped.
+    when it was played and not skipped. Their imported listening (history exports, playlists,
+    Spotify: ``listening_events``) comes first, as session 1, with the moodtune sessions
+    numbered on from 2: one row per track they heard, accepted unless skips outnumber plays
+    and likes (:func:`imported_plays`).
     """
     import sqlalchemy as sa
 
+    from moodtune.store import repository as repo
     from moodtune.store.engine import open_database, read_transaction
     from moodtune.store.tables import feedback, listeners, sessions
 
@@ -110,16 +115,53 @@ def plays_from_database(settings: Settings | None = None) -> pd.DataFrame:
     )
     with read_transaction(open_database(settings)) as conn:
         rows = pd.DataFrame(conn.execute(query).mappings().all())
-    if rows.empty:
+        imported = imported_plays(repo.consenting_listening_rows(conn))
+    if rows.empty and imported.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in PLAYS_COLUMNS})
+    if rows.empty:
+        return imported
     starts = rows[["listener", "session_id", "started_at"]].drop_duplicates("session_id")
+    first = 1 + starts["listener"].isin(set(imported["listener"])).astype(int)
     starts["session"] = (
-        starts.sort_values(["started_at", "session_id"]).groupby("listener").cumcount() + 1
+        starts.sort_values(["started_at", "session_id"]).groupby("listener").cumcount() + first
     )
     rows = rows.merge(starts[["session_id", "session"]], on="session_id")
     rows["accepted"] = rows["played"].fillna(False).astype(bool) & rows["skipped_after_s"].isna()
     rows["thumbs"] = pd.to_numeric(rows["thumbs"], errors="coerce").astype("Int64")
-    return rows[list(PLAYS_COLUMNS)]
+    return pd.concat([imported, rows[list(PLAYS_COLUMNS)]], ignore_index=True)
+
+
+def imported_plays(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Imported listening (``listening_events`` rows with ``listener_id``) as plays of session 1.
+
+    Each listener's tracks count once, with the outcome they mostly had: the per-listener
+    learner's rule (:func:`moodtune.recommend.listening.listening_feedback`), for the same
+    reason: a history export's thousands of plays would otherwise outweigh every session in
+    moodtune. ``accepted`` is False when skips outnumber plays and likes; ``thumbs`` is empty.
+    """
+    from collections import defaultdict
+
+    from moodtune.recommend.listening import listening_feedback
+
+    by_listener: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_listener[str(row["listener_id"])].append(row)
+    out = [
+        {
+            "listener": listener,
+            "track": heard.track_id,
+            "session": 1,
+            "accepted": heard.skipped_after_s is None,
+            "thumbs": pd.NA,
+        }
+        for listener, events in by_listener.items()
+        for heard in listening_feedback(events)
+    ]
+    frame = pd.DataFrame(out, columns=list(PLAYS_COLUMNS))
+    frame["session"] = frame["session"].astype("int64")
+    frame["accepted"] = frame["accepted"].astype(bool)
+    frame["thumbs"] = frame["thumbs"].astype("Int64")
+    return frame
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from moodtune.store.tables import (
 __all__ = [
     "checkin_times",
     "clear_notes",
+    "consenting_listening_rows",
     "count_checkins",
     "count_rows",
     "delete_listener_rows",
@@ -895,6 +896,14 @@ def listening_rows(conn: Connection, *, listener_id: str | None = None) -> list[
     if listener_id is not None:
         query = query.where(listening_events.c.listener_id == listener_id)
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def consenting_listening_rows(conn: Connection) -> list[dict[str, Any]]:
+    """``listening_rows`` of every listener who allows learning (the collaborative model's)."""
+    allowed = set(
+        conn.execute(sa.select(listeners.c.id).where(listeners.c.consent_learning)).scalars()
+    )
+    return [r for r in listening_rows(conn) if r["listener_id"] in allowed]
 
 
 # -- whole-listener operations -----------------------------------------------------------------

@@ -92,7 +92,13 @@ class SpotifyAuthError(ConnectorError):
 
 
 class SpotifyForbidden(ConnectorError):
-    """403: the app may not make this call (e.g. development-mode apps creating playlists)."""
+    """403: the app may not make this call (e.g. development-mode apps creating playlists).
+
+    ``created`` is set when ``create_playlist`` made the playlist but was refused adding its
+    tracks: the (empty or partly filled) playlist then exists in the listener's library.
+    """
+
+    created: SpotifyPlaylist | None = None
 
 
 class SpotifyNotFound(ConnectorError):
@@ -417,34 +423,27 @@ class SpotifyClient:
             try:
                 return request(self.spotify)
             except SpotifyOauthError as exc:
-                raise SpotifyAuthError(
-                    f"Spotify's accounts service refused the credentials ({exc.error or 'error'}"
-                    + (f": {exc.error_description}" if exc.error_description else "")
-                    + "): check MOODTUNE_SPOTIFY_CLIENT_ID / MOODTUNE_SPOTIFY_CLIENT_SECRET, "
-                    "or log in again with `moodtune spotify login`"
-                ) from None
+                decision = _token_failure(exc, attempt, self.policy, renewing=False)
             except SpotifyException as exc:
                 status = int(exc.http_status)
                 message = str(exc.msg).split(":\n", 1)[-1].strip()
                 if status == 401 and not refreshed:
-                    refreshed = True
                     try:
                         self._refresh_token()
                     except SpotifyOauthError as refused:
-                        raise SpotifyAuthError(
-                            "Spotify refused to renew the login "
-                            f"({refused.error or 'error'}): run `moodtune spotify login` again",
-                            status=401,
-                        ) from None
-                    continue
-                decision = retry_decision(
-                    status,
-                    dict(exc.headers or {}),
-                    attempt,
-                    self.policy,
-                    message=message if message and message != "None" else "",
-                    url=what,
-                )
+                        decision = _token_failure(refused, attempt, self.policy, renewing=True)
+                    else:
+                        refreshed = True
+                        continue
+                else:
+                    decision = retry_decision(
+                        status,
+                        dict(exc.headers or {}),
+                        attempt,
+                        self.policy,
+                        message=message if message and message != "None" else "",
+                        url=what,
+                    )
             except requests.exceptions.Timeout:
                 decision = (
                     RetryDecision(self.policy.backoff(attempt))
@@ -607,14 +606,64 @@ class SpotifyClient:
         if not isinstance(playlist_id, str):
             raise ConnectorError("Spotify created a playlist but sent no id")
         snapshot = None
+        url = (created.get("external_urls") or {}).get("spotify")
         for start in range(0, len(uris), ITEMS_PER_ADD):
             chunk = list(uris[start : start + ITEMS_PER_ADD])
-            added: Any = self._call(
-                f"playlists/{playlist_id}/items", _add_items_request(playlist_id, chunk, start)
-            )
+            try:
+                added: Any = self._call(
+                    f"playlists/{playlist_id}/items", _add_items_request(playlist_id, chunk, start)
+                )
+            except SpotifyForbidden as refused:
+                refused.created = SpotifyPlaylist(id=playlist_id, url=url, snapshot_id=snapshot)
+                raise
             snapshot = added.get("snapshot_id") if isinstance(added, Mapping) else snapshot
-        url = (created.get("external_urls") or {}).get("spotify")
         return SpotifyPlaylist(id=playlist_id, url=url, snapshot_id=snapshot)
+
+
+def _token_failure(
+    exc: Exception, attempt: int, policy: RetryPolicy, *, renewing: bool
+) -> RetryDecision:
+    """What to do when the accounts service's token endpoint answered an error.
+
+    spotipy turns every such answer into a ``SpotifyOauthError`` without its status; the HTTP
+    error it was raised from (``__context__``) still has it. A 429 or 5xx is the service
+    being busy or down, not the credentials: the same retry rules as the Web API apply
+    (``retry_decision``). Anything else (400 ``invalid_client``, ``invalid_grant``) is refused
+    credentials or a refused login.
+    """
+    error = getattr(exc, "error", None)
+    response = getattr(exc.__context__, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int) and (status == 429 or status >= 500):
+        headers = dict(getattr(response, "headers", None) or {})
+        return retry_decision(
+            status,
+            headers,
+            attempt,
+            policy,
+            message=f"the accounts service answered {status}",
+            url="api/token",
+        )
+    if renewing:
+        return RetryDecision(
+            None,
+            SpotifyAuthError(
+                f"Spotify refused to renew the login ({error or 'error'}): run "
+                "`moodtune spotify login` again",
+                status=401,
+            ),
+        )
+    description = getattr(exc, "error_description", None)
+    return RetryDecision(
+        None,
+        SpotifyAuthError(
+            f"Spotify's accounts service refused the credentials ({error or 'error'}"
+            + (f": {description}" if description else "")
+            + "): check MOODTUNE_SPOTIFY_CLIENT_ID / MOODTUNE_SPOTIFY_CLIENT_SECRET, "
+            "or log in again with `moodtune spotify login`",
+            status=status if isinstance(status, int) else None,
+        ),
+    )
 
 
 def _tracks_request(ids: list[str]) -> Callable[[Any], Any]:
