@@ -31,6 +31,8 @@ from moodtune.mood.goals import Goal, GoalSpec, get_goal
 from moodtune.mood.space import MoodPoint, parse_mood
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from moodtune.app.services import Services
     from moodtune.recommend.filters import TrackFilters
     from moodtune.recommend.journey import Journey
@@ -440,12 +442,7 @@ def session_view(services: Services, listener_id: str, session_id: str) -> Sessi
     from moodtune.store.engine import read_transaction
 
     with read_transaction(services.engine) as conn:
-        session = repo.get_session(conn, str(session_id))
-        if session is None or session.listener_id != listener_id:
-            raise NotFoundError(
-                "unknown session", field="session", value=session_id,
-                allowed="the id of one of your sessions",
-            )  # fmt: skip
+        session = _own_session(conn, listener_id, session_id)
         checkins = repo.list_checkins(conn, listener_id, session_id=session.id)
         feedback = repo.list_feedback(conn, listener_id=listener_id, session_id=session.id)
     before = next((c for c in checkins if c.kind == "before"), None)
@@ -566,18 +563,39 @@ def start_song_path(
     )
 
 
-def _track_at(session: SessionView, number: int) -> JourneyTrackView:
-    if isinstance(number, bool) or not isinstance(number, int):
-        raise InputError("a track number is a whole number", field="number", value=number)
-    for t in session.tracks:
-        if t.number == number:
-            return t
-    raise NotFoundError(
+def _own_session(conn: Connection, listener_id: str, session_id: str) -> SessionRecord:
+    """The listener's session; another listener's is as unknown as a missing one (404)."""
+    from moodtune.store import repository as repo
+
+    session = repo.get_session(conn, str(session_id))
+    if session is None or session.listener_id != listener_id:
+        raise NotFoundError(
+            "unknown session", field="session", value=session_id,
+            allowed="the id of one of your sessions",
+        )  # fmt: skip
+    return session
+
+
+def _no_track(number: int, tracks: int) -> NotFoundError:
+    return NotFoundError(
         f"this session has no track number {number}",
         field="number",
         value=number,
-        allowed=f"1-{len(session.tracks)}",
+        allowed=f"1-{tracks}",
     )
+
+
+def _check_number(number: int) -> None:
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise InputError("a track number is a whole number", field="number", value=number)
+
+
+def _track_at(session: SessionView, number: int) -> JourneyTrackView:
+    _check_number(number)
+    for t in session.tracks:
+        if t.number == number:
+            return t
+    raise _no_track(number, len(session.tracks))
 
 
 def swap_track(services: Services, listener_id: str, session_id: str, number: int) -> SessionView:
@@ -667,9 +685,14 @@ def give_feedback(
 ) -> SessionView:
     """Record the listener's answer about track ``number`` (answers add up per track)."""
     from moodtune.sessions import record_feedback
+    from moodtune.store.engine import read_transaction
 
-    session = session_view(services, listener_id, session_id)
-    track = _track_at(session, number)
+    with read_transaction(services.engine) as conn:  # the track asked about, without the view
+        session = _own_session(conn, listener_id, session_id)
+    _check_number(number)
+    track = next((t for t in session.tracks if t.position + 1 == number), None)
+    if track is None:
+        raise _no_track(number, len(session.tracks))
     record_feedback(
         services.engine,
         session.id,

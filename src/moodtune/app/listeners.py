@@ -151,9 +151,22 @@ def check_in(services: Services, listener_id: str, mood: MoodReport) -> CheckInV
 def profile_insights(
     services: Services, profile: Profile | None, *, n_genres: int = 3
 ) -> tuple[PersonaView | None, tuple[GenreView, ...], EffectView | None]:
-    """Persona, genre recommendations and the "will music help" estimate, from memory."""
+    """Persona, genre recommendations and the "will music help" estimate, from memory.
+
+    The models are fixed while the app runs, so the answer for the same survey answers is
+    kept (``services.insights``): the Me page costs a lookup, not a pass through each model.
+    """
     if profile is None:
         return None, (), None
+    return services.insights.get_or_compute(
+        (profile.model_dump_json(), n_genres),
+        lambda: _profile_insights(services, profile, n_genres),
+    )
+
+
+def _profile_insights(
+    services: Services, profile: Profile, n_genres: int
+) -> tuple[PersonaView | None, tuple[GenreView, ...], EffectView | None]:
     from moodtune.survey.effect import predict_effect
 
     assignment = services.personas.assign(profile)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from moodtune.config import Settings, get_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from moodtune.app.views import TrackView
+    from moodtune.app.views import EffectView, GenreView, PersonaView, TrackView
     from moodtune.connectors.matching import CatalogMatcher
     from moodtune.recommend.genres import GenreRecommender
     from moodtune.sessions.personal import JourneyCatalog
@@ -29,7 +30,38 @@ if TYPE_CHECKING:
     from moodtune.survey.personas import PersonaModel
     from moodtune.survey.schema import SurveyData
 
-__all__ = ["PREPARE_STEPS", "Services", "StepReporter", "TrackSearch", "prepare_services"]
+__all__ = ["PREPARE_STEPS", "Memo", "Services", "StepReporter", "TrackSearch", "prepare_services"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Memo(Generic[K, V]):
+    """A bounded, thread-safe memo of answers computed from loaded models (the least recently
+    used goes first): what a request would otherwise recompute from the same inputs."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: K, compute: Callable[[], V]) -> V:
+        """The kept answer for ``key``, or ``compute()`` kept for next time."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        value = compute()  # outside the lock: two threads may both compute; both get one answer
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
 
 MAX_CACHED_TRACK_VIEWS = 8192
 """Catalog rows whose ``TrackView`` is kept (a few MB); others are built on each request."""
@@ -98,6 +130,11 @@ class Services:
         self._search: TrackSearch | None = None
         self._track_views: dict[int, TrackView] = {}
         self._matcher: CatalogMatcher | None = None
+        #: persona, genres and effect per survey answers (see ``app.listeners.profile_insights``)
+        self.insights: Memo[
+            tuple[str, int],
+            tuple[PersonaView | None, tuple[GenreView, ...], EffectView | None],
+        ] = Memo(max_entries=1024)
         self.timings: dict[str, float] = {}
         from moodtune.sessions.personal import LearnerCache
 
@@ -206,6 +243,7 @@ class Services:
             other._genres, other._search = self._genres, self._search
             other._track_views = self._track_views
             other._matcher = self._matcher
+            other.insights = self.insights  # the same models give the same answers
         return other
 
 

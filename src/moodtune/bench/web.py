@@ -224,7 +224,7 @@ def run_server(
     timeout_s: float = 900.0,
     progress: ProgressFn | None = None,
 ) -> Iterator[Server]:
-    """``uvicorn`` serving ``create_app()`` on a free loopback port, until it is ready."""
+    """``moodtune serve`` on a free loopback port, until it is ready."""
 
     port = _free_port()
     env = {**os.environ, "MOODTUNE_DATA_DIR": str(data_dir), "MOODTUNE_OFFLINE": str(offline)}
@@ -233,19 +233,16 @@ def run_server(
         env["MOODTUNE_MIRROR_DIR"] = str(mirror_dir)
     # the server sees the same sources as this process (a checkout run with PYTHONPATH too)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (*sys.path, env.get("PYTHONPATH", "")) if p)
+    # what ``scripts/run`` starts: ``moodtune serve``, with its uvicorn options
     command = [
         sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "moodtune.web.app:create_app",
+        "-c",
+        "from moodtune.cli import main; main()",
+        "serve",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
     ]
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
     started = time.perf_counter()

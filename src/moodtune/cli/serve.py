@@ -9,6 +9,12 @@ import typer
 
 from moodtune.cli._common import err_console
 
+KEEP_ALIVE_S = 65
+"""Seconds an idle connection stays open. Longer than the idle timeouts of the usual reverse
+proxies (nginx and cloud load balancers: 60 s) and of HTTP clients' pools (httpx: 5 s), so the
+client, not the server, closes an idle connection: with uvicorn's default of 5 s a client that
+reuses a connection just as the server closes it gets a reset instead of an answer."""
+
 
 def register_top_level(root: typer.Typer) -> None:
     root.command("serve", help="Start the moodtune web app (http://127.0.0.1:8000).")(serve)
@@ -64,6 +70,7 @@ def serve(
         "port": port,
         "log_level": "warning",
         "access_log": False,  # the access log would hold paths with ids; tokens never appear
+        "timeout_keep_alive": KEEP_ALIVE_S,
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": ",".join(proxies) or None,
     }

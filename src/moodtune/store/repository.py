@@ -632,33 +632,29 @@ def list_feedback(
     return [_feedback(r) for r in rows]
 
 
-def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | None:
-    """What the learner of ``listener_id`` rests on, in a few numbers (None: no such listener).
-
-    Consent to learning, the count and latest change of their feedback, the count and latest
-    end of their finished sessions, and the count and latest import of their listening
-    events: when none of these moved, a learner fitted to their
-    history is still the one a refit would give (unfinished sessions teach it nothing).
-    """
+def _learning_version_query() -> sa.Select[Any]:
+    """The statement behind ``learning_version``, built once: building it (three subqueries)
+    cost more than running it, and a journey start asks it every time."""
+    who = sa.bindparam("listener_id", type_=sa.String())
     answers = (
         sa.select(sa.func.count().label("n"), sa.func.max(feedback.c.updated_at).label("at"))
-        .where(feedback.c.listener_id == listener_id)
+        .where(feedback.c.listener_id == who)
         .subquery()
     )
     finished = (
         sa.select(sa.func.count().label("n"), sa.func.max(sessions.c.finished_at).label("at"))
-        .where((sessions.c.listener_id == listener_id) & sessions.c.finished_at.is_not(None))
+        .where((sessions.c.listener_id == who) & sessions.c.finished_at.is_not(None))
         .subquery()
     )
     listened = (
         sa.select(
             sa.func.count().label("n"), sa.func.max(listening_events.c.imported_at).label("at")
         )
-        .where(listening_events.c.listener_id == listener_id)
+        .where(listening_events.c.listener_id == who)
         .subquery()
     )
-    # One round trip: a journey start asks this every time.
-    row = conn.execute(
+    # one round trip
+    return (
         sa.select(
             listeners.c.consent_learning,
             answers.c.n,
@@ -671,8 +667,22 @@ def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | No
         .select_from(
             listeners.join(answers, sa.true()).join(finished, sa.true()).join(listened, sa.true())
         )
-        .where(listeners.c.id == listener_id)
-    ).first()
+        .where(listeners.c.id == who)
+    )
+
+
+_LEARNING_VERSION = _learning_version_query()
+
+
+def learning_version(conn: Connection, listener_id: str) -> tuple[Any, ...] | None:
+    """What the learner of ``listener_id`` rests on, in a few numbers (None: no such listener).
+
+    Consent to learning, the count and latest change of their feedback, the count and latest
+    end of their finished sessions, and the count and latest import of their listening
+    events: when none of these moved, a learner fitted to their
+    history is still the one a refit would give (unfinished sessions teach it nothing).
+    """
+    row = conn.execute(_LEARNING_VERSION, {"listener_id": listener_id}).first()
     if row is None:
         return None
     return (bool(row[0]), int(row[1]), row[2], int(row[3]), row[4], int(row[5]), row[6])

@@ -29,6 +29,9 @@ __all__ = ["DataPlace", "data_place", "render_error", "render_preparing", "route
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
+# the templates ship with the package: checking each file's mtime on every render (Jinja's
+# default, and once per include inside a loop) cost several per cent of a page
+templates.env.auto_reload = False
 router = APIRouter(include_in_schema=False)
 
 NAV = (
