@@ -508,7 +508,7 @@ def _dropping(app: Any) -> Any:
                 return
             cycle = getattr(receive, "__self__", None)
             transport = getattr(cycle, "transport", None)
-            if transport is None:
+            if cycle is None or transport is None:
                 raise RuntimeError("cannot drop the connection: not uvicorn's request cycle")
             transport.close()
             cycle.disconnected = True  # uvicorn then sends nothing more (no 500)

@@ -510,9 +510,9 @@ def test_a_forbidden_add_items_says_which_playlist_was_left_unfilled(
 # -- writes Spotify may have applied although it answered an error ------------------------------
 
 JOURNEY = [f"spotify:track:{t}" for t in (CALM, SAD, HAPPY)]
-UNSURE: dict[str, tuple[int, dict[str, bool]]] = {
-    "502 after applying": (502, {"applied": True}),
-    "dropped after applying": (500, {"applied": True, "drop": True}),
+UNSURE: dict[str, dict[str, Any]] = {
+    "502 after applying": {"status": 502, "applied": True},
+    "dropped after applying": {"status": 500, "applied": True, "drop": True},
 }
 
 
@@ -540,8 +540,7 @@ def test_tracks_added_before_a_5xx_are_not_added_again(
 def test_a_dropped_connection_after_adding_is_read_back_not_resent(
     fake: FakeSpotify, logged_in: SpotifyClient
 ) -> None:
-    status, how = UNSURE["dropped after applying"]
-    fake.fail("POST", "/v1/playlists/", status, **how)
+    fake.fail("POST", "/v1/playlists/", **UNSURE["dropped after applying"])
     created = logged_in.create_playlist("Calm", JOURNEY)
     assert fake.created[created.id]["items"] == JOURNEY
     assert _count(fake, "POST /v1/playlists/") == 1
@@ -606,8 +605,7 @@ def test_an_add_that_keeps_failing_says_how_full_the_playlist_is(
 def test_a_playlist_created_before_a_failure_is_used_not_made_twice(
     fake: FakeSpotify, logged_in: SpotifyClient, unsure: str
 ) -> None:
-    status, how = UNSURE[unsure]
-    fake.fail("POST", "/v1/me/playlists", status, **how)
+    fake.fail("POST", "/v1/me/playlists", **UNSURE[unsure])
     created = logged_in.create_playlist("moodtune – Calm – 2026-12-01 19:40", JOURNEY)
     (playlist_id,) = fake.created  # one playlist, not two
     assert created.id == playlist_id and fake.created[playlist_id]["items"] == JOURNEY

@@ -438,7 +438,7 @@ def export_journey_to_spotify(
             session_id=session_id,
         )
         if isinstance(refused, SpotifyUnavailable):
-            why = UNFINISHED_FILL.format(reason=refused)
+            why = UNFINISHED_FILL.format(reason=refused.message)
         elif refused.created is None:
             why = FORBIDDEN_EXPORT
         else:
