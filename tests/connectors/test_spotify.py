@@ -645,6 +645,32 @@ def test_a_create_that_keeps_failing_says_nothing_was_made(
     assert _count(fake, "POST /v1/me/playlists") == 4
 
 
+def test_an_unsure_add_that_cannot_be_read_back_is_not_resent_but_told(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/playlists/", 502, applied=True)
+    fake.fail("GET", "/v1/playlists/", 503, times=10)  # the read-back keeps failing
+    with pytest.raises(SpotifyUnavailable, match="could not read the playlist back") as info:
+        logged_in.create_playlist("Calm", JOURNEY)
+    (playlist_id,) = fake.created
+    assert info.value.created is not None and info.value.created.id == playlist_id
+    assert "may hold only some of the journey" in str(info.value)
+    assert (
+        fake.created[playlist_id]["items"] == JOURNEY and _count(fake, "POST /v1/playlists/") == 1
+    )
+
+
+def test_an_unsure_create_that_cannot_be_checked_says_to_look_before_retrying(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/me/playlists", 502, applied=True)
+    fake.fail("GET", "/v1/me/playlists", 503, times=10)
+    with pytest.raises(SpotifyUnavailable, match="could not check whether it was made") as info:
+        logged_in.create_playlist("Calm", JOURNEY)
+    assert "look for it in your Spotify library before trying again" in str(info.value)
+    assert len(fake.created) == 1 and _count(fake, "POST /v1/me/playlists") == 1
+
+
 def test_a_read_whose_connection_drops_is_retried(
     fake: FakeSpotify, logged_in: SpotifyClient, sleeps: Sleeps
 ) -> None:

@@ -670,7 +670,16 @@ class SpotifyClient:
                 )
             except _Unsure as failure:
                 self.sleep(self.policy.backoff(unsure))
-                found = self._fresh_playlist(name)
+                try:
+                    found = self._fresh_playlist(name)
+                except SpotifyUnavailable as unread:
+                    raise SpotifyUnavailable(
+                        f"{failure.reason} when creating the playlist {name!r}, and then could "
+                        f"not check whether it was made ({unread.message}): look for it in your "
+                        "Spotify library before trying again",
+                        status=failure.status,
+                        url="me/playlists",
+                    ) from None
                 if found is not None:
                     notes.append(
                         f"{failure.reason} when creating the playlist, but it had created it: "
@@ -723,8 +732,8 @@ class SpotifyClient:
                 uris.append(None)
                 continue
             linked = body.get("linked_from")
-            uri = linked.get("uri") if isinstance(linked, Mapping) else None
-            uris.append(str(uri or body.get("uri") or "") or None)
+            uri = (linked.get("uri") if isinstance(linked, Mapping) else None) or body.get("uri")
+            uris.append(uri if isinstance(uri, str) else None)
         return uris
 
     def _fill(
@@ -758,17 +767,18 @@ class SpotifyClient:
                 except SpotifyUnavailable as unread:
                     raise made(
                         f"{failure.reason} while adding tracks to {name!r}, and then could not "
-                        f"read the playlist back ({unread}): it is in your Spotify library and "
+                        f"read the playlist back ({unread.message}): it is in your Spotify "
+                        "library and "
                         "may hold only some of the journey"
                     ) from None
                 if not position <= len(present) <= position + len(chunk) or present != list(
                     uris[: len(present)]
                 ):
                     raise made(
-                        f"{failure.reason} while adding tracks to {name!r}, and the playlist "
-                        f"now holds {len(present)} items that are not the journey's first "
-                        f"{len(present)} tracks (was it edited meanwhile?); moodtune added "
-                        "nothing more: check it in Spotify"
+                        f"{failure.reason} while adding tracks to {name!r}, and what the "
+                        f"playlist now holds ({len(present)} items) is not the start of the "
+                        "journey (was it edited meanwhile?); moodtune added nothing more: check "
+                        "it in Spotify"
                     ) from None
                 applied = len(present) - position
                 tried = (
