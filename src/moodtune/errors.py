@@ -166,6 +166,7 @@ class ConnectorError(MoodtuneError):
         headers: dict[str, str] | None = None,
         url: str | None = None,
     ) -> None:
+        self.message = message  #: without the status and URL, for a sentence shown to a person
         self.status = status
         self.headers = headers or {}
         self.url = url

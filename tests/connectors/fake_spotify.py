@@ -6,11 +6,15 @@ exact requests spotipy 2.26 sends (``/v1/me/`` and ``/v1/tracks/?ids=`` with the
 slashes, the bare JSON array of ``POST /playlists/{id}/items``). Tests script failures with
 :meth:`FakeSpotify.fail` (429 with or without ``Retry-After``, an empty 429 body, 5xx, 403,
 404) and :meth:`FakeSpotify.expire_tokens` (401 "The access token expired"), and read what
-was asked from :attr:`FakeSpotify.requests`.
+was asked from :attr:`FakeSpotify.requests`. A failure can come *after* the request was
+applied (``applied=True``): the 5xx a gateway sends for a write the back end made, a connection
+dropped without an answer (``drop=True``), or an answer too late for the client's timeout
+(``delay_s``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import hashlib
@@ -72,6 +76,9 @@ class Failure:
     headers: dict[str, str]
     body: bytes
     times: int
+    applied: bool = False  #: the request is carried out, then the failure answered
+    drop: bool = False  #: the connection is closed instead of answering
+    delay_s: float = 0.0  #: wait this long before answering
 
 
 @dataclass
@@ -92,6 +99,7 @@ class FakeSpotify:
     saved: list[str] = field(default_factory=list)
     recent: list[tuple[str, str]] = field(default_factory=list)
     user_playlists: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    followed: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  #: others' playlists
     created: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     history: list[str] = field(default_factory=list)  #: every request ever, never reset
@@ -111,6 +119,7 @@ class FakeSpotify:
         self.requests.clear()
         self.failures.clear()
         self.created.clear()
+        self.followed.clear()
         self.deny_login = False
         self.page_cap = 50
 
@@ -124,8 +133,13 @@ class FakeSpotify:
         retry_after: str | None = None,
         empty: bool = False,
         message: str | None = None,
+        applied: bool = False,
+        drop: bool = False,
+        delay_s: float = 0.0,
     ) -> None:
-        """The next ``times`` requests to ``path_prefix`` answer ``status`` (error body shape)."""
+        """The next ``times`` requests to ``path_prefix`` answer ``status`` (error body shape);
+        with ``applied`` each is first carried out; ``drop`` closes the connection instead of
+        answering; ``delay_s`` answers that late."""
         headers = {} if retry_after is None else {"Retry-After": retry_after}
         body = (
             b""
@@ -134,7 +148,13 @@ class FakeSpotify:
                 {"error": {"status": status, "message": message or _MESSAGES.get(status, "error")}}
             ).encode()
         )
-        self.failures.append((method, path_prefix, Failure(status, headers, body, times)))
+        self.failures.append(
+            (
+                method,
+                path_prefix,
+                Failure(status, headers, body, times, applied=applied, drop=drop, delay_s=delay_s),
+            )
+        )
 
     def expire_tokens(self) -> None:
         """Every access token issued so far is now expired (refresh tokens stay valid)."""
@@ -217,6 +237,14 @@ def build_app(fake: FakeSpotify) -> FastAPI:
                 failure.times -= 1
                 if failure.times <= 0:
                     fake.failures.pop(index)
+                if failure.applied:
+                    done: Response = await call_next(request)
+                    async for _ in done.body_iterator:  # type: ignore[attr-defined]
+                        pass
+                if failure.delay_s:
+                    await asyncio.sleep(failure.delay_s)
+                if failure.drop:
+                    request.scope[_DROP] = True  # _dropping closes the connection
                 headers = dict(failure.headers)
                 if failure.body:
                     headers["Content-Type"] = "application/json"
@@ -368,14 +396,35 @@ def build_app(fake: FakeSpotify) -> FastAPI:
 
     @app.get("/v1/me/playlists")
     async def playlists(request: Request) -> Response:
+        def listed(pid: str, name: str, uris: list[str], owner: str) -> dict[str, Any]:
+            total = len(uris)
+            return {
+                "id": pid,
+                "name": name,
+                "type": "playlist",
+                "description": None,  # Spotify returns it only for some playlists
+                "owner": {"id": owner, "type": "user"},
+                "external_urls": {"spotify": f"https://open.spotify.com/playlist/{pid}"},
+                "items": {"href": f"{fake.api}playlists/{pid}/items", "total": total},
+                "tracks": {"href": f"{fake.api}playlists/{pid}/tracks", "total": total},
+            }
+
+        # the newest first, as Spotify lists them: those the tests made, then the fixed ones
         items = [
-            {"id": pid, "name": name, "type": "playlist"}
-            for pid, (name, _) in fake.user_playlists.items()
+            listed(p, c["name"], c["items"], USER["id"]) for p, c in reversed(fake.created.items())
         ]
+        items += [listed(p, n, u, USER["id"]) for p, (n, u) in fake.user_playlists.items()]
+        items += [listed(p, n, u, "someone_else") for p, (n, u) in fake.followed.items()]
         return JSONResponse(_page(fake, request, items, default_limit=20))
 
     @app.get("/v1/playlists/{playlist_id}/items")
     async def playlist_items(playlist_id: str, request: Request) -> Response:
+        if playlist_id in fake.created:
+            made = [
+                {"added_at": None, "is_local": False, "item": fake.tracks[u.rsplit(":", 1)[1]]}
+                for u in fake.created[playlist_id]["items"]
+            ]
+            return JSONResponse(_page(fake, request, made, default_limit=100))
         if playlist_id not in fake.user_playlists:
             return _error(404, "Not found.")
         items = [
@@ -442,6 +491,33 @@ def build_app(fake: FakeSpotify) -> FastAPI:
     return app
 
 
+_DROP = "fake_spotify.drop"
+
+
+def _dropping(app: Any) -> Any:
+    """``app`` that closes the connection, answering nothing, for a request marked ``_DROP``.
+
+    ASGI has no "close the socket" message, so this reaches uvicorn's request cycle (the
+    ``receive`` it hands the app is a method of it) and closes its transport.
+    """
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def send_or_drop(message: dict[str, Any]) -> None:
+            if not scope.get(_DROP):
+                await send(message)
+                return
+            cycle = getattr(receive, "__self__", None)
+            transport = getattr(cycle, "transport", None)
+            if cycle is None or transport is None:
+                raise RuntimeError("cannot drop the connection: not uvicorn's request cycle")
+            transport.close()
+            cycle.disconnected = True  # uvicorn then sends nothing more (no 500)
+
+        await app(scope, receive, send_or_drop)
+
+    return asgi
+
+
 def fixture_token() -> dict[str, Any]:
     return {k: v for k, v in fixture_client_credentials().items() if k != "access_token"}
 
@@ -463,7 +539,7 @@ class RunningFake:
         port = free_port()
         fake.base = f"http://127.0.0.1:{port}/"
         config = uvicorn.Config(
-            build_app(fake),
+            _dropping(build_app(fake)),
             host="127.0.0.1",
             port=port,
             log_level="error",

@@ -507,6 +507,178 @@ def test_a_forbidden_add_items_says_which_playlist_was_left_unfilled(
     assert fake.created[playlist_id]["items"] == []
 
 
+# -- writes Spotify may have applied although it answered an error ------------------------------
+
+JOURNEY = [f"spotify:track:{t}" for t in (CALM, SAD, HAPPY)]
+UNSURE: dict[str, dict[str, Any]] = {
+    "502 after applying": {"status": 502, "applied": True},
+    "dropped after applying": {"status": 500, "applied": True, "drop": True},
+}
+
+
+def _count(fake: FakeSpotify, prefix: str) -> int:
+    return sum(p.startswith(prefix) for p in fake.paths())
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_tracks_added_before_a_5xx_are_not_added_again(
+    fake: FakeSpotify, logged_in: SpotifyClient, sleeps: Sleeps, status: int
+) -> None:
+    fake.fail("POST", "/v1/playlists/", status, applied=True)
+    created = logged_in.create_playlist("Calm", JOURNEY)
+    assert fake.created[created.id]["items"] == JOURNEY  # each once, in order
+    assert _count(fake, "POST /v1/playlists/") == 1  # not sent again
+    assert f"GET /v1/playlists/{created.id}/items" in fake.paths()  # read back instead
+    reason = {500: "Server error", 502: "Bad gateway", 503: "Service unavailable"}[status]
+    assert created.notes == (
+        f"Spotify answered {status} {reason} when adding tracks 1–3, but it had added them: "
+        "none was sent again",
+    )
+    assert sleeps == [0.5]
+
+
+def test_a_dropped_connection_after_adding_is_read_back_not_resent(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/playlists/", **UNSURE["dropped after applying"])
+    created = logged_in.create_playlist("Calm", JOURNEY)
+    assert fake.created[created.id]["items"] == JOURNEY
+    assert _count(fake, "POST /v1/playlists/") == 1
+    assert created.notes[0].startswith("Spotify closed the connection without answering")
+
+
+def test_an_add_that_times_out_after_applying_is_not_resent(
+    fake: FakeSpotify, logged_in: SpotifyClient, sleeps: Sleeps
+) -> None:
+    impatient = SpotifyClient(
+        make_spotify(api_base=fake.api, auth_manager=logged_in.spotify.auth_manager, timeout_s=0.3),
+        sleep=sleeps,
+    )
+    fake.fail("POST", "/v1/playlists/", 500, applied=True, delay_s=1.5)
+    created = impatient.create_playlist("Calm", JOURNEY)
+    assert fake.created[created.id]["items"] == JOURNEY
+    assert _count(fake, "POST /v1/playlists/") == 1
+    assert created.notes[0].startswith("Spotify did not answer within 0.3 s when adding")
+
+
+def test_an_add_refused_before_applying_is_sent_again(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/playlists/", 503)  # not applied
+    created = logged_in.create_playlist("Calm", JOURNEY)
+    assert fake.created[created.id]["items"] == JOURNEY
+    assert _count(fake, "POST /v1/playlists/") == 2
+    assert created.notes == (
+        "Spotify answered 503 Service unavailable when adding tracks 1–3 and had not added "
+        "them: moodtune sent them again",
+    )
+
+
+def test_a_long_fill_resumes_after_the_chunk_spotify_had_applied(
+    fake: FakeSpotify, logged_in: SpotifyClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import moodtune.connectors.spotify.client as client_module
+
+    monkeypatch.setattr(client_module, "ITEMS_PER_ADD", 10)
+    uris = [f"spotify:track:x{i:021d}" for i in range(23)]
+    fake.page_cap = 10  # the read-back follows next links too
+    fake.fail("POST", "/v1/playlists/", 502, applied=True)  # the first chunk
+    created = logged_in.create_playlist("Many", uris)
+    assert fake.created[created.id]["items"] == uris
+    adds = [r for r in fake.requests if r.method == "POST" and r.path.endswith("/items")]
+    assert [(r.query["position"], len(r.body)) for r in adds] == [("0", 10), ("10", 10), ("20", 3)]
+
+
+def test_an_add_that_keeps_failing_says_how_full_the_playlist_is(
+    fake: FakeSpotify, logged_in: SpotifyClient, sleeps: Sleeps
+) -> None:
+    fake.fail("POST", "/v1/playlists/", 503, times=10)
+    with pytest.raises(SpotifyUnavailable, match="with 0 of the journey's 3 tracks") as info:
+        logged_in.create_playlist("Calm", JOURNEY)
+    (playlist_id,) = fake.created
+    assert info.value.created is not None and info.value.created.id == playlist_id
+    assert fake.created[playlist_id]["items"] == []
+    assert _count(fake, "POST /v1/playlists/") == 4 and sleeps == [0.5, 1.0, 2.0, 4.0]
+
+
+@pytest.mark.parametrize("unsure", list(UNSURE))
+def test_a_playlist_created_before_a_failure_is_used_not_made_twice(
+    fake: FakeSpotify, logged_in: SpotifyClient, unsure: str
+) -> None:
+    fake.fail("POST", "/v1/me/playlists", **UNSURE[unsure])
+    created = logged_in.create_playlist("moodtune – Calm – 2026-12-01 19:40", JOURNEY)
+    (playlist_id,) = fake.created  # one playlist, not two
+    assert created.id == playlist_id and fake.created[playlist_id]["items"] == JOURNEY
+    assert _count(fake, "POST /v1/me/playlists") == 1
+    assert created.url == f"https://open.spotify.com/playlist/{playlist_id}"
+    assert "GET /v1/me/playlists" in fake.paths()
+    assert created.notes[0].endswith(
+        "when creating the playlist, but it had created it: moodtune used that one rather "
+        "than make a second"
+    )
+
+
+def test_a_create_spotify_had_not_applied_is_made_again_ignoring_lookalikes(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    name = "moodtune – Calm – 2026-12-01 19:40"
+    earlier = logged_in.create_playlist(name, JOURNEY)  # the same journey, exported before
+    fake.followed = {"f" * 22: (name, [])}  # someone else's, empty, of the same name
+    fake.fail("POST", "/v1/me/playlists", 503)  # not applied
+    created = logged_in.create_playlist(name, JOURNEY)
+    assert set(fake.created) == {earlier.id, created.id}  # neither look-alike was taken
+    assert fake.created[created.id]["items"] == JOURNEY
+    assert fake.created[earlier.id]["items"] == JOURNEY
+    assert created.notes == (
+        "Spotify answered 503 Service unavailable when creating the playlist and had not "
+        "created it: moodtune created it again",
+    )
+
+
+def test_a_create_that_keeps_failing_says_nothing_was_made(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/me/playlists", 502, times=10)
+    with pytest.raises(SpotifyUnavailable, match="none appeared in your library") as info:
+        logged_in.create_playlist("Calm", JOURNEY)
+    assert info.value.status == 502 and info.value.created is None and fake.created == {}
+    assert _count(fake, "POST /v1/me/playlists") == 4
+
+
+def test_an_unsure_add_that_cannot_be_read_back_is_not_resent_but_told(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/playlists/", 502, applied=True)
+    fake.fail("GET", "/v1/playlists/", 503, times=10)  # the read-back keeps failing
+    with pytest.raises(SpotifyUnavailable, match="could not read the playlist back") as info:
+        logged_in.create_playlist("Calm", JOURNEY)
+    (playlist_id,) = fake.created
+    assert info.value.created is not None and info.value.created.id == playlist_id
+    assert "may hold only some of the journey" in str(info.value)
+    assert (
+        fake.created[playlist_id]["items"] == JOURNEY and _count(fake, "POST /v1/playlists/") == 1
+    )
+
+
+def test_an_unsure_create_that_cannot_be_checked_says_to_look_before_retrying(
+    fake: FakeSpotify, logged_in: SpotifyClient
+) -> None:
+    fake.fail("POST", "/v1/me/playlists", 502, applied=True)
+    fake.fail("GET", "/v1/me/playlists", 503, times=10)
+    with pytest.raises(SpotifyUnavailable, match="could not check whether it was made") as info:
+        logged_in.create_playlist("Calm", JOURNEY)
+    assert "look for it in your Spotify library before trying again" in str(info.value)
+    assert len(fake.created) == 1 and _count(fake, "POST /v1/me/playlists") == 1
+
+
+def test_a_read_whose_connection_drops_is_retried(
+    fake: FakeSpotify, logged_in: SpotifyClient, sleeps: Sleeps
+) -> None:
+    fake.fail("GET", "/v1/me", 500, drop=True)
+    assert logged_in.me().id == "some_random_user"
+    assert sleeps == [0.5] and _count(fake, "GET /v1/me/") == 2
+
+
 def test_an_expired_login_is_refreshed_with_the_refresh_token(
     fake: FakeSpotify, logged_in: SpotifyClient
 ) -> None:

@@ -178,3 +178,76 @@ def test_a_playlist_spotify_will_not_fill_falls_back_and_says_it_was_created(
     assert "not add its tracks" in result.message and "in your Spotify library" in result.message
     with read_transaction(services.engine) as conn:
         assert [e.format for e in repo.list_playlist_exports(conn, person.id)] == ["m3u8"]
+
+
+def test_an_export_spotify_answered_502_to_although_it_added_the_tracks_says_so(
+    fake: FakeSpotify,
+    tmp_path: Path,
+    services: Services,
+) -> None:
+    settings = _settings(fake, tmp_path)
+    _login(settings)
+    person = create_listener(services.engine)
+    session_id = record_journey(services.engine, person.id)
+    client = user_client(settings)
+    client.sleep = lambda seconds: None
+    fake.fail("POST", "/v1/playlists/", 502, applied=True)  # added, then "Bad gateway"
+    result = export_journey_to_spotify(services, person.id, session_id, client)
+    assert fake.created[str(result.playlist_id)]["items"] == [
+        f"spotify:track:{t}" for t in (TENSE, HAPPY, CALM)
+    ]  # each once
+    assert result.fallback is None and result.url is not None
+    assert result.message == (
+        "saved as a private Spotify playlist of 3 tracks "
+        "(Spotify stumbled on the way; each track is in it once)"
+    )
+    assert result.notes[-1] == (
+        "Spotify answered 502 Bad gateway when adding tracks 1–3, but it had added them: "
+        "none was sent again"
+    )
+
+
+def test_an_export_spotify_keeps_failing_to_fill_falls_back_naming_the_playlist(
+    fake: FakeSpotify,
+    tmp_path: Path,
+    services: Services,
+) -> None:
+    settings = _settings(fake, tmp_path, spotify_max_retries=1)
+    _login(settings)
+    person = create_listener(services.engine)
+    session_id = record_journey(services.engine, person.id)
+    client = user_client(settings)
+    client.sleep = lambda seconds: None
+    fake.fail("POST", "/v1/playlists/", 503, times=10)
+    result = export_journey_to_spotify(services, person.id, session_id, client)
+    (created,) = fake.created.values()
+    assert created["items"] == []
+    assert result.url is None and result.fallback is not None
+    assert result.message.startswith(
+        f"Spotify kept failing while adding tracks to {created['name']!r} "
+        "(Spotify answered 503 Service unavailable, 2 tries): the playlist is in your Spotify "
+        "library with 0 of the journey's 3 tracks; so the journey was also saved as an M3U8"
+    )
+    back = read_playlist(result.fallback.content.encode(), name=result.fallback.filename)
+    assert [e.spotify_id for e in back.entries] == [TENSE, HAPPY, CALM]
+    with read_transaction(services.engine) as conn:
+        assert [e.format for e in repo.list_playlist_exports(conn, person.id)] == ["m3u8"]
+
+
+def test_an_export_whose_create_keeps_failing_says_nothing_was_made(
+    fake: FakeSpotify,
+    tmp_path: Path,
+    services: Services,
+) -> None:
+    settings = _settings(fake, tmp_path, spotify_max_retries=1)
+    _login(settings)
+    person = create_listener(services.engine)
+    session_id = record_journey(services.engine, person.id)
+    client = user_client(settings)
+    client.sleep = lambda seconds: None
+    fake.fail("POST", "/v1/me/playlists", 500, times=10)
+    with pytest.raises(ConnectorError, match="none appeared in your library; try again later"):
+        export_journey_to_spotify(services, person.id, session_id, client)
+    assert fake.created == {}
+    with read_transaction(services.engine) as conn:
+        assert repo.list_playlist_exports(conn, person.id) == []

@@ -62,6 +62,7 @@ FORBIDDEN_FILL = (
     "development mode may not since 11 Feb 2026), so the journey was saved as an M3U8 "
     "playlist of Spotify links instead; the unfilled playlist is in your Spotify library"
 )
+UNFINISHED_FILL = "{reason}; so the journey was also saved as an M3U8 playlist of Spotify links"
 
 
 def _require_spotipy() -> None:
@@ -396,13 +397,16 @@ def export_journey_to_spotify(
     session_id: str,
     client: SpotifyClient | Callable[[], SpotifyClient],
 ) -> SpotifyExport:
-    """The journey as a private Spotify playlist; when Spotify forbids it (403), an M3U8 of
-    Spotify links instead, with the reason.
+    """The journey as a private Spotify playlist; when Spotify forbids it (403), or keeps
+    failing once the playlist exists, an M3U8 of Spotify links instead, with the reason.
+
+    A write Spotify answered 5xx to (or never answered) is checked, not resent blindly
+    (``SpotifyClient.create_playlist``); what was recovered is in ``notes``.
 
     ``client`` may be a factory: it is called only once the session is known to be the
     listener's, so someone else's session is "not found" whatever the Spotify set-up.
     """
-    from moodtune.connectors.spotify.client import SpotifyForbidden
+    from moodtune.connectors.spotify.client import SpotifyForbidden, SpotifyUnavailable
     from moodtune.sessions import record_playlist_export
 
     playlist = journey_playlist(services, listener_id, session_id)
@@ -420,7 +424,9 @@ def export_journey_to_spotify(
         created = client.create_playlist(
             playlist.name, uris, description="A mood journey from moodtune."
         )
-    except SpotifyForbidden as refused:
+    except (SpotifyForbidden, SpotifyUnavailable) as refused:
+        if isinstance(refused, SpotifyUnavailable) and refused.created is None:
+            raise  # nothing was made: the error says what to do
         fallback = playlist_download(playlist, "m3u8", locations="spotify")
         record_playlist_export(
             services.engine,
@@ -431,11 +437,12 @@ def export_journey_to_spotify(
             location=fallback.filename,
             session_id=session_id,
         )
-        why = (
-            FORBIDDEN_EXPORT
-            if refused.created is None
-            else FORBIDDEN_FILL.format(name=playlist.name)
-        )
+        if isinstance(refused, SpotifyUnavailable):
+            why = UNFINISHED_FILL.format(reason=refused.message)
+        elif refused.created is None:
+            why = FORBIDDEN_EXPORT
+        else:
+            why = FORBIDDEN_FILL.format(name=playlist.name)
         return SpotifyExport(None, None, fallback.tracks, fallback, why, notes + fallback.notes)
     record_playlist_export(
         services.engine,
@@ -451,6 +458,7 @@ def export_journey_to_spotify(
         created.id,
         len(uris),
         None,
-        f"saved as a private Spotify playlist of {len(uris)} tracks",
-        notes,
+        f"saved as a private Spotify playlist of {len(uris)} tracks"
+        + (" (Spotify stumbled on the way; each track is in it once)" if created.notes else ""),
+        notes + created.notes,
     )

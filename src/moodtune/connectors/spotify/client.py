@@ -9,12 +9,37 @@ caller can neither cap the wait nor tell the user. Here spotipy gets a plain
 * **429**: wait ``Retry-After`` seconds when it is at most ``max_wait_s``; a missing or
   unreadable header (or ``0``) waits the exponential backoff instead; a longer wait is not
   slept at all: ``SpotifyRateLimited`` says how long Spotify asked for and when to try again.
-* **5xx** and timeouts: exponential backoff (``backoff_s`` × 2^attempt, at most
-  ``max_backoff_s``), at most ``max_retries`` times.
+* **5xx**, timeouts and a dropped connection: exponential backoff (``backoff_s`` × 2^attempt,
+  at most ``max_backoff_s``), at most ``max_retries`` times, for reads. The two writes are not
+  idempotent and are never simply sent again (below).
 * **401**: the token is refreshed once (a login's refresh token, or a new client-credentials
   token) and the call repeated; a second 401 is ``SpotifyAuthError``.
 * **403** ``SpotifyForbidden`` (the app is not allowed this call), **404** ``SpotifyNotFound``;
   no connection at all is ``SpotifyUnavailable`` (offline?).
+
+**Writes after an unsure failure.** A 5xx, a read timeout or a dropped connection after
+``POST /me/playlists`` or ``POST /playlists/{id}/items`` does not say whether Spotify applied
+the request: a gateway can answer 502 for a write the back end made. Sending it again could
+add the tracks twice or make a second playlist, so after such a failure (and the backoff) the
+client *reads* what Spotify holds and sends only what is missing:
+
+* add items: the playlist's items (``GET /playlists/{id}/items``, paged) must be the first *n*
+  tracks of the journey (moodtune made the playlist moments ago and fills it in order); the
+  fill resumes at track *n* + 1, so nothing is sent twice and the order is kept. Anything
+  else (the listener edited it meanwhile) is not guessed at: ``SpotifyUnavailable`` names the
+  playlist and what it holds.
+* create: a playlist of the listener's with exactly that name and no items
+  (``GET /me/playlists``) is the one just made, and is used; otherwise it is created again.
+  Spotify's listing gives no creation time and returns descriptions only for some playlists,
+  so "ours, same name, empty" is the test; moodtune's names carry the session's start minute,
+  and a same-named empty playlist left by an earlier refused fill is the same journey, so
+  filling it is what the listener asked for. Not retrying the create at all was rejected: every
+  passing 503 would fail an export. The one case left is a listing that lags behind the create:
+  then a second, empty playlist of that name can remain (never duplicated tracks).
+
+Each such recovery is told in ``SpotifyPlaylist.notes``; when the retries run out the error
+says how far the fill got (``SpotifyUnavailable.created``). 429 and 401 are refusals before
+any work, so those are retried as for reads, and so is a connection that never opened.
 
 Both base URLs come from settings: ``sp.prefix`` for the API and the auth manager's
 ``OAUTH_TOKEN_URL`` / ``OAUTH_AUTHORIZE_URL`` for the accounts service, so the same code talks
@@ -24,6 +49,7 @@ audio-analysis or recommendations (removed for new apps on 27 Nov 2024).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -106,7 +132,23 @@ class SpotifyNotFound(ConnectorError):
 
 
 class SpotifyUnavailable(ConnectorError):
-    """Spotify could not be reached (offline, DNS, refused) or kept failing (5xx, timeouts)."""
+    """Spotify could not be reached (offline, DNS, refused) or kept failing (5xx, timeouts).
+
+    ``created`` is set when ``create_playlist`` made the playlist but could not finish filling
+    it: the message says how many tracks it holds.
+    """
+
+    created: SpotifyPlaylist | None = None
+
+
+class _Unsure(Exception):
+    """A write failed in a way that does not say whether Spotify applied it (5xx, timeout,
+    dropped connection): the caller reads Spotify's state before sending anything again."""
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -413,7 +455,9 @@ class SpotifyClient:
                 "the Spotify token was refused and cannot be refreshed", status=401
             )
 
-    def _call(self, what: str, request: Callable[[Any], T]) -> T:
+    def _call(self, what: str, request: Callable[[Any], T], *, idempotent: bool = True) -> T:
+        """``request`` under the retry rules; a write (``idempotent=False``) raises ``_Unsure``
+        instead of being sent again after a failure that may have been applied."""
         import requests
         from spotipy.exceptions import SpotifyException, SpotifyOauthError
 
@@ -435,6 +479,12 @@ class SpotifyClient:
                     else:
                         refreshed = True
                         continue
+                elif status >= 500 and not idempotent:
+                    raise _Unsure(
+                        f"Spotify answered {status}"
+                        + (f" {message}" if message and message != "None" else ""),
+                        status=status,
+                    ) from None
                 else:
                     decision = retry_decision(
                         status,
@@ -444,24 +494,21 @@ class SpotifyClient:
                         message=message if message and message != "None" else "",
                         url=what,
                     )
-            except requests.exceptions.Timeout:
-                decision = (
-                    RetryDecision(self.policy.backoff(attempt))
-                    if attempt < self.policy.max_retries
-                    else RetryDecision(
-                        None,
-                        SpotifyUnavailable(
-                            f"Spotify did not answer within {self.spotify.requests_timeout} s "
-                            f"({attempt + 1} tries)",
-                            url=what,
-                        ),
-                    )
-                )
-            except requests.exceptions.ConnectionError:
-                host = urlparse(self.spotify.prefix).netloc
-                raise SpotifyUnavailable(
-                    f"cannot reach Spotify at {host}: are you offline?", url=what
-                ) from None
+            except requests.exceptions.Timeout as exc:
+                silent = f"Spotify did not answer within {self.spotify.requests_timeout} s"
+                if not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
+                    raise _Unsure(silent) from None  # sent, perhaps applied, never answered
+                decision = _transient(silent, attempt, self.policy, url=what)
+            except requests.exceptions.ConnectionError as exc:
+                if not _dropped(exc):
+                    host = urlparse(self.spotify.prefix).netloc
+                    raise SpotifyUnavailable(
+                        f"cannot reach Spotify at {host}: are you offline?", url=what
+                    ) from None
+                dropped = "Spotify closed the connection without answering"
+                if not idempotent:
+                    raise _Unsure(dropped) from None
+                decision = _transient(dropped, attempt, self.policy, url=what)
             if decision.error is not None:
                 raise decision.error
             assert decision.wait_s is not None
@@ -593,31 +640,171 @@ class SpotifyClient:
         self, name: str, uris: Sequence[str], *, description: str = ""
     ) -> SpotifyPlaylist:
         """A new **private** playlist of the listener (``POST /me/playlists``) holding ``uris``
-        (``POST /playlists/{id}/items``, 100 per request)."""
+        in order (``POST /playlists/{id}/items``, 100 per request).
+
+        Neither write is sent twice blindly: after a 5xx, a timeout or a dropped connection the
+        client reads what Spotify holds and sends only what is missing (module docstring);
+        ``notes`` of the result say when that happened.
+        """
         if not uris:
             raise InputError("a playlist needs at least one track", field="uris", value=0)
-        created = self._call(
-            "me/playlists",
-            lambda sp: sp.current_user_playlist_create(
-                name, public=False, collaborative=False, description=description
-            ),
-        )
-        playlist_id = created.get("id") if isinstance(created, Mapping) else None
+        notes: list[str] = []
+        created = self._create_once(name, description, notes)
+        playlist_id = created.get("id")
         if not isinstance(playlist_id, str):
             raise ConnectorError("Spotify created a playlist but sent no id")
-        snapshot = None
         url = (created.get("external_urls") or {}).get("spotify")
-        for start in range(0, len(uris), ITEMS_PER_ADD):
-            chunk = list(uris[start : start + ITEMS_PER_ADD])
+        snapshot = self._fill(playlist_id, url, name, list(uris), notes)
+        return SpotifyPlaylist(id=playlist_id, url=url, snapshot_id=snapshot, notes=tuple(notes))
+
+    def _create_once(self, name: str, description: str, notes: list[str]) -> Mapping[str, Any]:
+        """The created playlist's body: made once, or found after an unsure failure."""
+        for unsure in itertools.count():
+            try:
+                created = self._call(
+                    "me/playlists",
+                    lambda sp: sp.current_user_playlist_create(
+                        name, public=False, collaborative=False, description=description
+                    ),
+                    idempotent=False,
+                )
+            except _Unsure as failure:
+                self.sleep(self.policy.backoff(unsure))
+                try:
+                    found = self._fresh_playlist(name)
+                except SpotifyUnavailable as unread:
+                    raise SpotifyUnavailable(
+                        f"{failure.reason} when creating the playlist {name!r}, and then could "
+                        f"not check whether it was made ({unread.message}): look for it in your "
+                        "Spotify library before trying again",
+                        status=failure.status,
+                        url="me/playlists",
+                    ) from None
+                if found is not None:
+                    notes.append(
+                        f"{failure.reason} when creating the playlist, but it had created it: "
+                        "moodtune used that one rather than make a second"
+                    )
+                    return found
+                if unsure >= self.policy.max_retries:
+                    raise SpotifyUnavailable(
+                        f"Spotify kept failing to create the playlist {name!r} ({failure.reason}, "
+                        f"{unsure + 1} tries) and none appeared in your library; try again later",
+                        status=failure.status,
+                        url="me/playlists",
+                    ) from None
+                notes.append(
+                    f"{failure.reason} when creating the playlist and had not created it: "
+                    "moodtune created it again"
+                )
+                continue
+            if not isinstance(created, Mapping):
+                raise ConnectorError("Spotify created a playlist but sent no id")
+            return created
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fresh_playlist(self, name: str) -> Mapping[str, Any] | None:
+        """The listener's own empty playlist called exactly ``name``: the one a create that
+        failed unsurely made (Spotify's listing has no creation time; module docstring)."""
+        me = self.me().id
+        for item in self._pages("me/playlists", lambda sp: sp.current_user_playlists(limit=50)):
+            owner = item.get("owner")
+            count = item.get("items") or item.get("tracks")  # "tracks" is the deprecated alias
+            if (
+                item.get("name") == name
+                and isinstance(owner, Mapping)
+                and owner.get("id") == me
+                and isinstance(count, Mapping)
+                and count.get("total") == 0
+                and isinstance(item.get("id"), str)
+            ):
+                return item
+        return None
+
+    def _playlist_uris(self, playlist_id: str) -> list[str | None]:
+        """Every item's URI in order (the one it was added as, when Spotify relinked it);
+        None for an item without one."""
+        uris: list[str | None] = []
+        what = f"playlists/{playlist_id}/items"
+        for item in self._pages(what, lambda sp: sp.playlist_items(playlist_id, limit=50)):
+            body = item.get("item") or item.get("track")
+            if not isinstance(body, Mapping):
+                uris.append(None)
+                continue
+            linked = body.get("linked_from")
+            uri = (linked.get("uri") if isinstance(linked, Mapping) else None) or body.get("uri")
+            uris.append(uri if isinstance(uri, str) else None)
+        return uris
+
+    def _fill(
+        self, playlist_id: str, url: str | None, name: str, uris: list[str], notes: list[str]
+    ) -> str | None:
+        """Add ``uris`` to the new playlist in order, each track once; the last snapshot id."""
+        what = f"playlists/{playlist_id}/items"
+        snapshot: str | None = None
+        position = 0
+        unsure = 0
+
+        def made(message: str, status: int | None = None) -> SpotifyUnavailable:
+            error = SpotifyUnavailable(message, status=status, url=what)
+            error.created = SpotifyPlaylist(id=playlist_id, url=url, snapshot_id=snapshot)
+            return error
+
+        while position < len(uris):
+            chunk = uris[position : position + ITEMS_PER_ADD]
             try:
                 added: Any = self._call(
-                    f"playlists/{playlist_id}/items", _add_items_request(playlist_id, chunk, start)
+                    what, _add_items_request(playlist_id, chunk, position), idempotent=False
                 )
             except SpotifyForbidden as refused:
                 refused.created = SpotifyPlaylist(id=playlist_id, url=url, snapshot_id=snapshot)
                 raise
+            except _Unsure as failure:
+                self.sleep(self.policy.backoff(unsure))
+                unsure += 1
+                try:
+                    present = self._playlist_uris(playlist_id)
+                except SpotifyUnavailable as unread:
+                    raise made(
+                        f"{failure.reason} while adding tracks to {name!r}, and then could not "
+                        f"read the playlist back ({unread.message}): it is in your Spotify "
+                        "library and "
+                        "may hold only some of the journey"
+                    ) from None
+                if not position <= len(present) <= position + len(chunk) or present != list(
+                    uris[: len(present)]
+                ):
+                    raise made(
+                        f"{failure.reason} while adding tracks to {name!r}, and what the "
+                        f"playlist now holds ({len(present)} items) is not the start of the "
+                        "journey (was it edited meanwhile?); moodtune added nothing more: check "
+                        "it in Spotify"
+                    ) from None
+                applied = len(present) - position
+                tried = (
+                    f"{failure.reason} when adding tracks {position + 1}–{position + len(chunk)}"
+                )
+                if applied == len(chunk):
+                    notes.append(f"{tried}, but it had added them: none was sent again")
+                elif applied:
+                    notes.append(
+                        f"{tried}, but it had added the first {applied}: only the rest were "
+                        "sent again"
+                    )
+                else:
+                    notes.append(f"{tried} and had not added them: moodtune sent them again")
+                position = len(present)
+                if position < len(uris) and unsure > self.policy.max_retries:
+                    raise made(
+                        f"Spotify kept failing while adding tracks to {name!r} "
+                        f"({failure.reason}, {unsure} tries): the playlist is in your Spotify "
+                        f"library with {position} of the journey's {len(uris)} tracks",
+                        status=failure.status,
+                    ) from None
+                continue
             snapshot = added.get("snapshot_id") if isinstance(added, Mapping) else snapshot
-        return SpotifyPlaylist(id=playlist_id, url=url, snapshot_id=snapshot)
+            position += len(chunk)
+        return snapshot
 
 
 def _token_failure(
@@ -664,6 +851,22 @@ def _token_failure(
             status=status if isinstance(status, int) else None,
         ),
     )
+
+
+def _transient(reason: str, attempt: int, policy: RetryPolicy, *, url: str) -> RetryDecision:
+    """Back off and retry a read that timed out or lost its connection, or give up."""
+    if attempt < policy.max_retries:
+        return RetryDecision(policy.backoff(attempt))
+    return RetryDecision(None, SpotifyUnavailable(f"{reason} ({attempt + 1} tries)", url=url))
+
+
+def _dropped(exc: Exception) -> bool:
+    """Whether a ``requests`` connection error came after the request was sent (the server
+    closed or reset the connection) rather than from never connecting (offline, refused)."""
+    from urllib3.exceptions import ProtocolError
+
+    reason = exc.args[0] if exc.args else None
+    return isinstance(reason, ProtocolError | ConnectionResetError)
 
 
 def _tracks_request(ids: list[str]) -> Callable[[Any], Any]:

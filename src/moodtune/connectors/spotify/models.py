@@ -88,11 +88,13 @@ class SpotifyUser:
 
 @dataclass(frozen=True)
 class SpotifyPlaylist:
-    """A created playlist: its id and link."""
+    """A created playlist: its id and link; ``notes`` say what was recovered on the way
+    (a write Spotify answered 5xx to although it had applied it, for one)."""
 
     id: str
     url: str | None
     snapshot_id: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _field(body: Mapping[str, Any], key: str, what: str) -> Any:
