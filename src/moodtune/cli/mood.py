@@ -24,7 +24,13 @@ def fit_command(
     ] = False,
 ) -> None:
     """Fit the mood model to PMEmo's ratings and write it as JSON (no pickle)."""
-    from moodtune.mood.fitted import default_model_path, fit_default_model, model_json
+    from moodtune.mood.fitted import (
+        REFIT_RTOL,
+        default_model_path,
+        fit_default_model,
+        model_json,
+        same_model_json,
+    )
 
     model, joined = fit_default_model()
     text = model_json(model)
@@ -37,9 +43,15 @@ def fit_command(
         f"{model.alpha_[0]:g} (valence), {model.alpha_[1]:g} (arousal)"
     )
     if check:
-        same = target.exists() and target.read_text() == text
-        console.print(f"{target}: {'identical' if same else 'DIFFERS'}")
-        raise typer.Exit(0 if same else 1)
+        shipped = target.read_text() if target.exists() else None
+        if shipped == text:
+            verdict = "identical"
+        elif shipped is not None and same_model_json(shipped, text):
+            verdict = f"identical up to float rounding (relative {REFIT_RTOL:g})"
+        else:
+            verdict = "DIFFERS"
+        console.print(f"{target}: {verdict}")
+        raise typer.Exit(1 if verdict == "DIFFERS" else 0)
     target.write_text(text)
     console.print(f"[green]wrote[/] {target}")
 

@@ -39,6 +39,7 @@ ratings, and that command reproduces it bit for bit.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_ALPHAS",
     "FITTED_MODEL_FORMAT",
+    "REFIT_RTOL",
     "RESIDUAL_TERMS",
     "UNCERTAIN_QUANTILE",
     "ResidualMoodModel",
@@ -74,6 +76,7 @@ __all__ = [
     "load_default_model",
     "load_model",
     "residual_terms",
+    "same_model_json",
     "save_model",
 ]
 
@@ -356,6 +359,30 @@ def _rms(sd: np.ndarray) -> np.ndarray:
 def model_json(model: ResidualMoodModel) -> str:
     """The exact text :func:`save_model` writes (stable key order, full float precision)."""
     return json.dumps(model.to_dict(), indent=1) + "\n"
+
+
+REFIT_RTOL = 1e-9
+"""How closely a refit must match the shipped model: numpy and BLAS builds round the last
+digit or two of a float differently (``np.logspace`` moved one ulp between numpy releases),
+so a refit elsewhere is equal up to rounding, not byte for byte."""
+
+
+def same_model_json(a: str, b: str, *, rtol: float = REFIT_RTOL) -> bool:
+    """Whether two model files hold the same model: the same keys, texts and shapes, and
+    numbers equal within ``rtol`` (relative; 1e-12 absolute near zero)."""
+
+    def same(x: Any, y: Any) -> bool:
+        if isinstance(x, dict) and isinstance(y, dict):
+            return x.keys() == y.keys() and all(same(x[k], y[k]) for k in x)
+        if isinstance(x, list) and isinstance(y, list):
+            return len(x) == len(y) and all(same(p, q) for p, q in zip(x, y, strict=True))
+        if isinstance(x, bool) or isinstance(y, bool):
+            return x is y
+        if isinstance(x, int | float) and isinstance(y, int | float):
+            return math.isclose(x, y, rel_tol=rtol, abs_tol=1e-12)
+        return bool(x == y)
+
+    return same(json.loads(a), json.loads(b))
 
 
 def save_model(model: ResidualMoodModel, path: Path) -> None:

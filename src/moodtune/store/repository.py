@@ -8,6 +8,7 @@ service layer does); the database's own constraints are the last line of defence
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -592,16 +593,29 @@ def upsert_feedback(
         "created_at": at,
         "updated_at": at,
     }
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(feedback).values(**values)
+    row = conn.execute(_feedback_upsert(conn.dialect.name), values).one()
+    return _feedback(row)
+
+
+_FEEDBACK_COLUMNS = (
+    "listener_id", "session_id", "position", "track_id", *_FEEDBACK_FIELDS, "late",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _feedback_upsert(dialect: str) -> Any:
+    """The feedback upsert with bound parameters, built once per dialect (building it cost
+    more than running it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(feedback).values({name: sa.bindparam(name) for name in _FEEDBACK_COLUMNS})
     update: dict[str, Any] = {
         name: sa.func.coalesce(stmt.excluded[name], feedback.c[name]) for name in _FEEDBACK_FIELDS
     }
     update["updated_at"] = stmt.excluded.updated_at
     update["late"] = feedback.c.late | stmt.excluded.late
     stmt = stmt.on_conflict_do_update(index_elements=["session_id", "position"], set_=update)
-    row = conn.execute(stmt.returning(*feedback.c)).one()
-    return _feedback(row)
+    return stmt.returning(*feedback.c)
 
 
 def list_feedback(
