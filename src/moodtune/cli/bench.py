@@ -208,6 +208,14 @@ def scale(
         None, "--from-log", help="Render a previous run's log instead of measuring."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print results and summary as JSON."),
+    serve_only: bool = typer.Option(
+        False,
+        "--serve-only",
+        help="Only the lookups, on the index an earlier run left in --work-dir/index.",
+    ),
+    serve_repeats: int = typer.Option(
+        1, "--serve-repeats", min=1, help="Rounds of lookup runs (each variant, fresh process)."
+    ),
 ) -> None:
     """Spark local[2] vs in-process: annotation and ALS at scale, a 10 M-track serving index."""
     from moodtune.bench.scale_report import run_scale_command
@@ -221,6 +229,8 @@ def scale(
         log=log,
         from_log=from_log,
         as_json=as_json,
+        serve_only=serve_only,
+        serve_repeats=serve_repeats,
     )
 
 
