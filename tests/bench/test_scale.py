@@ -104,3 +104,14 @@ def test_serve_only_needs_an_index_from_an_earlier_run(tmp_path: Path) -> None:
             serve_only=True,
         )
     assert caught.value.field == "work_dir"
+
+
+def test_timed_lookups_call_every_row_in_order_back_to_back_or_paced() -> None:
+    from moodtune.bench.scale import _timed_lookups
+
+    for rate in (None, 2000.0):
+        calls: list[int] = []
+        stats, late = _timed_lookups(calls.append, np.array([5, 3, 9]), rate=rate, seed=0)
+        assert calls == [5, 3, 9]
+        assert stats["n"] == 3 and len(late) == 3 and (late >= 0).all()
+        assert stats["p50_ms"] >= 0 and stats["major_faults_per_lookup"] >= 0
