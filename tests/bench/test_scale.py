@@ -115,3 +115,17 @@ def test_timed_lookups_call_every_row_in_order_back_to_back_or_paced() -> None:
         assert calls == [5, 3, 9]
         assert stats["n"] == 3 and len(late) == 3 and (late >= 0).all()
         assert stats["p50_ms"] >= 0 and stats["major_faults_per_lookup"] >= 0
+
+
+def test_a_vector_index_is_a_serving_index_of_jittered_real_vectors(tmp_path: Path) -> None:
+    from moodtune.bench.scale import make_vector_index
+    from moodtune.recommend.serving_index import ServingIndex
+
+    base = np.random.default_rng(3).normal(size=(50, 4)).astype(np.float32)
+    built = make_vector_index(base, 3000, tmp_path / "index", train_rows=2000)
+    assert built["vectors"] == 3000 and built["source"] == "vectors"
+    index = ServingIndex.load(tmp_path / "index", warm=False)
+    assert len(index) == 3000 and index.track_id(0) == "synthetic-00000001"
+    # Every vector lies within a few jitter sds of one of the base rows.
+    gaps = np.sqrt(((np.asarray(index.vectors)[:, None, :] - base[None]) ** 2).sum(-1)).min(1)
+    assert gaps.max() < 0.05 * 6 * 2

@@ -42,8 +42,10 @@ __all__ = [
     "crossover",
     "growth_exponent",
     "linear_fit",
+    "lookup_stats",
     "make_synthetic_catalog",
     "make_synthetic_plays",
+    "make_vector_index",
     "run_scale_bench",
 ]
 
@@ -125,6 +127,50 @@ def make_synthetic_plays(
     frame.loc[frame["thumbs"] == 0, "thumbs"] = pd.NA
     frame.to_parquet(path, index=False)
     return path
+
+
+def make_vector_index(
+    base: np.ndarray, rows: int, out: Path, *, train_rows: int = 200_000, random_state: int = 0
+) -> dict[str, Any]:
+    """A serving index of ``rows`` synthetic vectors, for the lookups without a Spark run.
+
+    Rows of ``base`` (the real catalog's similarity vectors) drawn with replacement, each
+    coordinate jittered by N(0, 0.05), ids ``synthetic-<n>``; trained on ``train_rows`` more
+    drawn the same way, as ``moodtune spark index`` trains on a sample. Same index, same
+    ``nprobe`` tuning; returns the build's figures.
+    """
+    from moodtune.recommend.serving_index import build_serving_index
+
+    base = np.asarray(base, dtype=np.float32)
+    rng = np.random.default_rng(random_state)
+
+    def draw(n: int) -> np.ndarray:
+        picked = base[rng.integers(0, len(base), n)]
+        return picked + rng.normal(0, 0.05, (n, base.shape[1])).astype(np.float32)
+
+    def batches() -> Any:
+        for start in range(0, rows, 100_000):
+            n = min(100_000, rows - start)
+            yield [f"synthetic-{i:08d}" for i in range(start + 1, start + n + 1)], draw(n)
+
+    started = time.perf_counter()
+    report = build_serving_index(
+        out,
+        train_vectors=draw(min(train_rows, rows)),
+        batches=batches(),
+        total=rows,
+        meta={"synthetic": "real similarity vectors resampled, jittered N(0, 0.05)"},
+    )
+    return {
+        "kind": "index",
+        "source": "vectors",
+        "vectors": report.vectors,
+        "nlist": report.nlist,
+        "nprobe": report.nprobe,
+        "train_rows": report.train_rows,
+        "recall_by_nprobe": report.recall_by_nprobe,
+        "build_seconds": time.perf_counter() - started,
+    }
 
 
 # ----------------------------------------------------------------------------- child side
@@ -512,13 +558,15 @@ def run_scale_bench(
     serve: bool = True,
     serve_only: bool = False,
     serve_repeats: int = 1,
+    vector_index_rows: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every measurement (see the module doc); returns them and appends each to ``log``.
 
     ``serve_only`` measures only the lookups, on the index an earlier run left in
-    ``work_dir/index``; each of ``serve_repeats`` rounds measures every ``QUERY_VARIANTS``
-    entry in its own fresh process.
+    ``work_dir/index`` — or, when there is none and ``vector_index_rows`` is given, on one
+    built by :func:`make_vector_index` from the real catalog's vectors; each of
+    ``serve_repeats`` rounds measures every ``QUERY_VARIANTS`` entry in its own fresh process.
     """
     from moodtune.errors import InputError
 
@@ -537,6 +585,19 @@ def run_scale_bench(
                 record(_measure({"kind": "query", "variant": variant, "out": str(index_dir)}))
 
     if serve_only:
+        if vector_index_rows and not (work_dir / "index").exists():
+            from moodtune.catalog import load_catalog
+            from moodtune.recommend.tracks import (
+                indexable_rows,
+                similarity_scaler,
+                similarity_vectors,
+            )
+
+            tracks = load_catalog().tracks
+            tracks = tracks[indexable_rows(tracks)]
+            base = similarity_vectors(tracks, similarity_scaler(tracks))
+            work_dir.mkdir(parents=True, exist_ok=True)
+            record(make_vector_index(base, vector_index_rows, work_dir / "index"))
         if not (work_dir / "index" / "meta.json").is_file():
             raise InputError(
                 f"no serving index in {work_dir / 'index'}: run the bench once without "

@@ -201,11 +201,13 @@ def render_scale_report(results: list[dict[str, Any]]) -> None:
         console.print(als)
     build = _last(results, ("index", "serve"))
     if build:
-        seconds = build.get("build_seconds", build["wall_seconds"])
+        seconds = build.get("build_seconds", build.get("wall_seconds", 0.0))
+        source = "synthetic vectors" if build.get("source") == "vectors" else "the Spark output"
+        peak = f", peak {build['peak_rss_mb']:,.0f} MB" if "peak_rss_mb" in build else ""
         console.print(
-            f"serving index: {build['vectors']:,} vectors, IVF nlist {build['nlist']:,}, nprobe "
-            f"{build['nprobe']} (recall@20 by nprobe at build: {build['recall_by_nprobe']}), "
-            f"built in {seconds:.0f} s (peak {build['peak_rss_mb']:,.0f} MB)"
+            f"serving index: {build['vectors']:,} vectors from {source}, IVF nlist "
+            f"{build['nlist']:,}, nprobe {build['nprobe']} (recall@20 by nprobe at build: "
+            f"{build['recall_by_nprobe']}), built in {seconds:.0f} s{peak}"
         )
     runs = [r for r in results if r["kind"] in ("query", "serve") and "error" not in r]
     if runs:
@@ -282,6 +284,7 @@ def run_scale_command(
     as_json: bool,
     serve_only: bool = False,
     serve_repeats: int = 1,
+    vector_index_rows: int | None = None,
 ) -> None:
     """Measure (or read a previous run's log) and render."""
     from moodtune.bench.scale import run_scale_bench
@@ -299,6 +302,7 @@ def run_scale_command(
             log=log,
             serve_only=serve_only,
             serve_repeats=serve_repeats,
+            vector_index_rows=vector_index_rows,
             progress=None if as_json else lambda line: console.print(line, highlight=False),
         )
     if as_json:

@@ -216,9 +216,15 @@ def scale(
     serve_repeats: int = typer.Option(
         1, "--serve-repeats", min=1, help="Rounds of lookup runs (each variant, fresh process)."
     ),
+    vector_index: str = typer.Option(
+        "",
+        "--vector-index",
+        help="With --serve-only and no index yet: build one of this many synthetic vectors "
+        "(real vectors resampled and jittered), e.g. 10e6.",
+    ),
 ) -> None:
     """Spark local[2] vs in-process: annotation and ALS at scale, a 10 M-track serving index."""
-    from moodtune.bench.scale_report import run_scale_command
+    from moodtune.bench.scale_report import parse_sizes, run_scale_command
 
     run_scale_command(
         sizes=sizes,
@@ -231,6 +237,7 @@ def scale(
         as_json=as_json,
         serve_only=serve_only,
         serve_repeats=serve_repeats,
+        vector_index_rows=parse_sizes(vector_index)[0] if vector_index else None,
     )
 
 
