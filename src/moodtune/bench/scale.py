@@ -42,8 +42,10 @@ __all__ = [
     "crossover",
     "growth_exponent",
     "linear_fit",
+    "lookup_stats",
     "make_synthetic_catalog",
     "make_synthetic_plays",
+    "make_vector_index",
     "run_scale_bench",
 ]
 
@@ -125,6 +127,50 @@ def make_synthetic_plays(
     frame.loc[frame["thumbs"] == 0, "thumbs"] = pd.NA
     frame.to_parquet(path, index=False)
     return path
+
+
+def make_vector_index(
+    base: np.ndarray, rows: int, out: Path, *, train_rows: int = 200_000, random_state: int = 0
+) -> dict[str, Any]:
+    """A serving index of ``rows`` synthetic vectors, for the lookups without a Spark run.
+
+    Rows of ``base`` (the real catalog's similarity vectors) drawn with replacement, each
+    coordinate jittered by N(0, 0.05), ids ``synthetic-<n>``; trained on ``train_rows`` more
+    drawn the same way, as ``moodtune spark index`` trains on a sample. Same index, same
+    ``nprobe`` tuning; returns the build's figures.
+    """
+    from moodtune.recommend.serving_index import build_serving_index
+
+    base = np.asarray(base, dtype=np.float32)
+    rng = np.random.default_rng(random_state)
+
+    def draw(n: int) -> np.ndarray:
+        picked = base[rng.integers(0, len(base), n)]
+        return picked + rng.normal(0, 0.05, (n, base.shape[1])).astype(np.float32)
+
+    def batches() -> Any:
+        for start in range(0, rows, 100_000):
+            n = min(100_000, rows - start)
+            yield [f"synthetic-{i:08d}" for i in range(start + 1, start + n + 1)], draw(n)
+
+    started = time.perf_counter()
+    report = build_serving_index(
+        out,
+        train_vectors=draw(min(train_rows, rows)),
+        batches=batches(),
+        total=rows,
+        meta={"synthetic": "real similarity vectors resampled, jittered N(0, 0.05)"},
+    )
+    return {
+        "kind": "index",
+        "source": "vectors",
+        "vectors": report.vectors,
+        "nlist": report.nlist,
+        "nprobe": report.nprobe,
+        "train_rows": report.train_rows,
+        "recall_by_nprobe": report.recall_by_nprobe,
+        "build_seconds": time.perf_counter() - started,
+    }
 
 
 # ----------------------------------------------------------------------------- child side
@@ -221,27 +267,129 @@ def _build_index(task: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: How the serving side opened the index before ``IO_FLAG_MMAP_IFC`` and the warm read: the
+#: baseline every query run is measured against, in the same run.
+QUERY_VARIANTS: tuple[str, ...] = ("on-disk-lists", "served")
+_COUNTERS = ("ru_minflt", "ru_majflt", "ru_nvcsw", "ru_nivcsw")
+
+
+def lookup_stats(wall_s: np.ndarray, cpu_s: np.ndarray, counters: np.ndarray) -> dict[str, float]:
+    """p50/p99/max of wall and CPU time (ms) of a batch of lookups, and what the thread's
+    ``getrusage`` counters (columns: minor faults, major faults, voluntary and involuntary
+    context switches) were per lookup, over all of them and over the slowest 1 %.
+
+    A voluntary switch is the thread blocking (a disk read, a join); an involuntary one is the
+    scheduler giving the core to another process: they say where a wall-time tail comes from.
+    """
+    wall, cpu = np.asarray(wall_s) * 1000, np.asarray(cpu_s) * 1000
+    counters = np.asarray(counters, dtype=float).reshape(len(wall), len(_COUNTERS))
+    tail = counters[wall >= np.percentile(wall, 99)]
+    stats = {
+        "n": float(len(wall)),
+        "p50_ms": float(np.percentile(wall, 50)),
+        "p99_ms": float(np.percentile(wall, 99)),
+        "max_ms": float(wall.max()),
+        "cpu_p50_ms": float(np.percentile(cpu, 50)),
+        "cpu_p99_ms": float(np.percentile(cpu, 99)),
+    }
+    for i, name in enumerate(("minor_faults", "major_faults", "voluntary_switches", "preempted")):
+        stats[f"{name}_per_lookup"] = float(counters[:, i].mean())
+        stats[f"{name}_per_tail_lookup"] = float(tail[:, i].mean())
+    return stats
+
+
+def _timed_lookups(
+    lookup: Callable[[int], object], rows: np.ndarray, *, rate: float | None, seed: int
+) -> tuple[dict[str, float], np.ndarray]:
+    """Time ``lookup`` over ``rows``: back to back, or arriving at ``rate`` per second
+    (exponential gaps, the thread sleeping between them); returns :func:`lookup_stats` and,
+    when paced, how late each lookup started against its arrival (s)."""
+    import resource
+
+    who = resource.RUSAGE_THREAD
+    wall, cpu = np.empty(len(rows)), np.empty(len(rows))
+    counters = np.empty((len(rows), len(_COUNTERS)))
+    late = np.zeros(len(rows))
+    gaps = np.random.default_rng(seed).exponential(1.0 / rate, len(rows)) if rate else None
+    due = time.perf_counter()
+    for i, row in enumerate(rows):
+        if gaps is not None:
+            due += gaps[i]
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        r0, t0, c0 = resource.getrusage(who), time.perf_counter(), time.thread_time()
+        lookup(int(row))
+        t1, c1, r1 = time.perf_counter(), time.thread_time(), resource.getrusage(who)
+        wall[i], cpu[i] = t1 - t0, c1 - c0
+        counters[i] = [getattr(r1, c) - getattr(r0, c) for c in _COUNTERS]
+        if gaps is not None:
+            late[i] = max(0.0, t0 - due)
+    return lookup_stats(wall, cpu, counters), late
+
+
+def _evict(directory: Path) -> None:
+    """Drop the index files' pages from the page cache (``POSIX_FADV_DONTNEED``; only these
+    files, and only pages no other process maps), so every variant starts equally cold."""
+    from moodtune.recommend.serving_index import SERVING_INDEX_FILES
+
+    for name in SERVING_INDEX_FILES:
+        fd = os.open(directory / name, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
 def _query(task: dict[str, Any]) -> dict[str, Any]:
-    """A fresh serving process: map the index, time similar lookups, check recall, RSS."""
+    """A fresh serving process: map the index, time similar lookups, check recall, memory.
+
+    ``variant`` "served" is :meth:`ServingIndex.load` as served; "on-disk-lists" is the way it
+    opened the index before (faiss ``IO_FLAG_MMAP``: ``OnDiskInvertedLists`` with a prefetch
+    thread per search, no warm read), for comparison in the same run. The first ``cold``
+    lookups after the load are timed and reported on their own (the cold start), then
+    ``queries`` lookups back to back, then ``paced`` lookups arriving at ``rate`` per second.
+    """
+    import faiss
     import psutil
 
     from moodtune.recommend.serving_index import ServingIndex, exact_top_k
 
+    variant = task.get("variant", "served")
+    if variant not in QUERY_VARIANTS:
+        raise ValueError(f"unknown query variant {variant!r}; one of {QUERY_VARIANTS}")
+    folder = Path(task["out"])
+    _evict(folder)
     process = psutil.Process()
     before = process.memory_info().rss
     started = time.perf_counter()
-    index = ServingIndex.load(task["out"])
+    index = ServingIndex.load(folder, warm=variant == "served")
     load_s = time.perf_counter() - started
+    if variant == "on-disk-lists":
+        index.index = faiss.read_index(str(folder / "index.faiss"), faiss.IO_FLAG_MMAP)
+        index.index.nprobe = int(index.meta["nprobe"])
     rng = np.random.default_rng(1)
-    rows = rng.choice(len(index), size=task.get("queries", 5000) + 200, replace=False)
-    for row in rows[:200]:  # warm-up, untimed
-        index.similar_rows(int(row), 20)
-    wall, cpu = [], []
-    for row in rows[200:]:
-        t, c = time.perf_counter(), time.thread_time()
-        index.similar_rows(int(row), 20)
-        wall.append(time.perf_counter() - t)
-        cpu.append(time.thread_time() - c)
+    n_cold, n_closed, n_paced = (
+        task.get("cold", 200),
+        task.get("queries", 20_000),
+        task.get("paced", 5_000),
+    )
+    rows = rng.choice(len(index), size=n_cold + n_closed + n_paced, replace=False)
+
+    def similar(row: int) -> object:
+        return index.similar_rows(row, 20)
+
+    load_avg = [os.getloadavg()[0]]
+    cold, _ = _timed_lookups(similar, rows[:n_cold], rate=None, seed=2)
+    closed, _ = _timed_lookups(similar, rows[n_cold : n_cold + n_closed], rate=None, seed=3)
+    load_avg.append(os.getloadavg()[0])
+    rate = float(task.get("rate", 200.0))
+    paced, late = _timed_lookups(similar, rows[n_cold + n_closed :], rate=rate, seed=4)
+    load_avg.append(os.getloadavg()[0])
+    ids = [index.track_id(int(r)) for r in rows[: min(2000, n_closed)]]
+    by_id, _ = _timed_lookups(
+        lambda i: index.similar(ids[i], 20), np.arange(len(ids)), rate=None, seed=5
+    )
     held_out = np.sort(rng.choice(len(index), size=200, replace=False))
     truth = exact_top_k(index.vectors, np.asarray(index.vectors[held_out]), 21)
     hits = []
@@ -249,19 +397,40 @@ def _query(task: dict[str, Any]) -> dict[str, Any]:
         found, _ = index.similar_rows(int(row), 20)
         expected = [r for r in exact.tolist() if r != row][:20]
         hits.append(len(set(found.tolist()) & set(expected)) / 20)
-    wall_ms, cpu_ms = np.asarray(wall) * 1000, np.asarray(cpu) * 1000
+    memory = process.memory_info()
+    mapped = sum(m.rss for m in process.memory_maps(grouped=True) if Path(m.path).parent == folder)
+    warm = index.warm_report
     return {
+        "variant": variant,
         "vectors": len(index),
         "nprobe": int(index.meta["nprobe"]),
+        "invlists": type(faiss.downcast_InvertedLists(index.index.invlists)).__name__,
         "load_seconds": load_s,
-        "queries": len(wall),
-        "p50_ms": float(np.percentile(wall_ms, 50)),
-        "p99_ms": float(np.percentile(wall_ms, 99)),
-        "cpu_p50_ms": float(np.percentile(cpu_ms, 50)),
-        "cpu_p99_ms": float(np.percentile(cpu_ms, 99)),
+        "warm_seconds": None if warm is None else warm.seconds,
+        "warm_bytes": None if warm is None else warm.bytes_read,
+        "warm_skipped": None if warm is None else warm.skipped,
+        "cold": cold,
+        "closed_loop": closed,
+        "paced": {
+            **paced,
+            "rate_per_s": rate,
+            "late_p99_ms": float(np.percentile(late, 99) * 1000),
+        },
+        "by_track_id": by_id,
+        # The closed loop: the figure the target is read on (as in earlier runs).
+        "queries": int(closed["n"]),
+        "p50_ms": closed["p50_ms"],
+        "p99_ms": closed["p99_ms"],
+        "cpu_p50_ms": closed["cpu_p50_ms"],
+        "cpu_p99_ms": closed["cpu_p99_ms"],
         "recall_at_20": float(np.mean(hits)),
+        "load_average_during": load_avg,
         "rss_mb_before_load": before / 2**20,
-        "rss_mb_after_queries": process.memory_info().rss / 2**20,
+        "rss_mb_after_queries": memory.rss / 2**20,
+        # Resident pages of the mapped index files (shared with every process mapping them),
+        # and the file-backed total (libraries included); RSS minus shared is private memory.
+        "mapped_index_mb_after_queries": mapped / 2**20,
+        "shared_mb_after_queries": memory.shared / 2**20,
         "index_files_mb": index.resident_bytes() / 2**20,
     }
 
@@ -387,12 +556,20 @@ def run_scale_bench(
     work_dir: Path,
     log: Path,
     serve: bool = True,
+    serve_only: bool = False,
+    serve_repeats: int = 1,
+    vector_index_rows: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every measurement (see the module doc); returns them and appends each to ``log``."""
-    from moodtune.catalog import load_catalog
+    """Run every measurement (see the module doc); returns them and appends each to ``log``.
 
-    real = load_catalog().tracks
+    ``serve_only`` measures only the lookups, on the index an earlier run left in
+    ``work_dir/index`` — or, when there is none and ``vector_index_rows`` is given, on one
+    built by :func:`make_vector_index` from the real catalog's vectors; each of
+    ``serve_repeats`` rounds measures every ``QUERY_VARIANTS`` entry in its own fresh process.
+    """
+    from moodtune.errors import InputError
+
     results: list[dict[str, Any]] = []
 
     def record(entry: dict[str, Any]) -> None:
@@ -402,6 +579,37 @@ def run_scale_bench(
         if progress is not None:
             progress(json.dumps(entry, default=float))
 
+    def queries(index_dir: Path) -> None:
+        for _ in range(serve_repeats):
+            for variant in QUERY_VARIANTS:
+                record(_measure({"kind": "query", "variant": variant, "out": str(index_dir)}))
+
+    if serve_only:
+        if vector_index_rows and not (work_dir / "index").exists():
+            from moodtune.catalog import load_catalog
+            from moodtune.recommend.tracks import (
+                indexable_rows,
+                similarity_scaler,
+                similarity_vectors,
+            )
+
+            tracks = load_catalog().tracks
+            tracks = tracks[indexable_rows(tracks)]
+            base = similarity_vectors(tracks, similarity_scaler(tracks))
+            work_dir.mkdir(parents=True, exist_ok=True)
+            record(make_vector_index(base, vector_index_rows, work_dir / "index"))
+        if not (work_dir / "index" / "meta.json").is_file():
+            raise InputError(
+                f"no serving index in {work_dir / 'index'}: run the bench once without "
+                "serve_only to build it",
+                field="work_dir",
+                value=str(work_dir),
+            )
+        queries(work_dir / "index")
+        return results
+    from moodtune.catalog import load_catalog
+
+    real = load_catalog().tracks
     work_dir.mkdir(parents=True, exist_ok=True)
     largest_spark: str | None = None
     for size in sizes:
@@ -429,7 +637,7 @@ def run_scale_bench(
     if serve and largest_spark is not None:
         index_dir = str(work_dir / "index")
         record(_measure({"kind": "index", "input": largest_spark, "out": index_dir}))
-        record(_measure({"kind": "query", "out": index_dir}))
+        queries(Path(index_dir))
     for n in plays:
         path = work_dir / f"plays-{n}.parquet"
         if not path.exists():

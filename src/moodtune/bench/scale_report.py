@@ -43,7 +43,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     local = {r["size"]: r for r in ok if r["kind"] == "annotate-in-process"}
     spark = {r["size"]: r for r in ok if r["kind"] == "annotate-spark"}
     both = sorted(set(local) & set(spark))
-    serve = _last(ok, ("query", "serve"))
+    serve = _last_query(ok, "served")
     return {
         "crossover": crossover(
             both, [local[s]["wall_seconds"] for s in both], [spark[s]["wall_seconds"] for s in both]
@@ -68,6 +68,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
             "recall_at_20": serve["recall_at_20"],
             "recall_ok": serve["recall_at_20"] >= RECALL_TARGET,
         },
+        "serving_baseline": _last_query(ok, "on-disk-lists"),
         "errors": [r for r in results if "error" in r],
     }
 
@@ -91,6 +92,21 @@ def _last(results: list[dict[str, Any]], kinds: tuple[str, ...]) -> dict[str, An
     """The latest successful measurement of one of ``kinds`` ("serve" is an older run's build
     and queries in one process)."""
     found = [r for r in results if r["kind"] in kinds and "error" not in r]
+    return found[-1] if found else None
+
+
+def _variant(entry: dict[str, Any]) -> str:
+    """A query run's variant; runs from before variants existed opened the index the old way."""
+    return str(entry.get("variant", "on-disk-lists"))
+
+
+def _last_query(results: list[dict[str, Any]], variant: str) -> dict[str, Any] | None:
+    """The latest successful lookup measurement of ``variant`` (see ``QUERY_VARIANTS``)."""
+    found = [
+        r
+        for r in results
+        if r["kind"] in ("query", "serve") and "error" not in r and _variant(r) == variant
+    ]
     return found[-1] if found else None
 
 
@@ -135,7 +151,8 @@ def render_scale_report(results: list[dict[str, Any]]) -> None:
             _f(b and b["peak_rss_mb"], 0),
             "-" if ratio is None else f"{ratio:.2f}x",
         )
-    console.print(table)
+    if sizes:
+        console.print(table)
     growth, fit = summary["growth_exponent"], summary["linear_fit"]
     cross = summary["crossover"]
     for name, label in (("in_process", "in-process"), ("spark", "Spark local[2]")):
@@ -147,7 +164,7 @@ def render_scale_report(results: list[dict[str, Any]]) -> None:
             )
     if cross["first_faster_at"]:
         console.print(f"Spark first faster at {cross['first_faster_at']:,} tracks (measured)")
-    else:
+    elif sizes:
         console.print("Spark local[2] was not faster at any size measured both ways")
     if summary["crossover_extrapolated_rows"]:
         console.print(
@@ -183,33 +200,76 @@ def render_scale_report(results: list[dict[str, Any]]) -> None:
             )
         console.print(als)
     build = _last(results, ("index", "serve"))
-    serve = _last(results, ("query", "serve"))
     if build:
-        seconds = build.get("build_seconds", build["wall_seconds"])
+        seconds = build.get("build_seconds", build.get("wall_seconds", 0.0))
+        source = "synthetic vectors" if build.get("source") == "vectors" else "the Spark output"
+        peak = f", peak {build['peak_rss_mb']:,.0f} MB" if "peak_rss_mb" in build else ""
         console.print(
-            f"serving index: {build['vectors']:,} vectors, IVF nlist {build['nlist']:,}, nprobe "
-            f"{build['nprobe']} (recall@20 by nprobe at build: {build['recall_by_nprobe']}), "
-            f"built in {seconds:.0f} s (peak {build['peak_rss_mb']:,.0f} MB)"
+            f"serving index: {build['vectors']:,} vectors from {source}, IVF nlist "
+            f"{build['nlist']:,}, nprobe {build['nprobe']} (recall@20 by nprobe at build: "
+            f"{build['recall_by_nprobe']}), built in {seconds:.0f} s{peak}"
         )
+    runs = [r for r in results if r["kind"] in ("query", "serve") and "error" not in r]
+    if runs:
+        console.print(_lookup_table(runs))
+    serve = summary["serving_targets"]
     if serve:
-        targets = summary["serving_targets"]
-        cpu = (
-            f" (CPU time p50 {serve['cpu_p50_ms']:.2f} / p99 {serve['cpu_p99_ms']:.2f} ms)"
-            if "cpu_p99_ms" in serve
-            else ""
-        )
         console.print(
-            f"similar lookup (top 20, one thread): p50 {serve['p50_ms']:.2f} ms, p99 "
-            f"{serve['p99_ms']:.2f} ms{cpu} ({'ok' if targets['p99_ok'] else 'OVER'} the "
-            f"{P99_TARGET_MS} ms target), recall@20 {serve['recall_at_20']:.3f} "
-            f"({'ok' if targets['recall_ok'] else 'UNDER'} {RECALL_TARGET}); serving RSS "
-            f"{serve['rss_mb_after_queries']:.0f} MB, index files "
-            f"{serve['index_files_mb']:.0f} MB; load average "
-            f"{serve['load_average_before']:.1f}"
+            f"target (served, back to back): p99 {serve['p99_ms']:.2f} ms "
+            f"({'ok' if serve['p99_ok'] else 'OVER'} the {P99_TARGET_MS} ms target), "
+            f"recall@20 {serve['recall_at_20']:.3f} "
+            f"({'ok' if serve['recall_ok'] else 'UNDER'} {RECALL_TARGET})"
         )
     for error in summary["errors"]:
         what = error.get("size", error.get("plays"))
         console.print(f"[red]failed:[/] {error['kind']} {what}: {error['error']}")
+
+
+def _lookup_table(runs: list[dict[str, Any]]) -> Any:
+    """One row per lookup run: start-up, cold and warm tails, where the tail came from, memory."""
+    from rich.table import Table
+
+    table = Table(
+        title="similar-track lookups (top 20, one thread; ms; blocked/preempted: context switches "
+        "per lookup; all figures in --json)",
+        title_justify="left",
+    )
+    for column in (
+        "variant",
+        "warm s",
+        "cold p99",
+        "p50",
+        "p99",
+        "CPU p99",
+        "blocked",
+        "preempted",
+        "paced p99",
+        "recall@20",
+        "RSS / index MB",
+        "load avg",
+    ):
+        table.add_column(column, justify="right")
+    for r in runs:
+        closed = r.get("closed_loop", {})
+        paced = r.get("paced")
+        table.add_row(
+            _variant(r),
+            _f(r.get("warm_seconds"), 2),
+            _f(r.get("cold", {}).get("p99_ms"), 2),
+            _f(r["p50_ms"], 2),
+            _f(r["p99_ms"], 2),
+            _f(r.get("cpu_p99_ms"), 2),
+            _f(closed.get("voluntary_switches_per_lookup"), 3),
+            _f(closed.get("preempted_per_lookup"), 3),
+            "-" if not paced else f"{paced['p99_ms']:.2f} @{paced['rate_per_s']:.0f}/s",
+            _f(r["recall_at_20"], 3),
+            f"{r['rss_mb_after_queries']:,.0f} / {_f(r.get('mapped_index_mb_after_queries'), 0)}",
+            " ".join(
+                f"{x:.1f}"
+                for x in r.get("load_average_during", [r.get("load_average_before", 0.0)])
+            ),
+        )
+    return table
 
 
 def run_scale_command(
@@ -222,6 +282,9 @@ def run_scale_command(
     log: Path,
     from_log: Path | None,
     as_json: bool,
+    serve_only: bool = False,
+    serve_repeats: int = 1,
+    vector_index_rows: int | None = None,
 ) -> None:
     """Measure (or read a previous run's log) and render."""
     from moodtune.bench.scale import run_scale_bench
@@ -237,6 +300,9 @@ def run_scale_command(
             als_iterations=als_iterations,
             work_dir=work_dir,
             log=log,
+            serve_only=serve_only,
+            serve_repeats=serve_repeats,
+            vector_index_rows=vector_index_rows,
             progress=None if as_json else lambda line: console.print(line, highlight=False),
         )
     if as_json:

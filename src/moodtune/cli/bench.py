@@ -208,9 +208,23 @@ def scale(
         None, "--from-log", help="Render a previous run's log instead of measuring."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print results and summary as JSON."),
+    serve_only: bool = typer.Option(
+        False,
+        "--serve-only",
+        help="Only the lookups, on the index an earlier run left in --work-dir/index.",
+    ),
+    serve_repeats: int = typer.Option(
+        1, "--serve-repeats", min=1, help="Rounds of lookup runs (each variant, fresh process)."
+    ),
+    vector_index: str = typer.Option(
+        "",
+        "--vector-index",
+        help="With --serve-only and no index yet: build one of this many synthetic vectors "
+        "(real vectors resampled and jittered), e.g. 10e6.",
+    ),
 ) -> None:
     """Spark local[2] vs in-process: annotation and ALS at scale, a 10 M-track serving index."""
-    from moodtune.bench.scale_report import run_scale_command
+    from moodtune.bench.scale_report import parse_sizes, run_scale_command
 
     run_scale_command(
         sizes=sizes,
@@ -221,6 +235,9 @@ def scale(
         log=log,
         from_log=from_log,
         as_json=as_json,
+        serve_only=serve_only,
+        serve_repeats=serve_repeats,
+        vector_index_rows=parse_sizes(vector_index)[0] if vector_index else None,
     )
 
 

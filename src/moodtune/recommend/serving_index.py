@@ -12,14 +12,28 @@ track index's own space: :func:`moodtune.recommend.tracks.similarity_vectors`):
 * the folder holds ``index.faiss``, ``vectors.npy`` (float32, the query side of "tracks like
   this one"), ``track_ids.arrow`` (Arrow IPC) and ``id_order.npy`` (rows sorted by id, for
   lookups by id) and ``meta.json``. :meth:`ServingIndex.load` maps every one of them
-  (``faiss.IO_FLAG_MMAP``, ``numpy`` ``mmap_mode="r"``, ``pyarrow.memory_map``): web workers on
-  one machine share one copy in the page cache, and a worker's start does not read 10 M rows.
+  (faiss ``IO_FLAG_MMAP_IFC``, ``numpy`` ``mmap_mode="r"``, ``pyarrow.memory_map``): web
+  workers on one machine share one copy in the page cache.
+
+Two measured latency traps (``moodtune bench scale``, docs/scale.md):
+
+* faiss's older ``IO_FLAG_MMAP`` serves an IVF through ``OnDiskInvertedLists``, whose search
+  starts a prefetch thread per query and joins the previous one: one voluntary context switch
+  per lookup, so on a busy machine a lookup waits for a core to be woken again (10 M tracks:
+  p99 7-24 ms against a CPU p99 under 1 ms). ``IO_FLAG_MMAP_IFC`` maps the same file as plain
+  array lists, zero-copy, with no thread;
+* faiss maps the file ``MADV_RANDOM`` (no read-ahead), so a lookup that touches a cell the page
+  cache does not hold waits for the disk page by page. :meth:`ServingIndex.warm` (run by
+  ``load`` unless ``warm=False``) reads every file through once when it fits the memory
+  available: the start pays the read, once per machine, and the page cache holds the files'
+  size (shared by every worker, reclaimable by the kernel).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +48,7 @@ __all__ = [
     "SERVING_INDEX_FORMAT",
     "IndexBuildReport",
     "ServingIndex",
+    "WarmReport",
     "build_serving_index",
     "exact_top_k",
 ]
@@ -60,6 +75,23 @@ class IndexBuildReport:
     train_rows: int
     recall_by_nprobe: dict[int, float]
     tuning_queries: int
+
+
+@dataclass(frozen=True)
+class WarmReport:
+    """What :meth:`ServingIndex.warm` did: bytes read into the page cache and how long it took.
+
+    ``skipped`` says why nothing was read (the files are larger than the memory budget), else
+    ``None``.
+    """
+
+    files: int
+    bytes_read: int
+    seconds: float
+    skipped: str | None = None
+
+
+_WARM_CHUNK = 8 * 2**20
 
 
 def default_nlist(n: int) -> int:
@@ -213,10 +245,15 @@ class ServingIndex:
         self.track_ids = ids
         self.id_order = order
         self.meta = meta
+        self.warm_report: WarmReport | None = None
 
     @classmethod
-    def load(cls, directory: str | Path, *, nprobe: int | None = None) -> ServingIndex:
-        """Map the folder's files; refuses another format or files that disagree in size."""
+    def load(
+        cls, directory: str | Path, *, nprobe: int | None = None, warm: bool = True
+    ) -> ServingIndex:
+        """Map the folder's files, and with ``warm`` read them into the page cache (see
+        :meth:`warm`; ``warm_report`` says what it did); refuses another format or files that
+        disagree in size."""
         import faiss
         import pyarrow as pa
 
@@ -230,7 +267,10 @@ class ServingIndex:
                 f"{directory}: index format {meta.get('format')!r}, this moodtune reads "
                 f"{SERVING_INDEX_FORMAT}; build it again"
             )
-        index: Any = faiss.read_index(str(directory / "index.faiss"), faiss.IO_FLAG_MMAP)
+        # Zero-copy array lists over the mapped file; not IO_FLAG_MMAP (see the module doc).
+        index: Any = faiss.read_index(
+            str(directory / "index.faiss"), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
+        )
         index.nprobe = int(nprobe or meta["nprobe"])
         faiss.omp_set_num_threads(1)  # latency, not throughput: one query, one thread
         vectors = np.load(directory / "vectors.npy", mmap_mode="r")
@@ -241,7 +281,41 @@ class ServingIndex:
                 f"{directory}: {index.ntotal} indexed, {len(vectors)} vectors, "
                 f"{ids.num_rows} ids, {len(order)} in the id order; build it again"
             )
-        return cls(directory, index, vectors, ids.column("track_id"), order, meta)
+        loaded = cls(directory, index, vectors, ids.column("track_id"), order, meta)
+        if warm:
+            loaded.warm_report = loaded.warm()
+        return loaded
+
+    def warm(self, *, budget_bytes: int | None = None) -> WarmReport:
+        """Read every file of the folder once, so lookups find their pages in the page cache.
+
+        Skipped (nothing read) when the files are larger than ``budget_bytes`` — by default the
+        memory available now (``psutil``): warming what cannot stay resident only evicts other
+        pages. The pages stay the kernel's: shared by every process mapping the files, and
+        reclaimable under memory pressure (nothing is locked).
+        """
+        import psutil
+
+        paths = [self.directory / n for n in SERVING_INDEX_FILES]
+        total = sum(os.path.getsize(p) for p in paths)
+        budget = psutil.virtual_memory().available if budget_bytes is None else budget_bytes
+        if total > budget:
+            return WarmReport(
+                files=len(paths),
+                bytes_read=0,
+                seconds=0.0,
+                skipped=f"the files ({total:,} bytes) exceed the memory budget ({budget:,})",
+            )
+        started = time.perf_counter()
+        buffer = bytearray(_WARM_CHUNK)
+        read = 0
+        for path in paths:
+            with path.open("rb", buffering=0) as handle:
+                if hasattr(os, "posix_fadvise"):
+                    os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+                while chunk := handle.readinto(buffer):
+                    read += chunk
+        return WarmReport(files=len(paths), bytes_read=read, seconds=time.perf_counter() - started)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
