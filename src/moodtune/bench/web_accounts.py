@@ -103,6 +103,7 @@ class CpuMeter:
     _started: float = 0.0
     _machine: tuple[float, float] = (0.0, 0.0)
     _wall: float = 0.0
+    _postmaster: Any = None
 
     def _processes(self) -> dict[str, list[Any]]:
         import psutil
@@ -110,14 +111,15 @@ class CpuMeter:
         me = psutil.Process()
         groups: dict[str, list[Any]] = {"client": [me], "server": [], "postgres": []}
         groups["server"] = me.children(recursive=True)
-        if self.database_port is not None:
+        if self._postmaster is None and self.database_port is not None:
+            # once: listing every socket of the machine is not cheap
             for conn in psutil.net_connections(kind="tcp"):
                 port = getattr(conn.laddr, "port", None)
                 if conn.status == psutil.CONN_LISTEN and port == self.database_port:
-                    if conn.pid is not None:
-                        postmaster = psutil.Process(conn.pid)
-                        groups["postgres"] = [postmaster, *postmaster.children(recursive=True)]
+                    self._postmaster = None if conn.pid is None else psutil.Process(conn.pid)
                     break
+        if self._postmaster is not None:
+            groups["postgres"] = [self._postmaster, *self._postmaster.children(recursive=True)]
         return groups
 
     def sample(self) -> None:
