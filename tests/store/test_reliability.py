@@ -9,7 +9,9 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
@@ -239,3 +241,35 @@ def test_racing_creates_with_one_name_make_exactly_one_listener(engine: Engine) 
     assert len(made) == 1 and len(refused) == 5
     with read_transaction(engine) as conn:
         assert [r.id for r in repo.find_listeners_by_name(conn, "Kim")] == made
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("idle", [True, False], ids=["idle", "just-used"])
+def test_a_pooled_connection_the_server_closed_is_pinged_only_after_sitting_idle(
+    postgres_server: Any, monkeypatch: pytest.MonkeyPatch, idle: bool
+) -> None:
+    """The pool pings a connection only when it sat idle past ``IDLE_PING_S`` (a closed one is
+    then replaced unseen); one used a moment ago is handed out without the extra round trip,
+    so a connection the server closed since fails that once, and the pool starts afresh."""
+    import psycopg
+
+    from moodtune.store import engine as engine_module
+
+    url = postgres_server.create_database()
+    eng = make_engine(url)
+    try:
+        with eng.connect() as conn:
+            first = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with psycopg.connect(host="127.0.0.1", port=postgres_server.port, user="postgres",
+                             dbname="postgres", autocommit=True) as admin:  # fmt: skip
+            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+        monkeypatch.setattr(engine_module, "IDLE_PING_S", 0.0 if idle else 3600.0)
+        if not idle:
+            with pytest.raises(sa.exc.OperationalError), eng.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        with eng.connect() as conn:
+            again = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        assert again != first
+    finally:
+        eng.dispose()
+        postgres_server.drop_database(url)

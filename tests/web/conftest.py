@@ -326,7 +326,7 @@ def api_listener(client: TestClient) -> dict[str, Any]:
 @pytest.fixture
 def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at its smallest cost, so tests sign up many people quickly; one test checks the
-    real defaults (``test_passwords_use_argon2id_with_the_standard_parameters``)."""
+    real parameters (``test_passwords_use_argon2id_with_owasps_parameters``)."""
     from argon2 import PasswordHasher
 
     from moodtune.app import credentials

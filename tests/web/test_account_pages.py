@@ -21,6 +21,7 @@ from playwright.sync_api import (
     APIRequestContext,
     Browser,
     BrowserContext,
+    Locator,
     Page,
     Playwright,
     expect,
@@ -292,3 +293,97 @@ def test_sign_in_with_the_keyboard_alone(
     tab.keyboard.press("Enter")
     expect(AppPage(tab).heading).to_have_text("Account")
     expect(tab).to_have_url(re.compile(r"/account$"))
+
+
+def _tab_to(tab: Page, target: Locator, *, limit: int = 80) -> None:
+    """Press Tab (from wherever focus is) until ``target`` has the focus, as a keyboard user
+    moves through a page; fails if it is never reached or shows no focus outline."""
+    for _ in range(limit):
+        if target.evaluate("node => node === document.activeElement"):
+            break
+        tab.keyboard.press("Tab")
+    else:
+        raise AssertionError(f"{target} was not reached with {limit} presses of Tab")
+    assert tab.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+
+
+def _type_into(tab: Page, field: Locator, text: str) -> None:
+    _tab_to(tab, field)
+    tab.keyboard.type(text)
+
+
+def test_the_account_forms_with_the_keyboard_alone(person: NewTab, therapist_account: str) -> None:
+    """Sign-up, password change, an API token made and revoked, an invitation used by the
+    therapist and ended, and deleting the account: Tab to each control, type, Space for a
+    checkbox, Enter to send; no click anywhere."""
+    tab = person()
+    tab.goto("/signup")
+    expect(AppPage(tab).heading).to_have_text("Make an account")
+    _type_into(tab, tab.get_by_label("Username"), "noa")
+    _type_into(tab, tab.get_by_label("Password"), PASSWORD)
+    notes = tab.get_by_role("checkbox", name="Keep the notes I write")
+    _tab_to(tab, notes)
+    before = notes.is_checked()
+    tab.keyboard.press("Space")
+    expect(notes).to_be_checked(checked=not before)
+    _tab_to(tab, tab.get_by_role("button", name="Make my account"))
+    tab.keyboard.press("Enter")
+    expect(AppPage(tab).heading).to_have_text("A few questions first")
+    _tab_to(tab, tab.get_by_role("button", name="Skip the questions for now"))
+    tab.keyboard.press("Enter")
+    expect(CheckinPage(tab).heading).to_have_text("How are you right now?")
+
+    account = AccountPage(tab).open_it()
+    password = account.section("Password")
+    _type_into(tab, password.get_by_label("Current password"), PASSWORD)
+    _type_into(tab, password.get_by_label("New password"), NEW_PASSWORD)
+    tab.keyboard.press("Enter")  # Enter in a field sends its form
+    expect(account.notice).to_contain_text("Your password is changed")
+
+    tokens = account.section("API tokens")
+    _type_into(tab, tokens.get_by_label("Token name"), "keyboard script")
+    tab.keyboard.press("Enter")
+    expect(account.main.get_by_role("status").filter(has_text="Your new API token")).to_be_visible()
+    _tab_to(tab, tokens.get_by_role("button", name="Revoke keyboard script"))
+    tab.keyboard.press("Enter")
+    expect(account.notice).to_have_text("The token is revoked: it no longer works.")
+    expect(account.token_rows).to_have_count(0)
+
+    mine = account.section("My therapist")
+    _tab_to(tab, mine.get_by_role("button", name="Make an invitation code"))
+    tab.keyboard.press("Enter")
+    shown = account.main.get_by_role("status").filter(has_text="invitation code")
+    code = shown.locator("code").first.inner_text().strip()
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code), code
+
+    therapist = person()
+    SignInPage(therapist).open_it("/account")
+    _type_into(therapist, therapist.get_by_label("Username"), therapist_account)
+    _type_into(therapist, therapist.get_by_label("Password"), PASSWORD)
+    therapist.keyboard.press("Enter")
+    side = AccountPage(therapist).section("I am a therapist")
+    _type_into(therapist, side.get_by_label("Invitation code"), code.lower().replace("-", " "))
+    therapist.keyboard.press("Enter")
+    expect(ClientPage(therapist).heading).to_have_text("noa")  # typed as read aloud: accepted
+    listener_url = therapist.url
+
+    account.open_it()
+    _tab_to(tab, account.section("My therapist").get_by_role("button", name="End access"))
+    tab.keyboard.press("Enter")
+    expect(account.notice).to_have_text("Their access has ended.")
+    answer = therapist.goto(listener_url)
+    assert answer is not None and answer.status == 404, answer and answer.status
+
+    delete = DeletePage(tab).open_it()
+    confirm = tab.get_by_role("checkbox", name="Yes, delete everything")
+    _tab_to(tab, confirm)
+    tab.keyboard.press("Space")
+    expect(confirm).to_be_checked()
+    _tab_to(tab, tab.get_by_role("button", name="Delete my data"))
+    tab.keyboard.press("Enter")
+    expect(delete.heading).to_have_text("Your data is deleted")
+    SignInPage(tab).open_it()
+    _type_into(tab, tab.get_by_label("Username"), "noa")
+    _type_into(tab, tab.get_by_label("Password"), NEW_PASSWORD)
+    tab.keyboard.press("Enter")
+    expect(SignInPage(tab).message).to_contain_text("do not match an active account")

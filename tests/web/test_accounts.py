@@ -55,14 +55,51 @@ def test_serve_on_another_address_requires_accounts_and_a_key(
     assert "PostgreSQL" in str(result.exception)
 
 
-def test_passwords_use_argon2id_with_the_standard_parameters() -> None:
+def test_passwords_use_argon2id_with_owasps_parameters() -> None:
     from moodtune.app.credentials import hash_password, verify_password
 
     hashed = hash_password("a long enough password")
-    assert re.match(r"^\$argon2id\$v=19\$m=65536,t=3,p=4\$", hashed), hashed
+    assert re.match(r"^\$argon2id\$v=19\$m=19456,t=2,p=1\$", hashed), hashed
     assert verify_password(hashed, "a long enough password")
     assert not verify_password(hashed, "a long enough passwore")
     assert not verify_password(None, "anything at all")  # unknown user: a dummy hash is checked
+
+
+def test_sign_in_rehashes_a_password_stored_with_other_parameters(
+    engine: Any, multi_settings: Settings
+) -> None:
+    """An account hashed with RFC 9106's profile (moodtune's earlier default) still signs in,
+    and that sign-in stores a hash with today's parameters; a wrong password changes nothing."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
+    from moodtune.store import accounts as store
+    from moodtune.store import write_transaction
+    from moodtune.store.tables import utcnow
+
+    made = accounts.sign_up(engine, username="old-hash", password=PASSWORD)
+    old = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY).hash(PASSWORD)
+    assert old.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    with write_transaction(engine) as conn:
+        store.set_password(conn, made.listener_id, old, utcnow())
+
+    def stored() -> str:
+        with read_transaction(engine) as conn:
+            account = store.get_account(conn, username="old-hash")
+        assert account is not None
+        return account.password_hash
+
+    with pytest.raises(accounts.AuthFailed):
+        accounts.sign_in(engine, multi_settings, username="old-hash",
+                         password="not the password at all", address="127.0.0.1")  # fmt: skip
+    assert stored() == old
+    accounts.sign_in(engine, multi_settings, username="old-hash", password=PASSWORD,
+                     address="127.0.0.1")  # fmt: skip
+    fresh = stored()
+    assert fresh.startswith("$argon2id$v=19$m=19456,t=2,p=1$"), fresh
+    accounts.sign_in(engine, multi_settings, username="old-hash", password=PASSWORD,
+                     address="127.0.0.1")  # fmt: skip
+    assert stored() == fresh  # already current: not hashed again
 
 
 # -- sign-up, sign-in, sign-out ----------------------------------------------------------------

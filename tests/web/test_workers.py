@@ -32,7 +32,7 @@ def test_two_workers_lose_no_acknowledged_write(
     acknowledged, stored = writes["acknowledged"], writes["stored"]
     assert acknowledged["sessions"] >= 8 and acknowledged["feedback"] >= 8
     assert writes["lost"] == 0 and stored == acknowledged, writes
-    assert report["argon2"]["parameters"] == "m=65536,t=3,p=4"
+    assert report["argon2"]["parameters"] == "m=19456,t=2,p=1"
 
 
 @pytest.mark.postgres

@@ -30,7 +30,7 @@ from moodtune.app.credentials import (
 from moodtune.config import Settings
 from moodtune.errors import InputError, MoodtuneError, NotFoundError
 from moodtune.store import accounts as store
-from moodtune.store import read_transaction, write_transaction
+from moodtune.store import read_transaction, single_read, write_transaction
 from moodtune.store.tables import utcnow
 
 __all__ = [
@@ -399,7 +399,7 @@ def authenticate_session(engine: Engine, settings: Settings, token: str) -> Prin
         return None
     digest = keyed_hash(settings.secret_bytes(), "session", token)
     now = utcnow()
-    with read_transaction(engine) as conn:
+    with single_read(engine) as conn:
         found = store.find_auth_session(conn, digest)
     if found is None:
         return None

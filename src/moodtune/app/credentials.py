@@ -1,7 +1,8 @@
 """Passwords, tokens and their comparison: the one place moodtune handles secrets.
 
-- Passwords: argon2id with argon2-cffi's ``PasswordHasher`` defaults (RFC 9106's second
-  recommended profile: 3 passes, 64 MiB, 4 lanes), rehashed on sign-in when those change.
+- Passwords: argon2id with OWASP's Password Storage Cheat Sheet configuration (19 MiB,
+  2 passes, 1 lane: ``ARGON2_PARAMETERS``), rehashed on sign-in when a stored hash was made
+  with other parameters (RFC 9106's 64 MiB / 3 passes / 4 lanes, which moodtune used before).
 - Tokens (session cookies, API tokens, reset tokens, invite codes) are random
   (``secrets``), shown once, and stored only as HMAC-SHA256 under the secret key with a
   purpose label, so a stolen database does not sign anyone in and one kind cannot stand in
@@ -18,10 +19,11 @@ import threading
 from functools import lru_cache
 from typing import Literal
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 __all__ = [
+    "ARGON2_PARAMETERS",
     "MAX_PASSWORD_CHARS",
     "MIN_PASSWORD_CHARS",
     "Purpose",
@@ -44,16 +46,25 @@ TOKEN_PREFIXES: dict[str, str] = {"api": "mtk_", "reset": "mtr_", "session": ""}
 _INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud safely
 
 
+ARGON2_PARAMETERS = Parameters(
+    type=Type.ID, version=19, salt_len=16, hash_len=32,
+    time_cost=2, memory_cost=19 * 1024, parallelism=1,
+)  # fmt: skip
+"""argon2id as OWASP's Password Storage Cheat Sheet lists it (m=19 MiB, t=2, p=1), the
+configuration it gives the same strength as m=46 MiB, t=1 and m=7 MiB, t=5. One lane keeps a
+sign-in on one core: a verification costs ~55 ms of CPU here, against ~350 ms (spread over four
+threads that take both cores) for RFC 9106's t=3, m=64 MiB, p=4, which let a wave of sign-ins
+stop every other request on a two-core server (``docs/benchmarks.md``)."""
+
 ARGON2_SLOTS = max(1, os.cpu_count() or 1)
-"""argon2 computations at once per process: each takes 64 MiB and all cores it is given, so
-more at once only thrash (and 40 sign-ins in the thread pool would want 2.5 GiB); the rest
-wait their turn."""
+"""argon2 computations at once per process: each takes one core and 19 MiB, so more at once
+than cores only thrash; the rest wait their turn."""
 _slots = threading.BoundedSemaphore(ARGON2_SLOTS)
 
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
-    return PasswordHasher()
+    return PasswordHasher.from_parameters(ARGON2_PARAMETERS)
 
 
 @lru_cache(maxsize=1)
@@ -80,7 +91,8 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    """Whether the hash was made with other parameters than today's defaults."""
+    """Whether the hash was made with other parameters than ``ARGON2_PARAMETERS`` (sign-in
+    then stores a fresh hash of the password it has just checked)."""
     return _hasher().check_needs_rehash(stored_hash)
 
 

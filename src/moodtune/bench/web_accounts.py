@@ -12,7 +12,11 @@ Measured in one run, on this machine:
   journeys with their before check-in, feedback, finishes) and, after the load, compared with
   the rows in the database: a lost write is one acknowledged but not stored;
 * argon2 on its own: ``hash_password`` and ``verify_password`` timed in this process with the
-  parameters the server uses, so the sign-in figure can be read against it.
+  parameters the server uses, so the sign-in figure can be read against it;
+* **where the CPU went** during the load (psutil, sampled twice a second): this process (the
+  simulated users' HTTP client), the server's workers, PostgreSQL, and the rest of the machine
+  (other programs on a shared machine), in cores busy on average and server CPU per request,
+  so a latency can be read as work or as waiting for a core.
 
 Targets (reported as measured): 0 errors, 0 lost writes, sign-in p99 <= 300 ms,
 journey p99 <= 150 ms.
@@ -26,12 +30,13 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +82,105 @@ class Writes:
         self.checkins += other.checkins
         self.sessions += other.sessions
         self.feedback += other.feedback
+
+
+CPU_GROUPS = ("client", "server", "postgres")
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds used by the bench's own process (the client), the server it started (its
+    process tree) and the PostgreSQL server listening on ``database_port``, and by the whole
+    machine, between ``start()`` and ``stop()``; a thread samples every ``every_s`` seconds so
+    processes that come and go (pool connections, workers) are counted too."""
+
+    database_port: int | None
+    every_s: float = 0.5
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CPU_GROUPS, 0.0))
+    _last: dict[int, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _started: float = 0.0
+    _machine: tuple[float, float] = (0.0, 0.0)
+    _wall: float = 0.0
+    _postmaster: Any = None
+
+    def _processes(self) -> dict[str, list[Any]]:
+        import psutil
+
+        me = psutil.Process()
+        groups: dict[str, list[Any]] = {"client": [me], "server": [], "postgres": []}
+        groups["server"] = me.children(recursive=True)
+        if self._postmaster is None and self.database_port is not None:
+            # once: listing every socket of the machine is not cheap
+            for conn in psutil.net_connections(kind="tcp"):
+                port = getattr(conn.laddr, "port", None)
+                if conn.status == psutil.CONN_LISTEN and port == self.database_port:
+                    self._postmaster = None if conn.pid is None else psutil.Process(conn.pid)
+                    break
+        if self._postmaster is not None:
+            groups["postgres"] = [self._postmaster, *self._postmaster.children(recursive=True)]
+        return groups
+
+    def sample(self) -> None:
+        import psutil
+
+        try:
+            groups = self._processes()
+        except psutil.Error:
+            return
+        for name, processes in groups.items():
+            for process in processes:
+                try:
+                    times = process.cpu_times()
+                    used = times.user + times.system
+                    born_before = process.create_time() < self._started
+                except psutil.Error:
+                    continue
+                previous = self._last.get(process.pid, used if born_before else 0.0)
+                self.seconds[name] += max(used - previous, 0.0)
+                self._last[process.pid] = used
+
+    @staticmethod
+    def _machine_busy() -> tuple[float, float]:
+        import psutil
+
+        times = psutil.cpu_times()
+        idle = times.idle + getattr(times, "iowait", 0.0)
+        return sum(times) - idle, idle
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.sample()
+
+    def start(self) -> CpuMeter:
+        self._started = time.time()
+        self.sample()
+        self.seconds = dict.fromkeys(CPU_GROUPS, 0.0)
+        self._machine = self._machine_busy()
+        self._wall = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, name="cpu-meter", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, *, requests: int) -> dict[str, Any]:
+        """Cores busy on average per group (and ``others``: the rest of the machine)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.sample()
+        wall = time.perf_counter() - self._wall
+        busy = self._machine_busy()[0] - self._machine[0]
+        ours = sum(self.seconds.values())
+        cores = {name: round(used / wall, 2) for name, used in self.seconds.items()}
+        return {
+            "seconds": round(wall, 1),
+            "cores_busy": {**cores, "others": round(max(busy - ours, 0.0) / wall, 2)},
+            "machine_cores": os.cpu_count(),
+            "server_cpu_ms_per_request": round(1000 * self.seconds["server"] / requests, 1)
+            if requests
+            else None,
+        }
 
 
 def argon2_cost(*, repeats: int = 10) -> dict[str, Any]:
@@ -328,6 +432,8 @@ def run_accounts_bench(
     """
     import shutil
 
+    from sqlalchemy import make_url
+
     from moodtune import __version__
     from moodtune.config import get_settings
     from moodtune.store.pgcluster import TemporaryPostgres
@@ -356,6 +462,7 @@ def run_accounts_bench(
         ) as url:
             if progress is not None:
                 progress(f"load: {users} signed-in users", 0, 1)
+            meter = CpuMeter(database_port=make_url(url_db).port).start()
             load, acknowledged = _run_loop(
                 _load(
                     url,
@@ -366,6 +473,7 @@ def run_accounts_bench(
                     ramp_s=duration_s / 2 if ramp_s is None else ramp_s,
                 )
             )
+            cpu = meter.stop(requests=load["requests"])
         stored = stored_writes(url_db, list(ids.values()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -393,6 +501,7 @@ def run_accounts_bench(
         },
         "argon2": argon2,
         "load": load,
+        "cpu": cpu,
         "writes": {
             "acknowledged": vars(acknowledged),
             "stored": vars(stored),
@@ -477,6 +586,14 @@ def render_accounts_report(report: dict[str, Any]) -> None:
         f"p99 {a['verify']['p99_ms']} ms",
         highlight=False,
     )
+    cpu = report.get("cpu")
+    if cpu is not None:
+        busy = ", ".join(f"{name} {cores}" for name, cores in cpu["cores_busy"].items())
+        console.print(
+            f"CPU during the load, cores busy of {cpu['machine_cores']}: {busy}; "
+            f"server {cpu['server_cpu_ms_per_request']} ms CPU per request",
+            highlight=False,
+        )
     for t in report["targets"]:
         mark = "ok" if t["ok"] else "MISSED"
         console.print(

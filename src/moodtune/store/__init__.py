@@ -18,6 +18,7 @@ from moodtune.store.engine import (
     make_engine,
     open_database,
     read_transaction,
+    single_read,
     write_transaction,
 )
 from moodtune.store.records import (
@@ -68,6 +69,7 @@ __all__ = [
     "make_engine",
     "open_database",
     "read_transaction",
+    "single_read",
     "upgrade",
     "write_transaction",
 ]

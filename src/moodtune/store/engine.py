@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from moodtune.artefacts import PRIVATE_FILE_MODE, private_dir
@@ -45,11 +46,19 @@ __all__ = [
     "make_engine",
     "open_database",
     "read_transaction",
+    "single_read",
     "write_transaction",
 ]
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
 """How long a SQLite writer waits for another writer's lock before giving up."""
+
+IDLE_PING_S = 10.0
+"""A pooled server connection unused for longer is pinged before it is handed out (a server
+restart or an idle timeout may have closed it); one used more recently is handed out as is.
+SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round trip for every
+transaction, which under load is one more wait for PostgreSQL to be scheduled (py-spy on
+``moodtune bench web --users``: 8 % of the workers' request time)."""
 
 logger = logging.getLogger("moodtune.store")
 
@@ -92,8 +101,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """A new engine for ``url`` with moodtune's connection settings (caller disposes it)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        if "pool_pre_ping" not in kwargs:
+            _ping_when_idle(engine)
+        return engine
 
     if parsed.database and parsed.database != ":memory:":
         _prepare_sqlite_file(Path(parsed.database))
@@ -104,6 +115,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     event.listen(engine, "begin", _sqlite_on_begin)
     event.listen(engine, "handle_error", _sqlite_on_error)
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it sat idle past ``IDLE_PING_S``; a dead
+    one invalidates the pool (as ``pool_pre_ping`` does), so the caller gets a fresh one."""
+
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["moodtune_idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("moodtune_idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return  # fresh, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise sa_exc.InvalidatePoolError(f"idle connection was closed: {exc}") from exc
+            raise
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 def _prepare_sqlite_file(path: Path) -> None:
@@ -225,6 +258,19 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn, conn.begin() as txn:
         yield conn
         txn.rollback()
+
+
+@contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for one read statement, which is consistent on its own: on PostgreSQL in
+    autocommit, so no ``BEGIN`` and ``ROLLBACK`` round trips around it (the session lookup of
+    every signed-in request); on SQLite a ``read_transaction``."""
+    if engine.dialect.name == "sqlite":
+        with read_transaction(engine) as conn:
+            yield conn
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
