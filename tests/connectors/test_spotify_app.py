@@ -180,19 +180,27 @@ def test_a_playlist_spotify_will_not_fill_falls_back_and_says_it_was_created(
         assert [e.format for e in repo.list_playlist_exports(conn, person.id)] == ["m3u8"]
 
 
-def test_an_export_spotify_answered_502_to_although_it_added_the_tracks_says_so(
-    fake: FakeSpotify,
-    tmp_path: Path,
-    services: Services,
-) -> None:
-    settings = _settings(fake, tmp_path)
+def _logged_in_journey(
+    fake: FakeSpotify, tmp_path: Path, services: Services, **extra: Any
+) -> tuple[str, str, Any]:
+    """A listener logged in to the fake, a recorded journey, and a client that never sleeps."""
+    settings = _settings(fake, tmp_path, **extra)
     _login(settings)
     person = create_listener(services.engine)
     session_id = record_journey(services.engine, person.id)
     client = user_client(settings)
     client.sleep = lambda seconds: None
+    return person.id, session_id, client
+
+
+def test_an_export_spotify_answered_502_to_although_it_added_the_tracks_says_so(
+    fake: FakeSpotify,
+    tmp_path: Path,
+    services: Services,
+) -> None:
+    person_id, session_id, client = _logged_in_journey(fake, tmp_path, services)
     fake.fail("POST", "/v1/playlists/", 502, applied=True)  # added, then "Bad gateway"
-    result = export_journey_to_spotify(services, person.id, session_id, client)
+    result = export_journey_to_spotify(services, person_id, session_id, client)
     assert fake.created[str(result.playlist_id)]["items"] == [
         f"spotify:track:{t}" for t in (TENSE, HAPPY, CALM)
     ]  # each once
@@ -212,14 +220,11 @@ def test_an_export_spotify_keeps_failing_to_fill_falls_back_naming_the_playlist(
     tmp_path: Path,
     services: Services,
 ) -> None:
-    settings = _settings(fake, tmp_path, spotify_max_retries=1)
-    _login(settings)
-    person = create_listener(services.engine)
-    session_id = record_journey(services.engine, person.id)
-    client = user_client(settings)
-    client.sleep = lambda seconds: None
+    person_id, session_id, client = _logged_in_journey(
+        fake, tmp_path, services, spotify_max_retries=1
+    )
     fake.fail("POST", "/v1/playlists/", 503, times=10)
-    result = export_journey_to_spotify(services, person.id, session_id, client)
+    result = export_journey_to_spotify(services, person_id, session_id, client)
     (created,) = fake.created.values()
     assert created["items"] == []
     assert result.url is None and result.fallback is not None
@@ -231,7 +236,7 @@ def test_an_export_spotify_keeps_failing_to_fill_falls_back_naming_the_playlist(
     back = read_playlist(result.fallback.content.encode(), name=result.fallback.filename)
     assert [e.spotify_id for e in back.entries] == [TENSE, HAPPY, CALM]
     with read_transaction(services.engine) as conn:
-        assert [e.format for e in repo.list_playlist_exports(conn, person.id)] == ["m3u8"]
+        assert [e.format for e in repo.list_playlist_exports(conn, person_id)] == ["m3u8"]
 
 
 def test_an_export_whose_create_keeps_failing_says_nothing_was_made(
@@ -239,15 +244,12 @@ def test_an_export_whose_create_keeps_failing_says_nothing_was_made(
     tmp_path: Path,
     services: Services,
 ) -> None:
-    settings = _settings(fake, tmp_path, spotify_max_retries=1)
-    _login(settings)
-    person = create_listener(services.engine)
-    session_id = record_journey(services.engine, person.id)
-    client = user_client(settings)
-    client.sleep = lambda seconds: None
+    person_id, session_id, client = _logged_in_journey(
+        fake, tmp_path, services, spotify_max_retries=1
+    )
     fake.fail("POST", "/v1/me/playlists", 500, times=10)
     with pytest.raises(ConnectorError, match="none appeared in your library; try again later"):
-        export_journey_to_spotify(services, person.id, session_id, client)
+        export_journey_to_spotify(services, person_id, session_id, client)
     assert fake.created == {}
     with read_transaction(services.engine) as conn:
-        assert repo.list_playlist_exports(conn, person.id) == []
+        assert repo.list_playlist_exports(conn, person_id) == []
