@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from moodtune.audio.library import LOCAL_ID_PREFIX
 from moodtune.audio.scan import FileAnalysis, LibraryStore, analyse_file, run_scan
 from moodtune.config import Settings
 
@@ -190,3 +191,49 @@ def test_a_file_gone_before_its_turn_is_reported_not_fatal(library: Path) -> Non
     gone = analyse_file(str(library / "no-such-file.flac"))
     assert (gone.ok, gone.problem) == (False, "unreadable")
     assert "No such file" in str(gone.reason)
+
+
+def test_scanning_the_owners_library_places_their_mood_unknown_plays(
+    audio_files: dict[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from mutagen.flac import FLAC
+
+    from moodtune.app.connectors import mood_unknown
+    from moodtune.app.library import scan_music_folder
+    from moodtune.app.services import Services
+    from moodtune.sessions import create_listener
+    from moodtune.sessions.listening import UnknownListen, listening_data, record_listening
+    from moodtune.store import open_database
+
+    music = tmp_path / "own"
+    music.mkdir()
+    song = Path(shutil.copy2(audio_files["clicks.flac"], music / "harbour.flac"))
+    tags = FLAC(song)
+    tags["title"], tags["artist"] = "Quiet Harbour", "Nils Unheard"
+    tags.save()
+    engine = open_database(settings)
+    kim = create_listener(engine, display_name="Kim")
+    plays = [
+        UnknownListen(source="listenbrainz", kind="play", reason="no catalog match",
+                      title=title, artists=artist, played_at=datetime(2024, 3, d, tzinfo=UTC))
+        for d, (title, artist) in enumerate(
+            [("Quiet Harbour", "Nils Unheard"), ("quiet harbour", "NILS UNHEARD"),
+             ("Elsewhere", "Someone Else")], start=1
+        )
+    ]  # fmt: skip
+    assert record_listening(engine, kim.id, [], unknown=plays).unknown_added == 3
+
+    kept = scan_music_folder(music, name="kims-music", workers=1, owner="Kim", settings=settings)
+    assert kept.placed_plays is None  # not the active catalog: nothing to place against
+    assert len(mood_unknown(Services(settings), kim.id)) == 2
+
+    placed = scan_music_folder(
+        music, name="kims-music", workers=1, use=True, owner="Kim", settings=settings
+    )
+    assert placed.active and placed.placed_plays == 2  # both spellings of her file's tags
+    left = mood_unknown(Services(settings), kim.id)
+    assert [t.title for t in left] == ["Elsewhere"]
+    (track_id,) = {row["track_id"] for row in listening_data(engine, kim.id)}
+    assert track_id.startswith(LOCAL_ID_PREFIX)

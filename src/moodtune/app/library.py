@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,9 @@ class LibraryScan:
     uncertain_tracks: int
     tags_written: int = 0
     tag_failures: list[FailedFile] = field(default_factory=list)
+    placed_plays: int | None = None
+    """Plays of the owner's that were "mood unknown" and the active library now holds (None:
+    not tried, when the library has no owner or is not the active catalog)."""
 
 
 def _default_name(root: Path) -> str:
@@ -132,7 +135,8 @@ def scan_music_folder(
 
     ``owner`` is the listener whose library this is (id, or unique display name): only they
     can play its files in the web app (:func:`local_audio_file`). Without it the files are
-    never served.
+    never served. When the library has an owner and becomes the active catalog (``use``), the
+    owner's "mood unknown" plays of its tracks are placed (``LibraryScan.placed_plays``).
     """
     from moodtune.audio.decode import require_audio_extra
 
@@ -143,6 +147,7 @@ def scan_music_folder(
         raise InputError("not a folder", file=str(root), field="dir")
     name = validate_catalog_name(name or _default_name(root))
     _check_name(name, root, settings)
+    owner_id = None if owner is None else _listener_id(owner, settings)
     folder = _library_dir(settings, name)
     store = LibraryStore(folder / STATE_FILE)
     scanned_root = store.get_meta("root")
@@ -155,13 +160,25 @@ def scan_music_folder(
         )
     try:
         store.set_meta("root", str(root))
-        if owner is not None:
-            store.set_meta("owner", _listener_id(owner, settings))
+        if owner_id is not None:
+            store.set_meta("owner", owner_id)
         outcome = run_scan(root, store, workers=workers, progress=progress, on_result=on_result)
-        return _build_catalog(name, root, store, outcome, write_tags=write_tags, use=use,
+        scan = _build_catalog(name, root, store, outcome, write_tags=write_tags, use=use,
                               settings=settings)  # fmt: skip
     finally:
         store.close()
+    if owner_id is None or not scan.active:
+        return scan
+    return replace(scan, placed_plays=_place_owner_plays(owner_id, settings))
+
+
+def _place_owner_plays(owner_id: str, settings: Settings) -> int:
+    """Move the owner's "mood unknown" plays that the (now active) library holds into their
+    listening: their own files placed them, so they may reach journeys and the learner."""
+    from moodtune.app.connectors import place_mood_unknown
+    from moodtune.app.services import Services
+
+    return place_mood_unknown(Services(settings), owner_id).added
 
 
 def _build_catalog(

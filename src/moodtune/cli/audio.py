@@ -158,6 +158,8 @@ def _render_scan(result: Any) -> None:
     table.add_row("uncertain mood (flagged)", str(result.uncertain_tracks))
     if result.tags_written or result.tag_failures:
         table.add_row("tags written", str(result.tags_written))
+    if result.placed_plays is not None:
+        table.add_row("plays of yours placed (were mood unknown)", str(result.placed_plays))
     console.print(table)
     for failed in [*result.failed, *result.tag_failures]:
         console.print(
