@@ -41,10 +41,10 @@ def test_profile_insights_are_computed_once_per_survey_answers(
 
     monkeypatch.setattr(listeners, "_profile_insights", fake)
     services = Services(engine=engine)
-    answers = {"age": 30, "anxiety": 5, "depression": 3, "insomnia": 2, "ocd": 1}
-    first = listeners.profile_insights(services, Profile(**answers))
-    again = listeners.profile_insights(services, Profile(**answers))  # equal, not the same
-    other = listeners.profile_insights(services, Profile(**{**answers, "anxiety": 6}))
+    answers = Profile(age=30, anxiety=5, depression=3, insomnia=2, ocd=1)
+    first = listeners.profile_insights(services, answers)
+    again = listeners.profile_insights(services, answers.model_copy())  # equal, not the same
+    other = listeners.profile_insights(services, answers.model_copy(update={"anxiety": 6}))
     assert first is again and other is not first
     assert [p.anxiety for p in seen] == [5, 6]
     assert listeners.profile_insights(services, None) == (None, (), None)
