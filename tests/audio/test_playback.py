@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -83,7 +85,12 @@ def test_scan_with_a_listener_name_records_their_id_as_the_owner(
         library.scan_music_folder(music, name="mine", owner="Bob", workers=1, settings=settings)
     assert unknown.value.field == "listener"
     built: list[str] = []  # the catalog step is tested elsewhere; here only the owner matters
-    monkeypatch.setattr(library, "_build_catalog", lambda name, *_, **__: built.append(name))
+
+    def build(name: str, *_: Any, **__: Any) -> SimpleNamespace:
+        built.append(name)
+        return SimpleNamespace(active=False)  # no catalog: nothing is placed
+
+    monkeypatch.setattr(library, "_build_catalog", build)
     library.scan_music_folder(music, name="mine", owner="Ada", workers=1, settings=settings)
     assert built == ["mine"]
     store = LibraryStore(library_dir(settings, "mine") / STATE_FILE)

@@ -21,6 +21,7 @@ from moodtune.mood.fitted import (
     load_default_model,
     load_model,
     model_json,
+    same_model_json,
     save_model,
 )
 
@@ -158,7 +159,8 @@ def test_an_unfitted_model_says_so_and_fitting_needs_ratings() -> None:
 
 
 @pytest.mark.slow
-def test_mood_fit_reproduces_the_shipped_model_bit_for_bit(real_settings: Settings) -> None:
+def test_mood_fit_reproduces_the_shipped_model(real_settings: Settings) -> None:
     model, joined = fit_default_model(settings=real_settings)
-    assert model_json(model) == default_model_path().read_text()
+    # equal up to the last digits numpy and BLAS builds round differently (``REFIT_RTOL``)
+    assert same_model_json(model_json(model), default_model_path().read_text())
     assert joined.summary()["matched_songs"] == 260
