@@ -122,64 +122,6 @@ def test_library_import_stores_likes_and_recent_plays(
     assert spotify_logout(settings) and not spotify_logout(settings)
 
 
-def test_journey_export_creates_a_private_playlist(
-    fake: FakeSpotify,
-    tmp_path: Path,
-    services: Services,
-) -> None:
-    settings = _settings(fake, tmp_path)
-    _login(settings)
-    person = create_listener(services.engine)
-    session_id = record_journey(services.engine, person.id)
-    result = export_journey_to_spotify(services, person.id, session_id, user_client(settings))
-    assert result.fallback is None and result.url is not None and result.tracks == 3
-    assert result.notes == ("track 4 (Band – Old) left out: it has no Spotify id",)
-    assert fake.created[str(result.playlist_id)]["items"] == [
-        f"spotify:track:{t}" for t in (TENSE, HAPPY, CALM)
-    ]
-    with read_transaction(services.engine) as conn:
-        assert [e.format for e in repo.list_playlist_exports(conn, person.id)] == ["spotify"]
-
-
-def test_a_forbidden_export_falls_back_to_a_playlist_file_saying_why(
-    fake: FakeSpotify,
-    tmp_path: Path,
-    services: Services,
-) -> None:
-    settings = _settings(fake, tmp_path)
-    _login(settings)
-    person = create_listener(services.engine)
-    session_id = record_journey(services.engine, person.id)
-    fake.fail("POST", "/v1/me/playlists", 403)
-    result = export_journey_to_spotify(services, person.id, session_id, user_client(settings))
-    assert result.url is None and result.message == FORBIDDEN_EXPORT
-    assert result.fallback is not None and result.fallback.filename.endswith(".m3u8")
-    back = read_playlist(result.fallback.content.encode(), name=result.fallback.filename)
-    assert [e.spotify_id for e in back.entries] == [TENSE, HAPPY, CALM]
-    with read_transaction(services.engine) as conn:
-        assert [e.format for e in repo.list_playlist_exports(conn, person.id)] == ["m3u8"]
-
-
-def test_a_playlist_spotify_will_not_fill_falls_back_and_says_it_was_created(
-    fake: FakeSpotify,
-    tmp_path: Path,
-    services: Services,
-) -> None:
-    settings = _settings(fake, tmp_path)
-    _login(settings)
-    person = create_listener(services.engine)
-    session_id = record_journey(services.engine, person.id)
-    fake.fail("POST", "/v1/playlists/", 403)  # creating works; adding the tracks does not
-    result = export_journey_to_spotify(services, person.id, session_id, user_client(settings))
-    (created,) = fake.created.values()
-    assert created["items"] == []
-    assert result.url is None and result.fallback is not None
-    assert result.message == FORBIDDEN_FILL.format(name=created["name"])
-    assert "not add its tracks" in result.message and "in your Spotify library" in result.message
-    with read_transaction(services.engine) as conn:
-        assert [e.format for e in repo.list_playlist_exports(conn, person.id)] == ["m3u8"]
-
-
 def _logged_in_journey(
     fake: FakeSpotify, tmp_path: Path, services: Services, **extra: Any
 ) -> tuple[str, str, Any]:
@@ -191,6 +133,61 @@ def _logged_in_journey(
     client = user_client(settings)
     client.sleep = lambda seconds: None
     return person.id, session_id, client
+
+
+def _assert_saved_as_m3u8(result: Any, services: Services, person_id: str) -> None:
+    """The fallback is an M3U8 of the journey's three Spotify tracks, recorded as the export."""
+    assert result.fallback is not None
+    back = read_playlist(result.fallback.content.encode(), name=result.fallback.filename)
+    assert [e.spotify_id for e in back.entries] == [TENSE, HAPPY, CALM]
+    with read_transaction(services.engine) as conn:
+        assert [e.format for e in repo.list_playlist_exports(conn, person_id)] == ["m3u8"]
+
+
+def test_journey_export_creates_a_private_playlist(
+    fake: FakeSpotify,
+    tmp_path: Path,
+    services: Services,
+) -> None:
+    person_id, session_id, client = _logged_in_journey(fake, tmp_path, services)
+    result = export_journey_to_spotify(services, person_id, session_id, client)
+    assert result.fallback is None and result.url is not None and result.tracks == 3
+    assert result.notes == ("track 4 (Band – Old) left out: it has no Spotify id",)
+    assert fake.created[str(result.playlist_id)]["items"] == [
+        f"spotify:track:{t}" for t in (TENSE, HAPPY, CALM)
+    ]
+    with read_transaction(services.engine) as conn:
+        assert [e.format for e in repo.list_playlist_exports(conn, person_id)] == ["spotify"]
+
+
+def test_a_forbidden_export_falls_back_to_a_playlist_file_saying_why(
+    fake: FakeSpotify,
+    tmp_path: Path,
+    services: Services,
+) -> None:
+    person_id, session_id, client = _logged_in_journey(fake, tmp_path, services)
+    fake.fail("POST", "/v1/me/playlists", 403)
+    result = export_journey_to_spotify(services, person_id, session_id, client)
+    assert result.url is None and result.message == FORBIDDEN_EXPORT
+    assert result.fallback is not None and result.fallback.filename.endswith(".m3u8")
+    _assert_saved_as_m3u8(result, services, person_id)
+
+
+def test_a_playlist_spotify_will_not_fill_falls_back_and_says_it_was_created(
+    fake: FakeSpotify,
+    tmp_path: Path,
+    services: Services,
+) -> None:
+    person_id, session_id, client = _logged_in_journey(fake, tmp_path, services)
+    fake.fail("POST", "/v1/playlists/", 403)  # creating works; adding the tracks does not
+    result = export_journey_to_spotify(services, person_id, session_id, client)
+    (created,) = fake.created.values()
+    assert created["items"] == []
+    assert result.url is None and result.fallback is not None
+    assert result.message == FORBIDDEN_FILL.format(name=created["name"])
+    assert "not add its tracks" in result.message and "in your Spotify library" in result.message
+    with read_transaction(services.engine) as conn:
+        assert [e.format for e in repo.list_playlist_exports(conn, person_id)] == ["m3u8"]
 
 
 def test_an_export_spotify_answered_502_to_although_it_added_the_tracks_says_so(
@@ -233,10 +230,7 @@ def test_an_export_spotify_keeps_failing_to_fill_falls_back_naming_the_playlist(
         "(Spotify answered 503 Service unavailable, 2 tries): the playlist is in your Spotify "
         "library with 0 of the journey's 3 tracks; so the journey was also saved as an M3U8"
     )
-    back = read_playlist(result.fallback.content.encode(), name=result.fallback.filename)
-    assert [e.spotify_id for e in back.entries] == [TENSE, HAPPY, CALM]
-    with read_transaction(services.engine) as conn:
-        assert [e.format for e in repo.list_playlist_exports(conn, person_id)] == ["m3u8"]
+    _assert_saved_as_m3u8(result, services, person_id)
 
 
 def test_an_export_whose_create_keeps_failing_says_nothing_was_made(
