@@ -340,10 +340,11 @@ def listener_history(
     """
     with read_transaction(engine) as conn:
         person = resolve_listener(conn, listener)
-        times = repo.checkin_times(conn, person.id)
-        if checkins_limit is None:
+        if checkins_limit is None:  # every record: its times are the streaks' times
             checkins = repo.list_checkins(conn, person.id)
+            times = [c.created_at for c in checkins]
         else:
+            times = repo.checkin_times(conn, person.id)
             checkins = repo.list_checkins(conn, person.id, newest_first=True, limit=checkins_limit)
             checkins.reverse()
         points = repo.session_points(conn, person.id)
