@@ -123,6 +123,60 @@ def test_processes_writing_at_once_lose_nothing(engine: Engine) -> None:
     assert len({(c.valence, c.arousal) for c in stored}) == 200
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_writer_processes_take_turns_on_the_lock_file_beside_the_database(
+    tmp_path: Path,
+) -> None:
+    """A write transaction holds ``<database>-writers`` (flock) for its whole length, and a
+    forked process (a web worker) opens its own descriptor instead of sharing the parent's."""
+    import fcntl
+
+    from moodtune.store import upgrade, write_transaction
+    from moodtune.store.engine import WRITER_LOCK_SUFFIX, _sqlite_writer
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'moodtune.sqlite3'}")
+    upgrade(engine)
+    lock_file = tmp_path / f"moodtune.sqlite3{WRITER_LOCK_SUFFIX}"
+    probe = """
+        import fcntl, os, sys
+        fd = os.open(sys.argv[1], os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            print("free")
+        except BlockingIOError:
+            print("held")
+    """
+
+    def other_process() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(probe), str(lock_file)],
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    with write_transaction(engine) as conn:
+        conn.execute(sa.text("SELECT 1"))
+        assert lock_file.is_file() and (lock_file.stat().st_mode & 0o777) == 0o600
+        assert other_process() == "held"
+        lock = _sqlite_writer(engine)
+        pid = os.fork()
+        if pid == 0:  # the forked child: its own descriptor meets the parent's lock
+            code = 3
+            try:
+                fd = lock._file()
+                assert fd is not None
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                code = 1  # got it: the parent's descriptor was shared
+            except BlockingIOError:
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.WEXITSTATUS(status) == 0
+    assert other_process() == "free"
+    engine.dispose()
+
+
 def _assert_consistent(engine: Engine) -> None:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":

@@ -1,7 +1,8 @@
-"""Two uvicorn worker processes on PostgreSQL: concurrent signed-in listeners lose nothing.
+"""Several worker processes (`moodtune serve --workers`): nothing lost, nothing loaded twice.
 
-The load is ``moodtune bench web --users N --workers 2`` in small: every write the server
-acknowledged (2xx) is counted and compared with the rows stored afterwards.
+On PostgreSQL the load is ``moodtune bench web --users N --workers 2`` in small: every write the
+server acknowledged (2xx) is counted and compared with the rows stored afterwards. On the
+embedded SQLite the forked workers share the models and continue each other's sessions.
 """
 
 from __future__ import annotations
@@ -108,3 +109,96 @@ def test_a_session_started_on_one_server_is_continued_on_the_other(
     finally:
         shutil.rmtree(work, ignore_errors=True)
         postgres_server.drop_database(database)
+
+
+def _worker_of(client: Any, workers: list[Any], port: int) -> int | None:
+    """The pid of the worker process holding this client's kept-alive connection."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    _, client_port = response.extensions["network_stream"].get_extra_info("client_addr")
+    for worker in workers:
+        for conn in worker.net_connections(kind="tcp"):
+            if (
+                conn.laddr
+                and conn.laddr.port == port
+                and conn.raddr
+                and conn.raddr.port == (client_port)
+            ):
+                return int(worker.pid)
+    return None
+
+
+def test_forked_workers_share_the_models_and_continue_each_others_sessions(
+    prepared: Any, real_settings: Settings
+) -> None:
+    """``moodtune serve --workers 2`` on the embedded SQLite: the models are loaded once and
+    shared (each worker's own memory is a fraction of what it maps), a journey started on one
+    worker is continued on the other, and check-ins written through both at once all land."""
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlsplit
+
+    import httpx
+    import psutil
+
+    from moodtune.bench.web import _bench_data_dir, _set_up_listener, run_server
+
+    work = _bench_data_dir(real_settings.data_dir)
+    clients: list[httpx.Client] = []
+    try:
+        with run_server(
+            work, mirror_dir=real_settings.mirror_dir, offline=True, timeout_s=300.0, workers=2
+        ) as server:
+            workers = psutil.Process(server.process.pid).children()
+            assert len(workers) == 2
+            for worker in workers:  # the models are shared, copy-on-write, not loaded twice
+                memory = worker.memory_full_info()
+                assert memory.uss < 0.5 * memory.rss, memory
+            _set_up_listener(server.url)
+            port = urlsplit(server.url).port
+            by_worker: dict[int, httpx.Client] = {}
+            for _ in range(40):  # new connections until each worker holds one
+                client = httpx.Client(base_url=server.url, timeout=60)
+                clients.append(client)
+                pid = _worker_of(client, workers, port or 0)
+                if pid is not None:
+                    by_worker.setdefault(pid, client)
+                if len(by_worker) == 2:
+                    break
+            assert len(by_worker) == 2, "every new connection went to one worker"
+            on_a, on_b = by_worker.values()
+
+            started = on_a.post(
+                "/api/v1/sessions",
+                json={"goal": "calm_down", "mood": {"valence": -0.4, "arousal": 0.6}, "tracks": 6},
+            )
+            assert started.status_code == 201, started.text[:300]
+            sid, first = started.json()["id"], started.json()["tracks"][0]["track_id"]
+            seen = on_b.get(f"/api/v1/sessions/{sid}")
+            assert seen.status_code == 200 and seen.json()["tracks"][0]["track_id"] == first
+            liked = on_b.post(
+                f"/api/v1/sessions/{sid}/tracks/1/feedback", json={"thumbs": 1, "played": True}
+            )
+            assert liked.status_code == 200, liked.text[:300]
+            done = on_b.post(
+                f"/api/v1/sessions/{sid}/finish", json={"valence": 0.1, "arousal": -0.2}
+            )
+            assert done.status_code == 200, done.text[:300]
+            back = on_a.get(f"/api/v1/sessions/{sid}").json()
+            assert back["finished_at"] is not None
+            assert back["tracks"][0]["feedback"]["thumbs"] == 1
+
+            before = on_a.get("/api/v1/checkins").json()["total"]
+
+            def check_ins(client: httpx.Client) -> list[int]:
+                mood = {"valence": 0.2, "arousal": -0.1}
+                return [client.post("/api/v1/checkins", json=mood).status_code for _ in range(15)]
+
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                codes = [c for got in pool.map(check_ins, (on_a, on_b)) for c in got]
+            assert codes == [201] * 30
+            assert on_b.get("/api/v1/checkins").json()["total"] == before + 30
+    finally:
+        for client in clients:
+            client.close()
+        shutil.rmtree(work, ignore_errors=True)

@@ -71,9 +71,11 @@ def render_report(report: dict[str, Any]) -> None:
     console.print(targets_table(report["targets"], digits=1))
     server, machine = report["server"], report["machine"]
     console.print(
-        f"[dim]server: uvicorn, {server['workers']} worker, ready in {server['ready_s']:.1f} s, "
-        f"RSS idle {server['idle_rss_mb']:.0f} MB, after load {server['after_load_rss_mb']:.0f} "
-        f"MB, peak {server['peak_rss_mb']:.0f} MB. {machine['cpus']} CPUs, Python "
+        f"[dim]server: uvicorn, {server['workers']} worker(s), ready in {server['ready_s']:.1f} "
+        f"s, RSS idle {server['idle_rss_mb']:.0f} MB, after load "
+        f"{server['after_load_rss_mb']:.0f} MB, peak {server['peak_rss_mb']:.0f} MB; PSS (shared "
+        f"pages split among the processes) idle {server.get('idle_pss_mb', 0):.0f}, peak "
+        f"{server.get('peak_pss_mb', 0):.0f} MB. {machine['cpus']} CPUs, Python "
         f"{machine['python']}, load average at start {machine['load_average']}; the clients "
         "run on the same machine.[/]",
         highlight=False,
@@ -91,6 +93,7 @@ def run_web_command(
     data_dir: Path | None,
     out: Path | None,
     as_json: bool,
+    workers: int = 1,
 ) -> None:
     """The ``moodtune bench web`` command body: run with a status line, print, write JSON."""
     from moodtune.cli._common import err_console, print_json
@@ -111,6 +114,7 @@ def run_web_command(
             concurrency=concurrency,
             settings=settings,
             progress=progress,
+            workers=workers,
         )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -80,11 +80,14 @@ def web(
         None, "--users", min=1, max=2000,
         help="Signed-in listeners (accounts, multi-user mode on PostgreSQL) instead of clients.",
     ),
-    workers: int = typer.Option(2, "--workers", min=1, max=16, help="Server workers (--users)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=16,
+        help="Server worker processes sharing the models (default: 1; with --users, 2).",
+    ),
 ) -> None:  # fmt: skip
     """The real server under load over HTTP: latency per endpoint, journeys/s, memory."""
     if users is not None:
-        _web_accounts(users=users, workers=workers, duration=duration, data_dir=data_dir,
+        _web_accounts(users=users, workers=workers or 2, duration=duration, data_dir=data_dir,
                       out=out, as_json=as_json)  # fmt: skip
         return
     from moodtune.bench.web_report import run_web_command
@@ -97,6 +100,7 @@ def web(
         data_dir=data_dir,
         out=out,
         as_json=as_json,
+        workers=workers or 1,
     )
 
 

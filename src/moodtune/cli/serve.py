@@ -35,7 +35,8 @@ def serve(
         int,
         typer.Option(
             "--workers", min=1, max=64,
-            help="Worker processes (more than 1 needs accounts and PostgreSQL).",
+            help="Worker processes. More than 1: the models are prepared first, then shared "
+            "by the forked workers (POSIX systems).",
         ),
     ] = 1,
 ) -> None:  # fmt: skip
@@ -44,7 +45,6 @@ def serve(
 
     from moodtune.config import get_settings, is_loopback_host
     from moodtune.errors import InputError
-    from moodtune.store.engine import database_url
     from moodtune.web import create_app
 
     settings = get_settings()
@@ -57,12 +57,12 @@ def serve(
         raise InputError(
             f"serving {where} requires accounts, and {why}", field="MOODTUNE_SECRET_KEY"
         )
-    if workers > 1 and (not settings.multi_user or database_url(settings).startswith("sqlite")):
+    if workers > 1 and os.name != "posix":
         raise InputError(
-            "several worker processes need accounts (multi-user mode) on PostgreSQL",
+            "several worker processes need a POSIX system (they are forked)",
             field="--workers",
             value=workers,
-            allowed="1, or set MOODTUNE_MULTI_USER=true and MOODTUNE_DATABASE_URL=postgresql://...",
+            allowed="1 on this system",
         )
 
     proxies = settings.trusted_proxy_list
@@ -81,24 +81,28 @@ def serve(
         if settings.multi_user
         else "one local listener; your data stays on this machine"
     )
-    if workers > 1:
-        err_console.print(
-            f"[bold]moodtune is starting {workers} workers at http://{shown}:{port}[/] ({mode}).",
-            highlight=False,
-        )
-        # uvicorn's supervisor kills a worker that misses a 5 s health check; one busy with
-        # argon2 sign-ins on a loaded machine is slow to answer, not dead (its requests would fail)
-        uvicorn.run("moodtune.web.app:create_app", factory=True, workers=workers,
-                    timeout_worker_healthcheck=60, **options)  # fmt: skip
-        return
 
     def on_step(step: str, number: int, total: int) -> None:
         err_console.print(f"[dim]moodtune:[/] preparing {number}/{total}: {step}", highlight=False)
 
+    def on_ready() -> None:
+        err_console.print(
+            f"[bold]moodtune is running at http://{shown}:{port}[/] (Ctrl+C stops it; {mode}). "
+            "Not a medical device.",
+            highlight=False,
+        )
+
+    if workers > 1:
+        from moodtune.web.prefork import serve_workers
+
+        err_console.print(
+            f"moodtune prepares its models once, then starts {workers} workers that share them.",
+            highlight=False,
+        )
+        serve_workers(settings, host=host, port=port, workers=workers, keep_alive_s=KEEP_ALIVE_S,
+                      trusted_proxies=proxies, on_step=on_step, on_ready=on_ready)  # fmt: skip
+        return
+
     app = create_app(settings, on_step=on_step)
-    err_console.print(
-        f"[bold]moodtune is running at http://{shown}:{port}[/] (Ctrl+C stops it; {mode}). "
-        "Not a medical device.",
-        highlight=False,
-    )
+    on_ready()
     uvicorn.run(app, **options)

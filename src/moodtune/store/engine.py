@@ -33,6 +33,11 @@ from moodtune.artefacts import PRIVATE_FILE_MODE, private_dir
 from moodtune.config import Settings, get_settings
 from moodtune.errors import DatabaseDamagedError, InputError
 
+try:
+    import fcntl
+except ImportError:  # Windows: processes meet at SQLite's busy timeout instead
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_S",
     "WalCheckpoint",
@@ -217,17 +222,75 @@ def begin_immediate(conn: Connection) -> None:
         conn.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
-_sqlite_writers: dict[str, threading.RLock] = {}
+WRITER_LOCK_SUFFIX = "-writers"
+"""A SQLite database's writer lock file sits beside it (``moodtune.sqlite3-writers``, empty):
+the processes that write to the database take turns on it (``flock``)."""
+
+
+class _WriterLock:
+    """Writers to one SQLite database take turns: the threads of a process on a lock, the
+    processes (web workers, a CLI beside the server) on ``flock`` of a file beside the database.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so a waiting writer would
+    sleep long after the lock came free (measured: a tenth of a loaded server's time went
+    there); a blocked ``flock`` wakes when it is released. The file is opened once per process
+    (a forked worker opens its own: an inherited descriptor would share the parent's lock).
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self._thread_lock = threading.RLock()
+        self._path = path
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0
+
+    def _file(self) -> int | None:
+        if self._path is None or fcntl is None:
+            return None
+        if self._pid != os.getpid():
+            if self._fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(self._fd)  # the parent's copy: its lock is the parent's
+            self._fd = None
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+            except OSError as exc:  # e.g. a read-only folder: SQLite's busy timeout still holds
+                logger.debug("no writer lock file %s (%s)", self._path, exc)
+                return None
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._thread_lock:
+            fd = self._file() if self._depth == 0 else None
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_sqlite_writers: dict[str, _WriterLock] = {}
 _sqlite_writers_lock = threading.Lock()
 
 
-def _sqlite_writer(engine: Engine) -> threading.RLock:
-    """The lock this process's writers to one SQLite database take turns on."""
+def _sqlite_writer(engine: Engine) -> _WriterLock:
+    """The lock the writers to one SQLite database take turns on (see ``_WriterLock``)."""
     key = str(engine.url)
     with _sqlite_writers_lock:
         lock = _sqlite_writers.get(key)
         if lock is None:
-            lock = _sqlite_writers[key] = threading.RLock()
+            database = engine.url.database
+            on_disk = (
+                bool(database) and database != ":memory:" and not str(database).startswith("file:")
+            )
+            path = Path(f"{database}{WRITER_LOCK_SUFFIX}") if on_disk else None
+            lock = _sqlite_writers[key] = _WriterLock(path)
         return lock
 
 
@@ -237,16 +300,14 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
     On SQLite the transaction takes the write lock up front (``BEGIN IMMEDIATE``) so that
     concurrent writers wait for each other instead of failing half-way. Writers in this
-    process first queue on a lock of their own: SQLite's busy handler polls with sleeps of up
-    to 100 ms, so under concurrent writes a waiting writer would sleep long after the lock
-    came free (measured: a tenth of a loaded server's time went there). Other processes
-    still meet at the busy timeout.
+    process, and the processes that share the database file, first queue on a lock of their
+    own (``_WriterLock``), which wakes a waiting writer as soon as the lock is free.
     """
     if engine.dialect.name != "sqlite":
         with engine.connect() as conn, conn.begin():
             yield conn
         return
-    with _sqlite_writer(engine), engine.connect() as conn:
+    with _sqlite_writer(engine).held(), engine.connect() as conn:
         begin_immediate(conn)
         with conn.begin():
             yield conn

@@ -27,6 +27,11 @@ class Readiness:
     on_step: Callable[[str, int, int], None] | None = None
     _done: threading.Event = field(default_factory=threading.Event)
 
+    def __post_init__(self) -> None:
+        if self.services is not None:  # prepared before the app was made (forked workers)
+            self.step = "ready"
+            self._done.set()
+
     @property
     def ready(self) -> bool:
         return self.services is not None
