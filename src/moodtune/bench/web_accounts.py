@@ -55,11 +55,12 @@ from moodtune.bench.web import (
     _mood,
     _percentiles,
     _run_loop,
+    client_session,
     wait_until_ready,
 )
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
 
     from moodtune.config import Settings
 
@@ -278,25 +279,34 @@ def make_accounts(database_url: str, usernames: list[str]) -> dict[str, str]:
     return {a.username: a.listener_id for a in made}
 
 
-async def _sign_in(client: httpx.AsyncClient, rec: Recorder, username: str) -> str | None:
+def _cookie(client: aiohttp.ClientSession, name: str) -> str | None:
+    """The value of the cookie ``name`` in this client's jar, if the server set it."""
+    for cookie in client.cookie_jar:
+        if cookie.key == name:
+            return str(cookie.value)
+    return None
+
+
+async def _sign_in(client: aiohttp.ClientSession, rec: Recorder, username: str) -> str | None:
     """Sign in through the page; returns the CSRF token for later writes."""
-    import httpx
+    import aiohttp
 
     try:
-        await client.get("/signin")
-        csrf = client.cookies.get("moodtune_csrf") or ""
+        async with client.get("/signin") as page:
+            await page.read()
+        csrf = _cookie(client, "moodtune_csrf") or ""
         started = time.perf_counter()
-        answer = await client.post(
-            "/signin", data={"username": username, "password": PASSWORD, "csrf_token": csrf}
-        )
-    except httpx.HTTPError as exc:
+        form = {"username": username, "password": PASSWORD, "csrf_token": csrf}
+        async with client.post("/signin", data=form, allow_redirects=False) as answer:
+            status, text = answer.status, await answer.text()
+    except (aiohttp.ClientError, TimeoutError) as exc:
         rec.error(SIGN_IN, f"{type(exc).__name__}: {exc}")
         return None
-    if answer.status_code != 303:
-        rec.error(SIGN_IN, f"{answer.status_code} {answer.text[:200]}")
+    if status != 303:
+        rec.error(SIGN_IN, f"{status} {text[:200]}")
         return None
     rec.latencies[SIGN_IN].append((time.perf_counter() - started) * 1000)
-    return client.cookies.get("moodtune_csrf")
+    return _cookie(client, "moodtune_csrf")
 
 
 async def _user(
@@ -309,26 +319,29 @@ async def _user(
     rng: np.random.Generator,
     ramp_s: float,
 ) -> Writes:
-    """One signed-in listener repeating a session until the deadline."""
-    import httpx
-
+    """One signed-in listener repeating a session until the deadline (a browser of its own:
+    one connection, one cookie jar)."""
     done = Writes()
 
     async def pause() -> None:
         await asyncio.sleep(float(rng.uniform(*think)))
 
     await asyncio.sleep(float(rng.uniform(0, ramp_s)))  # people arrive spread out
-    async with httpx.AsyncClient(base_url=url, timeout=60.0, follow_redirects=False) as client:
-        csrf = await _sign_in(client, rec, username)
-        if csrf is None:
+    async with client_session(url, connections=1, cookies=True) as client:
+        token = await _sign_in(client, rec, username)
+        if token is None:
             return done
-        client.headers["X-CSRF-Token"] = csrf
+        csrf = {"X-CSRF-Token": token}
+
+        async def call(label: str, method: str, path: str, **kwargs: Any) -> Any:
+            return await _call(client, rec, label, method, path, headers=csrf, **kwargs)
+
         while time.perf_counter() < deadline:
-            if await _call(client, rec, CHECKIN, "POST", "/api/v1/checkins", json=_mood(rng)):
+            if await call(CHECKIN, "POST", "/api/v1/checkins", json=_mood(rng)):
                 done.checkins += 1
             await pause()
             body = {"goal": str(rng.choice(GOALS)), "mood": _mood(rng), "tracks": 8}
-            session = await _call(client, rec, JOURNEY, "POST", "/api/v1/sessions", json=body)
+            session = await call(JOURNEY, "POST", "/api/v1/sessions", json=body)
             if not isinstance(session, dict):
                 await pause()
                 continue
@@ -341,14 +354,12 @@ async def _user(
                 await pause()
                 url_fb = f"/api/v1/sessions/{sid}/tracks/{number}/feedback"
                 answer = {"thumbs": int(rng.choice([-1, 1])), "played": True}
-                if await _call(client, rec, FEEDBACK, "POST", url_fb, json=answer):
+                if await call(FEEDBACK, "POST", url_fb, json=answer):
                     done.feedback += 1
             await pause()
-            if await _call(
-                client, rec, FINISH, "POST", f"/api/v1/sessions/{sid}/finish", json=_mood(rng)
-            ):
+            if await call(FINISH, "POST", f"/api/v1/sessions/{sid}/finish", json=_mood(rng)):
                 done.checkins += 1  # the after check-in
-            await _call(client, rec, "GET /history", "GET", "/history")
+            await call("GET /history", "GET", "/history")
             await pause()
     return done
 
