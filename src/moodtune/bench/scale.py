@@ -7,10 +7,11 @@ sampled every 0.2 s):
 * annotating synthetic catalogs of each size (the real catalog's usable rows resampled, every
   numeric feature jittered by N(0, 0.05 sd) and clipped to its observed range, ids
   ``synthetic-<n>``, ``synthetic=True`` — the recipe of :func:`moodtune.bench.tracks.
-  make_scaled_catalog`), with :func:`moodtune.spark.batches.annotate_in_process` (the baseline)
-  and with ``moodtune spark annotate``: wall time, rows/s, peak memory; where Spark overtakes
-  the in-process path, and how wall time grows with size (the exponent of a log-log fit: 1 is
-  linear);
+  make_scaled_catalog`), in process with :func:`moodtune.spark.batches.
+  annotate_parquet_in_process` (the baseline: the job's two passes on one core, batch by batch,
+  in bounded memory) and with ``moodtune spark annotate``: wall time, rows/s, peak memory;
+  where Spark overtakes the in-process path, and how wall time grows with size (the exponent
+  of a log-log fit: 1 is linear);
 * ALS on synthetic plays (listeners and tracks with power-law popularity), ``implicit`` in
   process against MLlib: wall time of the fit;
 * a serving index over the largest Spark-annotated catalog (``moodtune spark index``): build
@@ -179,13 +180,11 @@ def make_vector_index(
 def _child(task: dict[str, Any]) -> dict[str, Any]:
     kind = task["kind"]
     if kind == "annotate-in-process":
-        from moodtune.spark.batches import annotate_in_process
+        from moodtune.spark.batches import annotate_parquet_in_process
 
         started = time.perf_counter()
-        tracks = pd.read_parquet(task["input"])
-        annotated, _ = annotate_in_process(tracks)
-        annotated.to_parquet(task["out"], index=False)
-        return {"rows": len(annotated), "seconds": time.perf_counter() - started}
+        rows, _ = annotate_parquet_in_process(task["input"], task["out"])
+        return {"rows": rows, "seconds": time.perf_counter() - started}
     if kind == "annotate-spark":
         from moodtune.spark.annotate import annotate_catalog
         from moodtune.spark.session import spark_session
@@ -559,6 +558,7 @@ def run_scale_bench(
     serve_only: bool = False,
     serve_repeats: int = 1,
     vector_index_rows: int | None = None,
+    spark: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every measurement (see the module doc); returns them and appends each to ``log``.
@@ -567,6 +567,7 @@ def run_scale_bench(
     ``work_dir/index`` — or, when there is none and ``vector_index_rows`` is given, on one
     built by :func:`make_vector_index` from the real catalog's vectors; each of
     ``serve_repeats`` rounds measures every ``QUERY_VARIANTS`` entry in its own fresh process.
+    Without ``spark`` only the in-process side is measured (no Spark annotation, no index).
     """
     from moodtune.errors import InputError
 
@@ -627,6 +628,8 @@ def run_scale_bench(
                     }
                 )
             )
+        if not spark:
+            continue
         spark_out = str(work_dir / f"spark-{size}")
         entry = _measure(
             {"kind": "annotate-spark", "size": size, "input": str(folder), "out": spark_out}
@@ -644,5 +647,6 @@ def run_scale_bench(
             make_synthetic_plays(n, path, listeners=max(1000, n // 100), tracks=max(2000, n // 50))
         common = {"plays": n, "input": str(path), "iterations": als_iterations}
         record(_measure({"kind": "als-in-process", **common}))
-        record(_measure({"kind": "als-spark", **common, "out": str(work_dir / f"cf-{n}")}))
+        if spark:
+            record(_measure({"kind": "als-spark", **common, "out": str(work_dir / f"cf-{n}")}))
     return results

@@ -285,6 +285,7 @@ def run_scale_command(
     serve_only: bool = False,
     serve_repeats: int = 1,
     vector_index_rows: int | None = None,
+    spark: bool = True,
 ) -> None:
     """Measure (or read a previous run's log) and render."""
     from moodtune.bench.scale import run_scale_bench
@@ -303,6 +304,7 @@ def run_scale_command(
             serve_only=serve_only,
             serve_repeats=serve_repeats,
             vector_index_rows=vector_index_rows,
+            spark=spark,
             progress=None if as_json else lambda line: console.print(line, highlight=False),
         )
     if as_json:

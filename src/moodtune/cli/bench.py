@@ -198,7 +198,10 @@ def report(
 def scale(
     sizes: str = typer.Option("28356,1e6,10e6", "--sizes", help="Synthetic catalog sizes."),
     in_process_max: int = typer.Option(
-        3_000_000, "--in-process-max", help="Largest size also annotated in process."
+        10_000_000, "--in-process-max", help="Largest size also annotated in process."
+    ),
+    spark: bool = typer.Option(
+        True, "--spark/--no-spark", help="Also run the Spark side (annotation, index, MLlib)."
     ),
     plays: str = typer.Option("1e6,10e6", "--plays", help="Synthetic play counts for ALS."),
     als_iterations: int = typer.Option(10, "--als-iterations", min=1),
@@ -242,6 +245,7 @@ def scale(
         serve_only=serve_only,
         serve_repeats=serve_repeats,
         vector_index_rows=parse_sizes(vector_index)[0] if vector_index else None,
+        spark=spark,
     )
 
 

@@ -30,6 +30,8 @@ from moodtune.catalog.schema import AUDIO_FEATURES, BASE_COLUMNS
 from moodtune.errors import InputError
 from moodtune.spark.batches import (
     ANNOTATED_COLUMNS,
+    ANNOTATED_TYPES,
+    BASE_TYPES,
     FIT_COLUMNS,
     ORDER_COLUMNS,
     AnnotationState,
@@ -64,37 +66,9 @@ DEFAULT_MAX_FIT_ROWS = 2_000_000
 #: Columns a job may find missing: they are what validation itself produces.
 _OPTIONAL = {"usable": "boolean", "exclusion_reason": "string", "synthetic": "boolean"}
 
-_TEXT = ("track_id", "name", "artists", "album", "album_id", "release_date", "release_precision")
-_BASE_TYPES: dict[str, str] = {
-    **{c: "string" for c in _TEXT},
-    "popularity": "bigint",
-    "duration_ms": "bigint",
-    "release_year": "double",
-    "genres": "array<string>",
-    "subgenres": "array<string>",
-    "explicit": "boolean",
-    **{c: "double" for c in AUDIO_FEATURES},
-    "usable": "boolean",
-    "exclusion_reason": "string",
-    "synthetic": "boolean",
-}
-_ANNOTATED_TYPES: dict[str, str] = {
-    **_BASE_TYPES,
-    "mood_valence": "double",
-    "mood_arousal": "double",
-    "mood_uncertainty": "double",
-    "mood_uncertain": "boolean",
-    "quadrant": "string",
-    "mood_cluster": "string",
-    "mood_cluster_proba": "array<float>",
-    "scaled_features": "array<float>",
-    "similarity_vector": "array<float>",
-    "source_file": "string",
-    "source_row": "bigint",
-}
 # What the input is cast to before the batches see it: numbers as double (validation makes
 # popularity and duration whole), so a text column of numbers is read as the importer reads it.
-_INPUT_TYPES: dict[str, str] = {**_BASE_TYPES, "popularity": "double", "duration_ms": "double"}
+_INPUT_TYPES: dict[str, str] = {**BASE_TYPES, "popularity": "double", "duration_ms": "double"}
 
 
 #: What pass 1 needs: the columns validation reads, the track id and the carried reason.
@@ -187,7 +161,7 @@ def fit_state(
     # Validation and placement read only these: the text-heavy columns stay behind.
     needed = [*PASS_ONE_COLUMNS, *ORDER_COLUMNS]
     subset = _fit_subset(frame, rows=frame.count(), max_fit_rows=max_fit_rows).select(*needed)
-    placed = subset.mapInPandas(guarded(place), schema=_ddl(FIT_COLUMNS, _ANNOTATED_TYPES))
+    placed = subset.mapInPandas(guarded(place), schema=_ddl(FIT_COLUMNS, ANNOTATED_TYPES))
     try:
         rows = placed.toPandas()
     except Exception as exc:
@@ -222,7 +196,7 @@ def annotate_catalog(
         return annotated
 
     annotated = frame.mapInPandas(
-        guarded(annotate), schema=_ddl(ANNOTATED_COLUMNS, _ANNOTATED_TYPES)
+        guarded(annotate), schema=_ddl(ANNOTATED_COLUMNS, ANNOTATED_TYPES)
     )
     with committed_output(spark, out, replace=replace) as staged:
         try:

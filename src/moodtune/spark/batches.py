@@ -12,13 +12,16 @@ only on the row and the state, never on which partition it landed in.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from moodtune.catalog.schema import AUDIO_FEATURES, BASE_COLUMNS, MOOD_COLUMNS, validate_tracks
+from moodtune.errors import InputError
 
 if TYPE_CHECKING:
     from moodtune.catalog.scaling import FeatureScaler
@@ -27,12 +30,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANNOTATED_COLUMNS",
+    "ANNOTATED_TYPES",
     "ARRAY_COLUMNS",
+    "BASE_TYPES",
     "FIT_COLUMNS",
     "ORDER_COLUMNS",
     "AnnotationState",
     "annotate_batch",
     "annotate_in_process",
+    "annotate_parquet_in_process",
+    "arrow_schema",
     "fit_annotation_state",
     "place_batch",
 ]
@@ -52,6 +59,66 @@ FIT_COLUMNS: tuple[str, ...] = (
     "mood_valence",
     "mood_arousal",
 )
+
+
+#: The annotated catalog's column types (Spark SQL DDL): the Spark job's output schema, and,
+#: through :func:`arrow_schema`, the in-process job's.
+_TEXT_COLUMNS = (
+    "track_id",
+    "name",
+    "artists",
+    "album",
+    "album_id",
+    "release_date",
+    "release_precision",
+)
+BASE_TYPES: dict[str, str] = {
+    **{c: "string" for c in _TEXT_COLUMNS},
+    "popularity": "bigint",
+    "duration_ms": "bigint",
+    "release_year": "double",
+    "genres": "array<string>",
+    "subgenres": "array<string>",
+    "explicit": "boolean",
+    **{c: "double" for c in AUDIO_FEATURES},
+    "usable": "boolean",
+    "exclusion_reason": "string",
+    "synthetic": "boolean",
+}
+ANNOTATED_TYPES: dict[str, str] = {
+    **BASE_TYPES,
+    "mood_valence": "double",
+    "mood_arousal": "double",
+    "mood_uncertainty": "double",
+    "mood_uncertain": "boolean",
+    "quadrant": "string",
+    "mood_cluster": "string",
+    "mood_cluster_proba": "array<float>",
+    "scaled_features": "array<float>",
+    "similarity_vector": "array<float>",
+    "source_file": "string",
+    "source_row": "bigint",
+}
+_ARROW_TYPES: dict[str, Any] = {}
+
+
+def arrow_schema(columns: tuple[str, ...] | list[str]) -> Any:
+    """The Arrow schema of ``columns`` typed as ``ANNOTATED_TYPES`` says (a batch whose column
+    is all missing is written as that type, not as Arrow's null type)."""
+    import pyarrow as pa
+
+    if not _ARROW_TYPES:
+        _ARROW_TYPES.update(
+            {
+                "string": pa.large_string(),
+                "bigint": pa.int64(),
+                "double": pa.float64(),
+                "boolean": pa.bool_(),
+                "array<string>": pa.list_(pa.large_string()),
+                "array<float>": pa.list_(pa.float32()),
+            }
+        )
+    return pa.schema([(c, _ARROW_TYPES[ANNOTATED_TYPES[c]]) for c in columns])
 
 
 @dataclass(frozen=True)
@@ -147,6 +214,86 @@ def annotate_in_process(
     placed = place_batch(tracks, model=model)
     state = fit_annotation_state(placed, model=model, random_state=random_state)
     return annotate_batch(tracks, state=state), state
+
+
+DEFAULT_BATCH_ROWS = 200_000
+"""Rows per batch of :func:`annotate_parquet_in_process`: large enough that the per-batch
+overhead vanishes, small enough that a batch's copies stay a few hundred MB."""
+
+
+def parquet_parts(source: str | Path) -> list[Path]:
+    """The Parquet files of ``source`` (a file, or a folder of parts) in catalog order: the
+    order ``pandas.read_parquet`` concatenates a folder's parts in (sorted paths)."""
+    source = Path(source)
+    if source.is_file():
+        return [source]
+    parts = sorted(p for p in source.rglob("*.parquet") if p.is_file())
+    if not parts:
+        raise InputError(f"{source}: no .parquet files here", field="catalog", value=str(source))
+    return parts
+
+
+def annotate_parquet_in_process(
+    source: str | Path,
+    out: str | Path,
+    *,
+    model: ResidualMoodModel | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    random_state: int = 0,
+) -> tuple[int, AnnotationState]:
+    """Annotate a Parquet catalog of any size in this process, in bounded memory: the Spark
+    job's two passes on one core. Pass 1 places each batch and keeps only ``FIT_COLUMNS``; the
+    state is fitted on them in catalog order; pass 2 annotates batch by batch into one Parquet
+    file (written beside ``out`` and renamed into place). The output equals
+    :func:`annotate_in_process` on the whole table, row for row. Returns (rows, state)."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from moodtune.mood.fitted import load_default_model
+
+    if batch_rows < 1:
+        raise InputError("batch_rows must be at least 1", field="batch_rows", value=batch_rows)
+    model = model or load_default_model()
+    parts = parquet_parts(source)
+
+    def batches() -> Iterator[pd.DataFrame]:
+        offset = 0
+        for part in parts:
+            for batch in pq.ParquetFile(part).iter_batches(batch_size=batch_rows):
+                frame = batch.to_pandas()
+                frame.index = pd.RangeIndex(offset, offset + len(frame))
+                offset += len(frame)
+                yield frame
+
+    fit_columns = [c for c in FIT_COLUMNS if c not in ORDER_COLUMNS]
+    kept = [place_batch(batch, model=model)[fit_columns] for batch in batches()]
+    state = fit_annotation_state(pd.concat(kept), model=model, random_state=random_state)
+    del kept
+    out = Path(out)
+    staged = out.with_name(f".{out.name}.partial")
+    rows = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        for batch in batches():
+            annotated = annotate_batch(batch, state=state)
+            schema = arrow_schema(list(annotated.columns))
+            table = pa.Table.from_pandas(annotated, schema=schema, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(staged, schema)
+            writer.write_table(table)
+            rows += table.num_rows
+        if writer is None:
+            raise InputError(f"{source}: the catalog has no rows", field="catalog")
+        writer.close()
+        writer = None
+        os.replace(staged, out)
+    finally:
+        if writer is not None:
+            writer.close()
+        staged.unlink(missing_ok=True)
+    return rows, state
 
 
 def _rows(matrix: np.ndarray, index: pd.Index) -> pd.Series:
