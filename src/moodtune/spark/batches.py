@@ -267,7 +267,8 @@ def annotate_parquet_in_process(
                 offset += len(frame)
                 yield frame
 
-    fit_columns = [c for c in FIT_COLUMNS if c not in ORDER_COLUMNS]
+    # what the state is fitted from (the Spark driver's columns less the ids it hashes)
+    fit_columns = [c for c in FIT_COLUMNS if c not in (*ORDER_COLUMNS, "track_id")]
     kept = [place_batch(batch, model=model)[fit_columns] for batch in batches()]
     state = fit_annotation_state(pd.concat(kept), model=model, random_state=random_state)
     del kept
