@@ -179,12 +179,14 @@ def plan_journey(
         )
     t = np.linspace(0.0, 1.0, int(steps))
     s = 3 * t**2 - 2 * t**3
+    # Python floats and min/max, not np.clip per coordinate: the same values, a tenth of the
+    # cost (a journey plans two or three times).
     inner = tuple(
         MoodPoint(
-            float(np.clip((1 - f) * start.valence + f * target.valence, -1, 1)),
-            float(np.clip((1 - f) * start.arousal + f * target.arousal, -1, 1)),
+            min(max((1 - f) * start.valence + f * target.valence, -1.0), 1.0),
+            min(max((1 - f) * start.arousal + f * target.arousal, -1.0), 1.0),
         )
-        for f in s[1:-1]
+        for f in s[1:-1].tolist()
     )
     waypoints = (start, *inner, target)
     return JourneyPlan(
