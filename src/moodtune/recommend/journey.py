@@ -836,13 +836,15 @@ def _beam_search(
     uncertain = index.mood_uncertain_
     for step in confident_steps:
         locals_[step] = locals_[step] + UNCERTAIN_MOOD_PENALTY * uncertain[pool.pools[step]]
+    n_steps = len(pool.pools)
     beam_cost = np.zeros(1)
-    beam_paths = np.zeros((1, 0), dtype=np.int64)
-    # The songs and artists along each beam, kept beside the paths.
-    beam_songs = np.zeros((1, 0), dtype=index.duplicate_codes_.dtype)
-    beam_artists = np.zeros((1, 0), dtype=index.artist_codes_.dtype)
+    # Each beam's path, and the songs and artists along it, filled in step by step (one
+    # gather and one column write per step, rather than building new arrays).
+    beam_paths = np.zeros((1, n_steps), dtype=np.int64)
+    beam_songs = np.zeros((1, n_steps), dtype=index.duplicate_codes_.dtype)
+    beam_artists = np.zeros((1, n_steps), dtype=index.artist_codes_.dtype)
     last = np.zeros(1, dtype=np.int64)  #: each beam's last candidate, in its step's pool
-    for step in range(len(pool.pools)):
+    for step in range(n_steps):
         keep = pool.reachable[step]
         rows, local = pool.pools[step], locals_[step]
         row_songs, row_artists = pool.songs[step], pool.artists[step]
@@ -862,9 +864,10 @@ def _beam_search(
             if pool.against is not None:
                 cost = cost + pool.against[step - 1][moves]
             # no song twice, at most max_per_artist per artist: (beams, path, candidates)
-            feasible &= ~(beam_songs[:, :, None] == row_songs[None, None, :]).any(axis=1)
+            songs_so_far, artists_so_far = beam_songs[:, :step], beam_artists[:, :step]
+            feasible &= ~(songs_so_far[:, :, None] == row_songs[None, None, :]).any(axis=1)
             if max_per_artist is not None:
-                same = beam_artists[:, :, None] == row_artists[None, None, :]
+                same = artists_so_far[:, :, None] == row_artists[None, None, :]
                 feasible &= same.sum(axis=1) < max_per_artist
         if not feasible.any():
             return None, step
@@ -873,9 +876,14 @@ def _beam_search(
         best = np.argpartition(flat, n_keep - 1)[:n_keep]
         best = best[np.argsort(flat[best], kind="stable")]
         b_idx, c_idx = np.divmod(best, len(rows))
-        beam_paths = np.concatenate([beam_paths[b_idx], rows[c_idx][:, None]], axis=1)
-        beam_songs = np.concatenate([beam_songs[b_idx], row_songs[c_idx][:, None]], axis=1)
-        beam_artists = np.concatenate([beam_artists[b_idx], row_artists[c_idx][:, None]], axis=1)
+        beam_paths, beam_songs, beam_artists = (
+            beam_paths[b_idx],
+            beam_songs[b_idx],
+            beam_artists[b_idx],
+        )
+        beam_paths[:, step] = rows[c_idx]
+        beam_songs[:, step] = row_songs[c_idx]
+        beam_artists[:, step] = row_artists[c_idx]
         last = c_idx if kept is None else kept[c_idx]
         beam_cost = flat[best]
     return [int(r) for r in beam_paths[0]], 0
