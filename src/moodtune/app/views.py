@@ -19,6 +19,7 @@ from moodtune.mood.space import FEELINGS, MoodPoint, nearest_feeling, quadrant
 from moodtune.safety import NOT_A_MEDICAL_DEVICE, RiskAssessment
 
 __all__ = [
+    "TRACK_VIEW_COLUMNS",
     "ChangeView",
     "CheckInView",
     "EffectView",
