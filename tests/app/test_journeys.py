@@ -8,6 +8,7 @@ import pytest
 
 from moodtune import app as mt
 from moodtune.app.services import Services
+from moodtune.app.views import track_view
 from moodtune.errors import InputError, NotFoundError
 from moodtune.mood.goals import get_goal
 from moodtune.recommend.tracks import TrackIndex
@@ -23,6 +24,15 @@ def grid() -> JourneyCatalog:
 @pytest.fixture
 def services(engine: Any, grid: JourneyCatalog) -> Services:
     return Services(engine=engine, catalog_loader=lambda: grid)
+
+
+def test_a_track_view_from_the_catalog_columns_is_the_view_of_the_whole_row(
+    services: Services,
+) -> None:
+    tracks = services.catalog.index.tracks_
+    for row in range(len(tracks)):
+        assert services.track_view_at(row) == track_view(tracks.iloc[row].to_dict())
+    assert services.track_view_at(3) is services.track_view_at(3)  # built once
 
 
 def test_goal_labels_come_from_the_goal_descriptions() -> None:

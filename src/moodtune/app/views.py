@@ -19,6 +19,7 @@ from moodtune.mood.space import FEELINGS, MoodPoint, nearest_feeling, quadrant
 from moodtune.safety import NOT_A_MEDICAL_DEVICE, RiskAssessment
 
 __all__ = [
+    "TRACK_VIEW_COLUMNS",
     "ChangeView",
     "CheckInView",
     "EffectView",
@@ -169,8 +170,26 @@ def _num(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+TRACK_VIEW_COLUMNS: tuple[str, ...] = (
+    "track_id",
+    "name",
+    "artists",
+    "album",
+    "genres",
+    "mood_valence",
+    "mood_arousal",
+    "tempo",
+    "energy",
+    "duration_ms",
+    "popularity",
+    "release_year",
+)
+"""The catalog columns :func:`track_view` reads (a caller may pass a row with only these)."""
+
+
 def track_view(row: Mapping[Any, Any]) -> TrackView:
-    """A ``TrackView`` from one catalog row (a dict of the catalog's columns)."""
+    """A ``TrackView`` from one catalog row (a dict of the catalog's columns; only
+    :data:`TRACK_VIEW_COLUMNS` are read)."""
     track_id = str(row["track_id"])
     spotify = bool(_SPOTIFY_ID.fullmatch(track_id))
     genres = row.get("genres")

@@ -179,12 +179,14 @@ def plan_journey(
         )
     t = np.linspace(0.0, 1.0, int(steps))
     s = 3 * t**2 - 2 * t**3
+    # Python floats and min/max, not np.clip per coordinate: the same values, a tenth of the
+    # cost (a journey plans two or three times).
     inner = tuple(
         MoodPoint(
-            float(np.clip((1 - f) * start.valence + f * target.valence, -1, 1)),
-            float(np.clip((1 - f) * start.arousal + f * target.arousal, -1, 1)),
+            min(max((1 - f) * start.valence + f * target.valence, -1.0), 1.0),
+            min(max((1 - f) * start.arousal + f * target.arousal, -1.0), 1.0),
         )
-        for f in s[1:-1]
+        for f in s[1:-1].tolist()
     )
     waypoints = (start, *inner, target)
     return JourneyPlan(
@@ -646,6 +648,138 @@ def _preference_scorer(
     return lambda rows: table[rows]
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """Each waypoint's candidates and all the search needs about them that preference does
+    not change, so the searches with and without preference over one plan share them.
+
+    ``ok[i]``, ``jump[i]`` and ``against[i]`` are ``(len(pools[i]), len(pools[i + 1]))``: the
+    move from a candidate of step ``i`` to one of step ``i + 1`` keeps the jump bounds; its
+    cost ``jump_penalty x jump``; its cost ``trend_penalty x tempo change against the goal's
+    trend / tempo bound`` (``against`` is None for trend "any").
+    """
+
+    pools: list[np.ndarray]  #: catalog rows per step
+    dists: list[np.ndarray]  #: their mood distances to the step's waypoint
+    base: list[np.ndarray]  #: mood distance + tie-break profile distance (the local cost)
+    songs: list[np.ndarray]
+    artists: list[np.ndarray]
+    reachable: list[np.ndarray]  #: candidates from which the end can still be reached
+    ok: np.ndarray | list[np.ndarray]
+    jump: np.ndarray | list[np.ndarray]
+    against: np.ndarray | list[np.ndarray] | None
+
+
+def _candidates(
+    index: TrackIndex,
+    plan: JourneyPlan,
+    *,
+    outcomes: list[FilterOutcome],
+    trend: str,
+    trend_penalty: float,
+    profile: Mapping[str, float] | None,
+    bounds: JumpBounds,
+    tempo: np.ndarray,
+    energy: np.ndarray,
+    candidates: int,
+    jump_penalty: float,
+    notes: list[str],
+) -> tuple[_Candidates | None, int]:
+    """The candidates of one search (see :class:`_Candidates`), or (None, index of the step
+    that has none or from which the end cannot be reached)."""
+    found = index.mood_pools(
+        plan.path(),
+        k=candidates,
+        outcomes=outcomes,
+        profile=profile,
+        max_per_artist=None,
+        notes=notes,
+    )
+    for step, (rows_list, _) in enumerate(found):
+        if not rows_list:
+            return None, step
+    pools: list[np.ndarray]
+    base: list[np.ndarray]
+    dists: list[np.ndarray] | np.ndarray
+    if len({len(rows_list) for rows_list, _ in found}) == 1:
+        # Pools of one size (the usual case): score them all at once.
+        stacked = np.array([rows_list for rows_list, _ in found], dtype=np.int64)
+        ties = index._profile_distance(stacked, profile) * index.tie_weight
+        dists = np.array([[dist_of[r] for r in rows_list] for rows_list, dist_of in found])
+        pools = list(stacked)
+        base = list(dists + ties)
+    else:
+        dists = [np.array([dist_of[r] for r in rows_list]) for rows_list, dist_of in found]
+        pools = [np.asarray(rows_list, dtype=np.int64) for rows_list, _ in found]
+        base = [
+            d + index._profile_distance(rows, profile) * index.tie_weight
+            for d, rows in zip(dists, pools, strict=True)
+        ]
+    pool_tempo = [tempo[p] for p in pools]
+    pool_energy = [energy[p] for p in pools]
+    # Every move from one step's candidates to the next's: (steps - 1, here, next).
+    change: np.ndarray | list[np.ndarray]
+    d_energy: np.ndarray | list[np.ndarray]
+    if isinstance(dists, np.ndarray) and len(pools) > 1:
+        tempo_grid, energy_grid = np.array(pool_tempo), np.array(pool_energy)
+        change = tempo_grid[1:, None, :] - tempo_grid[:-1, :, None]
+        d_energy = np.abs(energy_grid[1:, None, :] - energy_grid[:-1, :, None])
+    else:
+        change = [
+            pool_tempo[i + 1][None, :] - pool_tempo[i][:, None] for i in range(len(pools) - 1)
+        ]
+        d_energy = [
+            np.abs(pool_energy[i + 1][None, :] - pool_energy[i][:, None])
+            for i in range(len(pools) - 1)
+        ]
+
+    def each(f: Callable[..., np.ndarray], *grids: Any) -> np.ndarray | list[np.ndarray]:
+        """``f`` over the moves: at once on a grid, step by step on a list."""
+        if isinstance(grids[0], np.ndarray):
+            return f(*grids)
+        return [f(*parts) for parts in zip(*grids, strict=True)]
+
+    d_tempo = each(np.abs, change)
+    ok = each(lambda t, e: (t <= bounds.tempo_bpm) & (e <= bounds.energy), d_tempo, d_energy)
+    jump = each(
+        lambda t, e: jump_penalty * ((t / bounds.tempo_bpm + e / bounds.energy) / 2),
+        d_tempo,
+        d_energy,
+    )
+    against: np.ndarray | list[np.ndarray] | None = None
+    if trend != "any":
+        if trend == "slowing":
+            moved = each(lambda c: np.maximum(c, 0.0), change)
+        elif trend == "rising":
+            moved = each(lambda c: np.maximum(-c, 0.0), change)
+        else:  # steady
+            moved = d_tempo
+        against = each(lambda a: trend_penalty * a / bounds.tempo_bpm, moved)
+    # Backward pass (lookahead): keep only candidates from which the end can still be reached
+    # within the jump bounds, so the forward search never walks into a dead end (e.g. a tempo
+    # too far above a sleep goal's range to come down in time).
+    reachable: list[np.ndarray] = [np.ones(len(p), dtype=bool) for p in pools]
+    for step in range(len(pools) - 2, -1, -1):
+        reachable[step] = np.asarray((ok[step] & reachable[step + 1][None, :]).any(axis=1))
+        if not reachable[step].any():
+            return None, step + 1
+    songs, artists = index.duplicate_codes_, index.artist_codes_
+    return (
+        _Candidates(
+            pools=pools,
+            dists=list(dists),
+            base=base,
+            songs=[songs[p] for p in pools],
+            artists=[artists[p] for p in pools],
+            reachable=reachable,
+            ok=ok,
+            jump=jump,
+            against=against,
+        ),
+        0,
+    )
+
+
 def _beam_search(
     index: TrackIndex,
     plan: JourneyPlan,
@@ -669,111 +803,71 @@ def _beam_search(
 ) -> tuple[list[int] | None, int]:
     """One beam search; returns (rows, 0) or (None, index of the step that had no way on).
 
-    ``pools_memo`` keeps each pool size's candidates for another search over the same plan,
-    filters and profile (only the preference differs), which then skips the lookups.
+    ``pools_memo`` keeps each pool size's candidates (:func:`_candidates`) for another search
+    over the same plan and options in which only the preference differs.
     """
-    songs = index.duplicate_codes_
-    artists = index.artist_codes_
     found = None if pools_memo is None else pools_memo.get(candidates)
     if found is None:
-        found = index.mood_pools(
-            plan.path(),
-            k=candidates,
+        found = _candidates(
+            index,
+            plan,
             outcomes=outcomes,
+            trend=trend,
+            trend_penalty=trend_penalty,
             profile=profile,
-            max_per_artist=None,
+            bounds=bounds,
+            tempo=tempo,
+            energy=energy,
+            candidates=candidates,
+            jump_penalty=jump_penalty,
             notes=notes,
         )
         if pools_memo is not None:
             pools_memo[candidates] = found
-    for step, (rows_list, _) in enumerate(found):
-        if not rows_list:
-            return None, step
-    pools: list[np.ndarray]
-    locals_: list[np.ndarray]
-    dists: list[np.ndarray] | np.ndarray
-    if len({len(rows_list) for rows_list, _ in found}) == 1:
-        # Pools of one size (the usual case): score them all at once.
-        stacked = np.array([rows_list for rows_list, _ in found], dtype=np.int64)
-        ties = index._profile_distance(stacked, profile) * index.tie_weight
-        dists = np.array([[dist_of[r] for r in rows_list] for rows_list, dist_of in found])
-        pools = list(stacked)
-        locals_ = list(dists + ties)
-    else:
-        dists = [np.array([dist_of[r] for r in rows_list]) for rows_list, dist_of in found]
-        pools = [np.asarray(rows_list, dtype=np.int64) for rows_list, _ in found]
-        locals_ = [
-            d + index._profile_distance(rows, profile) * index.tie_weight
-            for d, rows in zip(dists, pools, strict=True)
-        ]
+    pool, failed_at = found
+    if pool is None:
+        return None, failed_at
+    locals_ = list(pool.base)
     if preference is not None:
         locals_ = [
             local - preference_weight * float(d.max()) * preference(rows)
-            for local, d, rows in zip(locals_, dists, pools, strict=True)
+            for local, d, rows in zip(locals_, pool.dists, pool.pools, strict=True)
         ]
     uncertain = index.mood_uncertain_
     for step in confident_steps:
-        locals_[step] = locals_[step] + UNCERTAIN_MOOD_PENALTY * uncertain[pools[step]]
-    pool_tempo = [tempo[p] for p in pools]
-    pool_energy = [energy[p] for p in pools]
-    # Backward pass (lookahead): keep only candidates from which the end can still be reached
-    # within the jump bounds, so the forward search never walks into a dead end (e.g. a tempo
-    # too far above a sleep goal's range to come down in time).
-    reachable: list[np.ndarray] = [np.ones(len(p), dtype=bool) for p in pools]
-    steps_ok: np.ndarray | list[np.ndarray]
-    if isinstance(dists, np.ndarray) and len(pools) > 1:
-        # Pools of one size: every step's (here, next) jump check at once.
-        tempo_grid, energy_grid = np.array(pool_tempo), np.array(pool_energy)
-        steps_ok = (
-            np.abs(tempo_grid[:-1, :, None] - tempo_grid[1:, None, :]) <= bounds.tempo_bpm
-        ) & (np.abs(energy_grid[:-1, :, None] - energy_grid[1:, None, :]) <= bounds.energy)
-    else:
-        steps_ok = [
-            (np.abs(pool_tempo[i][:, None] - pool_tempo[i + 1][None, :]) <= bounds.tempo_bpm)
-            & (np.abs(pool_energy[i][:, None] - pool_energy[i + 1][None, :]) <= bounds.energy)
-            for i in range(len(pools) - 1)
-        ]
-    for step in range(len(pools) - 2, -1, -1):
-        reachable[step] = np.asarray((steps_ok[step] & reachable[step + 1][None, :]).any(axis=1))
-        if not reachable[step].any():
-            return None, step + 1
+        locals_[step] = locals_[step] + UNCERTAIN_MOOD_PENALTY * uncertain[pool.pools[step]]
+    n_steps = len(pool.pools)
     beam_cost = np.zeros(1)
-    beam_paths = np.zeros((1, 0), dtype=np.int64)
-    # The songs, artists, tempo and energy along each beam, kept beside the paths.
-    beam_songs = np.zeros((1, 0), dtype=songs.dtype)
-    beam_artists = np.zeros((1, 0), dtype=artists.dtype)
-    last_tempo = last_energy = np.zeros(1)
-    for step in range(len(pools)):
-        keep = reachable[step]
-        rows, local = pools[step], locals_[step]
-        row_tempo, row_energy = pool_tempo[step], pool_energy[step]
+    # Each beam's path, and the songs and artists along it, filled in step by step (one
+    # gather and one column write per step, rather than building new arrays).
+    beam_paths = np.zeros((1, n_steps), dtype=np.int64)
+    beam_songs = np.zeros((1, n_steps), dtype=index.duplicate_codes_.dtype)
+    beam_artists = np.zeros((1, n_steps), dtype=index.artist_codes_.dtype)
+    last = np.zeros(1, dtype=np.int64)  #: each beam's last candidate, in its step's pool
+    for step in range(n_steps):
+        keep = pool.reachable[step]
+        rows, local = pool.pools[step], locals_[step]
+        row_songs, row_artists = pool.songs[step], pool.artists[step]
+        kept: np.ndarray | None = None
         if not keep.all():
-            rows, local = rows[keep], local[keep]
-            row_tempo, row_energy = row_tempo[keep], row_energy[keep]
-        row_songs = songs[rows]
-        row_artists = artists[rows]
+            kept = np.flatnonzero(keep)
+            rows, local = rows[kept], local[kept]
+            row_songs, row_artists = row_songs[kept], row_artists[kept]
         if step == 0:
             cost = beam_cost[:, None] + local[None, :]
             feasible = np.ones_like(cost, dtype=bool)
         else:
-            change = row_tempo[None, :] - last_tempo[:, None]
-            d_tempo = np.abs(change)
-            d_energy = np.abs(row_energy[None, :] - last_energy[:, None])
-            feasible = (d_tempo <= bounds.tempo_bpm) & (d_energy <= bounds.energy)
-            jump = (d_tempo / bounds.tempo_bpm + d_energy / bounds.energy) / 2
-            cost = beam_cost[:, None] + local[None, :] + jump_penalty * jump
-            if trend != "any":
-                if trend == "slowing":
-                    against = np.maximum(change, 0.0)
-                elif trend == "rising":
-                    against = np.maximum(-change, 0.0)
-                else:  # steady
-                    against = d_tempo
-                cost = cost + trend_penalty * against / bounds.tempo_bpm
+            # The moves from each beam's last track to this step's candidates.
+            moves = last if kept is None else np.ix_(last, kept)
+            feasible = pool.ok[step - 1][moves]
+            cost = beam_cost[:, None] + local[None, :] + pool.jump[step - 1][moves]
+            if pool.against is not None:
+                cost = cost + pool.against[step - 1][moves]
             # no song twice, at most max_per_artist per artist: (beams, path, candidates)
-            feasible &= ~(beam_songs[:, :, None] == row_songs[None, None, :]).any(axis=1)
+            songs_so_far, artists_so_far = beam_songs[:, :step], beam_artists[:, :step]
+            feasible &= ~(songs_so_far[:, :, None] == row_songs[None, None, :]).any(axis=1)
             if max_per_artist is not None:
-                same = beam_artists[:, :, None] == row_artists[None, None, :]
+                same = artists_so_far[:, :, None] == row_artists[None, None, :]
                 feasible &= same.sum(axis=1) < max_per_artist
         if not feasible.any():
             return None, step
@@ -782,11 +876,15 @@ def _beam_search(
         best = np.argpartition(flat, n_keep - 1)[:n_keep]
         best = best[np.argsort(flat[best], kind="stable")]
         b_idx, c_idx = np.divmod(best, len(rows))
-        beam_paths = np.concatenate([beam_paths[b_idx], rows[c_idx][:, None]], axis=1)
-        beam_songs = np.concatenate([beam_songs[b_idx], row_songs[c_idx][:, None]], axis=1)
-        beam_artists = np.concatenate([beam_artists[b_idx], row_artists[c_idx][:, None]], axis=1)
-        last_tempo = row_tempo[c_idx]
-        last_energy = row_energy[c_idx]
+        beam_paths, beam_songs, beam_artists = (
+            beam_paths[b_idx],
+            beam_songs[b_idx],
+            beam_artists[b_idx],
+        )
+        beam_paths[:, step] = rows[c_idx]
+        beam_songs[:, step] = row_songs[c_idx]
+        beam_artists[:, step] = row_artists[c_idx]
+        last = c_idx if kept is None else kept[c_idx]
         beam_cost = flat[best]
     return [int(r) for r in beam_paths[0]], 0
 

@@ -876,13 +876,16 @@ class TrackIndex:
     ) -> None:
         """The pools of :meth:`mood_pools` without an artist cap, vectorised over points.
 
-        Only where :meth:`_filtered_pool`'s first round would already end (every fetched row
-        passes and ``k`` distinct songs are among them), so the answers are the same; the
-        other points are left as None for the one-point path.
+        Only where :meth:`_filtered_pool`'s first round would already end (``k`` distinct
+        songs among the fetched rows that pass), so the answers are the same; the other points
+        are left as None for the one-point path. Rows that fail a filter are set aside only
+        with an audio ``profile``: without one a row's tie-break distance is to the centre of
+        the rows that pass, so every fetched row must pass.
         """
         total = len(self.usable_rows_)
         first_fetch = _first_fetch(k)
         ready = np.zeros(len(rows), dtype=bool)
+        passing = np.ones(rows.shape, dtype=bool)
         by_outcome: dict[int, list[int]] = {}
         for i, outcome in enumerate(outcomes):
             by_outcome.setdefault(id(outcome), []).append(i)
@@ -891,22 +894,31 @@ class TrackIndex:
             if outcome is None:
                 ready[points] = total > first_fetch
             elif outcome.count_among(self.usable_rows_) > first_fetch:
-                ready[points] = outcome.mask[rows[points]].all(axis=1)
+                passing[points] = outcome.mask[rows[points]]
+                ready[points] = True if profile else passing[points].all(axis=1)
         at = np.flatnonzero(ready)
         if len(at) == 0:
             return
         score = dist[at] + self.tie_weight * self._profile_distance(rows[at], profile)
-        ranked = np.take_along_axis(rows[at], np.argsort(score, axis=1, kind="stable"), axis=1)
-        # A song's first place in each ranking is kept, as diversify does without an artist cap.
+        # Failing rows rank last (a stable sort keeps the passing rows in the order a sort of
+        # them alone gives) and are dropped below.
+        score = np.where(passing[at], score, np.inf)
+        order = np.argsort(score, axis=1, kind="stable")
+        ranked = np.take_along_axis(rows[at], order, axis=1)
+        ranked_passing = np.take_along_axis(passing[at], order, axis=1)
+        # A song's first place among the passing rows of each ranking is kept, as diversify
+        # does without an artist cap.
         songs = self.duplicate_codes_[ranked]
         earlier = np.tri(songs.shape[1], k=-1, dtype=bool)
-        repeat = ((songs[:, :, None] == songs[:, None, :]) & earlier).any(axis=2)
+        same = songs[:, :, None] == songs[:, None, :]
+        repeat = (same & earlier & ranked_passing[:, None, :]).any(axis=2)
         for j, i in enumerate(at.tolist()):
-            kept = ranked[j][~repeat[j]][:k]
+            kept = ranked[j][ranked_passing[j] & ~repeat[j]][:k]
             if len(kept) >= k:
+                ok = passing[i]
                 into[i] = (
                     kept.tolist(),
-                    dict(zip(rows[i].tolist(), dist[i].tolist(), strict=True)),
+                    dict(zip(rows[i][ok].tolist(), dist[i][ok].tolist(), strict=True)),
                 )
 
     def _mood_pool(

@@ -500,9 +500,9 @@ def personal_journey(
         "consent": learned.consent_learning,
         "personalised": adaptive.personalised,
     }
-    if adaptive.personalised and learned.learner is not None:
+    if adaptive.personalised and known is not None:
         version += f" + {LEARNER_MODEL}"
-        prefs = learned.learner.preferences()
+        prefs = known  # the learner is the one that built the journey: read once
         learning.update(
             state_version=STATE_VERSION,
             n_feedback=prefs.n_feedback,

@@ -79,6 +79,37 @@ __all__ = [
 ]
 
 
+# The statements every journey runs (look up the listener, record the session, its check-ins
+# and tracks, read it back) are built once, with bound parameters: building a statement and
+# its cache key each call cost SQLAlchemy more than SQLite took to run it (the pattern of
+# ``_feedback_upsert`` and ``_LEARNING_VERSION`` below).
+_SELECT_LISTENER = sa.select(listeners).where(listeners.c.id == sa.bindparam("listener_id"))
+_INSERT_CHECKIN = checkins.insert().returning(checkins.c.id)
+_INSERT_SESSION = sessions.insert()
+_INSERT_SESSION_TRACKS = session_tracks.insert()
+_SELECT_SESSION = sa.select(sessions).where(sessions.c.id == sa.bindparam("session_id"))
+_SELECT_SESSION_LOCKED = _SELECT_SESSION.with_for_update()
+_SELECT_SESSION_TRACKS = (
+    sa.select(session_tracks)
+    .where(session_tracks.c.session_id == sa.bindparam("session_id"))
+    .order_by(session_tracks.c.position)
+)
+_SELECT_SESSION_CHECKINS = sa.select(checkins).where(
+    checkins.c.session_id == sa.bindparam("session_id")
+)
+_SELECT_SESSION_FEEDBACK = sa.select(feedback).where(
+    feedback.c.session_id == sa.bindparam("session_id")
+)
+_SELECT_TRACK_FEEDBACK = _SELECT_SESSION_FEEDBACK.where(
+    feedback.c.position == sa.bindparam("position")
+)
+_FINISH_SESSION = (
+    sessions.update()
+    .where(sessions.c.id == sa.bindparam("session_id"), sessions.c.finished_at.is_(None))
+    .values(finished_at=sa.bindparam("at"))
+)
+
+
 # -- listeners ---------------------------------------------------------------------------------
 
 
@@ -116,7 +147,7 @@ def _listener(row: sa.Row[Any]) -> ListenerRecord:
 
 def get_listener(conn: Connection, listener_id: str) -> ListenerRecord | None:
     """The listener with this id, or ``None``."""
-    row = conn.execute(sa.select(listeners).where(listeners.c.id == listener_id)).first()
+    row = conn.execute(_SELECT_LISTENER, {"listener_id": listener_id}).first()
     return None if row is None else _listener(row)
 
 
@@ -215,9 +246,17 @@ def insert_checkin(
         note=note,
         created_at=created_at,
     )
-    values = {k: v for k, v in as_json_dict(record).items() if k != "id"}
-    values["created_at"] = created_at
-    new_id = conn.execute(checkins.insert().values(**values).returning(checkins.c.id)).scalar_one()
+    values = {
+        "listener_id": listener_id,
+        "session_id": session_id,
+        "kind": kind,
+        "valence": valence,
+        "arousal": arousal,
+        "words": list(record.words),
+        "note": note,
+        "created_at": created_at,
+    }
+    new_id = conn.execute(_INSERT_CHECKIN, values).scalar_one()
     return replace(record, id=int(new_id))
 
 
@@ -248,7 +287,7 @@ def list_checkins(
     if session_id is not None:
         # found by the (session_id, kind) index and sorted here: with the listener in the WHERE
         # or an ORDER BY on created_at, SQLite walks every check-in the listener ever made
-        rows = conn.execute(sa.select(checkins).where(checkins.c.session_id == session_id)).all()
+        rows = conn.execute(_SELECT_SESSION_CHECKINS, {"session_id": session_id}).all()
         found = sorted(
             (r for r in rows if r.listener_id == listener_id),
             key=lambda r: (r.created_at, r.id),
@@ -309,18 +348,19 @@ def count_checkins(conn: Connection, listener_id: str) -> int:
 def insert_session(conn: Connection, record: SessionRecord) -> None:
     """Add a session row (its tracks go in with ``insert_session_tracks``)."""
     conn.execute(
-        sessions.insert().values(
-            id=record.id,
-            listener_id=record.listener_id,
-            goal=record.goal,
-            target_valence=record.target_valence,
-            target_arousal=record.target_arousal,
-            model_version=record.model_version,
-            details=record.details,
-            safety_message_shown=record.safety_message_shown,
-            started_at=record.started_at,
-            finished_at=record.finished_at,
-        )
+        _INSERT_SESSION,
+        {
+            "id": record.id,
+            "listener_id": record.listener_id,
+            "goal": record.goal,
+            "target_valence": record.target_valence,
+            "target_arousal": record.target_arousal,
+            "model_version": record.model_version,
+            "details": record.details,
+            "safety_message_shown": record.safety_message_shown,
+            "started_at": record.started_at,
+            "finished_at": record.finished_at,
+        },
     )
 
 
@@ -344,7 +384,7 @@ def insert_session_tracks(
         for t in tracks
     ]
     if rows:
-        conn.execute(session_tracks.insert(), rows)
+        conn.execute(_INSERT_SESSION_TRACKS, rows)
 
 
 def replace_session_track(
@@ -373,11 +413,7 @@ def replace_session_track(
 
 def list_session_tracks(conn: Connection, session_id: str) -> list[SessionTrack]:
     """A session's offered tracks in play order."""
-    rows = conn.execute(
-        sa.select(session_tracks)
-        .where(session_tracks.c.session_id == session_id)
-        .order_by(session_tracks.c.position)
-    )
+    rows = conn.execute(_SELECT_SESSION_TRACKS, {"session_id": session_id})
     return [
         SessionTrack(
             position=r.position,
@@ -417,8 +453,8 @@ def get_session(conn: Connection, session_id: str, *, lock: bool = False) -> Ses
     PostgreSQL; a SQLite write transaction already holds the whole database), so a check of
     ``finished_at`` stays true while the caller writes.
     """
-    query = sa.select(sessions).where(sessions.c.id == session_id)
-    row = conn.execute(query.with_for_update() if lock else query).first()
+    query = _SELECT_SESSION_LOCKED if lock else _SELECT_SESSION
+    row = conn.execute(query, {"session_id": session_id}).first()
     if row is None:
         return None
     return _session(row, list_session_tracks(conn, session_id))
@@ -529,11 +565,7 @@ def session_goals(conn: Connection, listener_id: str) -> list[tuple[str, str, da
 
 def mark_session_finished(conn: Connection, session_id: str, at: datetime) -> bool:
     """Set ``finished_at`` unless already set; ``False`` when it was already finished."""
-    result = conn.execute(
-        sessions.update()
-        .where(sessions.c.id == session_id, sessions.c.finished_at.is_(None))
-        .values(finished_at=at)
-    )
+    result = conn.execute(_FINISH_SESSION, {"session_id": session_id, "at": at})
     return result.rowcount == 1
 
 
@@ -628,12 +660,14 @@ def list_feedback(
     """Feedback rows (for one listener, session and/or track position), oldest first."""
     if session_id is not None:
         # by the (session_id, position) index, filtered and sorted here (see list_checkins)
-        query = sa.select(feedback).where(feedback.c.session_id == session_id)
-        if position is not None:
-            query = query.where(feedback.c.position == position)
+        query, params = (
+            (_SELECT_SESSION_FEEDBACK, {"session_id": session_id})
+            if position is None
+            else (_SELECT_TRACK_FEEDBACK, {"session_id": session_id, "position": position})
+        )
         found = [
             r
-            for r in conn.execute(query).all()
+            for r in conn.execute(query, params).all()
             if listener_id is None or r.listener_id == listener_id
         ]
         return [_feedback(r) for r in sorted(found, key=lambda r: (r.created_at, r.id))]
