@@ -133,7 +133,8 @@ def test_forked_workers_share_the_models_and_continue_each_others_sessions(
 ) -> None:
     """``moodtune serve --workers 2`` on the embedded SQLite: the models are loaded once and
     shared (each worker's own memory is a fraction of what it maps), a journey started on one
-    worker is continued on the other, and check-ins written through both at once all land."""
+    worker is continued on the other, check-ins written through both at once all land, and a
+    killed worker is replaced."""
     import shutil
     from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import urlsplit
@@ -198,6 +199,24 @@ def test_forked_workers_share_the_models_and_continue_each_others_sessions(
                 codes = [c for got in pool.map(check_ins, (on_a, on_b)) for c in got]
             assert codes == [201] * 30
             assert on_b.get("/api/v1/checkins").json()["total"] == before + 30
+
+            # a worker that dies is replaced, from the parent's loaded models
+            import signal
+            import time
+
+            parent = psutil.Process(server.process.pid)
+            killed = workers[0].pid
+            workers[0].send_signal(signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                now = [c.pid for c in parent.children() if c.status() != psutil.STATUS_ZOMBIE]
+                if len(now) == 2 and killed not in now:
+                    break
+                time.sleep(0.1)
+            assert len(now) == 2 and killed not in now, now
+            with httpx.Client(base_url=server.url, timeout=60) as fresh:
+                for _ in range(6):  # new connections, whichever worker takes them
+                    assert fresh.get("/api/v1/checkins").json()["total"] == before + 30
     finally:
         for client in clients:
             client.close()

@@ -99,8 +99,8 @@ def serve(
             f"moodtune prepares its models once, then starts {workers} workers that share them.",
             highlight=False,
         )
-        serve_workers(settings, host=host, port=port, workers=workers, keep_alive_s=KEEP_ALIVE_S,
-                      trusted_proxies=proxies, on_step=on_step, on_ready=on_ready)  # fmt: skip
+        serve_workers(settings, host=host, port=port, workers=workers, options=options,
+                      on_step=on_step, on_ready=on_ready)  # fmt: skip
         return
 
     app = create_app(settings, on_step=on_step)
