@@ -221,3 +221,21 @@ def test_forked_workers_share_the_models_and_continue_each_others_sessions(
         for client in clients:
             client.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_workers_refuse_a_port_another_program_listens_on() -> None:
+    """``SO_REUSEPORT`` would let the workers share a port with another program that set it
+    too; the parent checks first, with a plain bind, and names the port."""
+    import socket
+
+    from moodtune.errors import InputError
+    from moodtune.web.prefork import _check_port_free
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(InputError) as caught:
+            _check_port_free("127.0.0.1", port)
+    assert caught.value.field == "--port" and str(port) in str(caught.value)
+    _check_port_free("127.0.0.1", port)  # free again: no error
