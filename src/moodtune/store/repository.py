@@ -430,7 +430,11 @@ def list_session_tracks(conn: Connection, session_id: str) -> list[SessionTrack]
     ]
 
 
-def _session(row: sa.Row[Any], tracks: Sequence[SessionTrack] = ()) -> SessionRecord:
+def _session(
+    row: sa.Row[Any], tracks: Sequence[SessionTrack] = (), *, with_details: bool = True
+) -> SessionRecord:
+    """A session row as its record; ``with_details`` False for a read without that column
+    (asked once per read: a row's ``_fields`` is rebuilt on every access)."""
     return SessionRecord(
         id=row.id,
         listener_id=row.listener_id,
@@ -438,7 +442,7 @@ def _session(row: sa.Row[Any], tracks: Sequence[SessionTrack] = ()) -> SessionRe
         target_valence=row.target_valence,
         target_arousal=row.target_arousal,
         model_version=row.model_version,
-        details=row.details if "details" in row._fields else None,
+        details=row.details if with_details else None,
         safety_message_shown=bool(row.safety_message_shown),
         started_at=row.started_at,
         finished_at=row.finished_at,
@@ -495,7 +499,7 @@ def list_sessions(
             if r.finished_at is not None and (labels := known.get(r.id)) is not None:
                 have[r.id] = labels
         have.update(_track_labels(conn, listener_id, [r.id for r in rows if r.id not in have]))
-        return [_session(r, have.get(r.id, ())) for r in rows]
+        return [_session(r, have.get(r.id, ()), with_details=False) for r in rows]
     by_session: dict[str, list[SessionTrack]] = {r.id: [] for r in rows}
     if by_session:
         track_rows = conn.execute(
