@@ -42,6 +42,7 @@ def _database(path: Path) -> sa.Engine:
 def test_database_and_its_wal_and_shm_are_0600_in_a_0700_folder(
     tmp_path: Path, umask_022: None
 ) -> None:
+    """The database, its -wal and -shm, and the writers' lock file (empty) beside it."""
     folder = tmp_path / "fresh" / "data"
     engine = _database(folder / "moodtune.sqlite3")
     try:
@@ -53,8 +54,10 @@ def test_database_and_its_wal_and_shm_are_0600_in_a_0700_folder(
                 "moodtune.sqlite3",
                 "moodtune.sqlite3-shm",
                 "moodtune.sqlite3-wal",
+                "moodtune.sqlite3-writers",
             ]
             assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+            assert (folder / "moodtune.sqlite3-writers").stat().st_size == 0
         assert _mode(folder) == 0o700 and _mode(folder.parent) == 0o700
     finally:
         engine.dispose()
