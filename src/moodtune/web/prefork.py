@@ -95,7 +95,6 @@ def _run_worker(app: object, host: str, port: int, options: dict[str, Any]) -> N
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own
         _die_with_parent()
-        gc.enable()
         sock = _listening_socket(host, port)
         server = uvicorn.Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
         server.run(sockets=[sock])
