@@ -57,14 +57,6 @@ def serve(
         raise InputError(
             f"serving {where} requires accounts, and {why}", field="MOODTUNE_SECRET_KEY"
         )
-    if workers > 1 and os.name != "posix":
-        raise InputError(
-            "several worker processes need a POSIX system (they are forked)",
-            field="--workers",
-            value=workers,
-            allowed="1 on this system",
-        )
-
     proxies = settings.trusted_proxy_list
     options: dict[str, Any] = {
         "host": host,

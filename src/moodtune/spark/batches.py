@@ -99,7 +99,6 @@ ANNOTATED_TYPES: dict[str, str] = {
     "source_file": "string",
     "source_row": "bigint",
 }
-_ARROW_TYPES: dict[str, Any] = {}
 
 
 def arrow_schema(columns: tuple[str, ...] | list[str]) -> Any:
@@ -107,18 +106,15 @@ def arrow_schema(columns: tuple[str, ...] | list[str]) -> Any:
     is all missing is written as that type, not as Arrow's null type)."""
     import pyarrow as pa
 
-    if not _ARROW_TYPES:
-        _ARROW_TYPES.update(
-            {
-                "string": pa.large_string(),
-                "bigint": pa.int64(),
-                "double": pa.float64(),
-                "boolean": pa.bool_(),
-                "array<string>": pa.list_(pa.large_string()),
-                "array<float>": pa.list_(pa.float32()),
-            }
-        )
-    return pa.schema([(c, _ARROW_TYPES[ANNOTATED_TYPES[c]]) for c in columns])
+    types = {
+        "string": pa.large_string(),
+        "bigint": pa.int64(),
+        "double": pa.float64(),
+        "boolean": pa.bool_(),
+        "array<string>": pa.list_(pa.large_string()),
+        "array<float>": pa.list_(pa.float32()),
+    }
+    return pa.schema([(c, types[ANNOTATED_TYPES[c]]) for c in columns])
 
 
 @dataclass(frozen=True)
@@ -279,10 +275,9 @@ def annotate_parquet_in_process(
     try:
         for batch in batches():
             annotated = annotate_batch(batch, state=state)
-            schema = arrow_schema(list(annotated.columns))
-            table = pa.Table.from_pandas(annotated, schema=schema, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(staged, schema)
+            if writer is None:  # every batch has the same columns: one schema for the file
+                writer = pq.ParquetWriter(staged, arrow_schema(list(annotated.columns)))
+            table = pa.Table.from_pandas(annotated, schema=writer.schema, preserve_index=False)
             writer.write_table(table)
             rows += table.num_rows
         if writer is None:
