@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -107,33 +108,92 @@ def test_history_of_a_new_listener_is_empty_not_an_error(engine: Engine) -> None
     assert history.sessions == () and history.by_goal == () and history.streaks.current == 0
 
 
-def test_history_from_kept_track_labels_equals_a_fresh_read(engine: Engine) -> None:
-    """Finished sessions' labels come from the cache; an open session's swap still shows."""
-    from moodtune.sessions.history import FINISHED_TRACK_LABELS
+def _read(engine: Engine, listener_id: str, *, today: date) -> dict[str, Any]:
+    """The history page's read (the latest 10 check-ins) as a JSON-ready dict."""
+    return listener_history(engine, listener_id, today=today, tz=UTC, checkins_limit=10).to_dict()
+
+
+def _fresh(engine: Engine, listener_id: str, *, today: date) -> dict[str, Any]:
+    """:func:`_read` with nothing kept (every session and check-in time read again)."""
+    from moodtune.sessions.history import CHECKIN_DAYS, FINISHED_SESSIONS
+
+    kept = dict(FINISHED_SESSIONS.view())
+    FINISHED_SESSIONS.clear()
+    CHECKIN_DAYS.clear()
+    try:
+        return _read(engine, listener_id, today=today)
+    finally:
+        FINISHED_SESSIONS.keep(kept)
+        CHECKIN_DAYS.clear()
+
+
+def test_history_from_kept_sessions_equals_a_fresh_read(engine: Engine) -> None:
+    """Finished sessions come from the cache with their helped counts recounted (a late answer
+    shows); an open session's swap and finish still show."""
+    from moodtune.sessions.history import FINISHED_SESSIONS
     from moodtune.sessions.service import replace_session_track
     from tests.sessions.factories import tracks
 
     person = create_listener(engine)
+    done = []
     for n in range(3):
         s = session(engine, person.id, at=day(n))
         record_feedback(engine, s.session.id, "trk-2", helped=True, at=day(n, 10))
         finish_session(engine, s.session.id, MoodReport(valence=0.3, arousal=-0.2), at=day(n, 10))
+        done.append(s.session.id)
     open_one = session(engine, person.id, at=day(3))
-    listener_history(engine, person.id, today=day(4).date(), tz=UTC)
-    kept = dict(FINISHED_TRACK_LABELS.view())
-    finished = [s for s in listener_history(engine, person.id).sessions if s.finished]
-    assert len(finished) == 3 and {s.session_id for s in finished} <= set(kept)
-    assert open_one.session.id not in kept
+    today = day(4).date()
+    _read(engine, person.id, today=today)
+    kept = FINISHED_SESSIONS.view()
+    assert set(done) <= set(kept) and open_one.session.id not in kept
 
     [metal] = tracks(("trk-9", "metal", "tense/angry"))
     replace_session_track(engine, open_one.session.id, 0, metal, listener_id=person.id)
-    cached = listener_history(engine, person.id, today=day(4).date(), tz=UTC).to_dict()
+    cached = _read(engine, person.id, today=today)
     assert cached["sessions"][-1]["genres"] == ("lofi", "metal")
+    assert cached == _fresh(engine, person.id, today=today)
 
-    saved = dict(FINISHED_TRACK_LABELS.view())
-    FINISHED_TRACK_LABELS._labels.clear()  # a read with nothing kept reads every track
-    try:
-        uncached = listener_history(engine, person.id, today=day(4).date(), tz=UTC).to_dict()
-    finally:
-        FINISHED_TRACK_LABELS._labels.update(saved)
-    assert cached == uncached
+    # a late answer on a finished session, then the open one finishes
+    record_feedback(engine, done[-1], "trk-1", helped=False, at=day(2, 11))
+    finish_session(engine, open_one.session.id, MoodReport(valence=0.1, arousal=0.1), at=day(3, 10))
+    cached = _read(engine, person.id, today=today)
+    changes = {c["session_id"]: c for c in cached["sessions"]}
+    assert (changes[done[-1]]["tracks_helped"], changes[done[-1]]["tracks_rated_helped"]) == (1, 2)
+    assert changes[open_one.session.id]["finished"] and open_one.session.id in kept
+    assert cached == _fresh(engine, person.id, today=today)
+
+
+def test_checkin_days_are_read_incrementally_and_stay_exact(engine: Engine) -> None:
+    """Later reads ask only for new check-in times; one written with an earlier time than one
+    already counted (commit order is not time order) is not missed: the count tells."""
+    from moodtune.sessions.history import CHECKIN_DAYS
+
+    person = create_listener(engine)
+    today = day(6).date()
+
+    def check_in(n: int) -> None:
+        record_checkin(engine, person.id, MoodReport(valence=0.0, arousal=0.0), at=day(n))
+
+    for n in (0, 1, 2):
+        check_in(n)
+    CHECKIN_DAYS.clear()
+    _read(engine, person.id, today=today)
+    full_reads = CHECKIN_DAYS.full_reads
+
+    check_in(3)
+    check_in(4)
+    got = _read(engine, person.id, today=today)
+    assert CHECKIN_DAYS.full_reads == full_reads  # only the two new times were read
+    assert got["streaks"]["longest"] == 5 and got["checkins_total"] == 5
+    assert got == _fresh(engine, person.id, today=today)
+
+    _read(engine, person.id, today=today)
+    full_reads = CHECKIN_DAYS.full_reads
+    # the same time as the latest counted, then one days before it: both must count
+    check_in(4)
+    check_in(-3)
+    _read(engine, person.id, today=today)
+    got = _read(engine, person.id, today=today)
+    assert CHECKIN_DAYS.full_reads == full_reads + 1
+    assert got["checkins_total"] == 7 and got["streaks"]["days_with_checkins"] == 6
+    assert got == _fresh(engine, person.id, today=today)

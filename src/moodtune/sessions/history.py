@@ -12,12 +12,12 @@ import statistics
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from moodtune.sessions.service import mood_progress, resolve_listener
 from moodtune.store import repository as repo
@@ -39,6 +39,7 @@ __all__ = [
     "listener_history",
     "session_changes",
     "streaks",
+    "streaks_of_days",
     "summarise_groups",
 ]
 
@@ -194,14 +195,14 @@ def _mean(values: list[float]) -> float | None:
     return round(statistics.fmean(values), 4) if values else None
 
 
-def index_tracks(sessions: list[SessionRecord]) -> dict[tuple[str, int], SessionTrack]:
+def index_tracks(sessions: Sequence[SessionRecord]) -> dict[tuple[str, int], SessionTrack]:
     """Every offered track by ``(session id, position)``: how feedback names its track."""
     return {(s.id, t.position): t for s in sessions for t in s.tracks}
 
 
 def summarise_groups(
-    changes: list[SessionChange],
-    sessions: list[SessionRecord],
+    changes: Sequence[SessionChange],
+    sessions: Sequence[SessionRecord],
     answers: Sequence[HelpedAnswer],
     *,
     kind: str,
@@ -222,7 +223,7 @@ def summarise_groups(
         for name in names:
             members[name].append(c)
     helped: dict[str, list[bool]] = defaultdict(list)
-    goal_of = {s.id: s.goal for s in sessions}
+    goal_of = {c.session_id: c.goal for c in changes}
     for f in answers:
         track = tracks.get((f.session_id, f.position))
         label: str | None
@@ -273,7 +274,14 @@ def streaks(
     counts back from ``today``, or from yesterday when there is no check-in today yet (so a
     streak does not read 0 every morning).
     """
-    days = sorted({t.astimezone(tz).date() for t in times})
+    return streaks_of_days({t.astimezone(tz).date() for t in times}, today=today, tz=tz)
+
+
+def streaks_of_days(
+    checkin_days: Iterable[date], *, today: date | None = None, tz: tzinfo | None = None
+) -> Streaks:
+    """:func:`streaks` from the calendar days (in ``tz``) that have a check-in."""
+    days = sorted(set(checkin_days))
     if not days:
         return Streaks(current=0, longest=0, last_day=None, days_with_checkins=0)
     longest = run = 1
@@ -292,35 +300,165 @@ def streaks(
     )
 
 
-class FinishedTrackLabels:
-    """The track labels of finished sessions, kept between history reads (bounded).
+@dataclass(frozen=True)
+class KeptSession:
+    """What a history read keeps of a finished session: its change and its track labels."""
 
-    A finished session's tracks never change (a swap is refused once it is finished), so a
-    history read takes them from here and reads only new or unfinished sessions' tracks: the
-    history page then costs one row per session instead of one per track. Process-local and
-    safe with several workers: it only ever holds what the database said about a finished
-    session, and the session list itself is always read fresh.
+    change: SessionChange
+    tracks: tuple[SessionTrack, ...]
+
+
+class FinishedSessions:
+    """The history facts of finished sessions, kept between history reads (bounded).
+
+    A finished session's goal, target, tracks and before/after check-ins never change (a swap
+    is refused once it is finished; the after check-in is written with the finish), so a
+    history read computes its change once and afterwards reads of it only its id and state;
+    its "helped" counts are recounted on every read (late answers may still arrive). A
+    listener's history page then costs two narrow columns per session instead of a row, its
+    timestamps, its tracks and its check-ins. Process-local and safe with several workers: it
+    only holds what the database said about a finished session, and the session list itself
+    is always read fresh.
     """
 
     def __init__(self, max_sessions: int = 20_000) -> None:
         self.max_sessions = max_sessions
-        self._labels: dict[str, tuple[SessionTrack, ...]] = {}
+        self._kept: dict[str, KeptSession] = {}
         self._lock = threading.Lock()
 
-    def view(self) -> Mapping[str, tuple[SessionTrack, ...]]:
+    def view(self) -> Mapping[str, KeptSession]:
         """A read-only live view (single lookups are atomic; no copy per read)."""
-        return MappingProxyType(self._labels)
+        return MappingProxyType(self._kept)
 
-    def keep(self, sessions: list[SessionRecord]) -> None:
-        """Remember the tracks of the finished ones among ``sessions``."""
-        finished = {s.id: s.tracks for s in sessions if s.finished_at is not None}
+    def keep(self, kept: Mapping[str, KeptSession]) -> None:
+        """Remember these finished sessions."""
+        if not kept:
+            return
         with self._lock:
-            if len(self._labels) + len(finished) > self.max_sessions:
-                self._labels.clear()  # bounded; the next read refills what it needs
-            self._labels.update(finished)
+            if len(self._kept) + len(kept) > self.max_sessions:
+                self._kept.clear()  # bounded; the next read refills what it needs
+            self._kept.update(kept)
+
+    def clear(self) -> None:
+        """Forget everything (the next read computes every session again)."""
+        with self._lock:
+            self._kept.clear()
 
 
-FINISHED_TRACK_LABELS = FinishedTrackLabels()
+FINISHED_SESSIONS = FinishedSessions()
+
+
+@dataclass(frozen=True)
+class _Days:
+    count: int  # check-ins counted
+    last: datetime | None  # the latest check-in time counted
+    at_last: int  # how many of them have exactly that time
+    days: frozenset[date]
+
+
+class CheckInDays:
+    """Per listener, the calendar days that have a check-in, kept between history reads.
+
+    Check-ins are never edited, so a read asks only for those at or after the latest one it
+    counted, and the listener's count: when the count adds up the days are exact; when it does
+    not (a check-in committed with an earlier time than one already counted, or a deletion)
+    every time is read again. Bounded; process-local and safe with several workers.
+    """
+
+    def __init__(self, max_listeners: int = 1024) -> None:
+        self.max_listeners = max_listeners
+        self._kept: dict[tuple[str, tzinfo | None], _Days] = {}
+        self._lock = threading.Lock()
+        self.full_reads = 0  #: reads of every check-in time (for tests)
+
+    def days(self, conn: Connection, listener_id: str, tz: tzinfo | None) -> tuple[set[date], int]:
+        """The listener's check-in days in ``tz`` and how many check-ins there are."""
+        key = (listener_id, tz)
+        with self._lock:
+            kept = self._kept.get(key)
+        total = repo.count_checkins(conn, listener_id)
+        entry: _Days | None = None
+        if kept is not None and kept.last is not None:
+            times = repo.checkin_times(conn, listener_id, since=kept.last)
+            new = [t for t in times if t > kept.last]
+            at_last = len(times) - len(new)
+            if kept.count + len(new) == total and at_last == kept.at_last:
+                last = new[-1] if new else kept.last
+                entry = _Days(
+                    count=total,
+                    last=last,
+                    at_last=sum(1 for t in times if t == last),
+                    days=kept.days | {t.astimezone(tz).date() for t in new},
+                )
+        elif kept is not None and kept.count == total == 0:
+            entry = kept
+        if entry is None:
+            self.full_reads += 1
+            times = repo.checkin_times(conn, listener_id)
+            latest = times[-1] if times else None
+            entry = _Days(
+                count=len(times),
+                last=latest,
+                at_last=sum(1 for t in times if t == latest),
+                days=frozenset(t.astimezone(tz).date() for t in times),
+            )
+            if entry.count != total:  # written meanwhile (PostgreSQL read committed)
+                return set(entry.days), entry.count
+        with self._lock:
+            if key not in self._kept and len(self._kept) >= self.max_listeners:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[key] = entry
+        return set(entry.days), entry.count
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._kept.clear()
+
+
+CHECKIN_DAYS = CheckInDays()
+
+
+def _in_order(
+    states: Sequence[tuple[str, bool]],
+    known: Mapping[str, KeptSession],
+    fresh: Mapping[str, SessionChange],
+    answers: Sequence[HelpedAnswer],
+) -> list[SessionChange]:
+    """Every session's change in ``states`` order: kept ones with their "helped" counts
+    recounted from ``answers`` (a late answer changes them), the rest as just computed."""
+    counts: dict[str, list[int]] = {}
+    for f in answers:
+        count = counts.setdefault(f.session_id, [0, 0])
+        count[0] += f.helped
+        count[1] += 1
+    out = []
+    for session_id, _ in states:
+        kept = known.get(session_id)
+        if kept is None:
+            if (change := fresh.get(session_id)) is not None:
+                out.append(change)
+            continue
+        change = kept.change
+        helped, rated = counts.get(session_id, (0, 0))
+        if (change.tracks_helped, change.tracks_rated_helped) != (helped, rated):
+            change = replace(change, tracks_helped=helped, tracks_rated_helped=rated)
+        out.append(change)
+    return out
+
+
+def _answered_tracks(
+    answers: Sequence[HelpedAnswer], tracks_of: Mapping[str, Sequence[SessionTrack]]
+) -> dict[tuple[str, int], SessionTrack]:
+    """The offered track of each answer by ``(session id, position)`` (only those answered)."""
+    index: dict[tuple[str, int], SessionTrack] = {}
+    for f in answers:
+        tracks = tracks_of.get(f.session_id, ())
+        for track in tracks:
+            if track.position == f.position:
+                index[(f.session_id, f.position)] = track
+                break
+    return index
 
 
 def listener_history(
@@ -342,28 +480,42 @@ def listener_history(
         person = resolve_listener(conn, listener)
         if checkins_limit is None:  # every record: its times are the streaks' times
             checkins = repo.list_checkins(conn, person.id)
-            times = [c.created_at for c in checkins]
+            days = {c.created_at.astimezone(tz).date() for c in checkins}
+            n_checkins = len(checkins)
         else:
-            times = repo.checkin_times(conn, person.id)
+            days, n_checkins = CHECKIN_DAYS.days(conn, person.id, tz)
             checkins = repo.list_checkins(conn, person.id, newest_first=True, limit=checkins_limit)
             checkins.reverse()
-        points = repo.session_points(conn, person.id)
-        sessions = repo.list_sessions(
-            conn, person.id, labels_only=True, known_labels=FINISHED_TRACK_LABELS.view()
+        states = repo.session_states(conn, person.id)
+        kept_view = FINISHED_SESSIONS.view()
+        known: dict[str, KeptSession] = {}
+        for session_id, finished in states:  # one lookup each: another thread may update it
+            if finished and (kept := kept_view.get(session_id)) is not None:
+                known[session_id] = kept
+        fresh = repo.list_sessions(
+            conn,
+            person.id,
+            labels_only=True,
+            session_ids=[session_id for session_id, _ in states if session_id not in known],
         )
+        # after the session rows: a row read as finished has its after check-in here
+        points = repo.session_points(conn, person.id, session_ids=[s.id for s in fresh])
         answers = repo.helped_answers(conn, person.id)
-    FINISHED_TRACK_LABELS.keep(sessions)
-    changes = session_changes(sessions, points, answers)
-    index = index_tracks(sessions)
+    fresh_changes = {c.session_id: c for c in session_changes(fresh, points, answers)}
+    FINISHED_SESSIONS.keep(
+        {
+            s.id: KeptSession(change=fresh_changes[s.id], tracks=s.tracks)
+            for s in fresh
+            if s.finished_at is not None
+        }
+    )
+    changes = _in_order(states, known, fresh_changes, answers)
+    tracks_of = {**{k: v.tracks for k, v in known.items()}, **{s.id: s.tracks for s in fresh}}
+    index = _answered_tracks(answers, tracks_of)
     groups = {
         kind: tuple(
             summarise_groups(
-                changes,
-                sessions,
-                answers,
-                kind=kind,
-                min_sessions=min_sessions,
-                track_index=index,
+                changes, (), answers, kind=kind, min_sessions=min_sessions, track_index=index
             )
         )
         for kind in ("goal", "genre", "mood")
@@ -371,11 +523,11 @@ def listener_history(
     return History(
         listener_id=person.id,
         checkins=tuple(checkins),
-        checkins_total=len(times),
+        checkins_total=n_checkins,
         sessions=tuple(changes),
         by_goal=groups["goal"],
         by_genre=groups["genre"],
         by_mood=groups["mood"],
-        streaks=streaks(times, today=today, tz=tz),
+        streaks=streaks_of_days(days, today=today, tz=tz),
         min_sessions=min_sessions,
     )

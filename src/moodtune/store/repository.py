@@ -9,7 +9,7 @@ service layer does); the database's own constraints are the last line of defence
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -303,23 +303,33 @@ def list_checkins(
     return [_checkin(r) for r in conn.execute(query).all()]
 
 
-def checkin_times(conn: Connection, listener_id: str) -> list[datetime]:
-    """When the listener checked in, oldest first: all that streaks count (one column)."""
-    query = (
-        sa.select(checkins.c.created_at)
-        .where(checkins.c.listener_id == listener_id)
-        .order_by(checkins.c.created_at, checkins.c.id)
-    )
+def checkin_times(
+    conn: Connection, listener_id: str, *, since: datetime | None = None
+) -> list[datetime]:
+    """When the listener checked in (at or after ``since``), oldest first: all that streaks
+    count (one column)."""
+    query = sa.select(checkins.c.created_at).where(checkins.c.listener_id == listener_id)
+    if since is not None:
+        query = query.where(checkins.c.created_at >= since)
+    query = query.order_by(checkins.c.created_at, checkins.c.id)
     return list(conn.execute(query).scalars().all())
 
 
 def session_points(
-    conn: Connection, listener_id: str
+    conn: Connection, listener_id: str, *, session_ids: Collection[str] | None = None
 ) -> dict[tuple[str, str], tuple[float | None, float | None]]:
-    """The before and after mood of each of the listener's sessions, by (session id, kind)."""
+    """The before and after mood of each of the listener's sessions (or of ``session_ids``
+    among them), by (session id, kind)."""
     query = sa.select(
         checkins.c.session_id, checkins.c.kind, checkins.c.valence, checkins.c.arousal
     ).where((checkins.c.listener_id == listener_id) & checkins.c.session_id.is_not(None))
+    if session_ids is not None:
+        if not session_ids:
+            return {}
+        if len(session_ids) <= _LABELS_BY_ID_MAX:
+            query = query.where(checkins.c.session_id.in_(list(session_ids)))
+        wanted = set(session_ids)
+        return {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(query).all() if r[0] in wanted}
     return {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(query).all()}
 
 
@@ -464,6 +474,20 @@ def get_session(conn: Connection, session_id: str, *, lock: bool = False) -> Ses
     return _session(row, list_session_tracks(conn, session_id))
 
 
+_SELECT_SESSION_STATES = (
+    sa.select(sessions.c.id, sessions.c.finished_at.is_not(None))
+    .where(sessions.c.listener_id == sa.bindparam("listener_id"))
+    .order_by(sessions.c.started_at, sessions.c.id)
+)
+
+
+def session_states(conn: Connection, listener_id: str) -> list[tuple[str, bool]]:
+    """``(id, finished)`` of each of a listener's sessions, oldest first: two narrow columns
+    (no timestamps to convert), what a history that keeps finished sessions reads first."""
+    rows = conn.execute(_SELECT_SESSION_STATES, {"listener_id": listener_id}).all()
+    return [(r[0], bool(r[1])) for r in rows]
+
+
 def list_sessions(
     conn: Connection,
     listener_id: str,
@@ -472,6 +496,7 @@ def list_sessions(
     finished_since: datetime | None = None,
     labels_only: bool = False,
     known_labels: Mapping[str, tuple[SessionTrack, ...]] | None = None,
+    session_ids: Collection[str] | None = None,
 ) -> list[SessionRecord]:
     """A listener's sessions, oldest first, each with its tracks.
 
@@ -481,9 +506,17 @@ def list_sessions(
     without its ``details`` and each track with only its position, id, genre and mood; tracks
     of finished sessions found in ``known_labels`` are taken from there (a finished session's
     tracks never change), so a caller that keeps them reads only the new ones.
+    ``session_ids`` keeps only those of the listener's sessions (a history that keeps the
+    finished ones reads only the rest).
     """
     columns = [c for c in sessions.c if not (labels_only and c.name == "details")]
     query = sa.select(*columns).where(sessions.c.listener_id == listener_id)
+    wanted = None if session_ids is None else set(session_ids)
+    if wanted is not None:
+        if not wanted:
+            return []
+        if len(wanted) <= _LABELS_BY_ID_MAX:
+            query = query.where(sessions.c.id.in_(list(wanted)))
     if finished_only or finished_since is not None:
         query = query.where(sessions.c.finished_at.is_not(None))
         if finished_since is not None:
@@ -492,6 +525,8 @@ def list_sessions(
     else:
         query = query.order_by(sessions.c.started_at, sessions.c.id)
     rows = conn.execute(query).all()
+    if wanted is not None and len(wanted) > _LABELS_BY_ID_MAX:
+        rows = [r for r in rows if r.id in wanted]
     if labels_only:
         known = known_labels or {}
         have: dict[str, tuple[SessionTrack, ...]] = {}

@@ -19,7 +19,6 @@ SIGINT or SIGTERM; a worker stops when the parent is killed (Linux).
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -122,6 +121,7 @@ def serve_workers(
     from moodtune.app.services import prepare_services
     from moodtune.store.engine import dispose_engines
     from moodtune.web import create_app
+    from moodtune.web.state import freeze_prepared
 
     if not hasattr(socket, "SO_REUSEPORT"):
         raise InputError(
@@ -141,8 +141,7 @@ def serve_workers(
     dispose_engines()
     # objects made so far are never collected: the collector would otherwise write to every
     # shared object's header and copy its page into each worker
-    gc.collect()
-    gc.freeze()
+    freeze_prepared()
     options = {k: v for k, v in options.items() if k not in ("host", "port")}
 
     def spawn() -> int:
