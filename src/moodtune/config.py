@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -100,13 +99,15 @@ class Settings(BaseSettings):
         description="Comma-separated proxy addresses whose X-Forwarded-For/-Proto are believed "
         "(the client address for rate limits; https there also makes cookies Secure).",
     )
-    request_threads: int = Field(
-        default_factory=lambda: (os.cpu_count() or 1) + 1,
+    request_threads: int | None = Field(
+        default=None,
         ge=1,
         le=400,
-        description="Requests the web server computes at once (the rest wait their turn); "
-        "default: one per core and one more for a request waiting on the network. More only "
-        "contend for the interpreter lock (docs/benchmarks.md).",
+        description="Requests a web worker computes at once (the rest wait their turn). "
+        "Default: 1 on SQLite, where all database work runs in the worker under the "
+        "interpreter lock, so a second request thread only contends for it; cores + 1 on "
+        "PostgreSQL, whose round trips release it. Requests to Spotify run apart "
+        "(docs/benchmarks.md).",
     )
     session_idle_hours: float = Field(
         default=72.0, gt=0, description="A signed-in session ends after this long unused."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from moodtune.app.services import Services
 from moodtune.config import Settings
 from moodtune.connectors.playlists import read_playlist
+from moodtune.errors import InputError
 from moodtune.sessions import JourneyCatalog
 from moodtune.web import create_app
 from tests.connectors.catalog import CALM, HAPPY, TENSE, record_journey
@@ -206,3 +208,57 @@ def test_me_page_lists_mood_unknown_tracks(web: tuple[TestClient, Services]) -> 
     client.post("/me/history", files=[("files", ("scrobbles.csv", SCROBBLES, "text/csv"))])
     me = client.get("/me").text
     assert "Mood unknown" in me and "Nobody Known – Song Nobody Has" in me and "1 plays" in me
+
+
+def test_a_request_waiting_on_spotify_leaves_the_request_thread_free(
+    engine: Any, tiny: JourneyCatalog, fake: FakeSpotify, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """With one request thread (SQLite's default), an import stuck on Spotify waits on the
+    network threads: the pages still answer meanwhile."""
+    import threading
+
+    from moodtune.app import spotify as app_spotify
+    from moodtune.web.app import request_threads
+
+    settings = _settings(tmp_path, fake, spotify_client_id=CLIENT_ID)
+    assert settings.request_threads is None and request_threads(settings) == 1
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck_import(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        assert release.wait(30)
+        raise InputError("Spotify answered at last")
+
+    monkeypatch.setattr(app_spotify, "import_spotify_library", stuck_import)
+    monkeypatch.setattr(app_spotify, "user_client", lambda settings: None)
+    services = Services(settings, engine=engine, catalog_loader=lambda: tiny)
+    answers: dict[str, int] = {}
+
+    def ask(name: str, method: str, path: str) -> threading.Thread:
+        def run() -> None:
+            answers[name] = client.request(method, path).status_code
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    with _client(settings, services, "http://testserver") as client:
+        assert client.post("/api/v1/listener", json={"display_name": "Ana"}).status_code == 201
+        waiting = ask("import", "POST", "/me/spotify/import")
+        try:
+            assert entered.wait(10)
+            ask("history", "GET", "/history").join(10)  # needs the one request thread
+            assert answers.get("history") == 200 and "import" not in answers
+        finally:
+            release.set()
+            waiting.join(10)
+    assert answers["import"] == 422
+
+
+def test_request_threads_follow_the_database() -> None:
+    from moodtune.web.app import request_threads
+
+    assert request_threads(Settings(database_url="")) == 1
+    cores = request_threads(Settings(database_url="postgresql://u@localhost/db"))
+    assert cores == (os.cpu_count() or 1) + 1
+    assert request_threads(Settings(database_url="", request_threads=4)) == 4

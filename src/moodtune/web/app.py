@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,6 +32,23 @@ def _plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+#: Requests waiting on another service (Spotify) at once, beside the request threads.
+NETWORK_THREADS = 4
+
+
+def request_threads(settings: Settings) -> int:
+    """How many requests a worker computes at once: ``settings.request_threads``, or 1 on
+    SQLite (its queries run here under the interpreter lock: a second thread only contends for
+    it) and cores + 1 on PostgreSQL (its round trips release the lock)."""
+    if settings.request_threads is not None:
+        return settings.request_threads
+    from moodtune.store.engine import database_url
+
+    if database_url(settings).startswith("sqlite"):
+        return 1
+    return (os.cpu_count() or 1) + 1
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -56,7 +74,8 @@ def create_app(
         limits = threadpool_limits(limits=1)
         import anyio.to_thread
 
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        anyio.to_thread.current_default_thread_limiter().total_tokens = request_threads(settings)
+        app.state.network_limiter = anyio.CapacityLimiter(NETWORK_THREADS)
         if readiness.services is None:
             # Start preparing just after the server starts listening, so the first page does
             # not wait behind the model loading for the interpreter lock.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 
@@ -10,7 +11,16 @@ from moodtune.app.services import Services
 from moodtune.web.identity import LocalIdentity
 from moodtune.web.state import Readiness
 
-__all__ = ["ListenerId", "NoListenerYet", "ServicesDep", "current_listener", "get_services"]
+__all__ = [
+    "ListenerId",
+    "NoListenerYet",
+    "ServicesDep",
+    "current_listener",
+    "get_services",
+    "on_network_threads",
+]
+
+T = TypeVar("T")
 
 
 class NoListenerYet(Exception):
@@ -102,3 +112,12 @@ async def _identity(request: Request) -> LocalIdentity | AccountIdentity:
 
 ListenerId = Annotated[str, Depends(_listener)]
 IdentityDep = Annotated[LocalIdentity | AccountIdentity, Depends(_identity)]
+
+
+async def on_network_threads(request: Request, call: Callable[[], T]) -> T:
+    """Run ``call``, which waits on another service (Spotify), on threads of its own: the few
+    request threads (``web.app.request_threads``) stay free for the pages meanwhile."""
+    import anyio.to_thread
+
+    limiter = getattr(request.app.state, "network_limiter", None)
+    return await anyio.to_thread.run_sync(call, limiter=limiter)

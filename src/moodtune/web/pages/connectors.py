@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -9,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from moodtune.app.connectors import import_history, import_playlist_files
 from moodtune.errors import InputError
-from moodtune.web.deps import ListenerId, ServicesDep
+from moodtune.web.deps import ListenerId, ServicesDep, on_network_threads
 from moodtune.web.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -60,8 +61,13 @@ def spotify_connect(request: Request, listener: ListenerId, services: ServicesDe
     return RedirectResponse(pending.url, status_code=303)
 
 
+# The routes that talk to Spotify wait on it on threads of their own (``on_network_threads``).
+
+
 @router.get("/me/spotify/callback")
-def spotify_callback(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
+async def spotify_callback(
+    request: Request, listener: ListenerId, services: ServicesDep
+) -> Response:
     from moodtune.app.spotify import finish_web_login
     from moodtune.connectors.spotify.client import SpotifyAuthError
 
@@ -69,31 +75,45 @@ def spotify_callback(request: Request, listener: ListenerId, services: ServicesD
     pending = logins.pop(request.query_params.get("state", ""), None)
     if pending is None:
         raise SpotifyAuthError("this Spotify login is unknown or has expired: connect again")
-    finish_web_login(
-        services.settings,
-        pending,
-        code=request.query_params.get("code"),
-        error=request.query_params.get("error"),
+    await on_network_threads(
+        request,
+        partial(
+            finish_web_login,
+            services.settings,
+            pending,
+            code=request.query_params.get("code"),
+            error=request.query_params.get("error"),
+        ),
     )
     return RedirectResponse("/me?saved=spotify", status_code=303)
 
 
 @router.post("/me/spotify/import")
-def spotify_import(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
+async def spotify_import(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
     from moodtune.app.spotify import import_spotify_library, user_client
 
-    report = import_spotify_library(services, listener, user_client(services.settings))
+    report = await on_network_threads(
+        request,
+        lambda: import_spotify_library(services, listener, user_client(services.settings)),
+    )
     return _report_page(request, report, what="Spotify library")
 
 
 @router.post("/journey/{session_id}/spotify")
-def journey_to_spotify(
+async def journey_to_spotify(
     request: Request, session_id: str, listener: ListenerId, services: ServicesDep
 ) -> Response:
     from moodtune.app.spotify import export_journey_to_spotify, user_client
 
-    result = export_journey_to_spotify(
-        services, listener, session_id, lambda: user_client(services.settings)
+    result = await on_network_threads(
+        request,
+        partial(
+            export_journey_to_spotify,
+            services,
+            listener,
+            session_id,
+            lambda: user_client(services.settings),
+        ),
     )
     return page(
         request, "spotify_export.html", result=result, session_id=session_id, section="journey"
