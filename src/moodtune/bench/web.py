@@ -11,7 +11,8 @@ Measured in one run, on this machine:
   time, for ``saturation_s`` seconds: journeys per second;
 * **in-process**: the same application-layer calls (``moodtune.app``) in this process, on a
   fresh database, so the cost of HTTP, routing and serialisation is visible next to them;
-* the server's peak memory (psutil, polled every 0.25 s): RSS, and PSS across its workers.
+* the server's peak memory (psutil): RSS polled every 0.25 s, and PSS across its workers
+  every 3 s (a PSS read costs the kernel ~19 ms per process: see :class:`RssSampler`).
 
 The simulated clients speak HTTP through aiohttp, whose client costs a fraction of httpx's
 CPU per request (measured here: 0.5-0.8 ms against 3.1-3.4 ms for a small answer, 3.0 against
@@ -39,7 +40,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -134,43 +135,62 @@ def _bench_data_dir(source: Path) -> Path:
 class RssSampler:
     """Peak memory of a process and its children (the workers), polled in a thread: the sum of
     their RSS, and of their PSS (proportional set size, Linux), which splits each page the
-    forked workers share among them instead of counting it once per process."""
+    forked workers share among them instead of counting it once per process.
 
-    def __init__(self, pid: int, *, every_s: float = 0.25) -> None:
+    RSS is read every ``every_s`` (``/proc/PID/statm``: microseconds). PSS makes the kernel
+    walk every page of the process, about 19 ms of CPU per 400 MB process here, so it is read
+    at most every ``pss_every_s`` and on :meth:`sample`: at four reads a second of three
+    processes it took 0.23 of this machine's two cores from the server it measured.
+    """
+
+    def __init__(self, pid: int, *, every_s: float = 0.25, pss_every_s: float = 3.0) -> None:
         import psutil
 
         self.process = psutil.Process(pid)
         self.every_s = every_s
+        self.pss_every_s = pss_every_s
         self.peak_mb = 0.0
         self.peak_pss_mb = 0.0
         self.last_pss_mb = 0.0
+        self._pss_at = float("-inf")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
-    def sample(self) -> float:
-        """The RSS sum now, in MB (``last_pss_mb`` gets the PSS sum beside it)."""
+    def _processes(self) -> list[Any]:
+        return [self.process, *self.process.children(recursive=True)]
+
+    def _rss_mb(self) -> float:
         import psutil
 
         try:
-            processes = [self.process, *self.process.children(recursive=True)]
-            rss = pss = 0
-            for process in processes:
-                if sys.platform == "linux":
-                    info = process.memory_full_info()
-                    rss, pss = rss + info.rss, pss + info.pss
-                else:
-                    rss += process.memory_info().rss
-                    pss = rss
+            return sum(p.memory_info().rss for p in self._processes()) / 2**20
         except psutil.Error:
             return self.peak_mb
-        self.peak_mb = max(self.peak_mb, rss / 2**20)
-        self.last_pss_mb = pss / 2**20
-        self.peak_pss_mb = max(self.peak_pss_mb, self.last_pss_mb)
-        return rss / 2**20
+
+    def _pss_mb(self) -> float:
+        import psutil
+
+        if sys.platform != "linux":
+            return self._rss_mb()
+        try:
+            return sum(p.memory_full_info().pss for p in self._processes()) / 2**20
+        except psutil.Error:
+            return self.last_pss_mb
+
+    def sample(self, *, pss: bool = True) -> float:
+        """The RSS sum now, in MB; with ``pss`` ``last_pss_mb`` gets the PSS sum beside it."""
+        rss = self._rss_mb()
+        self.peak_mb = max(self.peak_mb, rss)
+        if pss:
+            self._pss_at = time.perf_counter()
+            self.last_pss_mb = self._pss_mb()
+            self.peak_pss_mb = max(self.peak_pss_mb, self.last_pss_mb)
+        return rss
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
-            self.sample()
+            due = time.perf_counter() - self._pss_at >= self.pss_every_s
+            self.sample(pss=due)
 
     def start(self) -> RssSampler:
         self._thread.start()
@@ -397,7 +417,14 @@ async def _load(
     url: str, *, clients: int, duration_s: float, think: tuple[float, float], seed: int
 ) -> dict[str, Any]:
     rec = Recorder()
-    async with client_session(url, connections=clients) as client:
+    async with AsyncExitStack() as stack:
+        # each listener their own client and kept-alive connection, as each person's browser
+        # (a shared pool hands its most recently used connections out first: a few of them,
+        # and the workers that accepted them, would carry most of the load)
+        own = [
+            await stack.enter_async_context(client_session(url, connections=1))
+            for _ in range(clients)
+        ]
         started = time.perf_counter()
         deadline = started + duration_s
         seeds = np.random.SeedSequence(seed).spawn(clients)
@@ -406,7 +433,7 @@ async def _load(
                 _one_listener(
                     client, rec, deadline=deadline, think=think, rng=np.random.default_rng(s)
                 )
-                for s in seeds
+                for client, s in zip(own, seeds, strict=True)
             )
         )
         seconds = time.perf_counter() - started
