@@ -20,6 +20,7 @@ from moodtune.web.deps import NoListenerYet, NotReady
 from moodtune.web.identity import LocalIdentity
 from moodtune.web.problems import install_problem_handlers
 from moodtune.web.state import Readiness
+from moodtune.web.warmup import warm_up
 
 __all__ = ["create_app"]
 
@@ -62,7 +63,12 @@ def create_app(
     settings = settings or get_settings()
     if settings.multi_user and (why := settings.multi_user_problem()) is not None:
         raise InputError(f"moodtune with accounts cannot start: {why}", field="MOODTUNE_SECRET_KEY")
-    readiness = Readiness(settings=settings, services=services, on_step=on_step)
+    readiness = Readiness(
+        settings=settings,
+        services=services,
+        on_step=on_step,
+        warm_up=lambda prepared: warm_up(app, prepared),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

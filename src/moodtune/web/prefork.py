@@ -122,6 +122,7 @@ def serve_workers(
     from moodtune.store.engine import dispose_engines
     from moodtune.web import create_app
     from moodtune.web.state import freeze_prepared
+    from moodtune.web.warmup import warm_up
 
     if not hasattr(socket, "SO_REUSEPORT"):
         raise InputError(
@@ -136,6 +137,7 @@ def serve_workers(
         services = prepare_services(settings, on_step=on_step)
         services.matcher  # noqa: B018 (built here once, shared by every worker)
     app = create_app(settings, services=services)
+    warm_up(app, services)  # route tables, templates, first calls: once, shared like the models
     # the workers open their own database connections: none may be inherited
     services.engine.dispose()
     dispose_engines()

@@ -35,6 +35,8 @@ class Readiness:
     error: str | None = None
     started: float = field(default_factory=time.monotonic)
     on_step: Callable[[str, int, int], None] | None = None
+    #: run once the models are ready, before they are frozen (``web.warmup.warm_up``)
+    warm_up: Callable[[Services], None] | None = None
     _done: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -53,8 +55,11 @@ class Readiness:
 
     def run(self) -> None:
         try:
-            self.services = prepare_services(self.settings, on_step=self._report)
+            services = prepare_services(self.settings, on_step=self._report)
+            if self.warm_up is not None:
+                self.warm_up(services)
             freeze_prepared()
+            self.services = services  # ready: pages no longer wait for the preparation
             self._report("ready", self.total, self.total)
         except Exception as exc:  # shown on every page instead of a traceback
             self.error = f"{type(exc).__name__}: {exc}"
