@@ -271,3 +271,32 @@ def test_cached_learner_applies_only_what_changed_and_equals_a_refit(
     again = cache.learned(engine, person.id, catalog.features)
     assert cache.refits == 4
     _assert_same_learner(again, learn_listener(engine, person.id, catalog.features))
+
+
+def test_a_write_between_the_version_and_the_rows_is_applied_not_refitted(
+    engine: Engine, catalog: JourneyCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another worker's sessions land after the cache read the listener's version and before
+    it reads the new rows: the update counts against what it read with the rows, so it
+    applies them instead of refitting the whole history (0.2 s at 400 sessions)."""
+    import moodtune.sessions.personal as personal
+    from moodtune.sessions.personal import LearnerCache
+
+    person = create_listener(engine)
+    cache = LearnerCache()
+    _use_for_sessions(engine, person.id, catalog, 2)
+    cache.learned(engine, person.id, catalog.features)
+    _use_for_sessions(engine, person.id, catalog, 1, first_day=2)
+    real = personal.learning_snapshot
+
+    def another_worker_writes_first(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(personal, "learning_snapshot", real)
+        _use_for_sessions(engine, person.id, catalog, 1, first_day=3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(personal, "learning_snapshot", another_worker_writes_first)
+    updated = cache.learned(engine, person.id, catalog.features)
+    assert (cache.refits, cache.updates) == (1, 1)
+    assert updated.learner is not None and updated.learner.n_sessions_ == 4
+    _assert_same_learner(updated, learn_listener(engine, person.id, catalog.features))
+    assert cache.learned(engine, person.id, catalog.features) is updated  # and it is current

@@ -44,6 +44,7 @@ from moodtune.sessions.service import (
     StartedSession,
     get_listener,
     learning_data,
+    learning_snapshot,
     resolve_mood,
     start_session,
 )
@@ -324,17 +325,24 @@ def _update_fit(
     """``fit`` with the answers and sessions that changed since; None when only a refit can
     give the learner a whole-history fit would (see ``LearnerCache``)."""
     learner = fit.learned.learner
-    consent, n_feedback, _, n_finished, _, *listened = version
-    if learner is None or not consent or not fit.version or not fit.version[0]:
+    if learner is None or not version[0] or not fit.version or not fit.version[0]:
         return None
-    if listened != list(fit.version[5:]):
-        return None  # an import: its plays count once per track, over the whole history
-    feedback_rows, session_rows = learning_data(
+    # the counts below are checked against the version read with the rows (one snapshot):
+    # ``version`` was read before, and another worker may have written since
+    read, feedback_rows, session_rows = learning_snapshot(
         engine,
         fit.learned.listener_id,
         feedback_since=fit.feedback_mark,
         finished_since=fit.finished_mark,
     )
+    if read is None:
+        return None
+    version = read
+    consent, n_feedback, _, n_finished, _, *listened = version
+    if not consent:
+        return None
+    if listened != list(fit.version[5:]):
+        return None  # an import: its plays count once per track, over the whole history
     new_feedback = []
     for row in feedback_rows:
         applied = fit.feedback_seen.get(row["id"])

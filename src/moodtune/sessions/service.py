@@ -58,6 +58,7 @@ __all__ = [
     "get_listener",
     "get_session",
     "learning_data",
+    "learning_snapshot",
     "list_checkins",
     "list_feedback",
     "list_sessions",
@@ -169,6 +170,11 @@ class FinishedSession:
 
 
 def _now(at: datetime | None) -> datetime:
+    """``at`` (checked), or now. Writers take it inside their write transaction: on SQLite one
+    writer at a time holds the lock, so stored times follow commit order and a reader that
+    remembers the latest time it read (``LearnerCache``, ``CheckInDays``) misses no row
+    committed after it (a time taken before the lock let a later commit carry an earlier
+    time, which forced a learner refit from the whole history, ~0.2 s at 400 sessions)."""
     if at is None:
         return utcnow()
     if at.tzinfo is None:
@@ -395,8 +401,8 @@ def set_consent(
             field="consent",
             allowed="keep_notes and/or learning",
         )
-    when = _now(at)
     with write_transaction(engine) as conn:
+        when = _now(at)  # under the writer lock: see _now
         person = resolve_listener(conn, listener)
         updated = replace(
             person,
@@ -458,8 +464,8 @@ def record_checkin(
     """Store a standalone mood check-in and screen its note."""
     valence, arousal, words = resolve_mood(mood)
     note = _check_note(mood.note)
-    when = _now(at)
     with write_transaction(engine) as conn:
+        when = _now(at)  # under the writer lock: see _now
         person = resolve_listener(conn, listener)
         stored = repo.insert_checkin(
             conn,
@@ -561,9 +567,8 @@ def start_session(
             _check_axis("target.valence", target[0]) or 0.0,
             _check_axis("target.arousal", target[1]) or 0.0,
         )
-    when = _now(at)
-
     with write_transaction(engine) as conn:
+        when = _now(at)  # under the writer lock: see _now
         person = resolve_listener(conn, listener)
         risk = listener_risk(person, note=note, settings=settings)
         session = SessionRecord(
@@ -649,8 +654,8 @@ def update_profile(
     if name is not None and len(name) > 200:
         raise InputError("name is too long", field="display_name", allowed="at most 200 characters")
     checked_country = _check_country(country)
-    when = _now(at)
     with write_transaction(engine) as conn:
+        when = _now(at)  # under the writer lock: see _now
         person = resolve_listener(conn, listener)
         if name is not None and name != person.display_name:
             repo.lock_listener_names(conn)
@@ -688,8 +693,8 @@ def replace_session_track(
     belongs to the track that was heard). The swap is remembered in the session's details.
     """
     [checked] = _check_tracks([track])
-    when = _now(at)
     with write_transaction(engine) as conn:
+        when = _now(at)  # under the writer lock: see _now
         session = _require_session(conn, session_id, lock=True, listener_id=listener_id)
         if session.finished_at is not None:
             raise InputError(
@@ -797,8 +802,8 @@ def finish_session(
     """Record the after check-in and end the session (one transaction)."""
     valence, arousal, words = resolve_mood(after)
     note = _check_note(after.note)
-    when = _now(at)
     with write_transaction(engine) as conn:
+        when = _now(at)  # under the writer lock: see _now
         session = _require_session(conn, session_id, listener_id=listener_id)
         if session.finished_at is not None:
             raise InputError(
@@ -908,8 +913,8 @@ def record_feedback(
     _check_feedback_values(
         played=played, skipped_after_s=skipped_after_s, thumbs=thumbs, helped=helped
     )
-    when = _now(at)
     with write_transaction(engine) as conn:
+        when = _now(at)  # under the writer lock: see _now
         session = _require_session(conn, session_id, lock=True, listener_id=listener_id)
         late = session.finished_at is not None
         if session.finished_at is not None and when - session.finished_at > LATE_FEEDBACK_WINDOW:
@@ -977,14 +982,42 @@ def learning_data(
     """
     with read_transaction(engine) as conn:
         person = resolve_listener(conn, listener)
-        if not person.consent_learning:
-            return [], []
-        return (
-            repo.feedback_rows(conn, listener_id=person.id, updated_since=feedback_since),
-            repo.session_outcome_rows(
-                conn, listener_id=person.id, finished_only=True, finished_since=finished_since
-            ),
-        )
+        return _learning_rows(conn, person, feedback_since, finished_since)
+
+
+def learning_snapshot(
+    engine: Engine,
+    listener_id: str,
+    *,
+    feedback_since: datetime | None = None,
+    finished_since: datetime | None = None,
+) -> tuple[tuple[Any, ...] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+    """:func:`learning_data` of the listener with id ``listener_id`` together with their
+    ``repository.learning_version``, read in one transaction (one snapshot on SQLite), so an
+    incremental update checks its counts against what it read, not against a version read
+    before another worker's write. ``(None, [], [])`` when no listener has that id."""
+    with read_transaction(engine) as conn:
+        version = repo.learning_version(conn, listener_id)
+        if version is None:
+            return None, [], []
+        person = resolve_listener(conn, listener_id)
+        return (version, *_learning_rows(conn, person, feedback_since, finished_since))
+
+
+def _learning_rows(
+    conn: Connection,
+    person: ListenerRecord,
+    feedback_since: datetime | None,
+    finished_since: datetime | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    if not person.consent_learning:
+        return [], []
+    return (
+        repo.feedback_rows(conn, listener_id=person.id, updated_since=feedback_since),
+        repo.session_outcome_rows(
+            conn, listener_id=person.id, finished_only=True, finished_since=finished_since
+        ),
+    )
 
 
 # -- exported playlists ------------------------------------------------------------------------
@@ -1014,8 +1047,8 @@ def record_playlist_export(
     ids = [str(t) for t in track_ids]
     if not ids:
         raise InputError("a playlist needs at least one track", field="track_ids", value=0)
-    when = _now(at)
     with write_transaction(engine) as conn:
+        when = _now(at)  # under the writer lock: see _now
         person = resolve_listener(conn, listener)
         if session_id is not None:
             session = _require_session(conn, session_id)
