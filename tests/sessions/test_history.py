@@ -197,3 +197,21 @@ def test_checkin_days_are_read_incrementally_and_stay_exact(engine: Engine) -> N
     assert CHECKIN_DAYS.full_reads == full_reads + 1
     assert got["checkins_total"] == 7 and got["streaks"]["days_with_checkins"] == 6
     assert got == _fresh(engine, person.id, today=today)
+
+
+def test_deleting_a_listener_drops_what_the_history_kept_of_them(engine: Engine) -> None:
+    from moodtune.sessions import delete_listener
+    from moodtune.sessions.history import CHECKIN_DAYS, FINISHED_SESSIONS
+
+    person, other = create_listener(engine), create_listener(engine)
+    for who in (person, other):
+        s = session(engine, who.id, at=day(0))
+        finish_session(engine, s.session.id, MoodReport(valence=0.3, arousal=-0.2), at=day(0, 10))
+        _read(engine, who.id, today=day(1).date())
+    kept = {k: v.listener_id for k, v in FINISHED_SESSIONS.view().items()}
+    assert person.id in kept.values() and other.id in kept.values()
+    delete_listener(engine, person.id)
+    left = {v.listener_id for v in FINISHED_SESSIONS.view().values()}
+    assert person.id not in left and other.id in left
+    assert not any(key[0] == person.id for key in CHECKIN_DAYS._kept)
+    assert any(key[0] == other.id for key in CHECKIN_DAYS._kept)

@@ -300,3 +300,17 @@ def test_a_write_between_the_version_and_the_rows_is_applied_not_refitted(
     assert updated.learner is not None and updated.learner.n_sessions_ == 4
     _assert_same_learner(updated, learn_listener(engine, person.id, catalog.features))
     assert cache.learned(engine, person.id, catalog.features) is updated  # and it is current
+
+
+def test_a_forgotten_listener_leaves_nothing_in_the_learner_cache(
+    engine: Engine, catalog: JourneyCatalog
+) -> None:
+    from moodtune.sessions.personal import LearnerCache
+
+    person, other = create_listener(engine), create_listener(engine)
+    cache = LearnerCache()
+    for who in (person, other):
+        _use_for_sessions(engine, who.id, catalog, 1)
+        cache.learned(engine, who.id, catalog.features)
+    cache.forget(person.id)
+    assert {key[0] for key in cache._entries} == {other.id}

@@ -322,4 +322,6 @@ def delete_everything(services: Services, listener_id: str) -> dict[str, int]:
     """Delete everything stored about the listener; rows removed per table."""
     from moodtune.sessions import delete_listener
 
-    return delete_listener(services.engine, listener_id)
+    counts = delete_listener(services.engine, listener_id)
+    services.learners.forget(listener_id)  # nothing learned from them stays in memory
+    return counts

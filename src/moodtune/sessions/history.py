@@ -36,6 +36,7 @@ __all__ = [
     "History",
     "SessionChange",
     "Streaks",
+    "forget_listener",
     "listener_history",
     "session_changes",
     "streaks",
@@ -304,6 +305,7 @@ def streaks_of_days(
 class KeptSession:
     """What a history read keeps of a finished session: its change and its track labels."""
 
+    listener_id: str
     change: SessionChange
     tracks: tuple[SessionTrack, ...]
 
@@ -338,6 +340,12 @@ class FinishedSessions:
             if len(self._kept) + len(kept) > self.max_sessions:
                 self._kept.clear()  # bounded; the next read refills what it needs
             self._kept.update(kept)
+
+    def forget(self, listener_id: str) -> None:
+        """Forget the listener's sessions (their data was deleted)."""
+        with self._lock:
+            for session_id in [k for k, v in self._kept.items() if v.listener_id == listener_id]:
+                del self._kept[session_id]
 
     def clear(self) -> None:
         """Forget everything (the next read computes every session again)."""
@@ -410,6 +418,12 @@ class CheckInDays:
             self._kept[key] = entry
         return set(entry.days), entry.count
 
+    def forget(self, listener_id: str) -> None:
+        """Forget the listener's days (their data was deleted)."""
+        with self._lock:
+            for key in [k for k in self._kept if k[0] == listener_id]:
+                del self._kept[key]
+
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
@@ -417,6 +431,14 @@ class CheckInDays:
 
 
 CHECKIN_DAYS = CheckInDays()
+
+
+def forget_listener(listener_id: str) -> None:
+    """Drop what this process keeps between history reads about a deleted listener (another
+    worker's copies are never read again: only sessions the database lists are looked up,
+    and they age out of their bounded caches)."""
+    FINISHED_SESSIONS.forget(listener_id)
+    CHECKIN_DAYS.forget(listener_id)
 
 
 def _in_order(
@@ -504,7 +526,7 @@ def listener_history(
     fresh_changes = {c.session_id: c for c in session_changes(fresh, points, answers)}
     FINISHED_SESSIONS.keep(
         {
-            s.id: KeptSession(change=fresh_changes[s.id], tracks=s.tracks)
+            s.id: KeptSession(listener_id=person.id, change=fresh_changes[s.id], tracks=s.tracks)
             for s in fresh
             if s.finished_at is not None
         }

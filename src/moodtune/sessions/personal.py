@@ -177,6 +177,12 @@ class LearnerCache:
         self.refits = 0  #: fits from the whole history (for tests and benchmarks)
         self.updates = 0  #: incremental updates
 
+    def forget(self, listener_id: str) -> None:
+        """Drop the listener's learners (their data was deleted)."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == listener_id]:
+                del self._entries[key]
+
     def learned(
         self,
         engine: Engine,

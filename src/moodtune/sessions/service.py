@@ -1099,6 +1099,9 @@ def delete_listener(engine: Engine, listener: str) -> dict[str, int]:
     with write_transaction(engine) as conn:
         person = resolve_listener(conn, listener)
         counts = repo.delete_listener_rows(conn, person.id)
+    from moodtune.sessions.history import forget_listener  # (history imports this module)
+
+    forget_listener(person.id)
     if is_sqlite(engine):
         from moodtune.store.engine import checkpoint_wal, logger
 
