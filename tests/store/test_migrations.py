@@ -24,14 +24,14 @@ def test_fresh_database_migrates_to_head_and_matches_the_tables(db_url: str) -> 
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0005"
+        assert current_revision(engine) == head_revision() == "0006"
         with engine.connect() as conn:
             diff = compare_metadata(
                 MigrationContext.configure(conn, opts={"compare_type": True}), metadata
             )
         assert diff == []
         upgrade(engine)  # already at head: a no-op
-        assert current_revision(engine) == "0005"
+        assert current_revision(engine) == "0006"
     finally:
         engine.dispose()
 
@@ -94,7 +94,7 @@ def test_old_database_with_data_upgrades_and_keeps_it(db_url: str) -> None:
 
         upgrade(engine)
 
-        assert current_revision(engine) == "0005"
+        assert current_revision(engine) == "0006"
         with read_transaction(engine) as conn:
             listener = repo.get_listener(conn, "L1")
             assert listener is not None
@@ -157,7 +157,7 @@ def test_concurrent_first_starts_migrate_once(db_url: str) -> None:
         t.join()
     try:
         assert errors == []
-        assert current_revision(engines[0]) == "0005"
+        assert current_revision(engines[0]) == "0006"
         with engines[0].connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 1
     finally:
@@ -186,7 +186,7 @@ def test_open_database_creates_embedded_sqlite_on_first_use(settings: Settings) 
     engine = open_database(settings)
     try:
         assert path.is_file()
-        assert current_revision(engine) == "0005"
+        assert current_revision(engine) == "0006"
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, KeysView, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -324,6 +324,12 @@ class TrackFeatures:
 
     def __post_init__(self) -> None:
         self._row = {tid: i for i, tid in enumerate(self.track_ids)}
+
+    @property
+    def known_ids(self) -> KeysView[str]:
+        """The track ids these features cover, as a set-like view (no copy: a set of the
+        28k ids cost ~2 ms, made on every learner update)."""
+        return self._row.keys()
 
     @property
     def n_features(self) -> int:

@@ -15,6 +15,7 @@ beyond their history, so there is no second copy to keep in step, to export or t
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -269,7 +270,9 @@ def learn_listener(
 
 
 def _usable(
-    feedback_rows: list[dict[str, Any]], session_rows: list[dict[str, Any]], known: set[str]
+    feedback_rows: list[dict[str, Any]],
+    session_rows: list[dict[str, Any]],
+    known: Collection[str],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     """The rows about tracks in this catalog, and how many offered tracks were left out."""
     usable_feedback = [r for r in feedback_rows if str(r["track_id"]) in known]
@@ -296,7 +299,7 @@ def _fit_listener(
     if not person.consent_learning:
         return _Fit(version, LearnedListener(person.id, False, None), {}, frozenset(), None, None)
     feedback_rows, session_rows = learning_data(engine, person.id)
-    known = set(features.track_ids)
+    known = features.known_ids
     usable_feedback, outcomes_rows, skipped_tracks = _usable(feedback_rows, session_rows, known)
     feedback = feedback_from_records(usable_feedback, source=f"listener {person.id} feedback")
     sessions = sessions_from_records(outcomes_rows, source=f"listener {person.id} sessions")
@@ -363,7 +366,7 @@ def _update_fit(
     ):
         return None  # a row came in behind the marks
     usable_feedback, outcomes_rows, skipped_tracks = _usable(
-        new_feedback, new_sessions, set(features.track_ids)
+        new_feedback, new_sessions, features.known_ids
     )
     source = f"listener {fit.learned.listener_id}"
     updated = learner.copy()

@@ -118,6 +118,7 @@ sessions = sa.Table(
     sa.Column("started_at", UTCDateTime(), nullable=False),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
     sa.Index("ix_listening_sessions_listener_started", "listener_id", "started_at"),
+    sa.Index("ix_listening_sessions_listener_finished", "listener_id", "finished_at"),
 )
 
 checkins = sa.Table(
@@ -206,6 +207,7 @@ feedback = sa.Table(
     sa.CheckConstraint("skipped_after_s IS NULL OR skipped_after_s >= 0", name="skipped_after_s"),
     sa.UniqueConstraint("session_id", "position"),
     sa.Index("ix_track_feedback_listener_created", "listener_id", "created_at"),
+    sa.Index("ix_track_feedback_listener_updated", "listener_id", "updated_at"),
 )
 
 exported_playlists = sa.Table(
