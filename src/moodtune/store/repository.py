@@ -509,6 +509,12 @@ def list_sessions(
     ``session_ids`` keeps only those of the listener's sessions (a history that keeps the
     finished ones reads only the rest).
     """
+    if finished_since is not None and not labels_only and session_ids is None:
+        # what a learner update asks at every journey start: a statement built once
+        rows = conn.execute(
+            _SELECT_FINISHED_SINCE, {"listener_id": listener_id, "since": finished_since}
+        ).all()
+        return _with_tracks(conn, rows)
     columns = [c for c in sessions.c if not (labels_only and c.name == "details")]
     query = sa.select(*columns).where(sessions.c.listener_id == listener_id)
     wanted = None if session_ids is None else set(session_ids)
@@ -535,13 +541,31 @@ def list_sessions(
                 have[r.id] = labels
         have.update(_track_labels(conn, listener_id, [r.id for r in rows if r.id not in have]))
         return [_session(r, have.get(r.id, ()), with_details=False) for r in rows]
+    return _with_tracks(conn, rows)
+
+
+_SELECT_FINISHED_SINCE = (
+    sa.select(sessions)
+    .where(
+        (sessions.c.listener_id == sa.bindparam("listener_id"))
+        & sessions.c.finished_at.is_not(None)
+        & (sessions.c.finished_at >= sa.bindparam("since"))
+    )
+    .order_by(sessions.c.finished_at, sessions.c.id)
+)
+_SELECT_TRACKS_OF = (
+    sa.select(session_tracks)
+    .where(session_tracks.c.session_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(session_tracks.c.session_id, session_tracks.c.position)
+)
+
+
+def _with_tracks(conn: Connection, rows: Sequence[sa.Row[Any]]) -> list[SessionRecord]:
+    """Session rows as records with all their tracks (one read of the tracks)."""
     by_session: dict[str, list[SessionTrack]] = {r.id: [] for r in rows}
     if by_session:
-        track_rows = conn.execute(
-            sa.select(session_tracks)
-            .where(session_tracks.c.session_id.in_(list(by_session)))
-            .order_by(session_tracks.c.session_id, session_tracks.c.position)
-        ).all()  # one fetch: iterating a result fetches (slowly) row by row
+        # one fetch: iterating a result fetches (slowly) row by row
+        track_rows = conn.execute(_SELECT_TRACKS_OF, {"ids": list(by_session)}).all()
         for r in track_rows:
             by_session[r.session_id].append(
                 SessionTrack(
@@ -787,26 +811,36 @@ def feedback_rows(
     ``updated_since`` keeps only answers given or changed at or after that time (what an
     incremental learner update reads).
     """
-    query = (
-        sa.select(
-            *feedback.c,
-            sessions.c.goal,
-            session_tracks.c.genre,
-            session_tracks.c.mood,
-        )
-        .join(sessions, sessions.c.id == feedback.c.session_id)
-        .join(
-            session_tracks,
-            (session_tracks.c.session_id == feedback.c.session_id)
-            & (session_tracks.c.position == feedback.c.position),
-        )
-        .order_by(feedback.c.created_at, feedback.c.id)
-    )
+    if listener_id is not None and updated_since is not None:  # every journey start's update
+        rows = conn.execute(
+            _FEEDBACK_ROWS_SINCE, {"listener_id": listener_id, "since": updated_since}
+        ).all()
+        return [dict(r._mapping) for r in rows]
+    query = _FEEDBACK_ROWS
     if listener_id is not None:
         query = query.where(feedback.c.listener_id == listener_id)
     if updated_since is not None:
         query = query.where(feedback.c.updated_at >= updated_since)
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return [dict(r._mapping) for r in conn.execute(query).all()]
+
+
+_FEEDBACK_ROWS = (
+    sa.select(*feedback.c, sessions.c.goal, session_tracks.c.genre, session_tracks.c.mood)
+    .join(sessions, sessions.c.id == feedback.c.session_id)
+    .join(
+        session_tracks,
+        (session_tracks.c.session_id == feedback.c.session_id)
+        & (session_tracks.c.position == feedback.c.position),
+    )
+    .order_by(feedback.c.created_at, feedback.c.id)
+)
+_FEEDBACK_ROWS_SINCE = _FEEDBACK_ROWS.where(
+    (feedback.c.listener_id == sa.bindparam("listener_id"))
+    & (feedback.c.updated_at >= sa.bindparam("since"))
+)
+_SELECT_POINTS_OF = sa.select(
+    checkins.c.session_id, checkins.c.kind, checkins.c.valence, checkins.c.arousal
+).where(checkins.c.session_id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def session_outcome_rows(
@@ -834,11 +868,7 @@ def session_outcome_rows(
     points: dict[tuple[str, str], tuple[float | None, float | None]] = {}
     ids = [s.id for s in records]
     if ids:
-        for row in conn.execute(
-            sa.select(
-                checkins.c.session_id, checkins.c.kind, checkins.c.valence, checkins.c.arousal
-            ).where(checkins.c.session_id.in_(ids))
-        ):
+        for row in conn.execute(_SELECT_POINTS_OF, {"ids": ids}).all():
             points[(row.session_id, row.kind)] = (row.valence, row.arousal)
     out = []
     for s in records:
