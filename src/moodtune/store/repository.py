@@ -9,7 +9,7 @@ service layer does); the database's own constraints are the last line of defence
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -495,7 +495,6 @@ def list_sessions(
     finished_only: bool = False,
     finished_since: datetime | None = None,
     labels_only: bool = False,
-    known_labels: Mapping[str, tuple[SessionTrack, ...]] | None = None,
     session_ids: Collection[str] | None = None,
 ) -> list[SessionRecord]:
     """A listener's sessions, oldest first, each with its tracks.
@@ -503,9 +502,7 @@ def list_sessions(
     ``finished_only`` keeps finished sessions, in the order they finished (the order a learner
     observes them); ``finished_since`` further keeps those finished at or after that time.
     ``labels_only`` is the light read behind summaries (history, what helped): each session
-    without its ``details`` and each track with only its position, id, genre and mood; tracks
-    of finished sessions found in ``known_labels`` are taken from there (a finished session's
-    tracks never change), so a caller that keeps them reads only the new ones.
+    without its ``details`` and each track with only its position, id, genre and mood.
     ``session_ids`` keeps only those of the listener's sessions (a history that keeps the
     finished ones reads only the rest).
     """
@@ -534,13 +531,8 @@ def list_sessions(
     if wanted is not None and len(wanted) > _LABELS_BY_ID_MAX:
         rows = [r for r in rows if r.id in wanted]
     if labels_only:
-        known = known_labels or {}
-        have: dict[str, tuple[SessionTrack, ...]] = {}
-        for r in rows:  # one lookup each: ``known`` may be a live view another thread updates
-            if r.finished_at is not None and (labels := known.get(r.id)) is not None:
-                have[r.id] = labels
-        have.update(_track_labels(conn, listener_id, [r.id for r in rows if r.id not in have]))
-        return [_session(r, have.get(r.id, ()), with_details=False) for r in rows]
+        labels = _track_labels(conn, listener_id, [r.id for r in rows])
+        return [_session(r, labels.get(r.id, ()), with_details=False) for r in rows]
     return _with_tracks(conn, rows)
 
 
