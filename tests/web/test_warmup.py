@@ -57,3 +57,21 @@ def test_the_app_is_ready_only_once_warmed_up(
     readiness.run()
     assert steps == [("warm", False), ("freeze", False)]
     assert readiness.ready and readiness.services is services
+
+
+def test_a_failing_warm_up_is_logged_and_the_app_still_starts(
+    app_settings: Settings,
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(**kwargs: Any) -> list[str]:
+        raise RuntimeError("templates unreadable")
+
+    monkeypatch.setattr(templates.env, "list_templates", broken)
+    app = create_app(app_settings, services=services)
+    with caplog.at_level("WARNING", logger="moodtune.web"):
+        warm_up(app, services)
+    assert "warm-up failed" in caplog.text and "templates unreadable" in caplog.text
+    with TestClient(app) as client:
+        assert client.get("/healthz").json()["ready"] is True

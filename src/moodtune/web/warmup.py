@@ -13,6 +13,7 @@ that track views read (~30 ms on the first journey, and a copy per worker).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -22,6 +23,8 @@ from moodtune.app.services import Services
 
 __all__ = ["warm_up"]
 
+logger = logging.getLogger("moodtune.web")
+
 #: A path under each prefix the routers are included with: matching a path that no route has
 #: walks, and so builds, every route table on the way.
 _NOWHERE = ("/moodtune-warm-up", "/api/v1/moodtune-warm-up")
@@ -29,7 +32,17 @@ _NOWHERE = ("/moodtune-warm-up", "/api/v1/moodtune-warm-up")
 
 def warm_up(app: FastAPI, services: Services | None = None) -> None:
     """Compile every template and build every route table of ``app`` (no handler runs); with
-    ``services``, pass one survey answer through the survey models (nothing is stored)."""
+    ``services``, pass one survey answer through the survey models (nothing is stored).
+
+    Only an optimisation, so never a reason not to start: a failure is logged and the first
+    requests build what it would have."""
+    try:
+        _warm_up(app, services)
+    except Exception:
+        logger.warning("moodtune: the start-up warm-up failed (serving anyway)", exc_info=True)
+
+
+def _warm_up(app: FastAPI, services: Services | None) -> None:
     import contextlib
 
     from moodtune.web.pages import templates
