@@ -95,6 +95,7 @@ PAGES: dict[str, Callable[[History], Visit]] = {
     "insights": lambda h: _insights,
     "delete-confirm": lambda h: "/me/delete",
     "help": lambda h: "/help",
+    "api-docs": lambda h: "/api/v1/docs",
     "error-404": lambda h: "/explore/track/no-such-track",
 }
 

@@ -103,7 +103,7 @@ def create_app(
         "`application/problem+json` (RFC 9457) whose `detail` and `errors` name the field.",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # /api/v1/docs is our own page (web/api_docs.py): Swagger UI needs a CDN
         redoc_url=None,
         # every route, present and future: accounts and CSRF in multi-user mode (web/auth.py)
         dependencies=[Depends(guard_request)],

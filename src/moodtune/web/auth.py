@@ -48,7 +48,7 @@ CSRF_HEADER = "x-csrf-token"
 #: What anyone may open without signing in (everything else needs an account).
 PUBLIC_PATHS = frozenset(
     {"/signin", "/signup", "/reset", "/help", "/healthz", "/api/v1/support",
-     "/api/v1/auth/token", "/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect"}
+     "/api/v1/auth/token", "/api/v1/openapi.json", "/api/v1/docs"}
 )  # fmt: skip
 PUBLIC_PREFIXES = ("/static/", "/static-vendor/")
 

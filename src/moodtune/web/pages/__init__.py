@@ -235,6 +235,22 @@ def help_page(request: Request) -> Response:
     return page(request, "help.html", support=support, section="help")
 
 
+@router.get("/api/v1/docs", include_in_schema=False)
+def api_docs_page(request: Request) -> Response:
+    """The API reference, from the app's own OpenAPI schema (no CDN, no script)."""
+    from moodtune.web.api_docs import api_reference
+
+    state = request.app.state
+    reference = getattr(state, "api_reference", None)
+    if reference is None:
+        reference = state.api_reference = api_reference(request.app.openapi())
+    return page(
+        request, "api_docs.html", ref=reference, section="",
+        openapi_version=request.app.openapi()["openapi"],
+        multi_user=state.settings.multi_user,
+    )  # fmt: skip
+
+
 # -- survey (onboarding) -----------------------------------------------------------------------
 
 
