@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     random_state: int = Field(default=0, description="Seed for reproducible model fitting.")
     multi_user: bool = Field(
         default=False,
-        description="Require accounts (sign-in) even on loopback; always on for other addresses.",
+        description="Require accounts (sign-in) even on loopback; always on for other addresses, "
+        "and behind a TLS or trusted proxy (which serves other people).",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -121,6 +122,15 @@ class Settings(BaseSettings):
     sign_in_window_minutes: float = Field(
         default=15.0, gt=0, description="...within this many minutes, before sign-in waits."
     )
+
+    @model_validator(mode="after")
+    def _accounts_behind_a_proxy(self) -> Settings:
+        """A proxy in front (``behind_tls``, ``trusted_proxies``) serves other people, though
+        moodtune itself is bound to loopback: a nginx default sends ``Host: 127.0.0.1`` and
+        the single local listener would answer everyone. So accounts are on there too."""
+        if not self.multi_user and (self.behind_tls or self.trusted_proxy_list):
+            self.multi_user = True
+        return self
 
     def multi_user_problem(self) -> str | None:
         """Why multi-user mode cannot start with these settings (``None`` when it can)."""

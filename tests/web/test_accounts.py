@@ -49,6 +49,35 @@ def test_serve_on_another_address_requires_accounts_and_a_key(
     assert "MOODTUNE_SECRET_KEY" in str(result.exception)
 
 
+@pytest.mark.parametrize(
+    "variable", [("MOODTUNE_BEHIND_TLS", "true"), ("MOODTUNE_TRUSTED_PROXIES", "127.0.0.1")]
+)
+def test_behind_a_proxy_on_loopback_requires_accounts_and_a_key(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, variable: tuple[str, str]
+) -> None:
+    """A proxy serves other people though moodtune is bound to 127.0.0.1: without accounts
+    the one local listener would answer everyone the proxy lets in."""
+    from typer.testing import CliRunner
+
+    from moodtune.cli import app
+    from moodtune.config import get_settings
+
+    assert Settings(**{variable[0].removeprefix("MOODTUNE_").lower(): variable[1]}).multi_user
+    assert not Settings(trusted_proxies=" , ").multi_user
+    monkeypatch.delenv("MOODTUNE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("MOODTUNE_MULTI_USER", raising=False)
+    monkeypatch.setenv(*variable)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["serve", "--host", "127.0.0.1", "--port", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert isinstance(result.exception, InputError), result.output
+    assert "behind a proxy" in str(result.exception)
+    assert "requires accounts" in str(result.exception)
+    assert "MOODTUNE_SECRET_KEY" in str(result.exception)
+
+
 def test_passwords_use_argon2id_with_owasps_parameters() -> None:
     from moodtune.app.credentials import hash_password, verify_password
 

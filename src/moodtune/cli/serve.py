@@ -53,7 +53,12 @@ def serve(
         get_settings.cache_clear()
         settings = get_settings()
     if settings.multi_user and (why := settings.multi_user_problem()) is not None:
-        where = "on " + host if not is_loopback_host(host) else "with MOODTUNE_MULTI_USER=true"
+        if not is_loopback_host(host):
+            where = "on " + host
+        elif settings.behind_tls or settings.trusted_proxy_list:
+            where = "behind a proxy (MOODTUNE_BEHIND_TLS or MOODTUNE_TRUSTED_PROXIES is set)"
+        else:
+            where = "with MOODTUNE_MULTI_USER=true"
         raise InputError(
             f"serving {where} requires accounts, and {why}", field="MOODTUNE_SECRET_KEY"
         )
