@@ -387,3 +387,35 @@ def test_the_account_forms_with_the_keyboard_alone(person: NewTab, therapist_acc
     _type_into(tab, tab.get_by_label("Password"), NEW_PASSWORD)
     tab.keyboard.press("Enter")
     expect(SignInPage(tab).message).to_contain_text("do not match an active account")
+
+
+@pytest.mark.parametrize("proto", ["https", "http"])
+def test_cookies_are_secure_when_the_trusted_proxy_says_https(
+    multi_user_server: LiveServer, proto: str
+) -> None:
+    """Through the real server (uvicorn believes its trusted proxy, 127.0.0.1): a sign-in the
+    proxy forwarded as https sets only Secure cookies; one it forwarded as http does not."""
+    import httpx
+
+    from moodtune.web.auth import CSRF_COOKIE, SESSION_COOKIE
+
+    username = f"proxied-{proto}"
+    moodtune_admin(multi_user_server, "create-user", username, password=PASSWORD)
+    headers = {"X-Forwarded-Proto": proto, "X-Forwarded-For": next(_addresses)}
+    with httpx.Client(base_url=multi_user_server.base_url, headers=headers) as client:
+        first = client.get("/signin")
+        csrf = re.search(rf"{CSRF_COOKIE}=([^;]+)", first.headers["set-cookie"])
+        assert csrf is not None
+        answer = client.post(
+            "/signin",
+            data={"username": username, "password": PASSWORD, "csrf_token": csrf.group(1)},
+            # by hand: httpx keeps a Secure cookie from an http:// address in its jar
+            headers={"Cookie": f"{CSRF_COOKIE}={csrf.group(1)}"},
+        )
+    assert answer.status_code == 303, answer.text[:300]
+    cookies = [*first.headers.get_list("set-cookie"), *answer.headers.get_list("set-cookie")]
+    assert any(c.startswith(f"{SESSION_COOKIE}=") for c in cookies)
+    for cookie in cookies:
+        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert "httponly" in flags and "samesite=lax" in flags, cookie
+        assert ("secure" in flags) == (proto == "https"), cookie

@@ -340,3 +340,45 @@ def test_free_text_with_control_characters_is_refused_by_name(multi_app: Any) ->
     person = sign_up(multi_app, "texty")
     refused = person.api("POST", "/api/v1/tokens", json={"name": "bad\x00name"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "name"
+
+
+def test_sessions_end_when_idle_and_at_their_maximum_age(
+    multi_app: Any, multi_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session unused for ``session_idle_hours`` ends; one in use ends ``session_max_days``
+    after sign-in all the same. Ended: pages go to sign-in, the API answers 401."""
+    from datetime import timedelta
+
+    from moodtune.store.tables import utcnow
+
+    start = utcnow()
+    clock = {"now": start}
+    monkeypatch.setattr(accounts, "utcnow", lambda: clock["now"])
+    idle = timedelta(hours=multi_settings.session_idle_hours)
+    longest = timedelta(days=multi_settings.session_max_days)
+
+    def signed_in(person: Any) -> bool:
+        page = person.browser.get("/checkin", follow_redirects=False)
+        api = person.browser.get("/api/v1/history")
+        assert (page.status_code == 200) == (api.status_code == 200), (page, api)
+        if page.status_code != 200:
+            assert page.headers["location"].startswith("/signin")
+            assert api.status_code == 401
+        return bool(page.status_code == 200)
+
+    idler = sign_up(multi_app, "idler")
+    clock["now"] = start + idle - timedelta(minutes=5)
+    assert signed_in(idler)  # used just in time: the idle clock starts again
+    clock["now"] = start + 2 * idle - timedelta(minutes=10)
+    assert signed_in(idler)
+    clock["now"] = start + 3 * idle
+    assert not signed_in(idler)  # unused for longer than the idle limit
+
+    clock["now"] = start
+    regular = sign_up(multi_app, "regular")
+    step = idle / 2
+    while clock["now"] + step < start + longest:
+        clock["now"] += step
+        assert signed_in(regular), clock["now"] - start
+    clock["now"] = start + longest + timedelta(minutes=1)
+    assert not signed_in(regular)  # in use every day, but past its maximum age
