@@ -29,11 +29,28 @@ from moodtune.app.services import Services
 from moodtune.config import Settings
 from moodtune.web import create_app
 
+
+def errors_are_problem_json(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every error answer (4xx) is ``application/problem+json`` (RFC 9457) with a ``detail``:
+    the document allows ``application/json`` too (FastAPI's default), so the content-type
+    check alone would not catch an error answered as plain JSON."""
+    if response.status_code < 400:
+        return None
+    values = {k.lower(): v for k, v in response.headers.items()}.get("content-type", [""])
+    kind = values[0] if isinstance(values, list) else values
+    if not str(kind).startswith("application/problem+json"):
+        raise AssertionError(f"{response.status_code} answered as {kind!r}, not problem+json")
+    if not isinstance(response.json().get("detail"), str):
+        raise AssertionError(f"{response.status_code} problem without a detail: {response.text}")
+    return True
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    errors_are_problem_json,
 ]
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 10}
 # Deleting the listener would leave every later case without one; the API tests cover it.
@@ -149,3 +166,19 @@ def test_api_conforms_to_its_openapi_document(app_settings: Settings, services: 
     assert 200 in statuses["POST /api/v1/sessions/{session_id}/tracks/{number}/feedback"]
     assert 201 in statuses["POST /api/v1/sessions"]
     print({label: sorted(codes) for label, codes in statuses.items()})
+
+
+def test_the_problem_json_check_refuses_plain_json_errors() -> None:
+    from schemathesis.core.transport import Response
+
+    def answer(status: int, kind: str, body: bytes) -> Response:
+        return Response(status_code=status, headers={"Content-Type": [kind]}, content=body,
+                        request=None, elapsed=0.0, verify=False)  # type: ignore[arg-type]  # fmt: skip
+
+    problem = b'{"detail": "no such session", "status": 404}'
+    assert errors_are_problem_json(None, answer(404, "application/problem+json", problem), None)
+    assert errors_are_problem_json(None, answer(200, "application/json", b"{}"), None) is None
+    with pytest.raises(AssertionError, match="not problem\\+json"):
+        errors_are_problem_json(None, answer(404, "application/json", problem), None)
+    with pytest.raises(AssertionError, match="without a detail"):
+        errors_are_problem_json(None, answer(422, "application/problem+json", b"{}"), None)
