@@ -121,11 +121,17 @@ def backup_info(path: Path) -> BackupInfo:
             connection.close()
         return BackupInfo(path, "sqlite", None if row is None else str(row[0]), size)
     if head.startswith(_PGDUMP_HEADER):
-        listing = subprocess.run(
+        read = subprocess.run(
             [_pg_tool("pg_restore"), "--data-only", "--table=alembic_version", "--file=-",
              str(path)],
-            check=True, capture_output=True, timeout=PG_TIMEOUT_S, text=True,
-        ).stdout  # fmt: skip
+            capture_output=True, timeout=PG_TIMEOUT_S, text=True,
+        )  # fmt: skip
+        if read.returncode != 0:
+            raise InputError(
+                f"the backup is damaged or incomplete: {read.stderr.strip()[-500:]}",
+                file=str(path), allowed="a whole archive written by `moodtune backup`",
+            )  # fmt: skip
+        listing = read.stdout
         found = re.search(r"COPY [\w.]*alembic_version .*?FROM stdin;\n(\w+)\n", listing)
         return BackupInfo(path, "postgresql", found.group(1) if found else None, size)
     raise InputError(
@@ -181,14 +187,45 @@ def restore_database(engine: Engine, path: Path, *, overwrite: bool = False) -> 
             dest.close()
             source.close()
     else:
-        done = subprocess.run(
-            [_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             "--dbname", _pg_url(engine), str(path)],
-            capture_output=True, timeout=PG_TIMEOUT_S,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise DataIntegrityError(
-                f"pg_restore failed: {done.stderr.decode(errors='replace')[-2000:]}"
-            )
+        _restore_postgres(engine, path)
     upgrade(engine)  # an older backup gains the newer tables and columns
     return info
+
+
+def _restore_postgres(engine: Engine, path: Path) -> None:
+    """Replace every table with the archive's, in one transaction: any error rolls it all
+    back and the database is as it was.
+
+    ``pg_restore --clean`` drops only what the archive holds, so an older backup (without the
+    accounts tables) could not drop ``listeners`` while the newer tables' foreign keys still
+    pointed at it. So the archive is turned into SQL and run by ``psql`` after dropping this
+    database's own tables, all inside ``--single-transaction``.
+    """
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        quote = conn.dialect.identifier_preparer.quote
+        drops = "".join(
+            f"DROP TABLE IF EXISTS {quote(name)} CASCADE;\n"
+            for name in sa.inspect(conn).get_table_names()
+        )
+    engine.dispose()
+    try:
+        script = subprocess.run(
+            [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(path)],
+            check=True, capture_output=True, timeout=PG_TIMEOUT_S,
+        ).stdout  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        raise DataIntegrityError(
+            f"pg_restore could not read the backup: {exc.stderr.decode(errors='replace')[-2000:]}"
+        ) from None
+    done = subprocess.run(
+        [_pg_tool("psql"), "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
+         "--single-transaction", "--dbname", _pg_url(engine), "--file=-"],
+        input=drops.encode() + script, capture_output=True, timeout=PG_TIMEOUT_S,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise DataIntegrityError(
+            "the restore failed and was rolled back (the database is unchanged): "
+            f"{done.stderr.decode(errors='replace')[-2000:]}"
+        )
