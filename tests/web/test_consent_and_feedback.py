@@ -6,7 +6,6 @@ stored as not played, from the page form as from the API."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from fastapi.testclient import TestClient
 
