@@ -193,7 +193,7 @@ def test_sign_out_and_sign_out_everywhere_end_sessions(multi_app: Any) -> None:
     other.post("/signin", data={"username": "kim", "password": PASSWORD,
                                 "csrf_token": other.cookies.get(CSRF_COOKIE)})  # fmt: skip
     assert other.get("/history", follow_redirects=False).status_code == 200
-    listed = person.browser.get("/api/v1/account/sessions").json()
+    listed = person.browser.get("/api/v1/account/sessions").json()["items"]
     assert len(listed) == 2 and sum(s["current"] for s in listed) == 1
     ended = person.form("/account/sessions/end", {"session_id": "all"})
     assert ended.status_code == 303
@@ -277,7 +277,7 @@ def test_admin_commands(settings: Settings, monkeypatch: pytest.MonkeyPatch,
 def test_api_tokens_are_shown_once_listed_and_revoked(multi_app: Any, services: Any) -> None:
     person = sign_up(multi_app, "tok")
     assert person.api("GET", "/api/v1/history").status_code == 200
-    listed = person.api("GET", "/api/v1/tokens").json()
+    listed = person.api("GET", "/api/v1/tokens").json()["items"]
     assert len(listed) == 1 and person.token.startswith(listed[0]["prefix"])
     assert person.token not in str(listed)
     with read_transaction(services.engine) as conn:
@@ -328,7 +328,7 @@ def test_deleting_the_account_removes_it_and_ends_its_tokens_and_links(multi_app
     assert removed["api_tokens"] == 1 and removed["auth_sessions"] == 1
     assert person.api("GET", "/api/v1/history").status_code == 401
     assert person.browser.get("/history", follow_redirects=False).status_code == 303
-    assert therapist.api("GET", "/api/v1/therapist/listeners").json() == []
+    assert therapist.api("GET", "/api/v1/therapist/listeners").json()["items"] == []
     client = browser(multi_app)
     client.get("/signin")
     form = {"username": "leaving", "password": PASSWORD,
@@ -382,3 +382,18 @@ def test_sessions_end_when_idle_and_at_their_maximum_age(
         assert signed_in(regular), clock["now"] - start
     clock["now"] = start + longest + timedelta(minutes=1)
     assert not signed_in(regular)  # in use every day, but past its maximum age
+
+
+def test_account_lists_are_pages(multi_app: Any) -> None:
+    person = sign_up(multi_app, "pager")
+    for name in ("a", "b", "c"):
+        assert person.api("POST", "/api/v1/tokens", json={"name": name}).status_code == 201
+    first = person.api("GET", "/api/v1/tokens", params={"limit": 2}).json()
+    assert (first["total"], first["offset"], first["limit"], len(first["items"])) == (4, 0, 2, 2)
+    rest = person.api("GET", "/api/v1/tokens", params={"offset": 2, "limit": 2}).json()
+    assert len(rest["items"]) == 2
+    ids = {t["id"] for t in first["items"]} | {t["id"] for t in rest["items"]}
+    assert len(ids) == 4  # no token on two pages, none left out
+    too_big = person.api("GET", "/api/v1/links", params={"limit": 10_000})
+    assert too_big.status_code == 422
+    assert too_big.headers["content-type"].startswith("application/problem+json")

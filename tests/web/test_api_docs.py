@@ -89,3 +89,17 @@ def test_the_page_lists_every_operation_and_loads_nothing_from_elsewhere(client:
 def test_the_page_is_public_in_multi_user_mode(multi_app: Any) -> None:
     answer = TestClient(multi_app).get("/api/v1/docs", follow_redirects=False)
     assert answer.status_code == 200 and "Bearer" in answer.text
+
+
+def test_no_operation_answers_a_bare_list(client: Any) -> None:
+    """Pagination on every list: a list is a ``Page`` (items, total, offset, limit)."""
+    schema = client.get("/api/v1/openapi.json").json()
+    bare = [
+        f"{method.upper()} {path}"
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        for answer in op["responses"].values()
+        for body in answer.get("content", {}).values()
+        if body.get("schema", {}).get("type") == "array"
+    ]
+    assert bare == []

@@ -93,7 +93,7 @@ def world(multi_app: FastAPI) -> World:
         "POST", f"/api/v1/therapist/listeners/{victim.listener_id}/suggestions",
         json={"goal": "focus", "message": "try this"},
     ).json()  # fmt: skip
-    tokens = victim.api("GET", "/api/v1/tokens").json()
+    tokens = victim.api("GET", "/api/v1/tokens").json()["items"]
     track_id = started.json()["tracks"][0]["track_id"]
     ids = {
         "session_id": started.json()["id"], "listener_id": victim.listener_id,
@@ -151,9 +151,9 @@ def test_every_route_with_an_id_is_404_for_someone_else(world: World) -> None:
     # nothing of the victim's changed: the session has no feedback, the suggestion is open
     session = world.victim.api("GET", f"/api/v1/sessions/{world.ids['session_id']}").json()
     assert all(t["feedback"] is None for t in session["tracks"]) and session["after"] is None
-    suggestions = world.victim.api("GET", "/api/v1/suggestions").json()
+    suggestions = world.victim.api("GET", "/api/v1/suggestions").json()["items"]
     assert [s["state"] for s in suggestions] == ["open"]
-    assert world.victim.api("GET", "/api/v1/links").json()[0]["share_notes"] is True
+    assert world.victim.api("GET", "/api/v1/links").json()["items"][0]["share_notes"] is True
 
 
 def test_lists_without_ids_never_show_someone_elses_data(world: World) -> None:
@@ -200,20 +200,20 @@ def test_without_signing_in_the_api_says_401_and_pages_go_to_sign_in(
 def test_a_linked_therapist_reads_logged_and_a_revoked_one_gets_nothing(world: World) -> None:
     victim, therapist, ids = world.victim, world.therapist, world.ids
     base = f"/api/v1/therapist/listeners/{victim.listener_id}"
-    glance = therapist.api("GET", "/api/v1/therapist/listeners").json()
+    glance = therapist.api("GET", "/api/v1/therapist/listeners").json()["items"]
     assert [c["listener_id"] for c in glance] == [victim.listener_id]
     assert glance[0]["sessions"] == 1 and glance[0]["last_checkin_at"] is not None
-    checkins = therapist.api("GET", f"{base}/checkins").json()
+    checkins = therapist.api("GET", f"{base}/checkins").json()["items"]
     assert VICTIM_NOTE in [c["note"] for c in checkins]  # the victim shares notes
     assert therapist.api("GET", f"{base}/history").status_code == 200
     assert therapist.api("GET", f"{base}/sessions/{ids['session_id']}").status_code == 200
     assert therapist.browser.get(f"/therapist/{victim.listener_id}").status_code == 200
     # notes off: the note text is no longer shown
     victim.api("PATCH", f"/api/v1/links/{ids['link_id']}", json={"share_notes": False})
-    checkins = therapist.api("GET", f"{base}/checkins").json()
+    checkins = therapist.api("GET", f"{base}/checkins").json()["items"]
     assert all(c["note"] is None for c in checkins)
     # every read is in the victim's access log, in Me and in the export
-    log = victim.api("GET", "/api/v1/access-log").json()
+    log = victim.api("GET", "/api/v1/access-log").json()["items"]
     assert {e["what"] for e in log} >= {"progress at a glance", "check-ins", "history"}
     assert all(e["reader"] == "therapist" for e in log)
     # a journey read is named by its goal and day (its id only in journey_id, for a link)
@@ -222,9 +222,9 @@ def test_a_linked_therapist_reads_logged_and_a_revoked_one_gets_nothing(world: W
     assert journey["journey_id"] == ids["session_id"]
     unknown = "f" * 32  # logged before the read, then 404: no journey to name, no id shown
     assert therapist.api("GET", f"{base}/sessions/{unknown}").status_code == 404
-    latest = victim.api("GET", "/api/v1/access-log").json()[0]
+    latest = victim.api("GET", "/api/v1/access-log").json()["items"][0]
     assert (latest["label"], latest["journey_id"]) == ("a journey", None), latest
-    log = victim.api("GET", "/api/v1/access-log").json()
+    log = victim.api("GET", "/api/v1/access-log").json()["items"]
     assert "Who has read my data" in victim.browser.get("/me").text
     exported = victim.api("GET", "/api/v1/listener/export").json()
     assert len(exported["tables"]["access_log"]) == len(log)
@@ -237,7 +237,7 @@ def test_a_linked_therapist_reads_logged_and_a_revoked_one_gets_nothing(world: W
     for path in (f"{base}/checkins", f"{base}/history", f"{base}/sessions/{ids['session_id']}"):
         answer = therapist.api("GET", path)
         assert answer.status_code == 404 and VICTIM_NOTE not in answer.text
-    assert therapist.api("GET", "/api/v1/therapist/listeners").json() == []
+    assert therapist.api("GET", "/api/v1/therapist/listeners").json()["items"] == []
     assert therapist.browser.get(f"/therapist/{victim.listener_id}").status_code == 404
 
 

@@ -3,10 +3,13 @@ application layer's own typed views)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
+from moodtune.app.explore import MAX_PAGE
 from moodtune.mood.goals import Goal
 from moodtune.sessions.service import MAX_NOTE_CHARS, MAX_WORDS, MoodReport
 from moodtune.survey.schema import AGE_RANGE, BPM_RANGE, HOURS_RANGE
@@ -41,6 +44,18 @@ class Page(BaseModel, Generic[T]):
     total: int
     offset: int
     limit: int
+
+
+Offset = Annotated[int, Query(ge=0, le=10**9, description="Items to skip.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items on this page.")]
+DEFAULT_LIMIT = 20
+
+
+def page_of(items: Sequence[T], *, offset: int, limit: int) -> Page[T]:
+    """One page of a list the application layer returns whole because it stays short (a
+    person's tokens, sign-ins, therapists, suggestions, access log, a therapist's listeners)."""
+    return Page(items=list(items[offset : offset + limit]), total=len(items), offset=offset,
+                limit=limit)  # fmt: skip
 
 
 class MoodIn(Strict):

@@ -16,6 +16,7 @@ from moodtune.config import Settings
 from moodtune.web.auth import engine_of, principal_of
 from moodtune.web.deps import ServicesDep
 from moodtune.web.problems import PROBLEM_RESPONSES, problem
+from moodtune.web.schemas import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 
 __all__ = ["router"]
 
@@ -109,10 +110,11 @@ def account(me: Me) -> Any:
     return AccountOut(listener_id=me.listener_id, username=me.username, via=me.via)
 
 
-@router.get("/tokens", response_model=list[accounts.TokenView], tags=["accounts"])
-def list_tokens(me: Me, request: Request) -> Any:
+@router.get("/tokens", response_model=Page[accounts.TokenView], tags=["accounts"])
+def list_tokens(me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Your personal API tokens (names and first characters only)."""
-    return accounts.list_api_tokens(engine_of(request), me)
+    found = accounts.list_api_tokens(engine_of(request), me)
+    return page_of(found, offset=offset, limit=limit)
 
 
 @router.post("/tokens", status_code=201, response_model=NewToken, tags=["accounts"])
@@ -129,10 +131,12 @@ def revoke_token(token_id: Id, me: Me, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/account/sessions", response_model=list[accounts.SignInSessionView], tags=["accounts"])
-def sessions(me: Me, request: Request) -> Any:
+@router.get("/account/sessions", response_model=Page[accounts.SignInSessionView], tags=["accounts"])
+def sessions(me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Where you are signed in."""
-    return accounts.list_sign_in_sessions(engine_of(request), me)
+    return page_of(
+        accounts.list_sign_in_sessions(engine_of(request), me), offset=offset, limit=limit
+    )
 
 
 @router.delete("/account/sessions", tags=["accounts"])
@@ -152,10 +156,12 @@ def invite(body: InviteCreate, me: Me, request: Request) -> Any:
     )
 
 
-@router.get("/links", response_model=list[therapists.LinkView], tags=["therapists"])
-def links(me: Me, request: Request) -> Any:
+@router.get("/links", response_model=Page[therapists.LinkView], tags=["therapists"])
+def links(me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Your therapists and unused invitations."""
-    return therapists.links_of(engine_of(request), me.listener_id)
+    return page_of(
+        therapists.links_of(engine_of(request), me.listener_id), offset=offset, limit=limit
+    )
 
 
 @router.patch("/links/{link_id}", status_code=204, tags=["therapists"])
@@ -173,16 +179,22 @@ def revoke(link_id: Id, me: Me, request: Request) -> Any:
     return therapists.revoke_link(engine_of(request), me.listener_id, link_id)
 
 
-@router.get("/access-log", response_model=list[therapists.AccessView], tags=["therapists"])
-def access(me: Me, request: Request) -> Any:
+@router.get("/access-log", response_model=Page[therapists.AccessView], tags=["therapists"])
+def access(me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Every read of your data by someone else, newest first."""
-    return therapists.access_log(engine_of(request), me.listener_id)
+    return page_of(
+        therapists.access_log(engine_of(request), me.listener_id), offset=offset, limit=limit
+    )
 
 
-@router.get("/suggestions", response_model=list[therapists.SuggestionView], tags=["therapists"])
-def my_suggestions(me: Me, request: Request) -> Any:
+@router.get("/suggestions", response_model=Page[therapists.SuggestionView], tags=["therapists"])
+def my_suggestions(
+    me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT
+) -> Any:
     """Goals your therapists suggested."""
-    return therapists.suggestions_for(engine_of(request), me.listener_id)
+    return page_of(
+        therapists.suggestions_for(engine_of(request), me.listener_id), offset=offset, limit=limit
+    )
 
 
 @router.post(
@@ -213,11 +225,12 @@ def accept(body: CodeIn, me: Me, request: Request) -> Any:
                                     body.code)  # fmt: skip
 
 
-@router.get("/therapist/listeners", response_model=list[therapists.ClientSummary],
+@router.get("/therapist/listeners", response_model=Page[therapists.ClientSummary],
             tags=["therapists"])  # fmt: skip
-def clients(me: Me, services: ServicesDep) -> Any:
+def clients(me: Me, services: ServicesDep, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Your listeners with progress at a glance."""
-    return therapists.linked_clients(services, me.listener_id)
+    found = therapists.linked_clients(services, me.listener_id)
+    return page_of(found, offset=offset, limit=limit)
 
 
 @router.get("/therapist/listeners/{listener_id}/history", response_model=HistoryView,
@@ -227,9 +240,16 @@ def client_history(listener_id: Id, me: Me, services: ServicesDep) -> Any:
 
 
 @router.get("/therapist/listeners/{listener_id}/checkins",
-            response_model=list[therapists.TherapistCheckIn], tags=["therapists"])  # fmt: skip
-def client_checkins(listener_id: Id, me: Me, services: ServicesDep) -> Any:
-    return therapists.client_checkins(services, me.listener_id, listener_id)
+            response_model=Page[therapists.TherapistCheckIn], tags=["therapists"])  # fmt: skip
+def client_checkins(
+    listener_id: Id, me: Me, services: ServicesDep, offset: Offset = 0,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Any:  # fmt: skip
+    return page_of(
+        therapists.client_checkins(services, me.listener_id, listener_id),
+        offset=offset,
+        limit=limit,
+    )
 
 
 @router.get("/therapist/listeners/{listener_id}/sessions/{session_id}",

@@ -11,11 +11,9 @@ from moodtune.app.explore import MAX_PAGE
 from moodtune.app.views import CheckInView, HistoryView
 from moodtune.web.deps import ListenerId, ServicesDep
 from moodtune.web.responses import json_result
-from moodtune.web.schemas import CheckInCreate, Page
+from moodtune.web.schemas import CheckInCreate, Limit, Offset, Page
 
 router = APIRouter(tags=["check-ins"])
-Offset = Annotated[int, Query(ge=0, le=10**9)]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
 @router.post("/checkins", status_code=201, response_model=CheckInView)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from moodtune import app as moodtune_app
-from moodtune.app.explore import MAX_PAGE
 from moodtune.app.views import SessionSummary, SessionView
 from moodtune.web.deps import ListenerId, ServicesDep
 from moodtune.web.responses import json_result
-from moodtune.web.schemas import FeedbackCreate, Page, SessionCreate, SessionFinish
+from moodtune.web.schemas import (
+    DEFAULT_LIMIT,
+    FeedbackCreate,
+    Limit,
+    Offset,
+    Page,
+    SessionCreate,
+    SessionFinish,
+)
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 SessionId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -36,8 +43,8 @@ def start(body: SessionCreate, listener: ListenerId, services: ServicesDep) -> A
 def list_sessions(
     listener: ListenerId,
     services: ServicesDep,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Your sessions, newest first."""
     items, total = moodtune_app.list_journeys(services, listener, offset=offset, limit=limit)

@@ -11,7 +11,7 @@ from moodtune import app as moodtune_app
 from moodtune.app.explore import MAX_PAGE, MAX_QUERY_CHARS
 from moodtune.app.views import MapView, PreparedJourney, SessionView, TrackView
 from moodtune.web.deps import ListenerId, ServicesDep
-from moodtune.web.schemas import MoodIn, Page, SongPathCreate
+from moodtune.web.schemas import DEFAULT_LIMIT, Limit, MoodIn, Offset, Page, SongPathCreate
 
 router = APIRouter(tags=["tracks"])
 TrackId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -31,8 +31,8 @@ class SimilarTracks(BaseModel):
 def search(
     services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Tracks whose title or artists contain every word you type, most popular first."""
     items, total = moodtune_app.search_tracks(services, q, offset=offset, limit=limit)
