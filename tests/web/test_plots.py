@@ -94,8 +94,9 @@ def test_helped_bars_carry_their_counts() -> None:
     assert bars["type"] == "bar" and bars["orientation"] == "h"
     assert bars["y"] == ["Calm down", "Focus", "Stay"]
     assert bars["x"] == [0.42, -0.1, 0.9]
-    assert bars["text"] == ["n = 8", "n = 5", "n = 2 (too few)"]
-    assert bars["marker"]["pattern"]["shape"] == ["", "", "/"]
+    assert bars["text"] == ["n = 8", "n = 5", "n = 2"]
+    assert bars["customdata"] == ["", "", ", too few to tell"]
+    assert bars["marker"]["pattern"]["shape"] == ["", "", "/"]  # too few: hatched
     assert figure.reading == (
         "By goal: Calm down moved you most, +0.42 toward your target on average over 8 journeys."
     )
@@ -107,10 +108,14 @@ def test_helped_bars_are_capped_and_music_moods_keep_their_colours() -> None:
     figure = plots.helped_figure(groups, title="By genre")
     assert figure is not None
     assert len(figure.spec["data"][0]["y"]) == plots.HELPED_BARS
-    moods = (group("calm", 6, 0.3, kind="mood"), group("sad", 5, 0.1, kind="mood"))
+    moods = (
+        group("calm/relaxed", 6, 0.3, kind="mood"),
+        group("sad/low", 5, 0.1, kind="mood"),
+        group("unknown", 5, 0.0, kind="mood"),
+    )
     figure = plots.helped_figure(moods, title="By mood of the music")
     assert figure is not None
-    assert figure.spec["data"][0]["marker"]["color"] == ["#009E73", "#0072B2"]
+    assert figure.spec["data"][0]["marker"]["color"] == ["#009E73", "#0072B2", "#0072B2"]
 
 
 def test_streaks_calendar_ticks_the_days_with_a_check_in() -> None:
@@ -131,13 +136,13 @@ def test_streaks_calendar_ticks_the_days_with_a_check_in() -> None:
     figure = plots.streaks_figure(streaks)
     assert figure is not None
     (cells,) = figure.spec["data"]
-    assert cells["x"][0] == "12 Jan" and cells["x"][-1] == "this week"
-    assert len(cells["x"]) == plots.CALENDAR_WEEKS and cells["y"][0] == "Mon"
+    assert cells["y"][0] == "week of 12 Jan" and cells["y"][-1] == "this week"
+    assert len(cells["y"]) == plots.CALENDAR_WEEKS and cells["x"][0] == "Mon"
     ticked = {(r, c) for r, row in enumerate(cells["text"]) for c, t in enumerate(row) if t}
-    assert ticked == {(0, 0), (4, 5), (5, 5), (2, 7)}  # Mon 12 Jan, Fri + Sat 20/21 Feb, today
+    assert ticked == {(0, 0), (5, 4), (5, 5), (7, 2)}  # Mon 12 Jan, Fri + Sat 20/21 Feb, today
     assert sum(v for row in cells["z"] for v in row if v) == 4
     # Thursday to Sunday of this week are still to come: no square
-    assert [cells["z"][d][-1] for d in range(7)] == [0, 0, 1, None, None, None, None]
+    assert cells["z"][-1] == [0, 0, 1, None, None, None, None]
     assert figure.reading == (
         "You checked in on 4 days of the last 8 weeks. "
         "Days in a row with a check-in: 1 now, 3 at most."

@@ -352,16 +352,17 @@ def helped_figure(groups: Sequence[GroupView], *, title: str) -> Figure | None:
     """Mean move toward the target per group, as horizontal bars with ``n`` on each bar.
 
     ``groups`` as the view orders them (best first, too few last); at most ``HELPED_BARS``.
-    Groups with too few journeys are drawn pale and hatched and say so on their bar. None when
-    no group has a measured journey.
+    Groups with too few journeys are hatched (the note beneath and the table say so in words).
+    None when no group has a measured journey.
     """
     shown = [g for g in groups if g.mean_progress is not None][:HELPED_BARS]
     if not shown:
         return None
     values = [g.mean_progress or 0.0 for g in shown]
     reach = max(0.25, max(abs(v) for v in values) * 1.6)  # room for the text past the bar end
-    colours = [
-        MOOD_COLOURS.get(g.name, "#0072B2") if g.kind == "mood" else "#0072B2" for g in shown
+    colours = [  # a music mood is named "calm/relaxed": its colour group comes first
+        MOOD_COLOURS.get(g.name.split("/")[0], "#0072B2") if g.kind == "mood" else "#0072B2"
+        for g in shown
     ]
     spec = {
         "data": [
@@ -371,13 +372,14 @@ def helped_figure(groups: Sequence[GroupView], *, title: str) -> Figure | None:
                 "name": title,
                 "x": values,
                 "y": [g.name for g in shown],
-                "text": [f"n = {g.n}" + (" (too few)" if g.too_few else "") for g in shown],
+                "text": [f"n = {g.n}" for g in shown],  # short: it fits beside a bar on a phone
                 "textposition": "outside",
                 "cliponaxis": False,
-                "hovertemplate": "%{y}: %{x:+.2f} toward the target, %{text}<extra></extra>",
+                "customdata": [", too few to tell" if g.too_few else "" for g in shown],
+                "hovertemplate": "%{y}: %{x:+.2f} toward the target, %{text}%{customdata}"
+                "<extra></extra>",
                 "marker": {
                     "color": colours,
-                    "opacity": [0.45 if g.too_few else 1.0 for g in shown],
                     "pattern": {"shape": ["/" if g.too_few else "" for g in shown]},
                 },
             }
@@ -385,7 +387,7 @@ def helped_figure(groups: Sequence[GroupView], *, title: str) -> Figure | None:
         "layout": {
             "xaxis": {
                 "range": [-reach, reach],
-                "title": {"text": "mean move toward your target (0 = no change)"},
+                "title": {"text": "mean move toward the target"},  # phones: short
                 "zeroline": True,
                 "fixedrange": True,
             },
@@ -408,7 +410,8 @@ def streaks_figure(streaks: StreaksView) -> Figure | None:
     """The last ``CALENDAR_WEEKS`` weeks as a calendar, a ticked square for each day with a
     check-in; the reading states the current and the longest run in words.
 
-    Columns are weeks (Monday first), the current one last; days after ``as_of`` stay empty.
+    Rows are weeks (the current one last), columns weekdays from Monday; days after ``as_of``
+    stay empty.
     None without an ``as_of`` day.
     """
     today = streaks.as_of
@@ -417,14 +420,14 @@ def streaks_figure(streaks: StreaksView) -> Figure | None:
     first = today - timedelta(days=today.weekday() + 7 * (CALENDAR_WEEKS - 1))
     present = set(streaks.recent_days)
     weeks = [first + timedelta(days=7 * w) for w in range(CALENDAR_WEEKS)]
-    columns = [w.strftime("%d %b") for w in weeks[:-1]] + ["this week"]
+    names = ["week of " + w.strftime("%d %b") for w in weeks[:-1]] + ["this week"]
     z: list[list[int | None]] = []
     ticks: list[list[str]] = []
     hover: list[list[str]] = []
-    for weekday in range(7):
-        days = [w + timedelta(days=weekday) for w in weeks]
+    for week in weeks:
+        days = [week + timedelta(days=weekday) for weekday in range(7)]
         z.append([None if d > today else int(d in present) for d in days])
-        ticks.append(["✓" if d in present else "" for d in days])
+        ticks.append(["\u2713" if d in present else "" for d in days])
         hover.append(
             [
                 d.strftime("%a %d %b") + (": checked in" if d in present else ": no check-in")
@@ -433,18 +436,18 @@ def streaks_figure(streaks: StreaksView) -> Figure | None:
         )
     rows = tuple(
         (
-            "this week" if w == weeks[-1] else "week of " + w.strftime("%d %b"),
-            str(sum(1 for i in range(7) if w + timedelta(days=i) in present)),
-            ", ".join(_WEEKDAYS[i] for i in range(7) if w + timedelta(days=i) in present) or "–",
+            name,
+            str(sum(tick == "\u2713" for tick in week_ticks)),
+            ", ".join(day for day, tick in zip(_WEEKDAYS, week_ticks, strict=True) if tick) or "–",
         )
-        for w in reversed(weeks)
+        for name, week_ticks in reversed(list(zip(names, ticks, strict=True)))
     )
     spec = {
         "data": [
             {
                 "type": "heatmap",
-                "x": columns,
-                "y": list(_WEEKDAYS),
+                "x": list(_WEEKDAYS),
+                "y": names,
                 "z": z,
                 "zmin": 0,
                 "zmax": 1,
@@ -462,15 +465,16 @@ def streaks_figure(streaks: StreaksView) -> Figure | None:
         "layout": {
             "xaxis": {"side": "top", "fixedrange": True, "showgrid": False, "constrain": "domain"},
             "yaxis": {
-                "autorange": "reversed",
+                "autorange": "reversed",  # a calendar: the oldest week on top
+                "automargin": True,
                 "fixedrange": True,
                 "showgrid": False,
                 "scaleanchor": "x",
                 "constrain": "domain",
             },
-            "margin": {"l": 48, "r": 16, "t": 40, "b": 8},
+            "margin": {"l": 16, "r": 16, "t": 32, "b": 8},
             "showlegend": False,
-            "height": 300,
+            "height": 60 + 36 * CALENDAR_WEEKS,
         },
     }
     shown = sum(1 for d in present if first <= d <= today)
