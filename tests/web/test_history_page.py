@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -78,3 +79,5 @@ def test_history_page_plots_journeys_what_helped_and_streaks(
     assert "Days in a row with a check-in: 1 now, 1 at most." in page.text
     assert "10 check-ins on 1 day; 5 journeys. Days in a row with a check-in: 1." in page.text
     assert '<td>this week</td><td class="num">1</td>' in page.text
+    streaks = client.get(f"{API}/history").json()["streaks"]  # the API carries the days too
+    assert streaks["recent_days"] == [streaks["as_of"]] == [date.today().isoformat()]
