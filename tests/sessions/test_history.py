@@ -20,6 +20,16 @@ from moodtune.sessions.history import streaks
 from tests.sessions.factories import day, session
 
 
+def test_streaks_list_the_recent_days_with_a_check_in() -> None:
+    base = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    marks = [base - timedelta(days=62), base - timedelta(days=61), base, base, base + timedelta(1)]
+    got = streaks(marks, today=date(2026, 3, 2), tz=UTC)
+    # RECENT_DAYS = 63, today included: 30 December is the first day in, 29 December is out
+    assert got.as_of == date(2026, 3, 2)
+    assert got.recent_days == (date(2025, 12, 30), date(2026, 3, 1), date(2026, 3, 2))
+    assert streaks([], today=date(2026, 3, 2)).as_of == date(2026, 3, 2)
+
+
 def test_streaks_count_consecutive_days() -> None:
     base = datetime(2026, 3, 1, 12, tzinfo=UTC)
     days = [0, 1, 2, 5, 6, 6, 7, 8, 9, 10]  # a run of 3, a gap, then a run of 6 (one day twice)

@@ -288,6 +288,8 @@ def history_view(
             current=history.streaks.current,
             longest=history.streaks.longest,
             days_with_checkins=history.streaks.days_with_checkins,
+            as_of=history.streaks.as_of,
+            recent_days=history.streaks.recent_days,
         ),
         min_sessions=history.min_sessions,
         too_early=finished < min_sessions,

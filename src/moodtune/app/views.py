@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from moodtune.audio.library import LOCAL_ID_PREFIX
@@ -380,9 +380,15 @@ class GroupView:
 
 @dataclass(frozen=True)
 class StreaksView:
+    """Runs of consecutive days with a check-in, and which recent days had one."""
+
     current: int
     longest: int
     days_with_checkins: int
+    #: the day the streaks were counted on (the listener's "today")
+    as_of: date | None = None
+    #: days with a check-in in the last nine weeks up to ``as_of``, oldest first
+    recent_days: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)

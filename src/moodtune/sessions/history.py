@@ -32,6 +32,7 @@ from moodtune.store.records import (
 
 __all__ = [
     "MIN_SESSIONS",
+    "RECENT_DAYS",
     "GroupEffect",
     "History",
     "SessionChange",
@@ -46,6 +47,9 @@ __all__ = [
 
 MIN_SESSIONS = 5
 """Below this many finished sessions a group's mean change is flagged ``too_few``."""
+RECENT_DAYS = 63
+"""How many days back (today included) :class:`Streaks` lists the days with a check-in: nine
+weeks, so a calendar of the last eight whole weeks is covered whichever weekday it starts on."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,10 @@ class Streaks:
     longest: int
     last_day: date | None
     days_with_checkins: int
+    #: the day the streaks were counted on ("today" in the time zone)
+    as_of: date | None = None
+    #: the days with a check-in among the ``RECENT_DAYS`` up to ``as_of``, oldest first
+    recent_days: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,8 @@ class History:
                 "last_day": None
                 if self.streaks.last_day is None
                 else self.streaks.last_day.isoformat(),
+                "as_of": None if self.streaks.as_of is None else self.streaks.as_of.isoformat(),
+                "recent_days": [d.isoformat() for d in self.streaks.recent_days],
             },
         }
 
@@ -283,13 +293,14 @@ def streaks_of_days(
 ) -> Streaks:
     """:func:`streaks` from the calendar days (in ``tz``) that have a check-in."""
     days = sorted(set(checkin_days))
+    today = today or datetime.now(tz).date()
     if not days:
-        return Streaks(current=0, longest=0, last_day=None, days_with_checkins=0)
+        return Streaks(current=0, longest=0, last_day=None, days_with_checkins=0, as_of=today)
     longest = run = 1
     for prev, day in itertools.pairwise(days):
         run = run + 1 if day - prev == timedelta(days=1) else 1
         longest = max(longest, run)
-    today = today or datetime.now(tz).date()
+    first_recent = today - timedelta(days=RECENT_DAYS - 1)
     present = set(days)
     cursor = today if today in present else today - timedelta(days=1)
     current = 0
@@ -297,7 +308,12 @@ def streaks_of_days(
         current += 1
         cursor -= timedelta(days=1)
     return Streaks(
-        current=current, longest=longest, last_day=days[-1], days_with_checkins=len(days)
+        current=current,
+        longest=longest,
+        last_day=days[-1],
+        days_with_checkins=len(days),
+        as_of=today,
+        recent_days=tuple(d for d in days if first_recent <= d <= today),
     )
 
 

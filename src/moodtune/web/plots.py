@@ -6,12 +6,32 @@ beside the plot, so no figure carries information that only sight can get.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from moodtune.app.views import HistoryView, MapView, PersonaView, PreparedJourney, SessionView
+from moodtune.app.views import (
+    GroupView,
+    HistoryView,
+    MapView,
+    PersonaView,
+    PreparedJourney,
+    SessionSummary,
+    SessionView,
+    StreaksView,
+)
 
-__all__ = ["Figure", "history_figure", "journey_figure", "map_figure", "persona_figure"]
+__all__ = [
+    "Figure",
+    "before_after_figure",
+    "helped_figure",
+    "history_figure",
+    "journey_figure",
+    "map_figure",
+    "persona_figure",
+    "streaks_figure",
+]
 
 MOOD_COLOURS = {
     "happy": "#E69F00",
@@ -52,6 +72,8 @@ class Figure:
     spec: dict[str, Any]
     reading: str
     label: str
+    #: the rows of its text alternative, when the view has no table of its own to show
+    rows: tuple[tuple[str, ...], ...] = ()
 
 
 def _plane_layout(height: int = 420) -> dict[str, Any]:
@@ -244,6 +266,233 @@ def history_figure(history: HistoryView) -> Figure | None:
         f"arousal from {first.arousal:+.2f} to {last.arousal:+.2f}."
     )
     return Figure(spec, reading, "Mood over time. " + reading)
+
+
+#: Most arrows a before → after figure draws (a history page holds 50 journeys): more hide
+#: one another; the list beside it and the older pages have the rest.
+BEFORE_AFTER_ARROWS = 50
+#: Most bars a "what helped" figure draws (best first, as the view orders them).
+HELPED_BARS = 12
+#: Whole weeks a streak calendar shows, the current one last.
+CALENDAR_WEEKS = 8
+_TOWARD = "#009E73"
+_AWAY = "#737980"
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _arrows(
+    sessions: Sequence[SessionSummary], *, name: str, colour: str, dash: str
+) -> dict[str, Any]:
+    """One trace of before → after arrows: segments split by gaps, an arrowhead at the after."""
+    x: list[float | None] = []
+    y: list[float | None] = []
+    text: list[str] = []
+    symbols: list[str] = []
+    for s in sessions:
+        assert s.before is not None and s.after is not None and s.progress is not None
+        when = s.started_at.strftime("%d %b %H:%M")
+        x += [s.before.valence, s.after.valence, None]
+        y += [s.before.arousal, s.after.arousal, None]
+        text += [
+            f"{when} {s.goal_label}: before, near {s.before.near}",
+            f"{when} {s.goal_label}: after, near {s.after.near} ({s.progress:+.2f})",
+            "",
+        ]
+        symbols += ["circle-open", "arrow", "circle"]
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": name,
+        "x": x,
+        "y": y,
+        "text": text,
+        "hoverinfo": "text",
+        "connectgaps": False,
+        "line": {"color": colour, "width": 2, "dash": dash},
+        "marker": {"symbol": symbols, "size": 12, "color": colour, "angleref": "previous"},
+    }
+
+
+def before_after_figure(history: HistoryView) -> Figure | None:
+    """Each finished journey of the page as an arrow on the plane, from before to after.
+
+    Journeys that moved the listener toward their target are solid green, the others dotted
+    grey (the legend says which is which, so colour is never alone). At most
+    ``BEFORE_AFTER_ARROWS`` of the page's latest journeys; None when none is finished.
+    """
+    done = [
+        s
+        for s in history.sessions
+        if s.finished and s.before is not None and s.after is not None and s.progress is not None
+    ][-BEFORE_AFTER_ARROWS:]
+    if not done:
+        return None
+    toward = [s for s in done if s.progress is not None and s.progress > 0]
+    other = [s for s in done if s.progress is not None and s.progress <= 0]
+    data = []
+    if toward:
+        data.append(_arrows(toward, name="closer to your target", colour=_TOWARD, dash="solid"))
+    if other:
+        data.append(_arrows(other, name="no closer", colour=_AWAY, dash="dot"))
+    layout = _plane_layout(460)
+    layout["showlegend"] = True
+    layout["legend"] = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
+    layout["margin"] = {**layout["margin"], "t": 40}
+    n = len(done)
+    reading = (
+        f"{n} finished journey{'s' if n != 1 else ''}, each an arrow from how you felt before "
+        f"(open circle) to how you felt after (arrowhead); {len(toward)} of them brought you "
+        "closer to your target."
+    )
+    label = "Before and after each journey on the mood plane. " + reading
+    return Figure({"data": data, "layout": layout}, reading, label)
+
+
+def helped_figure(groups: Sequence[GroupView], *, title: str) -> Figure | None:
+    """Mean move toward the target per group, as horizontal bars with ``n`` on each bar.
+
+    ``groups`` as the view orders them (best first, too few last); at most ``HELPED_BARS``.
+    Groups with too few journeys are hatched (the note beneath and the table say so in words).
+    None when no group has a measured journey.
+    """
+    shown = [g for g in groups if g.mean_progress is not None][:HELPED_BARS]
+    if not shown:
+        return None
+    values = [g.mean_progress or 0.0 for g in shown]
+    reach = max(0.25, max(abs(v) for v in values) * 1.6)  # room for the text past the bar end
+    colours = [  # a music mood is named "calm/relaxed": its colour group comes first
+        MOOD_COLOURS.get(g.name.split("/")[0], "#0072B2") if g.kind == "mood" else "#0072B2"
+        for g in shown
+    ]
+    spec = {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": title,
+                "x": values,
+                "y": [g.name for g in shown],
+                "text": [f"n = {g.n}" for g in shown],  # short: it fits beside a bar on a phone
+                "textposition": "outside",
+                "cliponaxis": False,
+                "customdata": [", too few to tell" if g.too_few else "" for g in shown],
+                "hovertemplate": "%{y}: %{x:+.2f} toward the target, %{text}%{customdata}"
+                "<extra></extra>",
+                "marker": {
+                    "color": colours,
+                    "pattern": {"shape": ["/" if g.too_few else "" for g in shown]},
+                },
+            }
+        ],
+        "layout": {
+            "xaxis": {
+                "range": [-reach, reach],
+                "title": {"text": "mean move toward the target"},  # phones: short
+                "zeroline": True,
+                "fixedrange": True,
+            },
+            "yaxis": {"autorange": "reversed", "automargin": True, "fixedrange": True},
+            "margin": {"l": 16, "r": 16, "t": 8, "b": 56},
+            "showlegend": False,
+            "height": 90 + 34 * len(shown),
+        },
+    }
+    best = shown[0]
+    reading = (
+        f"{title}: {best.name} moved you most, {best.mean_progress:+.2f} toward your target "
+        f"on average over {best.n} journey{'s' if best.n != 1 else ''}"
+        + (" (too few to tell)." if best.too_few else ".")
+    )
+    return Figure(spec, reading, f"What helped, {title.lower()}. " + reading)
+
+
+def streaks_figure(streaks: StreaksView) -> Figure | None:
+    """The last ``CALENDAR_WEEKS`` weeks as a calendar, a ticked square for each day with a
+    check-in; the reading states the current and the longest run in words.
+
+    Rows are weeks (the current one last), columns weekdays from Monday; days after ``as_of``
+    stay empty.
+    None without an ``as_of`` day.
+    """
+    today = streaks.as_of
+    if today is None:
+        return None
+    first = today - timedelta(days=today.weekday() + 7 * (CALENDAR_WEEKS - 1))
+    present = set(streaks.recent_days)
+    weeks = [first + timedelta(days=7 * w) for w in range(CALENDAR_WEEKS)]
+    names = ["week of " + w.strftime("%d %b") for w in weeks[:-1]] + ["this week"]
+    z: list[list[int | None]] = []
+    ticks: list[list[str]] = []
+    hover: list[list[str]] = []
+    for week in weeks:
+        days = [week + timedelta(days=weekday) for weekday in range(7)]
+        z.append([None if d > today else int(d in present) for d in days])
+        ticks.append(["\u2713" if d in present else "" for d in days])
+        hover.append(
+            [
+                d.strftime("%a %d %b") + (": checked in" if d in present else ": no check-in")
+                for d in days
+            ]
+        )
+    rows = tuple(
+        (
+            name,
+            str(sum(tick == "\u2713" for tick in week_ticks)),
+            ", ".join(day for day, tick in zip(_WEEKDAYS, week_ticks, strict=True) if tick) or "–",
+        )
+        for name, week_ticks in reversed(list(zip(names, ticks, strict=True)))
+    )
+    spec = {
+        "data": [
+            {
+                "type": "heatmap",
+                "x": list(_WEEKDAYS),
+                "y": names,
+                "z": z,
+                "zmin": 0,
+                "zmax": 1,
+                "text": ticks,
+                "texttemplate": "%{text}",
+                "textfont": {"color": "#ffffff", "size": 14},
+                "customdata": hover,
+                "hovertemplate": "%{customdata}<extra></extra>",
+                "colorscale": [[0, "rgba(153,153,153,0.22)"], [1, _TOWARD]],
+                "showscale": False,
+                "xgap": 3,
+                "ygap": 3,
+            }
+        ],
+        "layout": {
+            "xaxis": {"side": "top", "fixedrange": True, "showgrid": False, "constrain": "domain"},
+            "yaxis": {
+                "autorange": "reversed",  # a calendar: the oldest week on top
+                "automargin": True,
+                "fixedrange": True,
+                "showgrid": False,
+                "scaleanchor": "x",
+                "constrain": "domain",
+            },
+            "margin": {"l": 16, "r": 16, "t": 32, "b": 8},
+            "showlegend": False,
+            "height": 60 + 36 * CALENDAR_WEEKS,
+        },
+    }
+    shown = sum(1 for d in present if first <= d <= today)
+    longest = f"{streaks.longest} day{'s' if streaks.longest != 1 else ''}"
+    reading = (
+        f"You checked in on {shown} day{'s' if shown != 1 else ''} of the last "
+        f"{CALENDAR_WEEKS} weeks. "
+        + (
+            f"Days in a row with a check-in: {streaks.current} now, {streaks.longest} at most."
+            if streaks.current
+            else f"No check-in yesterday or today; your longest run was {longest}."
+        )
+    )
+    label = (
+        f"Calendar of the last {CALENDAR_WEEKS} weeks, one square per day, ticked where you "
+        "checked in. " + reading
+    )
+    return Figure(spec, reading, label, rows=rows)
 
 
 def persona_figure(embedding: Any, labels: Any, names: list[str], persona: PersonaView) -> Figure:

@@ -546,9 +546,22 @@ def history_page(request: Request, listener: ListenerId, services: ServicesDep) 
     raw = request.query_params.get("offset", "0")
     offset = min(int(raw), 10**9) if raw.isdigit() else 0
     view = moodtune_app.history_view(services, listener, sessions_offset=offset)
+    helped = [
+        (title, groups, None if view.too_early else plots.helped_figure(groups, title=title))
+        for title, groups in (
+            ("By goal", view.by_goal),
+            ("By genre", view.by_genre),
+            ("By mood of the music", view.by_mood),
+        )
+    ]
+    figure = plots.history_figure(view)
+    before_after = plots.before_after_figure(view)
+    streaks = plots.streaks_figure(view.streaks) if view.checkins else None
+    shown = [figure, before_after, streaks, *(f for *_, f in helped)]
     return page(
-        request, "history.html", h=view, figure=plots.history_figure(view), section="history"
-    )
+        request, "history.html", h=view, helped=helped, figure=figure, before_after=before_after,
+        streaks_figure=streaks, section="history", plots=any(f is not None for f in shown),
+    )  # fmt: skip
 
 
 @router.get("/explore")
