@@ -103,3 +103,23 @@ def test_no_operation_answers_a_bare_list(client: Any) -> None:
         if body.get("schema", {}).get("type") == "array"
     ]
     assert bare == []
+
+
+def test_one_router_per_resource(client: Any) -> None:
+    """Each API operation belongs to one resource (its one tag), and each resource is served
+    by one router module: a new route lands where its resource lives."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    modules: dict[str, set[str]] = {}
+    for context in iter_route_contexts(client.app.routes):
+        route = context.route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        if not str(context.path).startswith("/api/v1"):
+            continue
+        assert len(route.tags) == 1, (context.path, route.tags)
+        modules.setdefault(str(route.tags[0]), set()).add(route.endpoint.__module__)
+    assert len(modules) >= 10
+    shared = {tag: found for tag, found in modules.items() if len(found) > 1}
+    assert shared == {}
+    assert len({next(iter(found)) for found in modules.values()}) == len(modules)

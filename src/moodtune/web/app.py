@@ -157,9 +157,11 @@ def create_app(
 
     from moodtune.web import account_pages
     from moodtune.web.api import accounts as accounts_api
+    from moodtune.web.api import therapists as therapists_api
 
     app.include_router(api_router)
     app.include_router(accounts_api.router)
+    app.include_router(therapists_api.router)
     app.include_router(pages.router)
     from moodtune.web.pages import connectors as connector_pages
 

@@ -7,9 +7,12 @@ from fastapi import APIRouter
 from moodtune.web.api import (
     checkins,
     connectors,
+    history,
     listener,
     local_audio,
+    mood_map,
     sessions,
+    song_paths,
     support,
     tracks,
 )
@@ -18,5 +21,6 @@ from moodtune.web.problems import PROBLEM_RESPONSES
 __all__ = ["api_router"]
 
 api_router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-for module in (listener, checkins, sessions, tracks, support, connectors, local_audio):
+for module in (listener, checkins, history, sessions, tracks, mood_map, song_paths, support,
+               connectors, local_audio):  # fmt: skip
     api_router.include_router(module.router)

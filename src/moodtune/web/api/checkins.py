@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from moodtune import app as moodtune_app
-from moodtune.app.explore import MAX_PAGE
-from moodtune.app.views import CheckInView, HistoryView
+from moodtune.app.views import CheckInView
 from moodtune.web.deps import ListenerId, ServicesDep
 from moodtune.web.responses import json_result
 from moodtune.web.schemas import CheckInCreate, Limit, Offset, Page
@@ -29,21 +28,3 @@ def list_checkins(
     """Your check-ins, newest first."""
     items, total = moodtune_app.checkin_page(services, listener, offset=offset, limit=limit)
     return Page[CheckInView](items=items, total=total, offset=offset, limit=limit)
-
-
-@router.get("/history", response_model=HistoryView)
-def history(
-    listener: ListenerId,
-    services: ServicesDep,
-    sessions_offset: Offset = 0,
-    sessions_limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = moodtune_app.HISTORY_SESSIONS,
-) -> Any:
-    """Mood over time, before/after per session, what helped (with counts), streaks.
-
-    Groups and streaks count everything; ``checkins`` holds the latest check-ins (at most
-    ``HISTORY_CHECKINS``) and ``sessions`` one page counted from the newest (the totals say
-    how many there are).
-    """
-    return moodtune_app.history_view(
-        services, listener, sessions_offset=sessions_offset, sessions_limit=sessions_limit
-    )

@@ -1,4 +1,4 @@
-"""``/api/v1/tracks``: search the catalog, one track, similar tracks, the mood map, song paths."""
+"""``/api/v1/tracks``: search the catalog, one track, similar tracks."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 from moodtune import app as moodtune_app
 from moodtune.app.explore import MAX_PAGE, MAX_QUERY_CHARS
-from moodtune.app.views import MapView, PreparedJourney, SessionView, TrackView
-from moodtune.web.deps import ListenerId, ServicesDep
-from moodtune.web.schemas import DEFAULT_LIMIT, Limit, MoodIn, Offset, Page, SongPathCreate
+from moodtune.app.views import TrackView
+from moodtune.web.deps import ServicesDep
+from moodtune.web.schemas import DEFAULT_LIMIT, Limit, Offset, Page
 
 router = APIRouter(tags=["tracks"])
 TrackId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -53,38 +53,3 @@ def similar(
     """Tracks that sound and feel like this one, each with why."""
     seed, found = moodtune_app.similar_tracks(services, track_id, k=k)
     return SimilarTracks(seed=seed, similar=[SimilarTrack(track=t, reason=r) for t, r in found])
-
-
-@router.get("/mood-map", response_model=MapView)
-def mood_map(services: ServicesDep) -> Any:
-    """How many catalog tracks sit in each cell of the mood plane."""
-    return moodtune_app.mood_map(services)
-
-
-@router.post("/song-paths", response_model=PreparedJourney)
-def song_path(body: SongPathCreate, services: ServicesDep) -> Any:
-    """A path of real tracks from a track you name to a mood or to another track."""
-    return moodtune_app.song_path(
-        services,
-        from_track=body.from_track,
-        to_track=body.to_track,
-        to_mood=body.to_mood,
-        tracks=body.tracks,
-    )
-
-
-class SongPathStart(SongPathCreate):
-    mood: MoodIn
-
-
-@router.post("/song-paths/session", status_code=201, response_model=SessionView)
-def start_song_path(body: SongPathStart, listener: ListenerId, services: ServicesDep) -> Any:
-    """Build a song path and start it as a session (with your check-in)."""
-    path = moodtune_app.song_path(
-        services,
-        from_track=body.from_track,
-        to_track=body.to_track,
-        to_mood=body.to_mood,
-        tracks=body.tracks,
-    )
-    return moodtune_app.start_song_path(services, listener, path, mood=body.mood.report())

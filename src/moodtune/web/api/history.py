@@ -1,0 +1,33 @@
+"""``/api/v1/history``: mood over time, before/after per session, what helped, streaks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from moodtune import app as moodtune_app
+from moodtune.app.explore import MAX_PAGE
+from moodtune.app.views import HistoryView
+from moodtune.web.deps import ListenerId, ServicesDep
+from moodtune.web.schemas import Offset
+
+router = APIRouter(tags=["history"])
+
+
+@router.get("/history", response_model=HistoryView)
+def history(
+    listener: ListenerId,
+    services: ServicesDep,
+    sessions_offset: Offset = 0,
+    sessions_limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = moodtune_app.HISTORY_SESSIONS,
+) -> Any:
+    """Mood over time, before/after per session, what helped (with counts), streaks.
+
+    Groups and streaks count everything; ``checkins`` holds the latest check-ins (at most
+    ``HISTORY_CHECKINS``) and ``sessions`` one page counted from the newest (the totals say
+    how many there are).
+    """
+    return moodtune_app.history_view(
+        services, listener, sessions_offset=sessions_offset, sessions_limit=sessions_limit
+    )
