@@ -321,10 +321,11 @@ def linked_clients(services: Services, therapist_id: str) -> list[ClientSummary]
 
 def client_summary(services: Services, therapist_id: str, listener_id: str) -> ClientSummary:
     """One linked listener at a glance: sessions, before→after change, last check-in, pace."""
-    from moodtune.app.listeners import history_view
+    from moodtune.sessions import listener_history
 
     link = _read(services.engine, therapist_id, listener_id, "progress at a glance")
-    history = history_view(services, listener_id)
+    # the whole history (not the history page, which holds only its newest sessions)
+    history = listener_history(services.engine, listener_id, checkins_limit=1)
     changes = [s.progress for s in history.sessions if s.finished and s.progress is not None]
     now = utcnow()
     recent = [s for s in history.sessions if now - s.started_at <= timedelta(days=GLANCE_DAYS)]
