@@ -128,19 +128,15 @@ def _victim_secrets(world: World) -> list[str]:
     return [VICTIM_NOTE, world.victim.token]
 
 
-def test_every_route_with_an_id_is_404_for_someone_else(world: World) -> None:
-    table = route_table(world.app)
-    unknown = {p for op in table for p in op.params} - set(world.ids)
-    assert not unknown, f"map these path parameters in the isolation test: {sorted(unknown)}"
-    missing = [op.path for op in table if op.api and op.has_body and _owned(op)
-               and op.path not in API_BODIES]  # fmt: skip
-    assert not missing, f"give these API operations a valid body in API_BODIES: {missing}"
+def _assert_every_owned_route_is_404(world: World, person: Person) -> None:
+    """Every route of the route table that names the victim's data is 404 for ``person``,
+    as problem+json on the API, and shows none of the victim's secrets."""
     leaks = []
     checked = 0
-    for op in table:
+    for op in route_table(world.app):
         if not _owned(op) or is_public(op.path):
             continue
-        answer = _ask(world.intruder, op, _fill(op, world.ids))
+        answer = _ask(person, op, _fill(op, world.ids))
         checked += 1
         if answer.status_code != 404 or any(s in answer.text for s in _victim_secrets(world)):
             leaks.append(f"{op.method} {op.path}: {answer.status_code} {answer.text[:120]!r}")
@@ -148,12 +144,33 @@ def test_every_route_with_an_id_is_404_for_someone_else(world: World) -> None:
             leaks.append(f"{op.method} {op.path}: not problem+json")
     assert checked >= 20
     assert not leaks, "\n".join(leaks)
+
+
+def test_every_route_with_an_id_is_404_for_someone_else(world: World) -> None:
+    table = route_table(world.app)
+    unknown = {p for op in table for p in op.params} - set(world.ids)
+    assert not unknown, f"map these path parameters in the isolation test: {sorted(unknown)}"
+    missing = [op.path for op in table if op.api and op.has_body and _owned(op)
+               and op.path not in API_BODIES]  # fmt: skip
+    assert not missing, f"give these API operations a valid body in API_BODIES: {missing}"
+    _assert_every_owned_route_is_404(world, world.intruder)
     # nothing of the victim's changed: the session has no feedback, the suggestion is open
     session = world.victim.api("GET", f"/api/v1/sessions/{world.ids['session_id']}").json()
     assert all(t["feedback"] is None for t in session["tracks"]) and session["after"] is None
     suggestions = world.victim.api("GET", "/api/v1/suggestions").json()["items"]
     assert [s["state"] for s in suggestions] == ["open"]
     assert world.victim.api("GET", "/api/v1/links").json()["items"][0]["share_notes"] is True
+
+
+def test_a_revoked_therapist_gets_404_on_every_route(world: World) -> None:
+    """Generated from the route table like the test above: once the listener ends the link,
+    their former therapist is anyone else, on every page and API operation."""
+    base = f"/api/v1/therapist/listeners/{world.victim.listener_id}"
+    assert world.therapist.api("GET", f"{base}/checkins").status_code == 200  # linked: reads
+    ended = world.victim.api("DELETE", f"/api/v1/links/{world.ids['link_id']}")
+    assert ended.status_code == 200, ended.text
+    _assert_every_owned_route_is_404(world, world.therapist)
+    assert world.therapist.api("GET", "/api/v1/therapist/listeners").json()["items"] == []
 
 
 def test_lists_without_ids_never_show_someone_elses_data(world: World) -> None:
