@@ -170,6 +170,22 @@
     try { frame.focus(); } catch (err) { /* not focusable yet */ }
   });
 
+  // ------------------------------------------- survey: needed answers given so far
+  document.addEventListener("change", function (e) {
+    var box = document.getElementById("survey-progress");
+    var form = e.target && e.target.form;
+    if (!box || !form) return;
+    var names = (box.getAttribute("data-needed") || "").split(" ").filter(Boolean);
+    var given = 0;
+    for (var i = 0; i < names.length; i++) {
+      if (form.querySelector('input[name="' + names[i] + '"]:checked')) given++;
+    }
+    var bar = box.querySelector("progress");
+    var text = document.getElementById("survey-progress-text");
+    if (bar) bar.value = given;
+    if (text) text.textContent = given + " of " + names.length + " needed answers given";
+  });
+
   // ------------------------------------------------------ confirm on submit
   document.addEventListener("submit", function (e) {
     var form = e.target;
