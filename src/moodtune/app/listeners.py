@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,19 +24,25 @@ from moodtune.safety import assess_risk
 
 if TYPE_CHECKING:
     from moodtune.app.services import Services
+    from moodtune.recommend.base import Recommendation
     from moodtune.sessions.history import History
     from moodtune.sessions.service import MoodReport
     from moodtune.store.records import CheckInRecord, ListenerRecord
+    from moodtune.survey.effect import EffectPrediction
     from moodtune.survey.schema import Profile
 
 __all__ = [
     "CheckInDetails",
+    "EffectEstimate",
+    "GenreSuggestions",
     "HistoryReport",
     "ListenerDetails",
     "check_in",
     "check_in_details",
     "delete_everything",
+    "effect_estimate",
     "export_everything",
+    "genre_suggestions",
     "get_listener_view",
     "history_report",
     "history_view",
@@ -245,6 +251,62 @@ def check_in_details(services: Services, listener: str, mood: MoodReport) -> Che
     )
 
 
+@dataclass(frozen=True)
+class EffectEstimate:
+    """The whole "will music help" answer (probabilities, the evaluation behind them, the
+    baselines) and the risk screen of the survey scores it was asked for."""
+
+    prediction: EffectPrediction
+    support: SupportView
+
+
+@dataclass(frozen=True)
+class GenreSuggestions:
+    """Genres for survey answers, best first, each with its reason, and the risk screen."""
+
+    method: str
+    recommendations: tuple[Recommendation, ...]
+    support: SupportView
+
+
+def effect_estimate(
+    services: Services,
+    profile: Profile,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> EffectEstimate:
+    """Will music help? The model the Me page asks (``profile_insights``), answered whole.
+
+    ``progress`` hears (done, total) while a first start evaluates the model.
+    """
+    from moodtune.survey.effect import predict_effect
+
+    return EffectEstimate(
+        prediction=predict_effect(profile, services.load_effect(progress)),
+        support=profile_support(profile),
+    )
+
+
+def genre_suggestions(
+    services: Services,
+    profile: Profile,
+    *,
+    method: str = "hybrid",
+    n: int = 3,
+    include_liked: bool = False,
+) -> GenreSuggestions:
+    """The top ``n`` genres for survey answers (``"hybrid"``: the Me page's recommender).
+
+    Genres the listener already listens to very frequently are left out unless
+    ``include_liked``; a fallback (no genre answers) is flagged on each recommendation.
+    """
+    recommender = services.genre_recommender(method)
+    recs = recommender.recommend(profile, n=n, filter_already_liked=not include_liked)
+    return GenreSuggestions(
+        method=method, recommendations=tuple(recs), support=profile_support(profile)
+    )
+
+
 def profile_insights(
     services: Services, profile: Profile | None, *, n_genres: int = 3
 ) -> tuple[PersonaView | None, tuple[GenreView, ...], EffectView | None]:
@@ -290,7 +352,7 @@ def _profile_insights(
             reason=r.reason,
             cold_start=bool(r.details.get("was_impossible")),
         )
-        for r in services.genres.recommend(profile, n=n_genres)
+        for r in genre_suggestions(services, profile, n=n_genres).recommendations
     )
     prediction = predict_effect(profile, services.effect)
     baseline = max(b["mean"] for b in prediction.baselines.values())
