@@ -1,8 +1,8 @@
 """`moodtune listener` commands, and the top-level `checkin`, `session` and `history`.
 
 Thin glue: parse options, call ``moodtune.app`` (the functions the web calls), render.
-Everything stays on this machine
-(the database in the data directory, or the PostgreSQL server ``MOODTUNE_DATABASE_URL`` names).
+Everything stays on this machine (the database in the data directory, or the PostgreSQL
+server ``MOODTUNE_DATABASE_URL`` names).
 """
 
 from __future__ import annotations
