@@ -188,6 +188,7 @@ def test_unknown_headers_need_a_mapping_and_the_error_says_which(tmp_path: Path)
     ) as info:
         normalise_tracks(raw, file="odd.csv")
     assert info.value.file == "odd.csv"
+    assert "mapping=" in str(info.value) and "--map" not in str(info.value)
     mapped = normalise_tracks(
         raw, file="odd.csv", mapping=parse_mapping(["Titel=name", "Performer=artists"])
     )
@@ -201,8 +202,9 @@ def test_unknown_headers_need_a_mapping_and_the_error_says_which(tmp_path: Path)
     [(["Song"], "SOURCE=FIELD"), (["Song=title"], "unknown catalog field 'title'")],
 )
 def test_bad_mapping_options_are_refused(items: list[str], message: str) -> None:
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(InputError, match=message) as info:
         parse_mapping(items)
+    assert info.value.field == "mapping"  # the parameter, not the CLI's --map
 
 
 def test_mapping_a_column_the_file_lacks_lists_the_columns() -> None:
@@ -212,6 +214,7 @@ def test_mapping_a_column_the_file_lacks_lists_the_columns() -> None:
     with pytest.raises(InputError, match="not in the file") as info:
         normalise_tracks(raw, file="f.csv", mapping={"name": "Title"})
     assert "track_id" in (info.value.allowed or "")
+    assert info.value.field == "mapping"
 
 
 def test_release_dates_keep_their_precision() -> None:

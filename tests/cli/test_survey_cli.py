@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -151,3 +152,41 @@ def test_track_counts_are_bounded_before_anything_loads() -> None:
     assert typing.get_args(CountOption)[1].max == MAX_TRACKS_PER_QUERY  # one bound, two places
     result = CliRunner().invoke(app, ["tracks", "mood", "calm", "-k", "1000000000"])
     assert result.exit_code == 2 and "500" in result.output
+
+
+@pytest.fixture(scope="module")
+def survey_services(real_settings: Settings) -> Any:
+    """The application layer over the real survey (the effect model fits once: ~35 s)."""
+    from moodtune.app import Services
+
+    return Services(real_settings)
+
+
+def test_effect_and_genres_answer_as_the_me_page_does(
+    survey_services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import moodtune.app
+    from moodtune.survey.schema import Profile
+
+    monkeypatch.setattr(moodtune.app, "Services", lambda *a, **k: survey_services)
+    answers = {"anxiety": 7, "depression": 3, "insomnia": 2, "ocd": 1}
+    flags = [f"--{k}={v}" for k, v in answers.items()]
+    _persona, genres, effect = moodtune.app.profile_insights(
+        survey_services, Profile.model_validate(answers)
+    )
+    assert effect is not None
+
+    shown = runner.invoke(app, ["effect", *flags, "--json"])
+    assert shown.exit_code == 0, shown.output
+    payload = json.loads(shown.stdout)
+    assert payload["most_likely"] == effect.most_likely
+    assert {k: round(v, 4) for k, v in payload["probabilities"].items()} == effect.probabilities
+    assert payload["safety"]["at_risk"] is False
+
+    listed = runner.invoke(app, ["recommend", "genres", *flags, "--json"])
+    assert listed.exit_code == 0, listed.output
+    recs = json.loads(listed.stdout)["recommendations"]
+    assert [r["item"] for r in recs] == [g.genre for g in genres]
+    other = runner.invoke(app, ["recommend", "genres", *flags, "--method", "popularity", "--json"])
+    assert other.exit_code == 0, other.output
+    assert json.loads(other.stdout)["method"] == "popularity"

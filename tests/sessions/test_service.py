@@ -341,6 +341,18 @@ def test_session_goals_are_the_mood_goals() -> None:
     assert set(GOALS) == {g.value for g in Goal}
 
 
+@pytest.mark.parametrize("spelling", ["energize", "energise", "ENERGISE"])
+def test_start_session_accepts_every_spelling_get_goal_accepts(
+    engine: Engine, spelling: str
+) -> None:
+    from moodtune.mood.goals import get_goal
+
+    person = create_listener(engine)
+    started = session(engine, person.id, goal=spelling, target=None)
+    assert started.session.goal == get_goal(spelling).goal.value == "energise"
+    assert get_session(engine, started.session.id).goal == "energise"
+
+
 def test_learning_data_feeds_the_learner_and_honours_consent(engine: Engine) -> None:
     import pandas as pd
 

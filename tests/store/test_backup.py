@@ -82,7 +82,8 @@ def test_restore_asks_before_overwriting_and_refuses_a_newer_schema(
     backup_database(engine, backup)
     with pytest.raises(InputError, match="already holds listeners") as caught:
         restore_database(engine, backup)
-    assert caught.value.field == "--yes"
+    assert caught.value.field == "overwrite"  # the library's parameter, not a CLI flag
+    assert "--yes" not in str(caught.value)
     restore_database(engine, backup, overwrite=True)  # confirmed
     if engine.dialect.name != "sqlite":
         return
@@ -136,6 +137,9 @@ def test_backup_and_restore_commands(settings: Any, tmp_path: Path) -> None:
         assert made.exit_code == 0, made.output
         declined = runner.invoke(app, ["restore", str(tmp_path / "cli.backup")], input="n\n")
         assert declined.exit_code != 0 and "Replace everything" in declined.output
+        assert isinstance(declined.exception, InputError)
+        assert declined.exception.field == "--yes"  # the CLI names its own flag
+        assert "overwrite=True" not in str(declined.exception)
         done = runner.invoke(app, ["restore", str(tmp_path / "cli.backup")], input="y\n")
         assert done.exit_code == 0, done.output
     finally:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from moodtune.recommend.journey import Journey
     from moodtune.recommend.tracks import TrackIndex
     from moodtune.sessions.history import SessionChange
-    from moodtune.sessions.service import MoodReport
+    from moodtune.sessions.service import MoodReport, OfferedTrack
     from moodtune.store.records import FeedbackRecord, SessionRecord
 
 __all__ = [
@@ -53,12 +53,15 @@ __all__ = [
     "list_journeys",
     "mood_journey",
     "prepared_view",
+    "record_offered",
+    "session_owner",
     "session_summary",
     "session_view",
     "song_path",
     "start_journey",
     "start_song_path",
     "swap_track",
+    "track_feedback",
 ]
 
 DEFAULT_SESSION_TRACKS = 8
@@ -522,6 +525,41 @@ def start_journey(
     )
 
 
+def record_offered(
+    services: Services,
+    listener: str,
+    *,
+    goal: str,
+    mood: MoodReport,
+    tracks: Sequence[OfferedTrack],
+    model_version: str,
+) -> SessionView:
+    """Check in and record a session for tracks the listener chose (no journey is built).
+
+    The goal is checked as :func:`start_journey` checks it; its target is the session's.
+    """
+    from moodtune.sessions.service import start_session
+
+    spec = get_goal(goal)
+    started = start_session(
+        services.engine,
+        listener,
+        goal=spec.goal.value,
+        before=mood,
+        tracks=list(tracks),
+        model_version=model_version,
+        settings=services.settings,
+    )
+    return _session_view(
+        services,
+        started.session,
+        (),
+        before=_checkin_mood(started.before),
+        after=None,
+        support=support_view(started.risk),
+    )
+
+
 def start_song_path(
     services: Services, listener_id: str, path: PreparedJourney, *, mood: MoodReport
 ) -> SessionView:
@@ -669,6 +707,60 @@ def swap_track(services: Services, listener_id: str, session_id: str, number: in
         f"{energy_bound:g} energy of its neighbours",
         field="number",
         value=number,
+    )
+
+
+def session_owner(services: Services, session_id: str) -> str:
+    """The id of the listener whose session this is (``NotFoundError`` when unknown).
+
+    For a caller that is trusted with every listener on this machine (the CLI): the web
+    knows the listener from the request and never asks.
+    """
+    from moodtune.sessions import get_session
+
+    return get_session(services.engine, str(session_id)).listener_id
+
+
+def track_feedback(
+    services: Services,
+    session_id: str,
+    track_id: str,
+    *,
+    position: int | None = None,
+    listener_id: str | None = None,
+    thumbs: int | None = None,
+    helped: bool | None = None,
+    played: bool | None = None,
+    skipped_after_s: float | None = None,
+) -> FeedbackRecord:
+    """Record an answer about the offered track ``track_id`` (answers add up per track).
+
+    ``position`` is the track's number as shown (from 1), needed only when the track was
+    offered twice. The session must be ``listener_id``'s (by default its owner's, see
+    :func:`session_owner`); :func:`give_feedback` is the same answer by track number.
+    """
+    from moodtune.sessions import record_feedback
+
+    if position is not None:
+        _check_number(position)
+        if position < 1:
+            raise InputError(
+                "track numbers start at 1",
+                field="position",
+                value=position,
+                allowed="the number shown in the session's track table",
+            )
+    owner = listener_id if listener_id is not None else session_owner(services, session_id)
+    return record_feedback(
+        services.engine,
+        session_id,
+        track_id,
+        position=None if position is None else position - 1,
+        played=played,
+        skipped_after_s=skipped_after_s,
+        thumbs=thumbs,
+        helped=helped,
+        listener_id=owner,
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moodtune.app.views import (
@@ -23,24 +24,67 @@ from moodtune.safety import assess_risk
 
 if TYPE_CHECKING:
     from moodtune.app.services import Services
+    from moodtune.recommend.base import Recommendation
+    from moodtune.sessions.history import History
     from moodtune.sessions.service import MoodReport
     from moodtune.store.records import CheckInRecord, ListenerRecord
+    from moodtune.survey.effect import EffectPrediction
     from moodtune.survey.schema import Profile
 
 __all__ = [
+    "CheckInDetails",
+    "EffectEstimate",
+    "GenreSuggestions",
+    "HistoryReport",
+    "ListenerDetails",
     "check_in",
+    "check_in_details",
     "delete_everything",
+    "effect_estimate",
     "export_everything",
+    "genre_suggestions",
     "get_listener_view",
+    "history_report",
     "history_view",
+    "listener_details",
     "listener_view",
     "me_view",
     "onboard",
+    "onboard_details",
     "profile_insights",
     "profile_support",
     "save_survey",
     "set_consent",
 ]
+
+
+@dataclass(frozen=True)
+class ListenerDetails:
+    """A listener with every stored column, for a caller that shows them all (the CLI).
+
+    ``learned`` is ``LearnedListener.summary()`` when asked for: what the learner knows, or
+    ``{"consent_learning": ..., "personalised": False}`` when nothing is learned (or allowed).
+    """
+
+    view: ListenerView
+    record: ListenerRecord
+    learned: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CheckInDetails:
+    """A stored check-in as the pages show it, and as stored (the CLI's ``--json``)."""
+
+    view: CheckInView
+    record: CheckInRecord
+
+
+@dataclass(frozen=True)
+class HistoryReport:
+    """The listener and their whole history (every check-in and session, the summaries)."""
+
+    listener: ListenerView
+    history: History
 
 
 def listener_view(record: ListenerRecord) -> ListenerView:
@@ -67,6 +111,33 @@ def get_listener_view(services: Services, listener_id: str) -> ListenerView:
     return listener_view(get_listener(services.engine, listener_id))
 
 
+def listener_details(
+    services: Services, listener: str, *, learned: bool = False
+) -> ListenerDetails:
+    """The listener (by id or unique display name) with every stored column.
+
+    With ``learned``, also what the per-listener learner knows from their feedback and
+    finished sessions (the active catalog is loaded for it only when there is something to
+    learn from and the listener consents to learning).
+    """
+    from moodtune.sessions import get_listener, learn_listener, learning_data
+
+    record = get_listener(services.engine, listener)
+    summary: dict[str, Any] | None = None
+    if learned:
+        summary = {"consent_learning": record.consent_learning, "personalised": False}
+        if record.consent_learning:
+            feedback, sessions = learning_data(services.engine, record.id)
+            if feedback or any(s.get("after_valence") is not None for s in sessions):
+                summary = learn_listener(
+                    services.engine,
+                    record.id,
+                    services.catalog.features,
+                    cache=services.learners,
+                ).summary()
+    return ListenerDetails(view=listener_view(record), record=record, learned=summary)
+
+
 def profile_support(profile: Profile | None, *, country: str | None = None) -> SupportView:
     """The risk screen for survey scores: when it fires, crisis resources come first."""
     if profile is None:
@@ -84,19 +155,44 @@ def onboard(
     keep_notes: bool = False,
     learning: bool = True,
     country: str | None = None,
+    goals: Sequence[str] = (),
 ) -> ListenerView:
     """Create a listener (the survey may be skipped: ``profile=None``, a flagged cold start)."""
+    return onboard_details(
+        services,
+        profile=profile,
+        display_name=display_name,
+        keep_notes=keep_notes,
+        learning=learning,
+        country=country,
+        goals=goals,
+    ).view
+
+
+def onboard_details(
+    services: Services,
+    *,
+    profile: Profile | Mapping[str, Any] | None,
+    display_name: str | None = None,
+    keep_notes: bool = False,
+    learning: bool = True,
+    country: str | None = None,
+    goals: Sequence[str] = (),
+) -> ListenerDetails:
+    """:func:`onboard`, answered with every stored column (``view.support`` screens the
+    survey scores: crisis resources first when it fires)."""
     from moodtune.sessions import create_listener
 
     record = create_listener(
         services.engine,
         profile=profile,
+        goals=goals,
         display_name=display_name,
         country=country,
         consent_notes=keep_notes,
         consent_learning=learning,
     )
-    return listener_view(record)
+    return ListenerDetails(view=listener_view(record), record=record)
 
 
 def save_survey(
@@ -142,10 +238,73 @@ def _checkin_view(record: CheckInRecord, support: SupportView) -> CheckInView:
 
 def check_in(services: Services, listener_id: str, mood: MoodReport) -> CheckInView:
     """Store a standalone check-in; the note is screened for risk (stored only with consent)."""
+    return check_in_details(services, listener_id, mood).view
+
+
+def check_in_details(services: Services, listener: str, mood: MoodReport) -> CheckInDetails:
+    """:func:`check_in`, answered with the stored record too."""
     from moodtune.sessions import record_checkin
 
-    result = record_checkin(services.engine, listener_id, mood, settings=services.settings)
-    return _checkin_view(result.checkin, support_view(result.risk))
+    result = record_checkin(services.engine, listener, mood, settings=services.settings)
+    return CheckInDetails(
+        view=_checkin_view(result.checkin, support_view(result.risk)), record=result.checkin
+    )
+
+
+@dataclass(frozen=True)
+class EffectEstimate:
+    """The whole "will music help" answer (probabilities, the evaluation behind them, the
+    baselines) and the risk screen of the survey scores it was asked for."""
+
+    prediction: EffectPrediction
+    support: SupportView
+
+
+@dataclass(frozen=True)
+class GenreSuggestions:
+    """Genres for survey answers, best first, each with its reason, and the risk screen."""
+
+    method: str
+    recommendations: tuple[Recommendation, ...]
+    support: SupportView
+
+
+def effect_estimate(
+    services: Services,
+    profile: Profile,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> EffectEstimate:
+    """Will music help? The model the Me page asks (``profile_insights``), answered whole.
+
+    ``progress`` hears (done, total) while a first start evaluates the model.
+    """
+    from moodtune.survey.effect import predict_effect
+
+    return EffectEstimate(
+        prediction=predict_effect(profile, services.load_effect(progress)),
+        support=profile_support(profile),
+    )
+
+
+def genre_suggestions(
+    services: Services,
+    profile: Profile,
+    *,
+    method: str = "hybrid",
+    n: int = 3,
+    include_liked: bool = False,
+) -> GenreSuggestions:
+    """The top ``n`` genres for survey answers (``"hybrid"``: the Me page's recommender).
+
+    Genres the listener already listens to very frequently are left out unless
+    ``include_liked``; a fallback (no genre answers) is flagged on each recommendation.
+    """
+    recommender = services.genre_recommender(method)
+    recs = recommender.recommend(profile, n=n, filter_already_liked=not include_liked)
+    return GenreSuggestions(
+        method=method, recommendations=tuple(recs), support=profile_support(profile)
+    )
 
 
 def profile_insights(
@@ -193,7 +352,7 @@ def _profile_insights(
             reason=r.reason,
             cold_start=bool(r.details.get("was_impossible")),
         )
-        for r in services.genres.recommend(profile, n=n_genres)
+        for r in genre_suggestions(services, profile, n=n_genres).recommendations
     )
     prediction = predict_effect(profile, services.effect)
     baseline = max(b["mean"] for b in prediction.baselines.values())
@@ -298,6 +457,16 @@ def history_view(
         sessions_offset=sessions_offset,
         sessions_limit=sessions_limit,
     )
+
+
+def history_report(services: Services, listener: str, *, min_sessions: int = 5) -> HistoryReport:
+    """The listener (by id or unique display name) and their whole history, for a report
+    or a download (:func:`history_view` is the paged page)."""
+    from moodtune.sessions import get_listener, listener_history
+
+    record = get_listener(services.engine, listener)
+    history = listener_history(services.engine, record.id, min_sessions=min_sessions)
+    return HistoryReport(listener=listener_view(record), history=history)
 
 
 def checkin_page(

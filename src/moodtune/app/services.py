@@ -127,6 +127,7 @@ class Services:
         self._personas: PersonaModel | None = None
         self._effect: EffectModel | None = None
         self._genres: GenreRecommender | None = None
+        self._other_genres: dict[str, GenreRecommender] = {}
         self._search: TrackSearch | None = None
         self._track_views: dict[int, TrackView] = {}
         self._track_view_columns: dict[str, np.ndarray] | None = None
@@ -170,11 +171,18 @@ class Services:
 
     @property
     def effect(self) -> EffectModel:
+        return self.load_effect()
+
+    def load_effect(self, progress: Callable[[int, int], None] | None = None) -> EffectModel:
+        """The "will music help" model; a first start evaluates it (about a minute) and tells
+        ``progress`` (done, total) as it goes."""
         with self._lock:
             if self._effect is None:
                 from moodtune.survey.effect import train_effect_model
 
-                self._effect = train_effect_model(self.survey, settings=self.settings)
+                self._effect = train_effect_model(
+                    self.survey, settings=self.settings, progress=progress or False
+                )
             return self._effect
 
     @property
@@ -187,6 +195,20 @@ class Services:
                     "hybrid", survey=self.survey, settings=self.settings
                 )
             return self._genres
+
+    def genre_recommender(self, kind: str = "hybrid") -> GenreRecommender:
+        """The genre recommender of ``kind`` (the app's is ``"hybrid"``; the others are
+        loaded, or fitted and cached, the first time one is asked for)."""
+        if kind == "hybrid":
+            return self.genres
+        with self._lock:
+            if kind not in self._other_genres:
+                from moodtune.recommend.genres import load_or_fit_genre_recommender
+
+                self._other_genres[kind] = load_or_fit_genre_recommender(
+                    kind, survey=self.survey, settings=self.settings
+                )
+            return self._other_genres[kind]
 
     @property
     def catalog(self) -> JourneyCatalog:

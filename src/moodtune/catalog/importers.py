@@ -299,14 +299,18 @@ def read_track_file(path: Path) -> tuple[pd.DataFrame, int]:
 
 
 def parse_mapping(items: list[str] | None) -> dict[str, str]:
-    """Parse ``--map src=dst`` options into ``{dst: src}`` (canonical field -> file header)."""
+    """Parse ``"src=dst"`` items into ``{dst: src}`` (canonical field -> file header).
+
+    A bad item is an ``InputError`` with ``field="mapping"`` (the parameter of
+    :func:`import_catalog` the result goes to).
+    """
     mapping: dict[str, str] = {}
     for item in items or []:
         source, sep, target = item.partition("=")
         if not sep or not source.strip() or not target.strip():
             raise InputError(
                 "a column mapping must look like SOURCE=FIELD",
-                field="--map",
+                field="mapping",
                 value=item,
                 allowed="e.g. 'Song Title=name'",
             )
@@ -314,7 +318,7 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
         if target not in CANONICAL_FIELDS:
             raise InputError(
                 f"unknown catalog field {target!r} in mapping {item!r}",
-                field="--map",
+                field="mapping",
                 value=target,
                 allowed=", ".join(CANONICAL_FIELDS),
             )
@@ -339,7 +343,7 @@ def _resolve_mapping(
         raise InputError(
             f"mapped column(s) {missing_sources} not in the file",
             file=file,
-            field="--map",
+            field="mapping",
             value=", ".join(missing_sources),
             allowed=", ".join(columns),
         )
@@ -364,7 +368,7 @@ def _resolve_mapping(
     if missing:
         raise InputError(
             f"required catalog field(s) {missing} not found in the columns {columns}; "
-            "map them with --map 'FILE COLUMN=FIELD'",
+            "map them with mapping={FIELD: 'FILE COLUMN'}",
             file=file,
             field=", ".join(missing),
             allowed="required: " + ", ".join(REQUIRED_FIELDS),

@@ -307,7 +307,7 @@ def _check_imported_base(name: str, base_dir: Path, entry: dict[str, Any]) -> No
     if not (base_dir / "tracks.parquet").exists() and not (base_dir / MANIFEST_NAME).exists():
         raise InputError(
             f"catalog {name!r} is registered but its files are missing ({base_dir}); "
-            "import it again with --replace",
+            "import it again with replace=True",
             field="catalog",
             value=name,
         )
@@ -532,7 +532,7 @@ def import_catalog(
     registry = RegistryFile(settings)
     if name in registry.read()["imported"] and not replace:
         raise InputError(
-            f"a catalog named {name!r} already exists; pass --replace to replace it",
+            f"a catalog named {name!r} already exists; pass replace=True to replace it",
             field="name",
             value=name,
         )
@@ -578,7 +578,7 @@ def import_catalog(
             previous = data["imported"].get(name)
             if previous is not None and not replace:
                 raise InputError(
-                    f"a catalog named {name!r} already exists; pass --replace to replace it",
+                    f"a catalog named {name!r} already exists; pass replace=True to replace it",
                     field="name",
                     value=name,
                 )

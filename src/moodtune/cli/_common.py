@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,8 +28,11 @@ def handle_errors(app: Callable[..., Any]) -> int:
         app()  # standalone: Typer reports usage errors and aborts itself and raises SystemExit
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except InputError as exc:
+        shown = as_cli_error(exc, {})
+        return _report(shown, shown.as_dict())
     except MoodtuneError as exc:
-        return _report(exc, exc.as_dict() if isinstance(exc, InputError) else {"message": str(exc)})
+        return _report(exc, {"message": str(exc)})
     except OSError as exc:
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         message = f"{exc.strerror or exc}{where}"
@@ -47,27 +50,62 @@ def _report(error: object, payload: dict[str, Any]) -> int:
     return 2
 
 
+#: Library parameters the CLI spells the same way in every command, as the user types them:
+#: a library message that says "pass replace=True" reads "pass --replace" on the terminal.
+CLI_PHRASES: dict[str, str] = {"replace=True": "--replace"}
+
+
+def as_cli_error(
+    exc: InputError, flags: Mapping[str, str], phrases: Mapping[str, str] | None = None
+) -> InputError:
+    """``exc`` as the CLI shows it: the field a flag set is named by that flag, and a message
+    that names a library parameter (``replace=True``) names the option instead.
+
+    ``flags`` maps library parameters to options (``{"steps": "--tracks"}``); a boolean
+    parameter's ``param=True`` in the message or in ``allowed`` becomes its flag. ``phrases``
+    are further literal replacements (``{"mapping={...}": "--map ..."}``). A ``ValidationReport``
+    and an error that needs no change are returned as they are.
+    """
+    if isinstance(exc, ValidationReport):
+        return exc
+    replacements = {**CLI_PHRASES, **{f"{p}=True": f for p, f in flags.items()}, **(phrases or {})}
+
+    def spell(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for library, cli in replacements.items():
+            text = text.replace(library, cli)
+        return text
+
+    message, allowed = spell(exc.message), spell(exc.allowed)
+    field = flags.get(exc.field, exc.field) if exc.field is not None else None
+    if (message, allowed, field) == (exc.message, exc.allowed, exc.field):
+        return exc
+    return type(exc)(
+        message or "",
+        file=exc.file,
+        row=exc.row,
+        field=field,
+        value=exc.value,
+        allowed=allowed,
+    )
+
+
 @contextmanager
-def option_names(**flags: str) -> Iterator[None]:
+def option_names(phrases: Mapping[str, str] | None = None, /, **flags: str) -> Iterator[None]:
     """Report library errors under the option the user typed: ``option_names(steps="--tracks")``.
 
-    The library names its fields (``steps``, ``position``); the CLI knows which flag set them.
+    The library names its fields (``steps``, ``position``) and parameters (``replace=True``);
+    the CLI knows which flag set them (see :func:`as_cli_error`; ``phrases`` are literal
+    replacements in the message).
     """
     try:
         yield
-    except ValidationReport:
-        raise
     except InputError as exc:
-        if exc.field not in flags:
+        shown = as_cli_error(exc, flags, phrases)
+        if shown is exc:
             raise
-        raise type(exc)(
-            exc.message,
-            file=exc.file,
-            row=exc.row,
-            field=flags[exc.field],
-            value=exc.value,
-            allowed=exc.allowed,
-        ) from None
+        raise shown from None
 
 
 def print_json(payload: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from moodtune.cli._common import console
+from moodtune.cli._common import as_cli_error, console
 
 
 def register_top_level(root: typer.Typer) -> None:
@@ -45,11 +45,13 @@ def restore(
     try:
         done = restore_database(engine, file, overwrite=yes)
     except InputError as exc:
-        if exc.field != "--yes" or not typer.confirm(
+        if exc.field != "overwrite":
+            raise
+        if not typer.confirm(
             f"The database already holds listeners. Replace everything with {file} "
             f"(schema {info.revision})?",
             default=False,
         ):
-            raise
+            raise as_cli_error(exc, {"overwrite": "--yes"}) from None
         done = restore_database(engine, file, overwrite=True)
     console.print(f"restored {done.path} (schema {done.revision}, now upgraded to the newest)")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from moodtune.cli._common import console, print_json
+from moodtune.cli._common import console, option_names, print_json
 
 app = typer.Typer(
     help="Track catalogs: import, describe and choose the active one.", no_args_is_help=True
@@ -46,14 +46,21 @@ def import_command(
     """Add a catalog from a CSV or Parquet file (Exportify, Kaggle, TidyTuesday or mapped)."""
     from moodtune.catalog import import_catalog, parse_mapping
 
-    result = import_catalog(
-        file,
-        name=name,
-        mapping=parse_mapping(mapping),
-        replace=replace,
-        strict=strict,
-        use=use,
-    )
+    with option_names(
+        {"mapping={FIELD: 'FILE COLUMN'}": "--map 'FILE COLUMN=FIELD'"},
+        name="--name",
+        mapping="--map",
+        replace="--replace",
+        strict="--strict",
+    ):
+        result = import_catalog(
+            file,
+            name=name,
+            mapping=parse_mapping(mapping),
+            replace=replace,
+            strict=strict,
+            use=use,
+        )
     summary = {
         "name": result.name,
         "replaced": result.replaced,

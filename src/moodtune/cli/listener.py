@@ -1,7 +1,8 @@
 """`moodtune listener` commands, and the top-level `checkin`, `session` and `history`.
 
-Thin glue: parse options, call ``moodtune.sessions``, render. Everything stays on this machine
-(the database in the data directory, or the PostgreSQL server ``MOODTUNE_DATABASE_URL`` names).
+Thin glue: parse options, call ``moodtune.app`` (the functions the web calls), render.
+Everything stays on this machine (the database in the data directory, or the PostgreSQL
+server ``MOODTUNE_DATABASE_URL`` names).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from moodtune.errors import InputError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from moodtune.sessions import JourneyCatalog, LearnedListener, OfferedTrack
+    from moodtune.app import Services
+    from moodtune.sessions import JourneyCatalog, OfferedTrack
     from moodtune.store.records import ListenerRecord
 
 app = typer.Typer(
@@ -72,6 +74,13 @@ def _engine() -> Engine:
     from moodtune.store import open_database
 
     return open_database()
+
+
+def _services() -> Services:
+    """The application layer over this machine's database; the catalog loads when needed."""
+    from moodtune.app import Services
+
+    return Services(engine=_engine(), catalog_loader=lambda: _journey_catalog())
 
 
 def _disclaimer() -> None:
@@ -138,7 +147,7 @@ def create(
     as_json: Json = False,
 ) -> None:
     """Create a listener (optionally with survey answers) and print their id."""
-    from moodtune.sessions import create_listener, listener_risk
+    from moodtune.app import onboard_details
     from moodtune.store.records import as_json_dict
 
     answers = (anxiety, depression, insomnia, ocd, age, hours, fav_genre, exploratory, freq)
@@ -156,16 +165,17 @@ def create(
             exploratory=exploratory,
             freq=freq,
         )
-    record = create_listener(
-        _engine(),
+    made = onboard_details(
+        _services(),
         profile=profile,
         goals=goal or (),
         display_name=name,
         country=country,
-        consent_notes=keep_notes,
-        consent_learning=learning,
+        keep_notes=keep_notes,
+        learning=learning,
     )
-    risk = listener_risk(record)
+    record, risk = made.record, made.view.support
+    assert risk is not None  # the survey's risk screen always runs
     if as_json:
         print_json({"listener": as_json_dict(record), "safety": risk.to_dict()})
         return
@@ -228,30 +238,21 @@ def consent(
     ] = None,
 ) -> None:
     """Change what moodtune keeps and learns about a listener."""
-    from moodtune.sessions import set_consent
+    from moodtune.app import listener_details, set_consent
 
-    record, erased = set_consent(_engine(), listener, keep_notes=keep_notes, learning=learning)
+    services = _services()
+    view, erased = set_consent(services, listener, keep_notes=keep_notes, learning=learning)
+    record = listener_details(services, view.id).record
     console.print(f"Updated listener [bold]{record.id}[/].")
     _show_stored(record)
     if erased:
         console.print(f"Erased the text of {_plural(erased, 'stored note')}.")
 
 
-def _learned(engine: Engine, listener_id: str) -> LearnedListener | None:
-    """What the learner knows (None when there is nothing stored to learn from yet)."""
-    from moodtune.sessions import learn_listener, learning_data
-
-    feedback, sessions = learning_data(engine, listener_id)
-    if not feedback and not any(s.get("after_valence") is not None for s in sessions):
-        return None
-    return learn_listener(engine, listener_id, _journey_catalog().features)
-
-
-def _show_learned(learned: LearnedListener | None, consent: bool) -> None:
+def _show_learned(summary: dict[str, Any], consent: bool) -> None:
     if not consent:
         console.print("  learning: off (journeys are not personalised)")
         return
-    summary = learned.summary() if learned is not None else {}
     if not summary.get("personalised"):
         console.print("  learning: on; nothing learned yet (no feedback or finished sessions)")
         return
@@ -342,18 +343,12 @@ def _profile_lines(profile: dict[str, Any]) -> list[str]:
 @app.command("show")
 def show(listener: ListenerArg, as_json: Json = False) -> None:
     """Show a listener's stored profile, goals, consent and what moodtune learned."""
-    from moodtune.sessions import get_listener
+    from moodtune.app import listener_details
     from moodtune.store.records import as_json_dict
 
-    engine = _engine()
-    record = get_listener(engine, listener)
-    learned = _learned(engine, record.id) if record.consent_learning else None
+    details = listener_details(_services(), listener, learned=True)
+    record, summary = details.record, details.learned or {}
     if as_json:
-        summary = (
-            learned.summary()
-            if learned is not None
-            else {"consent_learning": record.consent_learning, "personalised": False}
-        )
         print_json({**as_json_dict(record), "learned": summary})
         return
     console.print(f"[bold]{record.id}[/] {record.display_name or ''}")
@@ -367,7 +362,7 @@ def show(listener: ListenerArg, as_json: Json = False) -> None:
         console.print("  survey answers:")
         for line in _profile_lines(record.profile):
             console.print(f"    {line}", highlight=False)
-    _show_learned(learned, record.consent_learning)
+    _show_learned(summary, record.consent_learning)
 
 
 @app.command("export")
@@ -378,10 +373,10 @@ def export(
     ],
 ) -> None:
     """Write everything stored about a listener to a JSON file (readable only by you)."""
-    from moodtune.sessions import export_listener
+    from moodtune.app import export_everything
 
     if str(out) == "-":
-        print_json(export_listener(_engine(), listener))
+        print_json(export_everything(_services(), listener))
         return
     folder = out.parent
     if not folder.is_dir():
@@ -398,7 +393,7 @@ def export(
         raise InputError(
             "--out is a folder", file=str(out), field="--out", allowed="a file name to write"
         )
-    payload = export_listener(_engine(), listener)
+    payload = export_everything(_services(), listener)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # also when the file existed: an export is private
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -414,17 +409,17 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete everything stored about a listener. This cannot be undone."""
-    from moodtune.sessions import delete_listener, get_listener
+    from moodtune.app import delete_everything, get_listener_view
 
-    engine = _engine()
-    record = get_listener(engine, listener)
+    services = _services()
+    record = get_listener_view(services, listener)
     if not yes and not typer.confirm(
         f"Delete listener {record.id} and all their check-ins, sessions and feedback?",
         default=False,
     ):
         console.print(f"Listener {record.id} not deleted.")
         raise typer.Exit(1)
-    counts = delete_listener(engine, record.id)
+    counts = delete_everything(services, record.id)
     total = sum(counts.values())
     console.print(f"Deleted listener {record.id}: {total} rows removed.")
 
@@ -434,30 +429,26 @@ def delete(
 
 def checkin(listener: ListenerArg, mood: Mood, note: Note = None, as_json: Json = False) -> None:
     """Record how you feel right now."""
-    from moodtune.app.views import mood_view
-    from moodtune.sessions import MoodReport, record_checkin
+    from moodtune.app import check_in_details
+    from moodtune.sessions import MoodReport
     from moodtune.store.records import as_json_dict
 
     with option_names(mood="--mood", note="--note", words="--mood"):
-        result = record_checkin(_engine(), listener, MoodReport.parse(mood, note=note))
-    c = result.checkin
-    described = (
-        None
-        if c.valence is None or c.arousal is None
-        else mood_view(c.valence, c.arousal, c.words).description
-    )
+        result = check_in_details(_services(), listener, MoodReport.parse(mood, note=note))
+    c, support = result.record, result.view.support
+    described = None if result.view.mood is None else result.view.mood.description
     if as_json:
         print_json(
             {
                 "checkin": as_json_dict(c),
                 "description": described,
-                "safety": result.risk.to_dict(),
+                "safety": support.to_dict(),
             }
         )
         return
     where = described or ", ".join(c.words)
     console.print(f"Checked in: {where}", highlight=False)
-    show_support(result.risk)
+    show_support(support)
     _disclaimer()
 
 
@@ -510,19 +501,25 @@ def session_start(
     as_json: Json = False,
 ) -> None:
     """Start a session: check in, get a journey of tracks toward your goal, and record it."""
-    from moodtune.app import Services, start_journey
-    from moodtune.app.views import SessionView
+    from moodtune.app import record_offered, start_journey
     from moodtune.safety import NOT_A_MEDICAL_DEVICE
     from moodtune.sessions import MoodReport
 
     before = MoodReport.parse(mood, note=note)
-    services = Services(engine=_engine(), catalog_loader=lambda: _journey_catalog())
+    services = _services()
     with option_names(goal="--goal", tracks="--tracks", mood="--mood", note="--note"):
         if from_file is not None:
-            view = _record_from_file(services, listener, goal, before, from_file)
+            view = record_offered(
+                services,
+                listener,
+                goal=goal,
+                mood=before,
+                tracks=_tracks_from_file(from_file),
+                model_version=f"listener-supplied ({from_file.name})",
+            )
         else:
             view = start_journey(services, listener, goal=goal, mood=before, tracks=tracks)
-    assert isinstance(view, SessionView) and view.support is not None
+    assert view.support is not None
     if as_json:
         print_json(
             {
@@ -585,27 +582,6 @@ def session_start(
     _disclaimer()
 
 
-def _record_from_file(services: Any, listener: str, goal: str, before: Any, path: Path) -> Any:
-    """Record a session for the tracks a file lists (no journey is built)."""
-    from moodtune.app.journeys import session_view
-    from moodtune.sessions import start_session
-
-    started = start_session(
-        services.engine,
-        listener,
-        goal=goal,
-        before=before,
-        tracks=_tracks_from_file(path),
-        model_version=f"listener-supplied ({path.name})",
-    )
-    from dataclasses import replace
-
-    from moodtune.app.views import support_view
-
-    view = session_view(services, started.session.listener_id, started.session.id)
-    return replace(view, support=support_view(started.risk))
-
-
 @session_app.command("feedback")
 def session_feedback(
     session: SessionArg,
@@ -630,6 +606,7 @@ def session_feedback(
     as_json: Json = False,
 ) -> None:
     """Tell moodtune how a track went, before finishing the session (answers add up)."""
+    from moodtune.app import track_feedback
     from moodtune.store.records import as_json_dict
 
     thumbs_value = None
@@ -640,42 +617,21 @@ def session_feedback(
                 "thumbs must be up or down", field="--thumbs", value=thumbs, allowed="up, down"
             )
         thumbs_value = mapping[thumbs.strip().lower()]
-    if position is not None and position < 1:
-        raise InputError(
-            "track numbers start at 1",
-            field="--position",
-            value=position,
-            allowed="the number shown in the session's track table",
+    with option_names(position="--position", thumbs="--thumbs", skipped_after_s="--skipped-after"):
+        record = track_feedback(
+            _services(),
+            session,
+            track_id,
+            position=position,
+            played=played,
+            skipped_after_s=skipped_after,
+            thumbs=thumbs_value,
+            helped=helped,
         )
-    with option_names(position="--position", thumbs="--thumbs"):
-        record = _feedback(session, track_id, position, played, skipped_after, thumbs_value, helped)
     if as_json:
         print_json(as_json_dict(record))
         return
     console.print(f"Noted feedback on track #{record.position + 1} ({record.track_id}).")
-
-
-def _feedback(
-    session: str,
-    track_id: str,
-    position: int | None,
-    played: bool | None,
-    skipped_after: float | None,
-    thumbs_value: int | None,
-    helped: bool | None,
-) -> Any:
-    from moodtune.sessions import record_feedback
-
-    return record_feedback(
-        _engine(),
-        session,
-        track_id,
-        position=None if position is None else position - 1,
-        played=played,
-        skipped_after_s=skipped_after,
-        thumbs=thumbs_value,
-        helped=helped,
-    )
 
 
 @session_app.command("finish")
@@ -683,34 +639,41 @@ def session_finish(
     session: SessionArg, mood: Mood, note: Note = None, as_json: Json = False
 ) -> None:
     """Check in after listening and close the session."""
+    from moodtune.app import finish_journey, session_owner
     from moodtune.safety import NOT_A_MEDICAL_DEVICE
-    from moodtune.sessions import MoodReport, finish_session
+    from moodtune.sessions import MoodReport
 
-    done = finish_session(_engine(), session, MoodReport.parse(mood, note=note))
+    report = MoodReport.parse(mood, note=note)
+    services = _services()
+    with option_names(mood="--mood", note="--note", words="--mood"):
+        done = finish_journey(services, session_owner(services, session), session, report)
+    before, after, change, support = done.before, done.after, done.change, done.support
+    assert after is not None and support is not None
     if as_json:
         print_json(
             {
-                "session_id": done.session.id,
-                "before": None
-                if done.before is None
-                else [done.before.valence, done.before.arousal],
-                "after": [done.after.valence, done.after.arousal],
-                "change": done.change,
-                "safety": done.risk.to_dict(),
+                "session_id": done.id,
+                "before": None if before is None else [before.valence, before.arousal],
+                "after": [after.valence, after.arousal],
+                "change": {
+                    "valence": None if change is None else change.delta_valence,
+                    "arousal": None if change is None else change.delta_arousal,
+                    "progress": None if change is None else change.progress,
+                },
+                "safety": support.to_dict(),
                 "disclaimer": NOT_A_MEDICAL_DEVICE,
             }
         )
         return
-    before = done.before
     console.print(
         f"Session finished. Before: "
         f"{_fmt_point(before.valence if before else None, before.arousal if before else None)}"
-        f"  after: {_fmt_point(done.after.valence, done.after.arousal)}",
+        f"  after: {_fmt_point(after.valence, after.arousal)}",
         highlight=False,
     )
-    if done.change.get("progress") is not None:
-        console.print(f"Moved {done.change['progress']:+.2f} toward the goal's target mood.")
-    show_support(done.risk)
+    if change is not None:
+        console.print(f"Moved {change.progress:+.2f} toward the goal's target mood.")
+    show_support(support)
     _disclaimer()
 
 
@@ -725,12 +688,12 @@ def history(
     as_json: Json = False,
 ) -> None:
     """Show check-ins over time, change per session, what helped most and streaks."""
+    from moodtune.app import history_report
     from moodtune.safety import NOT_A_MEDICAL_DEVICE
-    from moodtune.sessions import get_listener, listener_history
 
-    engine = _engine()
-    result = listener_history(engine, listener, min_sessions=min_sessions)
-    person = get_listener(engine, result.listener_id)
+    with option_names(min_sessions="--min-sessions"):
+        report = history_report(_services(), listener, min_sessions=min_sessions)
+    result, person = report.history, report.listener
     if as_json:
         print_json({**result.to_dict(), "disclaimer": NOT_A_MEDICAL_DEVICE})
         return

@@ -162,7 +162,7 @@ def effect_command(
     as_json: AsJson = False,
 ) -> None:
     """Will music help? Calibrated probabilities with the honest evaluation behind them."""
-    from moodtune.survey.effect import predict_effect, train_effect_model
+    from moodtune.app import Services, effect_estimate
 
     profile = build_profile(
         profile_file=profile_file,
@@ -182,18 +182,15 @@ def effect_command(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        model = train_effect_model(progress=advance)
-    prediction = predict_effect(profile, model)
-    from moodtune.app.listeners import profile_support
-
-    support = profile_support(profile)
+        estimate = effect_estimate(Services(), profile, progress=advance)
+    support = estimate.support
     if as_json:
-        print_json({**prediction.as_dict(), "safety": support.to_dict()})
+        print_json({**estimate.prediction.as_dict(), "safety": support.to_dict()})
         return
     show_support(support)
     from moodtune.cli.survey_render import render_effect
 
-    render_effect(prediction.as_dict(), console)
+    render_effect(estimate.prediction.as_dict(), console)
 
 
 def recommend_genres_command(
@@ -217,7 +214,7 @@ def recommend_genres_command(
     as_json: AsJson = False,
 ) -> None:
     """Recommend survey genres for a listener, each with the data behind it."""
-    from moodtune.recommend.genres import load_or_fit_genre_recommender
+    from moodtune.app import Services, genre_suggestions
 
     profile = build_profile(
         profile_file=profile_file,
@@ -231,11 +228,10 @@ def recommend_genres_command(
         exploratory=exploratory,
         freq=freq,
     )
-    model = load_or_fit_genre_recommender(method)
-    recs = model.recommend(profile, n=n, filter_already_liked=not include_liked)
-    from moodtune.app.listeners import profile_support
-
-    support = profile_support(profile)
+    suggested = genre_suggestions(
+        Services(), profile, method=method, n=n, include_liked=include_liked
+    )
+    recs, support = suggested.recommendations, suggested.support
     if as_json:
         print_json(
             {

@@ -175,7 +175,7 @@ def restore_database(engine: Engine, path: Path, *, overwrite: bool = False) -> 
     if not overwrite and _holds_data(engine):
         raise InputError(
             "the configured database already holds listeners; restoring would replace them",
-            field="--yes", allowed="confirm the overwrite (moodtune restore FILE --yes)",
+            field="overwrite", allowed="overwrite=True to confirm the overwrite",
         )  # fmt: skip
     engine.dispose()
     if target == "sqlite":
