@@ -612,6 +612,31 @@ def text_lines(element: Locator) -> int:
     return lines
 
 
+NARROWEST: ViewportSize = {"width": 360, "height": 740}
+"""The narrowest phone the app is made for (DESIGN.md): nothing may scroll sideways."""
+
+_OVERFLOWING = """(width) => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > width + 1 && !e.closest('.table-wrap, .plot')
+               && getComputedStyle(e).position !== 'fixed' && e.getClientRects().length)
+  .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                       + ' → ' + Math.round(e.getBoundingClientRect().right) + ' px')"""
+
+
+def _sideways_at(tab: Page, viewport: ViewportSize) -> list[str]:
+    """Whether the page scrolls sideways at ``viewport`` (wide tables and figures scroll inside
+    their own boxes, which is fine); what sticks out, if it does."""
+    tab.set_viewport_size(viewport)
+    tab.evaluate(
+        "window.Plotly && Promise.all([...document.querySelectorAll("
+        "'div.plot[data-rendered]')].map(d => Plotly.Plots.resize(d)))"
+    )
+    width = int(tab.evaluate("document.documentElement.scrollWidth"))
+    if width <= viewport["width"]:
+        return []
+    culprits = tab.evaluate(_OVERFLOWING, viewport["width"])
+    return [f"[{viewport['width']} px] the page is {width} px wide: {culprits}"]
+
+
 def check_page(tab: Page, screenshots: Path, name: str, visit: Visit) -> None:
     """Visit a page as a person would; screenshot it on a desktop and a phone, light and dark;
     axe-core finds nothing serious or critical in either theme. The tab is left as it came
@@ -637,6 +662,7 @@ def check_page(tab: Page, screenshots: Path, name: str, visit: Visit) -> None:
         tab.screenshot(path=screenshots / f"{name}-{size}-{scheme}.png", full_page=True)
         if viewport is DESKTOP:
             problems += [f"[{scheme}] {line}" for line in blocking_violations(AXE.run(tab))]
+    problems += _sideways_at(tab, NARROWEST)
     tab.set_viewport_size(DESKTOP)
     assert not problems, f"axe on {name}:\n" + "\n".join(problems)
     assert not errors, f"script errors on {name}: {errors}"

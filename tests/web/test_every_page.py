@@ -132,3 +132,14 @@ def test_first_visit_pages(tab: Page, screenshot_dir: Path, name: str) -> None:
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page(tab: Page, history: History, screenshot_dir: Path, name: str) -> None:
     check_page(tab, screenshot_dir, name, PAGES[name](history))
+
+
+def test_the_narrow_phone_check_finds_a_page_that_scrolls_sideways(tab: Page) -> None:
+    from tests.web.pages import NARROWEST, _sideways_at
+
+    tab.goto("/help")
+    assert _sideways_at(tab, NARROWEST) == []
+    tab.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend',"
+                 "'<p class=\"too-wide\" style=\"width: 800px\">x</p>')")  # fmt: skip
+    (problem,) = _sideways_at(tab, NARROWEST)
+    assert "p.too-wide" in problem and "[360 px]" in problem
