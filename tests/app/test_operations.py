@@ -118,7 +118,7 @@ def test_delete_everything_forgets_what_was_learned_in_memory(services: Services
     view = _chosen(services, person.id)
     mt.track_feedback(services, view.id, "t-1", thumbs=1)
     forgotten: list[str] = []
-    services.learners.forget = forgotten.append  # type: ignore[method-assign]
+    services.learners.forget = forgotten.append  # type: ignore[method-assign,assignment]
     mt.delete_everything(services, person.id)
     assert forgotten == [person.id]
     with pytest.raises(NotFoundError):

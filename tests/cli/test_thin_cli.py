@@ -17,7 +17,7 @@ PARSING_ONLY = {"JourneyCatalog", "MoodReport", "OfferedTrack", "load_journey_ca
 
 
 def _imported(path: Path, package: str) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package):
             names.update(alias.name for alias in node.names)

@@ -62,7 +62,8 @@ def test_behind_a_proxy_on_loopback_requires_accounts_and_a_key(
     from moodtune.cli import app
     from moodtune.config import get_settings
 
-    assert Settings(**{variable[0].removeprefix("MOODTUNE_").lower(): variable[1]}).multi_user
+    field = variable[0].removeprefix("MOODTUNE_").lower()
+    assert Settings.model_validate({field: variable[1]}).multi_user
     assert not Settings(trusted_proxies=" , ").multi_user
     monkeypatch.delenv("MOODTUNE_SECRET_KEY", raising=False)
     monkeypatch.delenv("MOODTUNE_MULTI_USER", raising=False)
