@@ -616,7 +616,9 @@ NARROWEST: ViewportSize = {"width": 360, "height": 740}
 """The narrowest phone the app is made for (DESIGN.md): nothing may scroll sideways."""
 
 _OVERFLOWING = """(width) => [...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > width + 1 && !e.closest('.table-wrap, .plot')
+  .filter(e => e.getBoundingClientRect().right > width + 1
+               && (!(e.parentElement && e.parentElement.closest('.table-wrap, .plot'))
+                   || getComputedStyle(e).position === 'absolute')
                && getComputedStyle(e).position !== 'fixed' && e.getClientRects().length)
   .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
                        + ' → ' + Math.round(e.getBoundingClientRect().right) + ' px')"""
