@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from moodtune.app.views import GroupView, HistoryView, SessionSummary, StreaksView, mood_view
 from moodtune.web import plots
@@ -160,3 +161,38 @@ def test_streaks_calendar_says_when_there_is_no_current_run() -> None:
     assert figure is not None
     assert figure.reading.endswith("No check-in yesterday or today; your longest run was 2 days.")
     assert plots.streaks_figure(StreaksView(current=0, longest=0, days_with_checkins=0)) is None
+
+
+def test_the_journey_figure_draws_the_planned_and_the_actual_path(
+    client: Any, services: Any
+) -> None:
+    """On a real journey: the planned waypoints dashed, the chosen tracks in order at their
+    moods, and start, target and the after check-in marked."""
+    from moodtune import app as moodtune_app
+    from moodtune.web.plots import journey_figure
+
+    listener = client.post("/api/v1/listener", json={"display_name": "Plot"}).json()["id"]
+    made = client.post("/api/v1/sessions", json={
+        "goal": "calm_down", "mood": {"valence": -0.5, "arousal": 0.6}, "tracks": 6,
+    }).json()  # fmt: skip
+    client.post(f"/api/v1/sessions/{made['id']}/finish", json={"valence": 0.2, "arousal": -0.3})
+    view = moodtune_app.session_view(services, listener, made["id"])
+    figure = journey_figure(view, current=2)
+    traces = {t["name"]: t for t in figure.spec["data"]}
+    planned = traces["planned path"]
+    assert planned["line"]["dash"] == "dash"
+    assert list(zip(planned["x"], planned["y"], strict=True)) == [
+        (t.planned.valence, t.planned.arousal) for t in view.tracks if t.planned is not None
+    ]
+    chosen = traces["your tracks"]
+    assert chosen["text"] == [str(n) for n in range(1, 7)]
+    assert list(zip(chosen["x"], chosen["y"], strict=True)) == [
+        (t.track.mood.valence, t.track.mood.arousal) for t in view.tracks if t.track
+    ]
+    assert chosen["marker"]["size"][1] == 20 and chosen["marker"]["size"][0] == 14  # current
+    marks = traces["start and target"]["text"]
+    assert [m.split(":")[0] for m in marks] == ["start", "target", "after"]
+    assert (traces["start and target"]["x"][0], traces["start and target"]["y"][0]) == (-0.5, 0.6)
+    assert (traces["start and target"]["x"][2], traces["start and target"]["y"][2]) == (0.2, -0.3)
+    assert figure.reading.startswith("6 tracks from ")
+    assert "afterwards you checked in" in figure.reading
