@@ -67,5 +67,45 @@ def test_without_javascript_the_ranges_still_start_a_journey(
         # the feedback buttons are plain forms too: the answer comes back with the page
         journey.track(1).button("I like it").click()
         expect(journey.track(1).button("I like it")).to_have_attribute("aria-pressed", "true")
+        journey.track(2).button("Skipped it").click()
+        expect(journey.track(2).button("Skipped it")).to_have_attribute("aria-pressed", "true")
+        # and the second check-in finishes it, with the ranges
+        after = page.get_by_role("region", name="When you have listened")
+        after.get_by_label("Unpleasant ↔ pleasant").fill("0.2")
+        after.get_by_label("Calm ↔ energetic").fill("-0.3")
+        after.get_by_role("button", name="Finish and see the change").click()
+        expect(page.get_by_role("heading", name="How it went")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_journey_by_keyboard_alone(page: Page, listener: str) -> None:
+    """Tab to a track's answers and press them; the focus stays on the answer given (the card
+    is replaced by HTMX), and the finish form is reached and sent from the keyboard."""
+    checkin = CheckinPage(page).open_it()
+    checkin.goal("Calm down")
+    checkin.length(4)
+    journey = checkin.make_my_journey()
+
+    def tab_to(name: str) -> None:
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            focused = page.evaluate("document.activeElement && document.activeElement.innerText")
+            if (focused or "").strip() == name:
+                return
+        raise AssertionError(f"Tab never reached {name!r}")
+
+    page.locator("#track-1 summary").focus()
+    tab_to("I like it")
+    page.keyboard.press("Enter")
+    expect(journey.track(1).button("I like it")).to_have_attribute("aria-pressed", "true")
+    focused = page.evaluate("document.activeElement.closest('li') && "
+                            "document.activeElement.closest('li').id")  # fmt: skip
+    assert focused == "track-1", "the focus was lost when the card was replaced"
+    tab_to("This helped")
+    page.keyboard.press("Space")
+    expect(journey.track(1).button("This helped")).to_have_attribute("aria-pressed", "true")
+    tab_to("Finish and see the change")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="How it went")).to_be_visible()
+    assert page.script_errors == []  # type: ignore[attr-defined]

@@ -170,6 +170,36 @@
     try { frame.focus(); } catch (err) { /* not focusable yet */ }
   });
 
+  // ------------------------- keep the keyboard's place when HTMX replaces a track card
+  // An answer (I like it, This helped, ...) swaps its whole card; without this the focus
+  // fell back to the page and a keyboard user started again from the top.
+  var refocus = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    var card = active && active.closest ? active.closest("li.track-card[id]") : null;
+    if (!card) { refocus = null; return; }
+    var form = active.closest("form");
+    var answer = form ? form.querySelector('input[name="answer"]') : null;
+    refocus = { card: card.id, answer: answer ? answer.value : null };
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var want = refocus;
+    refocus = null;
+    if (!want) return;
+    var card = document.getElementById(want.card);
+    if (!card) return;
+    var target = null;
+    if (want.answer) {
+      var input = card.querySelector('input[name="answer"][value="' + want.answer + '"]');
+      target = input && input.form ? input.form.querySelector("button") : null;
+    }
+    if (!target) {
+      target = card.querySelector(".track-title");
+      if (target) target.setAttribute("tabindex", "-1");
+    }
+    if (target) target.focus();
+  });
+
   // ------------------------------------------- survey: needed answers given so far
   document.addEventListener("change", function (e) {
     var box = document.getElementById("survey-progress");
