@@ -109,3 +109,24 @@ def test_a_journey_by_keyboard_alone(page: Page, listener: str) -> None:
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="How it went")).to_be_visible()
     assert page.script_errors == []  # type: ignore[attr-defined]
+
+
+def test_the_theme_toggle_is_remembered_across_pages(page: Page, listener: str) -> None:
+    """The light/dark switch: a toggle button whose pressed state is the theme shown, applied
+    before paint on the next page, and back to following the system when switched again."""
+    page.emulate_media(color_scheme="light")
+    page.goto("/history")
+    toggle = page.get_by_role("button", name="Dark theme")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != background
+    page.goto("/me")  # another page: dark before any script but theme.js in <head> ran
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    expect(page.get_by_role("button", name="Dark theme")).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name="Dark theme").click()
+    page.reload()
+    expect(page.get_by_role("button", name="Dark theme")).to_have_attribute("aria-pressed", "false")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
