@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from moodtune.recommend.journey import Journey
     from moodtune.recommend.tracks import TrackIndex
     from moodtune.sessions.history import SessionChange
-    from moodtune.sessions.service import MoodReport, OfferedTrack
+    from moodtune.sessions.service import MoodReport, OfferedTrack, StartedSession
     from moodtune.store.records import FeedbackRecord, SessionRecord
 
 __all__ = [
@@ -550,14 +550,7 @@ def record_offered(
         model_version=model_version,
         settings=services.settings,
     )
-    return _session_view(
-        services,
-        started.session,
-        (),
-        before=_checkin_mood(started.before),
-        after=None,
-        support=support_view(started.risk),
-    )
+    return _started_view(services, started)
 
 
 def start_song_path(
@@ -591,6 +584,11 @@ def start_song_path(
         details={"notes": list(path.notes), "kind": "song path"},
         settings=services.settings,
     )
+    return _started_view(services, started)
+
+
+def _started_view(services: Services, started: StartedSession) -> SessionView:
+    """A session just started: its tracks, the check-in it began with, nothing answered yet."""
     return _session_view(
         services,
         started.session,
