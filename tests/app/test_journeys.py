@@ -11,19 +11,7 @@ from moodtune.app.services import Services
 from moodtune.app.views import track_view
 from moodtune.errors import InputError, NotFoundError
 from moodtune.mood.goals import get_goal
-from moodtune.recommend.tracks import TrackIndex
 from moodtune.sessions import JourneyCatalog, MoodReport, create_listener
-from tests.recommend.tiny_catalog import grid_catalog
-
-
-@pytest.fixture(scope="module")
-def grid() -> JourneyCatalog:
-    return JourneyCatalog.from_index(TrackIndex(method="exact").fit(grid_catalog(0.1)), name="grid")
-
-
-@pytest.fixture
-def services(engine: Any, grid: JourneyCatalog) -> Services:
-    return Services(engine=engine, catalog_loader=lambda: grid)
 
 
 def test_a_track_view_from_the_catalog_columns_is_the_view_of_the_whole_row(

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from moodtune import app as mt
 from moodtune.app.services import Services
 from moodtune.errors import InputError
-from moodtune.recommend.tracks import TrackIndex
-from moodtune.sessions import JourneyCatalog, MoodReport, create_listener
-from tests.recommend.tiny_catalog import grid_catalog
-
-
-@pytest.fixture(scope="module")
-def grid() -> JourneyCatalog:
-    return JourneyCatalog.from_index(TrackIndex(method="exact").fit(grid_catalog(0.1)), name="grid")
-
-
-@pytest.fixture
-def services(engine: Any, grid: JourneyCatalog) -> Services:
-    return Services(engine=engine, catalog_loader=lambda: grid)
+from moodtune.sessions import MoodReport, create_listener
 
 
 def test_history_pages_sessions_from_the_newest_and_counts_everything(

@@ -10,19 +10,7 @@ import pytest
 from moodtune import app as mt
 from moodtune.app.services import Services
 from moodtune.errors import InputError, NotFoundError
-from moodtune.recommend.tracks import TrackIndex
-from moodtune.sessions import JourneyCatalog, MoodReport, OfferedTrack, create_listener
-from tests.recommend.tiny_catalog import grid_catalog
-
-
-@pytest.fixture(scope="module")
-def grid() -> JourneyCatalog:
-    return JourneyCatalog.from_index(TrackIndex(method="exact").fit(grid_catalog(0.1)), name="grid")
-
-
-@pytest.fixture
-def services(engine: Any, grid: JourneyCatalog) -> Services:
-    return Services(engine=engine, catalog_loader=lambda: grid)
+from moodtune.sessions import MoodReport, OfferedTrack, create_listener
 
 
 def _chosen(services: Services, listener: str, goal: str = "lift_mood") -> Any:
