@@ -63,6 +63,7 @@ def test_reference_groups_operations_by_resource_in_order() -> None:
     assert get.answers == (("200", "OK", "Thing (application/json)"), ("404", "Not found", ""))
     assert dict(ref.resources)["other"][0].body == "list of Thing (application/json)"
     assert ref.operations == 3
+    assert ref.openapi == "3.1.0"
     (thing,) = ref.schemas
     assert [(f.name, f.type, f.required) for f in thing.fields] == [
         ("goal", "one of: calm, lift", True), ("n", "integer", False)

@@ -514,15 +514,7 @@ def start_journey(
         settings=services.settings,
         cache=services.learners,
     )
-    b = started.before
-    return _session_view(
-        services,
-        started.session,
-        (),
-        before=_checkin_mood(b),
-        after=None,
-        support=support_view(started.risk),
-    )
+    return _started_view(services, started)
 
 
 def record_offered(

@@ -58,6 +58,8 @@ class ApiReference:
 
     title: str
     version: str
+    openapi: str
+    """The OpenAPI version of the document (``3.1.0``)."""
     description: str
     resources: tuple[tuple[str, tuple[ApiOperation, ...]], ...]
     schemas: tuple[ApiSchema, ...]
@@ -171,6 +173,7 @@ def api_reference(schema: Mapping[str, Any]) -> ApiReference:
     return ApiReference(
         title=str(info.get("title", "API")),
         version=str(info.get("version", "")),
+        openapi=str(schema.get("openapi", "")),
         description=str(info.get("description", "")),
         resources=tuple((tag, tuple(ops)) for tag, ops in groups.items()),
         schemas=tuple(

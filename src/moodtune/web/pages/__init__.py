@@ -244,11 +244,7 @@ def api_docs_page(request: Request) -> Response:
     reference = getattr(state, "api_reference", None)
     if reference is None:
         reference = state.api_reference = api_reference(request.app.openapi())
-    return page(
-        request, "api_docs.html", ref=reference, section="",
-        openapi_version=request.app.openapi()["openapi"],
-        multi_user=state.settings.multi_user,
-    )  # fmt: skip
+    return page(request, "api_docs.html", ref=reference, multi_user=state.settings.multi_user)
 
 
 # -- survey (onboarding) -----------------------------------------------------------------------
