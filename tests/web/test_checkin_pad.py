@@ -122,11 +122,16 @@ def test_the_theme_toggle_is_remembered_across_pages(page: Page, listener: str) 
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "true")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != background
+    # the new colours apply once the theme's style recalculation (and any transition) is done
+    page.wait_for_function(
+        "before => getComputedStyle(document.body).backgroundColor !== before", arg=background
+    )
     page.goto("/me")  # another page: dark before any script but theme.js in <head> ran
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     expect(page.get_by_role("button", name="Dark theme")).to_have_attribute("aria-pressed", "true")
     page.get_by_role("button", name="Dark theme").click()
     page.reload()
     expect(page.get_by_role("button", name="Dark theme")).to_have_attribute("aria-pressed", "false")
-    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
+    page.wait_for_function(
+        "before => getComputedStyle(document.body).backgroundColor === before", arg=background
+    )
