@@ -182,7 +182,9 @@
     var answer = form ? form.querySelector('input[name="answer"]') : null;
     refocus = { card: card.id, answer: answer ? answer.value : null };
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  // afterSwap, not afterSettle: the new card is in the page from here on, and a key pressed
+  // during the settle delay would otherwise go to <body>
+  document.addEventListener("htmx:afterSwap", function () {
     var want = refocus;
     refocus = null;
     if (!want) return;
