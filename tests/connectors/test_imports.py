@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from moodtune.app.connectors import (
+    UnmatchedExample,
     export_journey_playlist,
     import_history,
     import_playlist_files,
@@ -44,9 +45,9 @@ def test_history_import_matches_stores_once_and_reports_why_not(services: Servic
     assert report.considered == 6 and report.matched == 5
     assert report.matched_by == {"spotify_id": 2, "title_artist": 3}
     assert report.unmatched == {"not in the catalog": 1}
-    assert report.unmatched_examples == (("Nobody Known – Song Nobody Has", 1),)
+    assert report.unmatched_examples == (UnmatchedExample("Nobody Known – Song Nobody Has", 1),)
     assert (report.plays, report.skips, report.added, report.already_stored) == (5, 1, 5, 0)
-    assert "5 of 6 matched" in report.summary()
+    assert "5 of 6 matched" in report.summary
 
     again = import_history(services, person.id, files)
     assert (again.added, again.already_stored) == (0, 5)
@@ -130,7 +131,7 @@ def test_playlist_files_import_as_likes(services: Services) -> None:
     report = import_playlist_files(services, person.id, [("mine.m3u8", m3u), ("again.m3u8", m3u)])
     assert (report.considered, report.matched, report.likes) == (6, 4, 6)
     assert (report.added, report.already_stored, report.repeated) == (2, 0, 2)
-    assert "2 repeated in the files" in report.summary()
+    assert "2 repeated in the files" in report.summary
     assert report.matched_by == {"title_artist": 2, "spotify_id": 2}
 
 

@@ -48,7 +48,7 @@ def test_unmatched_plays_are_kept_once_as_mood_unknown_without_device_fields(
     person = create_listener(services.engine)
     report = import_history(services, person.id, FILES)
     assert (report.matched, report.unknown_added) == (1, 3)
-    assert "kept 3 new unmatched as mood unknown" in report.summary()
+    assert "kept 3 new unmatched as mood unknown" in report.summary
     again = import_history(services, person.id, FILES)
     assert again.unknown_added == 0  # a re-import adds nothing
 

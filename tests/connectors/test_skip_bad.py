@@ -90,7 +90,7 @@ def test_the_import_stores_nothing_by_default_and_the_good_records_when_skipping
         ("scrobbles.csv", 2, "title"),
         ("scrobbles.csv", 3, "date"),
     ]
-    assert "left out 5 malformed records" in report.summary()
+    assert "left out 5 malformed records" in report.summary
     assert report.to_dict()["bad_records"][0] == {
         "file": "endsong_0.json", "record": 2, "field": "ms_played",
         "message": "must be a number of milliseconds",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -137,7 +137,9 @@ class TokenView:
 class NewApiToken:
     """A token just made: ``token`` is shown this once and never stored."""
 
-    token: str
+    token: str = field(
+        metadata={"description": "Send as 'Authorization: Bearer <token>'; shown only now."}
+    )
     listed: TokenView
 
 

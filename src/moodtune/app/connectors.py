@@ -52,6 +52,7 @@ __all__ = [
     "ImportReport",
     "ListenedTrack",
     "PlaylistDownload",
+    "UnmatchedExample",
     "catalog_matcher",
     "export_journey_playlist",
     "import_history",
@@ -92,6 +93,14 @@ class FileSummary:
 
 
 @dataclass(frozen=True)
+class UnmatchedExample:
+    """A track of the files that is not in the catalog, and how often it came up."""
+
+    track: str  #: as the file names it ("artist – title")
+    count: int
+
+
+@dataclass(frozen=True)
 class ImportReport:
     """What an import did: how many tracks matched the catalog, by which evidence, and why the
     rest did not (unmatched tracks have no known mood and stay out of journeys)."""
@@ -102,7 +111,7 @@ class ImportReport:
     matched: int
     matched_by: dict[str, int]
     unmatched: dict[str, int]  #: reason → count
-    unmatched_examples: tuple[tuple[str, int], ...]  #: most frequent unmatched (label, count)
+    unmatched_examples: tuple[UnmatchedExample, ...]  #: the most frequent unmatched tracks
     plays: int
     skips: int
     likes: int
@@ -119,12 +128,9 @@ class ImportReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, with the match rate and the one-line summary."""
-        out = asdict(self)
-        out["unmatched_examples"] = [
-            {"track": label, "count": n} for label, n in self.unmatched_examples
-        ]
-        return {**out, "match_rate": round(self.match_rate, 4), "summary": self.summary()}
+        return {**asdict(self), "match_rate": self.match_rate, "summary": self.summary}
 
+    @property
     def summary(self) -> str:
         """One sentence for the CLI and the page."""
         why = ", ".join(f"{n} {reason}" for reason, n in sorted(self.unmatched.items()))
@@ -352,7 +358,9 @@ def listening_report(
         matched=len(events),
         matched_by=dict(methods),
         unmatched=dict(unmatched),
-        unmatched_examples=tuple(examples.most_common(REPORT_EXAMPLES)),
+        unmatched_examples=tuple(
+            UnmatchedExample(label, n) for label, n in examples.most_common(REPORT_EXAMPLES)
+        ),
         plays=kinds["play"],
         skips=kinds["skip"],
         likes=kinds["like"],

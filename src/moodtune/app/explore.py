@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from moodtune.app.views import MapView, TrackView
+from moodtune.app.views import MapView, SimilarTracksView, SimilarTrackView, TrackView
 from moodtune.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -74,9 +74,7 @@ def get_track(services: Services, track_id: str) -> TrackView:
     return services.track_view_at(row)
 
 
-def similar_tracks(
-    services: Services, track_id: str, *, k: int = 10
-) -> tuple[TrackView, list[tuple[TrackView, str]]]:
+def similar_tracks(services: Services, track_id: str, *, k: int = 10) -> SimilarTracksView:
     """The track and up to ``k`` tracks that sound and feel like it, each with a reason."""
     seed = get_track(services, track_id)
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_PAGE:
@@ -87,7 +85,8 @@ def similar_tracks(
     assert found.rows is not None  # an answer straight from the index knows its rows
     # Cached views by row: the answer's table is never built.
     views = [services.track_view_at(int(row)) for row in found.rows]
-    return seed, list(zip(views, found.short_reasons, strict=True))
+    similar = zip(views, found.short_reasons, strict=True)
+    return SimilarTracksView(seed, tuple(SimilarTrackView(t, why) for t, why in similar))
 
 
 def mood_map(services: Services, *, bins: int = MAP_BINS) -> MapView:

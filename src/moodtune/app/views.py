@@ -37,6 +37,8 @@ __all__ = [
     "ResourceView",
     "SessionSummary",
     "SessionView",
+    "SimilarTrackView",
+    "SimilarTracksView",
     "StreaksView",
     "SupportView",
     "TrackView",
@@ -215,6 +217,22 @@ def track_view(row: Mapping[Any, Any]) -> TrackView:
             else None
         ),
     )
+
+
+@dataclass(frozen=True)
+class SimilarTrackView:
+    """A track that sounds and feels like the seed, and why (what they share)."""
+
+    track: TrackView
+    reason: str
+
+
+@dataclass(frozen=True)
+class SimilarTracksView:
+    """The seed track and the tracks most like it, nearest first."""
+
+    seed: TrackView
+    similar: tuple[SimilarTrackView, ...]
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def render_import_report(report: ImportReport, *, as_json: bool) -> None:
     for f in report.files:
         table.add_row(f.file, f.layout, str(f.records), str(f.tracks), str(f.not_music))
     console.print(table)
-    console.print(report.summary(), highlight=False)
+    console.print(report.summary, highlight=False)
     if report.matched_by:
         console.print(
             "Matched by: "
@@ -79,7 +79,7 @@ def render_import_report(report: ImportReport, *, as_json: bool) -> None:
     if report.unmatched_examples:
         console.print(
             "Most played of those not in the catalog (their mood is unknown, so they stay out of "
-            "journeys): " + "; ".join(f"{label} ×{n}" for label, n in report.unmatched_examples),
+            "journeys): " + "; ".join(f"{u.track} ×{u.count}" for u in report.unmatched_examples),
             highlight=False,
         )
     for bad in report.bad_records:

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Engine
 
@@ -84,7 +84,8 @@ LATE_FEEDBACK_WINDOW = timedelta(hours=24)
 """How long after a session finished its tracks may still be rated (people rate after
 listening); such answers are stored marked ``late``."""
 MAX_WORDS = 20
-EXPORT_FORMAT_VERSION = 1
+EXPORT_FORMAT: Final = "moodtune-listener-export"
+EXPORT_FORMAT_VERSION: Final = 1
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -1079,7 +1080,7 @@ def export_listener(engine: Engine, listener: str) -> dict[str, Any]:
         person = resolve_listener(conn, listener)
         tables = repo.listener_rows(conn, person.id)
     return {
-        "format": "moodtune-listener-export",
+        "format": EXPORT_FORMAT,
         "format_version": EXPORT_FORMAT_VERSION,
         "moodtune_version": __version__,
         "exported_at": utcnow().isoformat(),

@@ -1,33 +1,24 @@
 """Typed results written straight to JSON, for the API's busiest routes.
 
-FastAPI validates a returned dataclass against its ``response_model`` again before it
-serialises it: about 1.2 ms for a journey, against 0.05 ms for pydantic's serialiser alone.
-The application layer's results are already typed, so the hot routes return
-:func:`json_result`; their ``response_model`` still documents the body in the OpenAPI schema,
-and the schema tests check every body against it.
+FastAPI turns a returned dataclass into a dict (``dataclasses.asdict``, a deep copy) before it
+validates it against the ``response_model``: about 1.2 ms for a journey. The hot routes
+validate the result into its ``…Public`` model from its attributes and serialise that
+(about 0.23 ms for a 20-track journey, 0.07 ms of it the serialiser); their
+``response_model`` is the same model, so the OpenAPI schema documents exactly what is sent.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Response
-from pydantic import TypeAdapter
+from pydantic import BaseModel
+
+from moodtune.web.public import to_public
 
 __all__ = ["json_result"]
 
 
-_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
-
-
-def _adapter(kind: type) -> TypeAdapter[Any]:
-    adapter = _ADAPTERS.get(kind)
-    if adapter is None:
-        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
-    return adapter
-
-
-def json_result(value: object, *, status_code: int = 200) -> Response:
-    """``value`` (a result dataclass) as an ``application/json`` response."""
-    body = _adapter(type(value)).dump_json(value)
+def json_result(model: type[BaseModel], value: object, *, status_code: int = 200) -> Response:
+    """``value`` (a result dataclass) as its public ``model``, in an ``application/json``
+    response."""
+    body = to_public(model, value).model_dump_json()
     return Response(content=body, status_code=status_code, media_type="application/json")

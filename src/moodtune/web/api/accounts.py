@@ -14,7 +14,8 @@ from moodtune.app import accounts
 from moodtune.config import Settings
 from moodtune.web.auth import engine_of, principal_of
 from moodtune.web.problems import PROBLEM_RESPONSES, problem
-from moodtune.web.schemas import DEFAULT_LIMIT, Limit, Offset, Page, page_of
+from moodtune.web.public import NewApiTokenPublic, SignInSessionPublic, TokenPublic, public_page
+from moodtune.web.schemas import DEFAULT_LIMIT, Limit, Offset, page_of
 
 __all__ = ["router"]
 
@@ -50,18 +51,15 @@ class TokenName(BaseModel):
     name: str = Field(default="API token", min_length=1, max_length=100)
 
 
-class NewToken(BaseModel):
-    token: str = Field(description="Send as 'Authorization: Bearer <token>'; shown only now.")
-    listed: accounts.TokenView
+class AccountPublic(BaseModel):
+    """Who this request acts for, and how they signed in (a session cookie or a token)."""
 
-
-class AccountOut(BaseModel):
     listener_id: str
     username: str
     via: str
 
 
-@router.post("/auth/token", status_code=201, response_model=NewToken, tags=["accounts"])
+@router.post("/auth/token", status_code=201, response_model=NewApiTokenPublic, tags=["accounts"])
 def token_by_password(body: TokenRequest, request: Request) -> Any:
     """Sign in with username and password and get a personal API token (rate limited)."""
     settings = settings_of(request)
@@ -81,27 +79,27 @@ def token_by_password(body: TokenRequest, request: Request) -> Any:
         return problem(401, str(exc), request=request, headers={"WWW-Authenticate": "Bearer"})
     accounts.sign_out(engine, signed.principal)  # a token, not a browser session
     made = accounts.create_api_token(engine, settings, signed.principal, name=body.name)
-    return NewToken(token=made.token, listed=made.listed)
+    return made
 
 
-@router.get("/account", response_model=AccountOut, tags=["accounts"])
+@router.get("/account", response_model=AccountPublic, tags=["accounts"])
 def account(me: Me) -> Any:
     """Who you are signed in as."""
-    return AccountOut(listener_id=me.listener_id, username=me.username, via=me.via)
+    return AccountPublic(listener_id=me.listener_id, username=me.username, via=me.via)
 
 
-@router.get("/tokens", response_model=Page[accounts.TokenView], tags=["accounts"])
+@router.get("/tokens", response_model=public_page(TokenPublic), tags=["accounts"])
 def list_tokens(me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Your personal API tokens (names and first characters only)."""
     found = accounts.list_api_tokens(engine_of(request), me)
     return page_of(found, offset=offset, limit=limit)
 
 
-@router.post("/tokens", status_code=201, response_model=NewToken, tags=["accounts"])
+@router.post("/tokens", status_code=201, response_model=NewApiTokenPublic, tags=["accounts"])
 def create_token(body: TokenName, me: Me, request: Request) -> Any:
     """A new personal API token, shown once."""
     made = accounts.create_api_token(engine_of(request), settings_of(request), me, name=body.name)
-    return NewToken(token=made.token, listed=made.listed)
+    return made
 
 
 @router.delete("/tokens/{token_id}", status_code=204, tags=["accounts"])
@@ -111,7 +109,7 @@ def revoke_token(token_id: Id, me: Me, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/account/sessions", response_model=Page[accounts.SignInSessionView], tags=["accounts"])
+@router.get("/account/sessions", response_model=public_page(SignInSessionPublic), tags=["accounts"])
 def sessions(me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Where you are signed in."""
     return page_of(

@@ -17,6 +17,7 @@ from moodtune.app.connectors import (
 from moodtune.connectors.history import MAX_HISTORY_BYTES
 from moodtune.errors import InputError
 from moodtune.web.deps import ListenerId, ServicesDep
+from moodtune.web.public import ImportReportPublic, to_public
 
 router = APIRouter(tags=["connectors"])
 SessionId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -72,22 +73,25 @@ async def read_uploads(files: Sequence[StarletteUpload]) -> list[tuple[str, byte
     return out
 
 
-@router.post("/listening-history", status_code=201)
+@router.post("/listening-history", status_code=201, response_model=ImportReportPublic)
 async def upload_history(
     listener: ListenerId,
     services: ServicesDep,
     files: Annotated[list[UploadFile], File()],
     skip_bad: Annotated[bool, Form()] = False,
-) -> dict[str, Any]:
+) -> Any:
     """Import listening-history exports (Spotify, Last.fm, ListenBrainz); the import report.
     ``skip_bad`` imports the good records and lists each malformed one (``bad_records``)."""
     uploads = await read_uploads(files)
-    return import_history(services, listener, uploads, skip_bad=skip_bad).to_dict()
+    return to_public(
+        ImportReportPublic, import_history(services, listener, uploads, skip_bad=skip_bad)
+    )
 
 
-@router.post("/playlists/import", status_code=201)
+@router.post("/playlists/import", status_code=201, response_model=ImportReportPublic)
 async def upload_playlists(
     listener: ListenerId, services: ServicesDep, files: Annotated[list[UploadFile], File()]
-) -> dict[str, Any]:
+) -> Any:
     """Import playlist files (M3U8, XSPF, CSV, JSON) as tracks you like; the import report."""
-    return import_playlist_files(services, listener, await read_uploads(files)).to_dict()
+    report = import_playlist_files(services, listener, await read_uploads(files))
+    return to_public(ImportReportPublic, report)

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query
 
 from moodtune import app as moodtune_app
 from moodtune.app.explore import MAX_PAGE
-from moodtune.app.views import HistoryView
 from moodtune.web.deps import ListenerId, ServicesDep
+from moodtune.web.public import HistoryPublic
 from moodtune.web.schemas import Offset
 
 router = APIRouter(tags=["history"])
 
 
-@router.get("/history", response_model=HistoryView)
+@router.get("/history", response_model=HistoryPublic)
 def history(
     listener: ListenerId,
     services: ServicesDep,

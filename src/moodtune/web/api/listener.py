@@ -8,14 +8,14 @@ from fastapi import APIRouter, HTTPException, Response
 
 from moodtune import app as moodtune_app
 from moodtune.app.services import Services
-from moodtune.app.views import ListenerView, MeView
 from moodtune.web.deps import IdentityDep, ListenerId, ServicesDep
+from moodtune.web.public import ListenerExportPublic, ListenerPublic, MePublic
 from moodtune.web.schemas import ConsentUpdate, ListenerCreate, SurveyIn
 
 router = APIRouter(prefix="/listener", tags=["listener"])
 
 
-@router.post("", status_code=201, response_model=ListenerView)
+@router.post("", status_code=201, response_model=ListenerPublic)
 def create_listener(body: ListenerCreate, services: ServicesDep, ident: IdentityDep) -> Any:
     """Set up the local listener (the survey may be skipped and answered later)."""
     if ident.get() is not None:
@@ -32,19 +32,19 @@ def create_listener(body: ListenerCreate, services: ServicesDep, ident: Identity
     return made
 
 
-@router.get("", response_model=MeView)
+@router.get("", response_model=MePublic)
 def get_me(listener: ListenerId, services: ServicesDep) -> Any:
     """Persona, genre recommendations, the honest "will music help" estimate, consent."""
     return moodtune_app.me_view(services, listener)
 
 
-@router.put("/survey", response_model=ListenerView)
+@router.put("/survey", response_model=ListenerPublic)
 def put_survey(body: SurveyIn, listener: ListenerId, services: ServicesDep) -> Any:
     """Answer (or replace) the listener survey."""
     return moodtune_app.save_survey(services, listener, body.profile())
 
 
-@router.patch("/consent", response_model=ListenerView)
+@router.patch("/consent", response_model=ListenerPublic)
 def patch_consent(body: ConsentUpdate, listener: ListenerId, services: ServicesDep) -> Any:
     """Change consent; turning notes off erases the notes already stored."""
     view, _erased = moodtune_app.set_consent(
@@ -53,7 +53,16 @@ def patch_consent(body: ConsentUpdate, listener: ListenerId, services: ServicesD
     return view
 
 
-@router.get("/export")
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "A JSON file to keep (``Content-Disposition: attachment``).",
+            "content": {"application/json": {"schema": ListenerExportPublic.model_json_schema()}},
+        }
+    },
+)
 def export(listener: ListenerId, services: ServicesDep) -> Response:
     """Everything stored about you, as one JSON file."""
     return export_download(services, listener, filename="moodtune-export.json")
@@ -65,9 +74,10 @@ def export_download(services: Services, listener: str, *, filename: str) -> Resp
 
     from moodtune.jsonable import to_jsonable
 
-    payload = moodtune_app.export_everything(services, listener)
+    payload = to_jsonable(moodtune_app.export_everything(services, listener))
+    ListenerExportPublic.model_validate(payload)  # the envelope the schema documents
     return Response(
-        json.dumps(to_jsonable(payload), indent=2),
+        json.dumps(payload, indent=2),
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -7,14 +7,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from moodtune import app as moodtune_app
-from moodtune.app.views import PreparedJourney, SessionView
 from moodtune.web.deps import ListenerId, ServicesDep
+from moodtune.web.public import PreparedJourneyPublic, SessionPublic
 from moodtune.web.schemas import MoodIn, SongPathCreate
 
 router = APIRouter(tags=["song-paths"])
 
 
-@router.post("/song-paths", response_model=PreparedJourney)
+@router.post("/song-paths", response_model=PreparedJourneyPublic)
 def song_path(body: SongPathCreate, services: ServicesDep) -> Any:
     """A path of real tracks from a track you name to a mood or to another track."""
     return moodtune_app.song_path(
@@ -30,7 +30,7 @@ class SongPathStart(SongPathCreate):
     mood: MoodIn
 
 
-@router.post("/song-paths/session", status_code=201, response_model=SessionView)
+@router.post("/song-paths/session", status_code=201, response_model=SessionPublic)
 def start_song_path(body: SongPathStart, listener: ListenerId, services: ServicesDep) -> Any:
     """Build a song path and start it as a session (with your check-in)."""
     path = moodtune_app.song_path(

@@ -12,12 +12,22 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from moodtune.app import therapists
-from moodtune.app.views import HistoryView, SessionView
 from moodtune.web.api.accounts import Id, Me, settings_of
 from moodtune.web.auth import engine_of
 from moodtune.web.deps import ServicesDep
 from moodtune.web.problems import PROBLEM_RESPONSES
-from moodtune.web.schemas import DEFAULT_LIMIT, Limit, Offset, Page, page_of
+from moodtune.web.public import (
+    AccessPublic,
+    ClientSummaryPublic,
+    HistoryPublic,
+    LinkPublic,
+    NewInvitePublic,
+    SessionPublic,
+    SuggestionPublic,
+    TherapistCheckInPublic,
+    public_page,
+)
+from moodtune.web.schemas import DEFAULT_LIMIT, Limit, Offset, page_of
 
 __all__ = ["router"]
 
@@ -45,7 +55,7 @@ class SuggestionCreate(BaseModel):
 # -- the listener's side of therapists ---------------------------------------------------------
 
 
-@router.post("/invites", status_code=201, response_model=therapists.NewInvite, tags=["therapists"])
+@router.post("/invites", status_code=201, response_model=NewInvitePublic, tags=["therapists"])
 def invite(body: InviteCreate, me: Me, request: Request) -> Any:
     """A one-time code to give your therapist (shown once)."""
     return therapists.invite_therapist(
@@ -53,7 +63,7 @@ def invite(body: InviteCreate, me: Me, request: Request) -> Any:
     )
 
 
-@router.get("/links", response_model=Page[therapists.LinkView], tags=["therapists"])
+@router.get("/links", response_model=public_page(LinkPublic), tags=["therapists"])
 def links(me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Your therapists and unused invitations."""
     return page_of(
@@ -70,13 +80,13 @@ def update_link(link_id: Id, body: LinkUpdate, me: Me, request: Request) -> Resp
     return Response(status_code=204)
 
 
-@router.delete("/links/{link_id}", response_model=therapists.LinkView, tags=["therapists"])
+@router.delete("/links/{link_id}", response_model=LinkPublic, tags=["therapists"])
 def revoke(link_id: Id, me: Me, request: Request) -> Any:
     """End this therapist's access now."""
     return therapists.revoke_link(engine_of(request), me.listener_id, link_id)
 
 
-@router.get("/access-log", response_model=Page[therapists.AccessView], tags=["therapists"])
+@router.get("/access-log", response_model=public_page(AccessPublic), tags=["therapists"])
 def access(me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Every read of your data by someone else, newest first."""
     return page_of(
@@ -84,7 +94,7 @@ def access(me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_
     )
 
 
-@router.get("/suggestions", response_model=Page[therapists.SuggestionView], tags=["therapists"])
+@router.get("/suggestions", response_model=public_page(SuggestionPublic), tags=["therapists"])
 def my_suggestions(
     me: Me, request: Request, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT
 ) -> Any:
@@ -96,7 +106,7 @@ def my_suggestions(
 
 @router.post(
     "/suggestions/{suggestion_id}/{answer}",
-    response_model=therapists.SuggestionView,
+    response_model=SuggestionPublic,
     tags=["therapists"],
 )
 def answer(
@@ -114,7 +124,7 @@ def answer(
 # -- the therapist's side ----------------------------------------------------------------------
 
 
-@router.post("/therapist/links", status_code=201, response_model=therapists.LinkView,
+@router.post("/therapist/links", status_code=201, response_model=LinkPublic,
              tags=["therapists"])  # fmt: skip
 def accept(body: CodeIn, me: Me, request: Request) -> Any:
     """Enter a listener's invitation code."""
@@ -122,7 +132,7 @@ def accept(body: CodeIn, me: Me, request: Request) -> Any:
                                     body.code)  # fmt: skip
 
 
-@router.get("/therapist/listeners", response_model=Page[therapists.ClientSummary],
+@router.get("/therapist/listeners", response_model=public_page(ClientSummaryPublic),
             tags=["therapists"])  # fmt: skip
 def clients(me: Me, services: ServicesDep, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT) -> Any:
     """Your listeners with progress at a glance."""
@@ -130,14 +140,14 @@ def clients(me: Me, services: ServicesDep, offset: Offset = 0, limit: Limit = DE
     return page_of(found, offset=offset, limit=limit)
 
 
-@router.get("/therapist/listeners/{listener_id}/history", response_model=HistoryView,
+@router.get("/therapist/listeners/{listener_id}/history", response_model=HistoryPublic,
             tags=["therapists"])  # fmt: skip
 def client_history(listener_id: Id, me: Me, services: ServicesDep) -> Any:
     return therapists.client_history(services, me.listener_id, listener_id)
 
 
 @router.get("/therapist/listeners/{listener_id}/checkins",
-            response_model=Page[therapists.TherapistCheckIn], tags=["therapists"])  # fmt: skip
+            response_model=public_page(TherapistCheckInPublic), tags=["therapists"])  # fmt: skip
 def client_checkins(
     listener_id: Id, me: Me, services: ServicesDep, offset: Offset = 0,
     limit: Limit = DEFAULT_LIMIT,
@@ -150,13 +160,13 @@ def client_checkins(
 
 
 @router.get("/therapist/listeners/{listener_id}/sessions/{session_id}",
-            response_model=SessionView, tags=["therapists"])  # fmt: skip
+            response_model=SessionPublic, tags=["therapists"])  # fmt: skip
 def client_session(listener_id: Id, session_id: Id, me: Me, services: ServicesDep) -> Any:
     return therapists.client_session(services, me.listener_id, listener_id, session_id)
 
 
 @router.post("/therapist/listeners/{listener_id}/suggestions", status_code=201,
-             response_model=therapists.SuggestionView, tags=["therapists"])  # fmt: skip
+             response_model=SuggestionPublic, tags=["therapists"])  # fmt: skip
 def suggest(listener_id: Id, body: SuggestionCreate, me: Me, request: Request) -> Any:
     return therapists.suggest(
         engine_of(request), me.listener_id, listener_id, goal=body.goal, tracks=body.tracks,

@@ -582,8 +582,8 @@ def explore_page(request: Request, services: ServicesDep) -> Response:
 
 @router.get("/explore/track/{track_id}")
 def track_page(request: Request, track_id: str, services: ServicesDep) -> Response:
-    seed, similar = moodtune_app.similar_tracks(services, track_id, k=10)
-    return page(request, "track.html", track=seed, similar=similar, section="explore")
+    found = moodtune_app.similar_tracks(services, track_id, k=10)
+    return page(request, "track.html", track=found.seed, similar=found.similar, section="explore")
 
 
 @router.get("/me")
