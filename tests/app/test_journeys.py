@@ -230,3 +230,18 @@ def test_answers_that_signal_risk_bring_support_with_the_stored_survey(
         services, calm.id, {"anxiety": 3, "depression": 9, "insomnia": 1, "ocd": 0}
     )
     assert low.support is not None and low.support.at_risk and low.support.resources
+
+
+def test_what_the_learner_knew_is_read_back_typed() -> None:
+    """A session's stored learning record becomes a LearningView: keys a later version adds
+    are ignored, a missing record (an older session) reads as "not personalised"."""
+    from moodtune.app.views import LearningView, learning_view
+
+    assert learning_view(None) == LearningView()
+    stored = {"consent": True, "personalised": True, "n_feedback": 24, "n_sessions": 3,
+              "tracks_shaped": 5, "tracks_explored": 1, "preferred_genres": ["rock", "pop"],
+              "from_a_later_version": {"x": 1}}  # fmt: skip
+    view = learning_view(stored)
+    assert view.personalised and view.n_feedback == 24 and view.tracks_explored == 1
+    assert view.preferred_genres == ("rock", "pop") and view.skipped_feedback == 0
+    assert learning_view({"consent": False, "personalised": False}).consent is False

@@ -22,6 +22,7 @@ from moodtune.app.views import (
     PreparedJourney,
     SessionSummary,
     SessionView,
+    learning_view,
     mood_view,
     support_view,
     track_view,
@@ -412,7 +413,7 @@ def _session_view(
             f"wanted to be ({progress:+.2f}).",
         )
     details = session.details or {}
-    learning = details.get("learning") or {}
+    learning = learning_view(details.get("learning"))
     return SessionView(
         id=session.id,
         goal=session.goal,
@@ -425,10 +426,10 @@ def _session_view(
         tracks=tuple(items),
         change=change,
         notes=tuple(str(n) for n in details.get("notes") or ()),
-        personalised=bool(learning.get("personalised")),
+        personalised=learning.personalised,
         model_version=session.model_version,
         pace=details.get("pace"),
-        learning=dict(learning),
+        learning=learning,
         support=support,
     )
 

@@ -10,7 +10,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "GroupView",
     "HistoryView",
     "JourneyTrackView",
+    "LearningView",
     "ListenerView",
     "MapView",
     "MeView",
@@ -42,6 +43,7 @@ __all__ = [
     "StreaksView",
     "SupportView",
     "TrackView",
+    "learning_view",
     "mood_view",
     "support_view",
 ]
@@ -267,6 +269,36 @@ class ChangeView:
 
 
 @dataclass(frozen=True)
+class LearningView:
+    """What the learner knew when it built a journey, as stored with the session: whether the
+    listener allows learning, and, for a personalised journey, the evidence and what it chose."""
+
+    consent: bool | None = None  #: None: stored before consent was recorded with journeys
+    personalised: bool = False
+    n_feedback: int = 0  #: answers the learner had
+    n_sessions: int = 0  #: finished sessions it had
+    tracks_shaped: int = 0  #: tracks chosen for this listener rather than by the mood path alone
+    tracks_explored: int = 0  #: of those, chosen to learn more (exploration)
+    preferred_genres: tuple[str, ...] = ()
+    explore: bool | None = None
+    preference_weight: float | None = None
+    skipped_feedback: int = 0  #: answers left out (unknown or inconsistent tracks)
+    state_version: int | None = None
+
+
+def learning_view(stored: Mapping[str, Any] | None) -> LearningView:
+    """The stored ``details["learning"]`` of a session as a :class:`LearningView` (keys a later
+    version added are ignored, so an older moodtune can still read the session)."""
+    if not stored:
+        return LearningView()
+    known = {f.name for f in fields(LearningView)}
+    values = {k: v for k, v in stored.items() if k in known}
+    if "preferred_genres" in values:
+        values["preferred_genres"] = tuple(str(g) for g in values["preferred_genres"] or ())
+    return LearningView(**values)
+
+
+@dataclass(frozen=True)
 class SessionView:
     """A listening session (a journey), as shown on the journey page."""
 
@@ -284,7 +316,7 @@ class SessionView:
     personalised: bool
     model_version: str
     pace: float | None = None  #: mood-plane distance per track the journey moves at
-    learning: dict[str, Any] = field(default_factory=dict)  #: what the learner knew
+    learning: LearningView = field(default_factory=LearningView)  #: what the learner knew
     support: SupportView | None = None  #: the risk screen, when this answer ran one
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -530,7 +531,7 @@ def session_start(
                 else [view.target.valence, view.target.arousal],
                 "model_version": view.model_version,
                 "pace": view.pace,
-                "learning": view.learning or None,
+                "learning": asdict(view.learning),
                 # "number" is what the text table shows and --position takes; "position"
                 # is the stored 0-based index
                 "tracks": [
@@ -564,16 +565,16 @@ def session_start(
         table.add_row(str(t.number), f"{t.title}\n[dim]{t.track_id}[/]", t.reason)
     console.print(table)
     learning = view.learning
-    if learning.get("personalised"):
+    if learning.personalised:
         pace_text = f"; pace {view.pace:.2f} per track" if view.pace is not None else ""
         console.print(
-            f"Shaped by your feedback ({learning.get('n_feedback', 0)} answer(s), "
-            f"{learning.get('n_sessions', 0)} finished session(s)): "
-            f"{learning.get('tracks_shaped', 0)} track(s) chosen for you, "
-            f"{learning.get('tracks_explored', 0)} of them to learn more{pace_text}.",
+            f"Shaped by your feedback ({learning.n_feedback} answer(s), "
+            f"{learning.n_sessions} finished session(s)): "
+            f"{learning.tracks_shaped} track(s) chosen for you, "
+            f"{learning.tracks_explored} of them to learn more{pace_text}.",
             highlight=False,
         )
-    elif learning and not learning.get("consent", True):
+    elif learning.consent is False:
         console.print("Learning is off for you: this journey is not personalised.")
     console.print(
         f"Give feedback: moodtune session feedback {view.id} TRACK_ID --thumbs up|down; "
