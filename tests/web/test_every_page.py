@@ -34,7 +34,7 @@ def _api(request: APIRequestContext, method: str, path: str, body: Any = None) -
 
 
 def _prepare(request: APIRequestContext) -> History:
-    """A listener with a survey, two check-ins, a finished journey with feedback, an open one."""
+    """A listener with a survey, check-ins, five finished journeys with feedback, an open one."""
     request.delete("/api/v1/listener")
     _api(request, "POST", "/listener", {
         "display_name": "Robin",
@@ -50,6 +50,17 @@ def _prepare(request: APIRequestContext) -> History:
     )
     _api(request, "POST", f"/sessions/{done['id']}/tracks/2/feedback", {"thumbs": -1})
     _api(request, "POST", f"/sessions/{done['id']}/finish", {"valence": 0.2, "arousal": -0.3})
+    # enough finished journeys (5) for history's "what helped" figures, not its "too early"
+    for goal, before, after in [
+        ("lift_mood", (-0.6, -0.4), (0.3, 0.1)), ("focus", (0.1, 0.7), (0.2, 0.2)),
+        ("calm_down", (-0.2, 0.8), (0.0, 0.1)), ("energise", (-0.1, -0.7), (0.4, 0.5)),
+    ]:  # fmt: skip
+        more = _api(request, "POST", "/sessions", {
+            "goal": goal, "mood": {"valence": before[0], "arousal": before[1]}, "tracks": 4,
+        })  # fmt: skip
+        _api(request, "POST", f"/sessions/{more['id']}/tracks/1/feedback", {"helped": True})
+        _api(request, "POST", f"/sessions/{more['id']}/finish",
+             {"valence": after[0], "arousal": after[1]})  # fmt: skip
     open_one = _api(request, "POST", "/sessions", {
         "goal": "lift_mood", "mood": {"valence": -0.6, "arousal": -0.4}, "tracks": 6,
     })  # fmt: skip
