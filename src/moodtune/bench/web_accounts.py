@@ -99,6 +99,8 @@ class CpuMeter:
     every_s: float = 0.5
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CPU_GROUPS, 0.0))
     _last: dict[int, float] = field(default_factory=dict)
+    #: CPU seconds of each server process (the supervisor and each worker), by pid
+    by_server_process: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _started: float = 0.0
@@ -140,6 +142,10 @@ class CpuMeter:
                     continue
                 previous = self._last.get(process.pid, used if born_before else 0.0)
                 self.seconds[name] += max(used - previous, 0.0)
+                if name == "server":
+                    self.by_server_process[process.pid] = self.by_server_process.get(
+                        process.pid, 0.0
+                    ) + max(used - previous, 0.0)
                 self._last[process.pid] = used
 
     @staticmethod
@@ -158,6 +164,7 @@ class CpuMeter:
         self._started = time.time()
         self.sample()
         self.seconds = dict.fromkeys(CPU_GROUPS, 0.0)
+        self.by_server_process = {}
         self._machine = self._machine_busy()
         self._wall = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name="cpu-meter", daemon=True)
@@ -178,6 +185,11 @@ class CpuMeter:
             "seconds": round(wall, 1),
             "cores_busy": {**cores, "others": round(max(busy - ours, 0.0) / wall, 2)},
             "machine_cores": os.cpu_count(),
+            # busiest first: with two workers both should be busy (the kernel spreads the
+            # connections), and the supervisor nearly idle
+            "server_processes_cores": sorted(
+                (round(used / wall, 3) for used in self.by_server_process.values()), reverse=True
+            ),
             "server_cpu_ms_per_request": round(1000 * self.seconds["server"] / requests, 1)
             if requests
             else None,
@@ -602,7 +614,8 @@ def render_accounts_report(report: dict[str, Any]) -> None:
         busy = ", ".join(f"{name} {cores}" for name, cores in cpu["cores_busy"].items())
         console.print(
             f"CPU during the load, cores busy of {cpu['machine_cores']}: {busy}; "
-            f"server {cpu['server_cpu_ms_per_request']} ms CPU per request",
+            f"server {cpu['server_cpu_ms_per_request']} ms CPU per request; per server "
+            f"process (busiest first): {', '.join(map(str, cpu['server_processes_cores']))}",
             highlight=False,
         )
     for t in report["targets"]:
