@@ -33,6 +33,7 @@ SECRET_TRACK = "heard-on-repeat-5520"
 SECRET_UNKNOWN = "Unheard Lullaby 8813"  # an imported track the catalog does not hold
 SECRET_USERNAME = "quillon-4412"
 SECRET_TOKEN_HASH = "f" * 20 + "token-hash-of-the-listener" + "0" * 18
+SECRET_SUGGESTION = "try the harbour-lantern-6604 playlist tonight"
 
 
 def _add_account(engine: Engine, person: ListenerRecord, *, username: str) -> None:
@@ -56,7 +57,14 @@ def _add_account(engine: Engine, person: ListenerRecord, *, username: str) -> No
         )  # fmt: skip
 
 
-def _link(engine: Engine, listener: ListenerRecord, therapist: ListenerRecord) -> None:
+def _link(
+    engine: Engine,
+    listener: ListenerRecord,
+    therapist: ListenerRecord,
+    *,
+    reader_name: str = "Dr Therapist",
+    message: str = SECRET_NOTE[:10],
+) -> None:
     """``therapist`` linked to ``listener``, having read their history and suggested a goal."""
     with write_transaction(engine) as conn:
         link = account_store.LinkRecord(f"l-{listener.id[:20]}", listener.id, None, True, day(0),
@@ -64,9 +72,9 @@ def _link(engine: Engine, listener: ListenerRecord, therapist: ListenerRecord) -
         account_store.insert_invite(conn, link, code_hash=f"code-{listener.id}")
         account_store.accept_invite(conn, link.id, therapist.id, day(1))
         account_store.log_access(conn, listener_id=listener.id, reader_id=therapist.id,
-                                 reader_name="Dr Therapist", what="history", at=day(1))  # fmt: skip
+                                 reader_name=reader_name, what="history", at=day(1))  # fmt: skip
         account_store.insert_suggestion(conn, listener_id=listener.id, therapist_id=therapist.id,
-                                        goal="focus", tracks=None, message=SECRET_NOTE[:10],
+                                        goal="focus", tracks=None, message=message,
                                         at=day(1))  # fmt: skip
 
 
@@ -232,12 +240,22 @@ def test_deleted_text_is_gone_from_the_sqlite_files(tmp_path: Path) -> None:
     upgrade(engine)
     try:
         person, _ = _populate(engine, name=SECRET_NAME, note=SECRET_NOTE, playlist=SECRET_PLAYLIST)
-        _populate(engine, name="Someone Else", note="other", playlist="mix")
+        other, _ = _populate(engine, name="Someone Else", note="other", playlist="mix")
+        # their therapist read their history and suggested a journey, in words of their own
+        _link(engine, person, other, reader_name="Dr Ilse Brandauer-9150",
+              message=SECRET_SUGGESTION)  # fmt: skip
+        _link(engine, other, person, reader_name="Dr Kept-In-Their-Log")  # and the other's
+        secrets = (SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, person.id, SECRET_USERNAME,
+                   SECRET_TOKEN_HASH, SECRET_SUGGESTION, "Dr Ilse Brandauer-9150",
+                   SECRET_UNKNOWN, SECRET_TRACK)  # fmt: skip
+        files = sorted(tmp_path.glob("db.sqlite3*"))
+        assert any(SECRET_SUGGESTION.encode() in p.read_bytes() for p in files)  # it was there
         delete_listener(engine, person.id)
-        for path in tmp_path.glob("db.sqlite3*"):  # the database, its WAL and shared memory
-            raw = path.read_bytes()
-            for secret in (SECRET_NOTE, SECRET_NAME, SECRET_PLAYLIST, person.id, SECRET_USERNAME,
-                           SECRET_TOKEN_HASH):  # fmt: skip
-                assert re.search(re.escape(secret.encode()), raw) is None, (path.name, secret)
+        raws = {p.name: p.read_bytes() for p in tmp_path.glob("db.sqlite3*")}  # db, WAL, shm
+        for name, raw in raws.items():
+            for secret in secrets:
+                assert re.search(re.escape(secret.encode()), raw) is None, (name, secret)
+        # the other listener's record of who read their data keeps the reader's name (only)
+        assert any(b"Dr Kept-In-Their-Log" in raw for raw in raws.values())
     finally:
         engine.dispose()
