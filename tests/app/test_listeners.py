@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from moodtune import app as mt
@@ -47,12 +49,35 @@ def test_history_pages_sessions_from_the_newest_and_counts_everything(
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [({"sessions_limit": 0}, "sessions_limit"), ({"sessions_offset": -1}, "offset"),
-     ({"checkins_limit": mt.HISTORY_CHECKINS + 1}, "checkins_limit")],
+     ({"checkins_limit": mt.HISTORY_CHECKINS + 1}, "checkins_limit"),
+     ({"tz": "Mars/Olympus_Mons"}, "tz"), ({"tz": "../../etc/passwd"}, "tz"), ({"tz": ""}, "tz")],
 )  # fmt: skip
 def test_history_refuses_bad_pages_naming_the_field(
-    services: Services, kwargs: dict[str, int], field: str
+    services: Services, kwargs: dict[str, Any], field: str
 ) -> None:
     person = create_listener(services.engine)
     with pytest.raises(InputError) as info:
         mt.history_view(services, person.id, **kwargs)
     assert info.value.field == field
+
+
+def test_streak_days_are_the_listeners_calendar_days(services: Services) -> None:
+    """Two check-ins an hour apart across midnight UTC: two days on UTC, one in Tokyo (09:30
+    and 10:30 there) and in New York (18:30 and 19:30 the evening before)."""
+    from datetime import UTC, datetime, timedelta
+
+    from moodtune.sessions import record_checkin
+
+    person = create_listener(services.engine)
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight -= timedelta(days=10)
+    for at in (midnight - timedelta(minutes=30), midnight + timedelta(minutes=30)):
+        record_checkin(services.engine, person.id, MoodReport(valence=0.1, arousal=0.2), at=at)
+    days = {
+        tz: mt.history_view(services, person.id, tz=tz).streaks.days_with_checkins
+        for tz in ("UTC", "Asia/Tokyo", "America/New_York")
+    }
+    assert days == {"UTC": 2, "Asia/Tokyo": 1, "America/New_York": 1}
+    view = mt.history_view(services, person.id, tz="Asia/Tokyo")
+    assert view.time_zone == "Asia/Tokyo" and view.streaks.longest == 1
+    assert mt.history_view(services, person.id, tz="UTC").streaks.longest == 2

@@ -147,3 +147,25 @@ def test_the_theme_toggle_is_remembered_across_pages(page: Page, listener: str) 
     page.wait_for_function(
         "before => getComputedStyle(document.body).backgroundColor === before", arg=background
     )
+
+
+def test_the_browsers_time_zone_is_the_pages_time_zone(
+    browser: Browser, live_server: LiveServer, listener: str
+) -> None:
+    """A browser in Tokyo: app.js keeps its zone in a cookie, and the pages' times and streak
+    days are Tokyo's (the server runs on its own zone)."""
+    context = browser.new_context(base_url=live_server.base_url, timezone_id="Asia/Tokyo")
+    try:
+        tab = context.new_page()
+        tab.goto("/checkin")  # any page: the script runs on every one
+        expect(tab.get_by_role("heading", level=1)).to_be_visible()
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert cookies["moodtune_tz"]["value"] == "Asia/Tokyo"
+        assert cookies["moodtune_tz"]["sameSite"] == "Lax"
+        answer = tab.request.post("/api/v1/checkins", data={"words": ["calm"]})
+        assert answer.ok, answer.text()
+        tab.goto("/history")
+        tab.get_by_text("Check-ins as a table").click()
+        expect(tab.get_by_role("columnheader", name="When (Asia/Tokyo)")).to_be_visible()
+    finally:
+        context.close()

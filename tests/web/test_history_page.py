@@ -81,3 +81,41 @@ def test_history_page_plots_journeys_what_helped_and_streaks(
     assert '<td>this week</td><td class="num">1</td>' in page.text
     streaks = client.get(f"{API}/history").json()["streaks"]  # the API carries the days too
     assert streaks["recent_days"] == [streaks["as_of"]] == [date.today().isoformat()]
+
+
+def test_times_and_streak_days_are_in_the_listeners_time_zone(
+    client: TestClient, api_listener: dict[str, Any], services: Any
+) -> None:
+    """A check-in at 23:30 UTC is 08:30 the next morning in Tokyo: the page (zone from the
+    browser's cookie) and the API (``tz``) show it there and count that day; a zone that is
+    not one is a 422 naming ``tz`` in the API and ignored in a cookie."""
+    from datetime import UTC, datetime
+
+    from moodtune.sessions import MoodReport, record_checkin
+
+    at = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
+    record_checkin(services.engine, api_listener["id"], MoodReport(0.2, 0.1), at=at)
+    record_checkin(
+        services.engine, api_listener["id"], MoodReport(0.3, 0.1), at=at.replace(hour=12)
+    )
+
+    tokyo = client.get(f"{API}/history", params={"tz": "Asia/Tokyo"}).json()
+    assert tokyo["time_zone"] == "Asia/Tokyo"
+    assert tokyo["streaks"]["days_with_checkins"] == 2  # 20 Nov 21:00 and 21 Nov 08:30
+    assert (
+        client.get(f"{API}/history", params={"tz": "UTC"}).json()["streaks"]["days_with_checkins"]
+        == 1
+    )
+    bad = client.get(f"{API}/history", params={"tz": "Mars/Olympus_Mons"})
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    assert "Mars/Olympus_Mons" in bad.json()["detail"] and "tz" in bad.text
+
+    client.cookies.set("moodtune_tz", "Asia/Tokyo")
+    page = client.get("/history").text
+    assert "When (Asia/Tokyo)" in page and "21 Nov 2026 08:30" in page
+    client.cookies.set("moodtune_tz", "Not/AZone")
+    page = client.get("/history")
+    here = at.astimezone().strftime("%d %b %Y %H:%M")  # this machine's zone
+    assert page.status_code == 200 and here in page.text

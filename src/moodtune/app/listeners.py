@@ -20,6 +20,7 @@ from moodtune.app.views import (
     mood_view,
     support_view,
 )
+from moodtune.app.zones import time_zone
 from moodtune.safety import assess_risk
 
 if TYPE_CHECKING:
@@ -400,12 +401,14 @@ def history_view(
     sessions_offset: int = 0,
     sessions_limit: int = HISTORY_SESSIONS,
     checkins_limit: int = HISTORY_CHECKINS,
+    tz: str | None = None,
 ) -> HistoryView:
     """Mood over time, before/after per session, what helped (with counts), streaks.
 
     What helped and the streaks count the whole history; the view carries only the latest
     ``checkins_limit`` check-ins and one page of sessions (``sessions_offset`` from the
-    newest), so a page costs the same after years of use as after a week.
+    newest), so a page costs the same after years of use as after a week. Streak days are
+    calendar days in the IANA zone ``tz`` (the listener's; None: this machine's).
     """
     from moodtune.app.explore import check_page
     from moodtune.app.journeys import goal_label, session_summary
@@ -413,8 +416,13 @@ def history_view(
 
     check_page(sessions_offset, sessions_limit, field="sessions_limit")
     check_page(0, checkins_limit, most=HISTORY_CHECKINS, field="checkins_limit")
+    zone = time_zone(tz)
     history = listener_history(
-        services.engine, listener_id, min_sessions=min_sessions, checkins_limit=checkins_limit
+        services.engine,
+        listener_id,
+        min_sessions=min_sessions,
+        checkins_limit=checkins_limit,
+        tz=zone,
     )
     quiet = support_view(assess_risk())
 
@@ -456,6 +464,7 @@ def history_view(
         sessions_total=n_sessions,
         sessions_offset=sessions_offset,
         sessions_limit=sessions_limit,
+        time_zone=tz,
     )
 
 

@@ -349,12 +349,16 @@ def client_name(engine: Engine, therapist_id: str, listener_id: str) -> str:
         return _name(conn, listener_id)
 
 
-def client_history(services: Services, therapist_id: str, listener_id: str) -> HistoryView:
-    """A linked listener's history, read-only."""
+def client_history(
+    services: Services, therapist_id: str, listener_id: str, *, tz: str | None = None
+) -> HistoryView:
+    """A linked listener's history, read-only (its days in the reader's zone ``tz``)."""
     from moodtune.app.listeners import history_view
+    from moodtune.app.zones import time_zone
 
+    time_zone(tz)  # a bad zone is refused before the read is logged
     _read(services.engine, therapist_id, listener_id, "history")
-    return history_view(services, listener_id)
+    return history_view(services, listener_id, tz=tz)
 
 
 def client_session(

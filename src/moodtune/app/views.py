@@ -462,6 +462,7 @@ class HistoryView:
     sessions_total: int = 0
     sessions_offset: int = 0
     sessions_limit: int = 0
+    time_zone: str | None = None  #: the IANA zone whose days the streaks count (None: server's)
 
     @property
     def older_sessions(self) -> bool:

@@ -26,7 +26,7 @@ from moodtune.web.auth import (
     set_cookie,
 )
 from moodtune.web.deps import ServicesDep
-from moodtune.web.pages import _errors, page, templates
+from moodtune.web.pages import _errors, browser_zone, page, templates
 
 __all__ = ["csrf_input", "router"]
 
@@ -348,7 +348,9 @@ def _client_page(
     request: Request, me: accounts.Principal, services: Any, listener_id: str, **extra: Any
 ) -> Response:
     summary = therapists.client_summary(services, me.listener_id, listener_id)
-    history = therapists.client_history(services, me.listener_id, listener_id)
+    history = therapists.client_history(
+        services, me.listener_id, listener_id, tz=browser_zone(request)
+    )
     checkins = therapists.client_checkins(services, me.listener_id, listener_id)
     extra.setdefault("errors", {})
     extra.setdefault("notice", None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any
 
 from moodtune.app.views import (
@@ -21,6 +21,7 @@ from moodtune.app.views import (
     SessionView,
     StreaksView,
 )
+from moodtune.app.zones import in_zone, time_zone
 
 __all__ = [
     "Figure",
@@ -230,7 +231,8 @@ def history_figure(history: HistoryView) -> Figure | None:
     points = [c for c in history.checkins if c.mood is not None]
     if not points:
         return None
-    x = [c.created_at.isoformat() for c in points]
+    zone = time_zone(history.time_zone)  # plotly shows times as written: the listener's
+    x = [in_zone(c.created_at, zone).replace(tzinfo=None).isoformat() for c in points]
     spec = {
         "data": [
             {
@@ -281,7 +283,12 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _arrows(
-    sessions: Sequence[SessionSummary], *, name: str, colour: str, dash: str
+    sessions: Sequence[SessionSummary],
+    *,
+    name: str,
+    colour: str,
+    dash: str,
+    zone: tzinfo | None = None,
 ) -> dict[str, Any]:
     """One trace of before → after arrows: segments split by gaps, an arrowhead at the after."""
     x: list[float | None] = []
@@ -290,7 +297,7 @@ def _arrows(
     symbols: list[str] = []
     for s in sessions:
         assert s.before is not None and s.after is not None and s.progress is not None
-        when = s.started_at.strftime("%d %b %H:%M")
+        when = in_zone(s.started_at, zone).strftime("%d %b %H:%M")
         x += [s.before.valence, s.after.valence, None]
         y += [s.before.arousal, s.after.arousal, None]
         text += [
@@ -330,10 +337,13 @@ def before_after_figure(history: HistoryView) -> Figure | None:
     toward = [s for s in done if s.progress is not None and s.progress > 0]
     other = [s for s in done if s.progress is not None and s.progress <= 0]
     data = []
+    zone = time_zone(history.time_zone)
     if toward:
-        data.append(_arrows(toward, name="closer to your target", colour=_TOWARD, dash="solid"))
+        data.append(
+            _arrows(toward, name="closer to your target", colour=_TOWARD, dash="solid", zone=zone)
+        )
     if other:
-        data.append(_arrows(other, name="no closer", colour=_AWAY, dash="dot"))
+        data.append(_arrows(other, name="no closer", colour=_AWAY, dash="dot", zone=zone))
     layout = _plane_layout(460)
     layout["showlegend"] = True
     layout["legend"] = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}

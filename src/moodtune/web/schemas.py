@@ -10,6 +10,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from moodtune.app.explore import MAX_PAGE
+from moodtune.app.zones import MAX_ZONE_CHARS
 from moodtune.mood.goals import Goal
 from moodtune.sessions.service import MAX_NOTE_CHARS, MAX_WORDS, MoodReport
 from moodtune.survey.schema import AGE_RANGE, BPM_RANGE, HOURS_RANGE
@@ -49,6 +50,15 @@ class Page(BaseModel, Generic[T]):
 Offset = Annotated[int, Query(ge=0, le=10**9, description="Items to skip.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items on this page.")]
 DEFAULT_LIMIT = 20
+TimeZoneQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=MAX_ZONE_CHARS,
+        description="The IANA time zone whose calendar days the streaks count, such as "
+        "Europe/Berlin (default: the server's).",
+    ),
+]
 
 
 def page_of(items: Sequence[T], *, offset: int, limit: int) -> Page[T]:

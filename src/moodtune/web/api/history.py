@@ -10,7 +10,7 @@ from moodtune import app as moodtune_app
 from moodtune.app.explore import MAX_PAGE
 from moodtune.web.deps import ListenerId, ServicesDep
 from moodtune.web.public import HistoryPublic
-from moodtune.web.schemas import Offset
+from moodtune.web.schemas import Offset, TimeZoneQuery
 
 router = APIRouter(tags=["history"])
 
@@ -21,13 +21,14 @@ def history(
     services: ServicesDep,
     sessions_offset: Offset = 0,
     sessions_limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = moodtune_app.HISTORY_SESSIONS,
+    tz: TimeZoneQuery = None,
 ) -> Any:
     """Mood over time, before/after per session, what helped (with counts), streaks.
 
     Groups and streaks count everything; ``checkins`` holds the latest check-ins (at most
     ``HISTORY_CHECKINS``) and ``sessions`` one page counted from the newest (the totals say
-    how many there are).
+    how many there are). Streaks count calendar days in ``tz``.
     """
     return moodtune_app.history_view(
-        services, listener, sessions_offset=sessions_offset, sessions_limit=sessions_limit
+        services, listener, sessions_offset=sessions_offset, sessions_limit=sessions_limit, tz=tz
     )

@@ -27,7 +27,7 @@ from moodtune.web.public import (
     TherapistCheckInPublic,
     public_page,
 )
-from moodtune.web.schemas import DEFAULT_LIMIT, Limit, Offset, page_of
+from moodtune.web.schemas import DEFAULT_LIMIT, Limit, Offset, TimeZoneQuery, page_of
 
 __all__ = ["router"]
 
@@ -142,8 +142,9 @@ def clients(me: Me, services: ServicesDep, offset: Offset = 0, limit: Limit = DE
 
 @router.get("/therapist/listeners/{listener_id}/history", response_model=HistoryPublic,
             tags=["therapists"])  # fmt: skip
-def client_history(listener_id: Id, me: Me, services: ServicesDep) -> Any:
-    return therapists.client_history(services, me.listener_id, listener_id)
+def client_history(listener_id: Id, me: Me, services: ServicesDep, tz: TimeZoneQuery = None) -> Any:
+    """A linked listener's history, read-only (their streak days in the zone ``tz``)."""
+    return therapists.client_history(services, me.listener_id, listener_id, tz=tz)
 
 
 @router.get("/therapist/listeners/{listener_id}/checkins",

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from moodtune import app as moodtune_app
@@ -98,9 +100,50 @@ def _num(value: Any) -> str:
     return str(value)
 
 
+ZONE_COOKIE = "moodtune_tz"
+"""The browser's time zone (``Intl``), which app.js keeps in a cookie: times and days on the
+pages are the person's own. Without it (no script yet, or none) they are this machine's."""
+
+
+def browser_zone(request: Request) -> str | None:
+    """The IANA zone the browser reported, when it is a known one (a bad cookie is ignored:
+    it changes how times read, never what is stored)."""
+    from urllib.parse import unquote
+
+    from moodtune.app.zones import time_zone
+
+    raw = request.cookies.get(ZONE_COOKIE)
+    if not raw:
+        return None
+    name = unquote(raw)
+    try:
+        time_zone(name)
+    except InputError:
+        return None
+    return name
+
+
+@pass_context
+def _when(context: Any, moment: datetime | None, fmt: str) -> str:
+    """A stored (UTC) time as the person's wall-clock time, formatted with ``fmt``."""
+    from moodtune.app.zones import in_zone, time_zone
+
+    if moment is None:
+        return ""
+    return in_zone(moment, time_zone(browser_zone(context["request"]))).strftime(fmt)
+
+
+@pass_context
+def _zone_label(context: Any) -> str:
+    """What the page's times are in: the browser's zone, or this machine's ("UTC", "CET")."""
+    return browser_zone(context["request"]) or datetime.now().astimezone().tzname() or "local"
+
+
 templates.env.filters["figure_json"] = _figure_json
 templates.env.filters["num"] = _num
+templates.env.filters["when"] = _when
 templates.env.globals.update(
+    zone_label=_zone_label,
     nav=NAV,
     disclaimer=NOT_A_MEDICAL_DEVICE,
     feelings_json=json.dumps(
@@ -541,7 +584,9 @@ async def path_submit(request: Request, services: ServicesDep, listener: Listene
 def history_page(request: Request, listener: ListenerId, services: ServicesDep) -> Response:
     raw = request.query_params.get("offset", "0")
     offset = min(int(raw), 10**9) if raw.isdigit() else 0
-    view = moodtune_app.history_view(services, listener, sessions_offset=offset)
+    view = moodtune_app.history_view(
+        services, listener, sessions_offset=offset, tz=browser_zone(request)
+    )
     helped = [
         (title, groups, None if view.too_early else plots.helped_figure(groups, title=title))
         for title, groups in (

@@ -4,9 +4,22 @@
  *      div[data-click-href="/journey/new?v={x}&a={y}"] makes a clicked point navigate.
  *  (b) Spotify (or any) embed only after a click: button[data-embed-src] → <iframe>.
  *  (c) form[data-confirm]: confirm() before submitting.
- *  (d) .table-wrap that actually scrolls becomes keyboard-focusable. */
+ *  (d) .table-wrap that actually scrolls becomes keyboard-focusable.
+ *  (e) the browser's time zone in the moodtune_tz cookie: pages show times and count days in it. */
 (function () {
   "use strict";
+
+  // ------------------------------------------------------------- time zone
+  // Sent to this server only (it is the person's own clock, not an identifier); a check-in at
+  // 23:30 belongs to that day's streak, whatever zone the server runs in.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone) &&
+        document.cookie.split("; ").indexOf("moodtune_tz=" + zone) < 0) {
+      document.cookie = "moodtune_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
+        (location.protocol === "https:" ? "; Secure" : "");
+    }
+  } catch (e) { /* no Intl: times stay in the server's zone, as they are said to be */ }
 
   // ------------------------------------------------------------------ plots
   // No mode bar: its 28×22 px buttons are too small to tap and are focusable inside role="img"
