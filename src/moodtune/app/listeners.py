@@ -92,16 +92,17 @@ def listener_view(record: ListenerRecord) -> ListenerView:
     """The stored listener, with the risk screen of their survey scores."""
     from moodtune.sessions import listener_profile
 
+    profile = listener_profile(record)
     return ListenerView(
         id=record.id,
         display_name=record.display_name,
-        has_profile=record.profile is not None,
-        profile=record.profile,
+        has_profile=profile is not None,
+        profile=profile,
         consent_notes=record.consent_notes,
         consent_learning=record.consent_learning,
         country=record.country,
         created_at=record.created_at,
-        support=profile_support(listener_profile(record), country=record.country),
+        support=profile_support(profile, country=record.country),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from moodtune.audio.library import LOCAL_ID_PREFIX
 from moodtune.mood.space import FEELINGS, MoodPoint, nearest_feeling, quadrant
 from moodtune.safety import NOT_A_MEDICAL_DEVICE, RiskAssessment
+from moodtune.survey.schema import Profile
 
 __all__ = [
     "TRACK_VIEW_COLUMNS",
@@ -365,7 +366,7 @@ class ListenerView:
     id: str
     display_name: str | None
     has_profile: bool
-    profile: dict[str, Any] | None
+    profile: Profile | None  #: the survey answers (validated), None before the survey
     consent_notes: bool
     consent_learning: bool
     country: str | None

@@ -307,7 +307,7 @@ def survey_page(request: Request, services: ServicesDep, ident: IdentityDep) -> 
     if listener is not None:
         stored = moodtune_app.get_listener_view(services, listener)
         first = stored.profile is None
-        values = dict(stored.profile or {})
+        values = {} if stored.profile is None else stored.profile.model_dump(mode="json")
         for genre, level in (values.pop("genre_frequencies", None) or {}).items():
             values[f"freq_{genre}"] = level
         values["consent_notes"] = stored.consent_notes
