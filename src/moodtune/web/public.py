@@ -82,7 +82,7 @@ def _public_type(hint: Any) -> Any:
     return origin[args]
 
 
-def _field(view: type, item: dataclasses.Field[Any], hint: Any) -> tuple[Any, Any]:
+def _field(item: dataclasses.Field[Any], hint: Any) -> tuple[Any, Any]:
     description = item.metadata.get("description") if item.metadata else None
     if item.default is not dataclasses.MISSING:
         return hint, Field(default=item.default, description=description)
@@ -113,8 +113,7 @@ def public_model(view: type, *, computed: Mapping[str, Any] | None = None) -> ty
         )
     hints = get_type_hints(view, include_extras=True)
     fields: dict[str, Any] = {
-        item.name: _field(view, item, _public_type(hints[item.name]))
-        for item in dataclasses.fields(view)
+        item.name: _field(item, _public_type(hints[item.name])) for item in dataclasses.fields(view)
     }
     for attr, hint in (computed or {}).items():
         if not isinstance(getattr(view, attr, None), property):

@@ -112,14 +112,15 @@ def browser_zone(request: Request) -> str | None:
 
     from moodtune.app.zones import time_zone
 
-    raw = request.cookies.get(ZONE_COOKIE)
-    if not raw:
-        return None
-    name = unquote(raw)
+    if hasattr(request.state, "browser_zone"):  # read once per request, not once per time
+        known: str | None = request.state.browser_zone
+        return known
+    name: str | None = unquote(request.cookies.get(ZONE_COOKIE) or "") or None
     try:
         time_zone(name)
     except InputError:
-        return None
+        name = None
+    request.state.browser_zone = name
     return name
 
 
