@@ -8,7 +8,7 @@ uses the machine's local zone, which is the listener's own when it runs on their
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,7 +46,5 @@ def time_zone(name: str | None, *, field: str = "tz") -> tzinfo | None:
 def in_zone(moment: datetime, zone: tzinfo | None) -> datetime:
     """``moment`` as a wall-clock time in ``zone`` (stored times are UTC; a naive one is
     taken as UTC); ``None`` is this machine's zone."""
-    from datetime import UTC
-
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return aware.astimezone(zone)
